@@ -1,0 +1,23 @@
+package dev.pricer.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code pricer} command: each job is a subcommand. */
+@Command(name = "pricer", mixinStandardHelpOptions = true, version = "pricer 0.1.0",
+        description = "Fine-tune LLMs to estimate prices, track every run, version every checkpoint.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class PricerCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new PricerCommand()).execute(args));
+    }
+}
