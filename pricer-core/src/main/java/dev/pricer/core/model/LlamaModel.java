@@ -105,10 +105,10 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A model with fresh random weights (normal, std {@code initStd}; norms 1), every weight trainable:
-     * the start of training a small model from scratch.
+     * A model with fresh random weights (normal, std {@code initStd}; norms 1): with {@code trainable}, every
+     * weight gets a gradient (training a small model from scratch); without, the base is frozen (LoRA benchmarks).
      */
-    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed) {
+    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed, boolean trainable) {
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, Buffer> weights = new LinkedHashMap<>();
         WeightNames.expectedShapes(config).forEach((name, shape) -> {
@@ -117,7 +117,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
             weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
         });
-        return new LlamaModel(config, backend, null, weights, true);
+        return new LlamaModel(config, backend, null, weights, trainable);
     }
 
     private static double gaussian(SplittableRandom random) {

@@ -5,6 +5,7 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
@@ -66,25 +67,42 @@ class TrainingApiTest {
     @Test
     void clippedAdamWStepsLowerTheLossOnRepeatedData() {
         try (LlamaModel model = LlamaModel.load(Fixtures.model("tiny-llama"), Fixtures.adapter("tiny-llama"), backend)) {
-            Batch batch = microBatch(0, 2);
-            Map<String, Buffer[]> moments = new LinkedHashMap<>();
-            for (Parameter p : model.trainableParameters()) {
-                moments.put(p.name(), new Buffer[]{backend.allocate(DType.F32, p.value().length()), backend.allocate(DType.F32, p.value().length())});
-            }
-            double first = model.loss(batch).mean();
-            for (int step = 1; step <= 10; step++) {
-                model.zeroGradients();
-                model.forwardBackward(batch, 1f / batch.labelTokens());
-                double norm = Math.sqrt(model.trainableParameters().stream().mapToDouble(p -> backend.sumOfSquares(p.grad())).sum());
-                float clip = (float) Math.min(1.0, 1.0 / (norm + 1e-6));
-                for (Parameter p : model.trainableParameters()) {
-                    if (clip < 1f) backend.scale(p.grad(), clip);
-                    Buffer[] mv = moments.get(p.name());
-                    backend.adamw(p.value(), p.grad(), mv[0], mv[1], new AdamW(2e-3f, 0.9f, 0.999f, 1e-8f, 0f, step));
-                }
-            }
-            double last = model.loss(batch).mean();
-            assertTrue(last < first - 0.5, "loss " + first + " -> " + last);
+            assertLossFalls(model, 2e-3f, 0.5);
         }
+    }
+
+    @Test
+    void aModelInitialisedFromScratchTrainsEveryWeight() {
+        LlamaConfig config = LlamaConfig.read(Fixtures.model("tiny-llama"));
+        try (LlamaModel model = LlamaModel.initialize(config, backend, 0.02, 3, true)) {
+            assertEquals(2 + 9 * config.numLayers() + 1, model.trainableParameters().size());
+            assertEquals("model.embed_tokens.weight", model.trainableParameters().getFirst().name());
+            assertLossFalls(model, 1e-2f, 1.0);
+        }
+        try (LlamaModel frozen = LlamaModel.initialize(config, backend, 0.02, 3, false)) {
+            assertTrue(frozen.trainableParameters().isEmpty());
+        }
+    }
+
+    private void assertLossFalls(LlamaModel model, float lr, double by) {
+        Batch batch = microBatch(0, 2);
+        Map<String, Buffer[]> moments = new LinkedHashMap<>();
+        for (Parameter p : model.trainableParameters()) {
+            moments.put(p.name(), new Buffer[]{backend.allocate(DType.F32, p.value().length()), backend.allocate(DType.F32, p.value().length())});
+        }
+        double first = model.loss(batch).mean();
+        for (int step = 1; step <= 10; step++) {
+            model.zeroGradients();
+            model.forwardBackward(batch, 1f / batch.labelTokens());
+            double norm = Math.sqrt(model.trainableParameters().stream().mapToDouble(p -> backend.sumOfSquares(p.grad())).sum());
+            float clip = (float) Math.min(1.0, 1.0 / (norm + 1e-6));
+            for (Parameter p : model.trainableParameters()) {
+                if (clip < 1f) backend.scale(p.grad(), clip);
+                Buffer[] mv = moments.get(p.name());
+                backend.adamw(p.value(), p.grad(), mv[0], mv[1], new AdamW(lr, 0.9f, 0.999f, 1e-8f, 0f, step));
+            }
+        }
+        double last = model.loss(batch).mean();
+        assertTrue(last < first - by, "loss " + first + " -> " + last);
     }
 }
