@@ -250,7 +250,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Label positions after the causal shift: row b·T+t predicts labels[b][t+1]. */
     private record Selection(int[] rows, int[] targets) {
-        static Selection of(Batch batch) {
+        static Selection of(Batch batch, int vocab) {
             int n = Math.toIntExact(batch.labelTokens());
             int[] rows = new int[n], targets = new int[n];
             int i = 0;
@@ -258,6 +258,9 @@ public final class LlamaModel implements AutoCloseable {
                 for (int t = 0; t + 1 < batch.seqLen(); t++) {
                     int label = batch.labels()[b * batch.seqLen() + t + 1];
                     if (label == Batch.IGNORE) continue;
+                    if (label < 0 || label >= vocab) {
+                        throw new IllegalArgumentException("label " + label + " at [" + b + "][" + (t + 1) + "] is neither -100 nor a token id below " + vocab);
+                    }
                     rows[i] = b * batch.seqLen() + t;
                     targets[i++] = label;
                 }
@@ -282,12 +285,12 @@ public final class LlamaModel implements AutoCloseable {
         if (!(gradScale > 0f) || Float.isInfinite(gradScale)) throw new IllegalArgumentException("gradScale must be positive and finite, got " + gradScale);
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
         if (trainableParameters().isEmpty()) throw new IllegalStateException("nothing to train: attach an adapter or load for full training");
+        Selection sel = Selection.of(batch, config.vocabSize());
+        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
+        if (n == 0) return LossSum.ZERO;
         Plan p = plan(batch.batchSize(), batch.seqLen(), true);
         Pass pass = prepare(p, batch, true);
         forward(p, pass);
-        Selection sel = Selection.of(batch);
-        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
-        if (n == 0) return LossSum.ZERO;
         Buffer rows = ints(sel.rows()), targets = ints(sel.targets());
         Buffer heads = p.head(2 * n);
         Buffer h = heads.slice(0, (long) n * hidden), dh = heads.slice((long) n * hidden, (long) n * hidden);
@@ -316,11 +319,11 @@ public final class LlamaModel implements AutoCloseable {
     /** The summed loss over the batch's label tokens, without dropout or gradients (evaluation). */
     public LossSum loss(Batch batch) {
         if (batch.labels() == null) throw new IllegalArgumentException("loss needs labels");
-        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
-        forward(p, prepare(p, batch, false));
-        Selection sel = Selection.of(batch);
+        Selection sel = Selection.of(batch, config.vocabSize());
         int n = sel.rows().length;
         if (n == 0) return LossSum.ZERO;
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
         Buffer h = p.head(n), logits = p.logits(n);
         backend.gatherRows(p.finalNormed, ints(sel.rows()), h, n, config.hiddenSize());
         backend.matmulABt(h, lmHead, logits, n, config.vocabSize(), config.hiddenSize(), false);

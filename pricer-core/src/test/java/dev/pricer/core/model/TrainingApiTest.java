@@ -16,6 +16,7 @@ import java.util.Map;
 
 import static dev.pricer.core.Fixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -61,6 +62,20 @@ class TrainingApiTest {
                 for (int i = 0; i < g.length; i++) want[i] = g[i];
                 assertClose(a, want, 1e-5, name);
             });
+        }
+    }
+
+    @Test
+    void labelsOutsideTheVocabularyAreRefusedBeforeAnyGradientChanges() {
+        try (LlamaModel model = LlamaModel.load(Fixtures.model("tiny-llama"), Fixtures.adapter("tiny-llama"), backend)) {
+            Batch good = microBatch(0, 2);
+            int[] badLabels = good.labels().clone();
+            badLabels[30] = 9999;
+            Batch bad = new Batch(2, 24, good.inputIds(), badLabels, null);
+            model.zeroGradients();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.forwardBackward(bad, 1f));
+            assertTrue(e.getMessage().contains("9999") && e.getMessage().contains("[1][6]"), e.getMessage());
+            for (Parameter p : model.trainableParameters()) assertEquals(0.0, backend.sumOfSquares(p.grad()), p.name());
         }
     }
 
