@@ -7,13 +7,18 @@ import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,6 +43,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Buffer lmHead;
     private final DecoderLayer[] layers;
     private final Rope rope;
+    private final Map<String, Buffer> weights;
     private final List<Parameter> fullParameters;
     private final Buffer embeddingGrad;
     private final Buffer finalNormGrad;
@@ -54,6 +60,7 @@ public final class LlamaModel implements AutoCloseable {
         this.backend = backend;
         this.files = files;
         this.rope = new Rope(backend, config);
+        this.weights = Map.copyOf(weights);
         Map<String, Buffer> grads = new LinkedHashMap<>();
         if (fullTraining) weights.forEach((name, w) -> grads.put(name, backend.allocate(DType.F32, w.length())));
         embedding = weights.get(WeightNames.EMBEDDING);
@@ -169,6 +176,24 @@ public final class LlamaModel implements AutoCloseable {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (Parameter p : loraParameters) tensors.put(p.name(), download(p.value(), p.shape()));
         PeftAdapter.write(adapterDir, lora, tensors, baseModelName);
+    }
+
+    /**
+     * Writes the model in Hugging Face's layout ({@code config.json} + {@code model.safetensors}, F32), e.g. after
+     * training from scratch; each file is replaced atomically.
+     */
+    public void saveModel(Path dir) {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        WeightNames.expectedShapes(config).forEach((name, shape) -> tensors.put(name, download(weights.get(name), shape)));
+        try {
+            Files.createDirectories(dir);
+            SafeTensorsWriter.write(dir.resolve(SafeTensors.SINGLE), tensors, Map.of("format", "pt"));
+            Path tmp = Files.createTempFile(dir, ".config.json", ".tmp");
+            Files.writeString(tmp, config.toJson().toPrettyString());
+            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir, e);
+        }
     }
 
     // ---- parameters ----

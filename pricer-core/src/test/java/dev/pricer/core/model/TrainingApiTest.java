@@ -9,7 +9,9 @@ import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -96,6 +98,24 @@ class TrainingApiTest {
         }
         try (LlamaModel frozen = LlamaModel.initialize(config, backend, 0.02, 3, false)) {
             assertTrue(frozen.trainableParameters().isEmpty());
+        }
+    }
+
+    @Test
+    void aTrainedModelSavesInHfLayoutAndLoadsBack(@TempDir Path dir) {
+        LlamaConfig config = LlamaConfig.read(Fixtures.model("tiny-llama-tied"));
+        Batch batch = microBatch(0, 2);
+        float[] before;
+        try (LlamaModel model = LlamaModel.initialize(config, backend, 0.02, 5, true)) {
+            assertLossFalls(model, 1e-2f, 1.0);
+            before = model.logits(batch).toFloatArray();
+            model.saveModel(dir);
+        }
+        assertEquals(config, LlamaConfig.read(dir));
+        try (LlamaModel loaded = LlamaModel.load(dir, backend)) {
+            double[] want = new double[before.length];
+            for (int i = 0; i < want.length; i++) want[i] = before[i];
+            assertClose(loaded.logits(batch).toFloatArray(), want, 1e-6, "logits after save and load");
         }
     }
 
