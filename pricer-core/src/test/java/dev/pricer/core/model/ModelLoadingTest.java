@@ -63,6 +63,27 @@ class ModelLoadingTest {
     }
 
     @Test
+    void shardedWeightsLoadThroughTheIndex() throws IOException {
+        withConfig();
+        Map<String, HostTensor> first = new LinkedHashMap<>(), second = new LinkedHashMap<>();
+        StringBuilder map = new StringBuilder();
+        fixtureWeights().forEach((name, t) -> {
+            boolean early = name.startsWith("model.embed") || name.startsWith("model.layers.0.");
+            (early ? first : second).put(name, t);
+            String shard = early ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            map.append(map.isEmpty() ? "" : ", ").append('"').append(name).append("\": \"").append(shard).append('"');
+        });
+        SafeTensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), first, Map.of());
+        SafeTensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"), second, Map.of());
+        Files.writeString(dir.resolve(SafeTensors.INDEX), "{\"weight_map\": {" + map + "}}");
+        Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
+        try (LlamaModel model = LlamaModel.load(dir, new CpuBackend())) {
+            Fixtures.assertClose(model.logits(Fixtures.batch(expected, "")).toFloatArray(), expected.get("base.logits_f64").toDoubleArray(),
+                    1e-4, "logits from shards");
+        }
+    }
+
+    @Test
     void missingWeightIsNamed() throws IOException {
         withConfig();
         Map<String, HostTensor> weights = new LinkedHashMap<>(fixtureWeights());
