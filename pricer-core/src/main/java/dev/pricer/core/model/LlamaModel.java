@@ -163,6 +163,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
+        // One kind of training at a time: an adapter on trainable weights would make two sets of gradients.
+        if (!fullParameters.isEmpty()) throw new IllegalStateException("LoRA adapters go on a frozen base; this model trains every weight");
         AdapterBinding.check(config, layers, tensors, source);
         loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
         lora = config;

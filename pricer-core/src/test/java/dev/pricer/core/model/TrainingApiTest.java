@@ -6,6 +6,7 @@ import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static dev.pricer.core.Fixtures.assertClose;
@@ -95,6 +97,7 @@ class TrainingApiTest {
             assertEquals(2 + 9 * config.numLayers() + 1, model.trainableParameters().size());
             assertEquals("model.embed_tokens.weight", model.trainableParameters().getFirst().name());
             assertLossFalls(model, 1e-2f, 1.0);
+            assertThrows(IllegalStateException.class, () -> model.createAdapter(new LoraConfig(2, 4, 0, List.of("q_proj"), false), 1));
         }
         try (LlamaModel frozen = LlamaModel.initialize(config, backend, 0.02, 3, false)) {
             assertTrue(frozen.trainableParameters().isEmpty());
