@@ -270,7 +270,7 @@ public final class LlamaModel implements AutoCloseable {
         backend.gatherRows(embedding, plan.ids, plan.resid[0], plan.rows, hidden);
         for (int l = 0; l < layers.length; l++) {
             LayerActivations a = plan.acts[l];
-            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), pass, rope, plan.workspace);
+            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), null, pass, rope, plan.workspace);
         }
         backend.rmsNormForward(plan.resid[layers.length], finalNorm, plan.finalNormed, plan.finalRstd, plan.rows, hidden, (float) config.rmsNormEps());
     }
@@ -407,7 +407,12 @@ public final class LlamaModel implements AutoCloseable {
      * an end-of-sequence token of the config (as HF's {@code generate} does with {@code do_sample=False}).
      */
     public int[] generateGreedy(int[] prompt, int maxNewTokens) {
-        return new Generation(this, prompt.length + maxNewTokens).run(prompt, maxNewTokens);
+        return generateGreedy(new int[][]{prompt}, maxNewTokens)[0];
+    }
+
+    /** {@link #generateGreedy(int[], int)} for many prompts of any lengths, decoded together one token per pass. */
+    public int[][] generateGreedy(int[][] prompts, int maxNewTokens) {
+        return new Generation(this, prompts, maxNewTokens).run();
     }
 
     // package access for Generation
