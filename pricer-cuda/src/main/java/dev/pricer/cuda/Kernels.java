@@ -1,0 +1,171 @@
+package dev.pricer.cuda;
+
+
+/**
+ * Typed launches of the project's kernels (sources under {@code resources/dev/pricer/cuda/kernels}).
+ * Each method names the shapes it expects; buffers hold row-major data of the given {@link DType}
+ * unless the parameter says float (statistics, optimizer state, losses) or int (indices).
+ */
+public final class Kernels {
+
+    private static final int THREADS = 256;
+    private static final int ATTENTION_WARPS = 4;
+    private static final int MAX_HEAD_DIM = 256;
+
+    private final Cuda cuda;
+
+    public Kernels(Cuda cuda) {
+        this.cuda = cuda;
+    }
+
+    public Cuda cuda() {
+        return cuda;
+    }
+
+    /** out = w * rmsnorm(x) over rows of {@code dim}; rstd[rows] keeps 1/rms for the backward pass. */
+    public void rmsnormForward(DType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
+    }
+
+    /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
+    public void rmsnormBackward(DType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
+                                int rows, int dim, boolean accumulate) {
+        launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+    }
+
+    /**
+     * Rotates x [tokens, heads, headDim] in place by the angles of each token's position (int[tokens]);
+     * cos/sin tables are float [positions, headDim/2]. {@code inverse} applies the transpose (backward).
+     */
+    public void rope(DType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
+                     int tokens, int heads, int headDim, boolean inverse) {
+        launchElements("rope.cu", "rope_" + t.suffix(), (long) tokens * heads * (headDim / 2),
+                x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
+    }
+
+    /** h[rows, cols] = silu(g) * u, with g and u rows {@code ldg} and {@code ldu} elements apart. */
+    public void swigluForward(DType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
+        launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
+    }
+
+    /** dg, du from dh; may write over g and u (pass the same buffers). */
+    public void swigluBackward(DType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+                               int rows, int cols, int ldg, int ldu) {
+        launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
+    }
+
+    /** Causal GQA attention. q, out [B,S,Hq,D]; k, v [B,S,Hkv,D]; lse float [B,Hq,S]. */
+    public void attentionForward(DType t, DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
+                                 int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkAttention(heads, kvHeads, headDim);
+        launchAttention("attention_fwd_" + t.suffix(), seq, heads, batch, headDim,
+                out, lse, q, k, v, batch, seq, heads, kvHeads, headDim, scale);
+    }
+
+    /** Gradients of {@link #attentionForward}; delta is float scratch [B,Hq,S]. dk and dv are written, not added. */
+    public void attentionBackward(DType t, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                  DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer out, DeviceBuffer dout,
+                                  DeviceBuffer lse, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkAttention(heads, kvHeads, headDim);
+        launchAttention("attention_bwd_dq_" + t.suffix(), seq, heads, batch, headDim,
+                dq, delta, q, k, v, out, dout, lse, batch, seq, heads, kvHeads, headDim, scale);
+        launchAttention("attention_bwd_dkdv_" + t.suffix(), seq, kvHeads, batch, headDim,
+                dk, dv, q, k, v, dout, lse, delta, batch, seq, heads, kvHeads, headDim, scale);
+    }
+
+    /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */
+    public void crossEntropyChunk(DeviceBuffer logits, int rows, int cols, int c0, DeviceBuffer targets,
+                                  DeviceBuffer rowMax, DeviceBuffer rowSum, DeviceBuffer targetLogit) {
+        launchRows("loss.cu", "ce_chunk_stats", rows, cols, logits, rows, cols, c0, targets, rowMax, rowSum, targetLogit);
+    }
+
+    public void crossEntropyFinish(DeviceBuffer loss, DeviceBuffer lse, DeviceBuffer rowMax, DeviceBuffer rowSum,
+                                   DeviceBuffer targetLogit, int rows) {
+        cuda.launch(cuda.function("loss.cu", "ce_finish"), (int) ceilDiv(rows, THREADS), 1, 1, THREADS, 0,
+                loss, lse, rowMax, rowSum, targetLogit, rows);
+    }
+
+    /** dlogits [rows, cols] in type t = (softmax - onehot) * dloss[row], for one vocabulary chunk. */
+    public void crossEntropyChunkGrad(DType t, DeviceBuffer dlogits, DeviceBuffer logits, int rows, int cols, int c0,
+                                      DeviceBuffer targets, DeviceBuffer lse, DeviceBuffer dloss) {
+        launchRows("loss.cu", "ce_chunk_grad_" + t.suffix(), rows, cols, dlogits, logits, rows, cols, c0, targets, lse, dloss);
+    }
+
+    /** acc (one double, zeroed first) += sum of squares of n floats. */
+    public void sumSquares(DeviceBuffer g, long n, DeviceBuffer acc) {
+        launchElements("optim.cu", "sum_squares", n, g, n, acc);
+    }
+
+    /** norm = sqrt(acc), scale = min(1, maxNorm / (norm + 1e-6)); both one float. */
+    public void clipFactor(DeviceBuffer acc, float maxNorm, DeviceBuffer norm, DeviceBuffer scale) {
+        cuda.launch(cuda.function("optim.cu", "clip_factor"), 1, 1, 1, 1, 0, acc, maxNorm, norm, scale);
+    }
+
+    /**
+     * One AdamW step over n float parameters, gradients scaled by {@code gradScale[0]} (null: 1). The new
+     * parameters are also written to {@code shadow} in type t when it is not null.
+     */
+    public void adamw(DType t, DeviceBuffer params, DeviceBuffer grads, DeviceBuffer m, DeviceBuffer v, DeviceBuffer shadow,
+                      long n, float lr, float beta1, float beta2, float eps, float weightDecay, int step, DeviceBuffer gradScale) {
+        float bc1 = (float) (1 - Math.pow(beta1, step));
+        float bc2 = (float) (1 - Math.pow(beta2, step));
+        launchElements("optim.cu", "adamw_" + t.suffix(), n, params, grads, m, v, shadow, n, lr, beta1, beta2, eps,
+                weightDecay, bc1, bc2, gradScale);
+    }
+
+    /** out[r] = table[index[r]] for rows of {@code dim}. */
+    public void gatherRows(DType t, DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "gather_rows_" + t.suffix(), (long) rows * dim, out, table, index, rows, dim);
+    }
+
+    /** tableGrad[index[r]] += src[r] in float, atomically (indices may repeat). */
+    public void scatterAddRows(DType t, DeviceBuffer tableGrad, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "scatter_add_rows_" + t.suffix(), (long) rows * dim, tableGrad, src, index, rows, dim);
+    }
+
+    /** out[index[r]] = src[r]; indices must be distinct. */
+    public void scatterRows(DType t, DeviceBuffer out, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "scatter_rows_" + t.suffix(), (long) rows * dim, out, src, index, rows, dim);
+    }
+
+    public void toBf16(DeviceBuffer out, DeviceBuffer in, long n) {
+        launchElements("convert.cu", "f32_to_bf16", n, out, in, n);
+    }
+
+    public void toF32(DeviceBuffer out, DeviceBuffer in, long n) {
+        launchElements("convert.cu", "bf16_to_f32", n, out, in, n);
+    }
+
+    /** y += alpha * x over n elements. */
+    public void axpy(DType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        launchElements("convert.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
+    }
+
+    private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {
+        int block = Math.clamp(Integer.highestOneBit(Math.max(1, rowLength / 4)), 32, 1024);
+        cuda.launch(cuda.function(file, entry), rows, 1, 1, block, 0, args);
+    }
+
+    private void launchElements(String file, String entry, long n, Object... args) {
+        long blocks = Math.clamp(ceilDiv(n, THREADS), 1, (long) cuda.multiprocessors() * 16);
+        cuda.launch(cuda.function(file, entry), (int) blocks, 1, 1, THREADS, 0, args);
+    }
+
+    private void launchAttention(String entry, int rows, int heads, int batch, int headDim, Object... args) {
+        cuda.launch(cuda.function("attention.cu", entry), (int) ceilDiv(rows, ATTENTION_WARPS), heads, batch,
+                32 * ATTENTION_WARPS, ATTENTION_WARPS * 2 * headDim * Float.BYTES, args);
+    }
+
+    private static void checkAttention(int heads, int kvHeads, int headDim) {
+        if (kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException(heads + " attention heads are not a multiple of " + kvHeads + " key/value heads");
+        }
+        if (headDim <= 0 || headDim > MAX_HEAD_DIM || headDim % 2 != 0) {
+            throw new IllegalArgumentException("head dimension " + headDim + " is not an even number up to " + MAX_HEAD_DIM);
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}
