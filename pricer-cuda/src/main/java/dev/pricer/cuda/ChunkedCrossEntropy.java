@@ -10,11 +10,11 @@ public final class ChunkedCrossEntropy implements AutoCloseable {
 
     private final Kernels kernels;
     private final Cuda cuda;
-    private final DType type;
+    private final ElementType type;
     private final int maxRows, dim, vocab, chunk;
     private final DeviceBuffer logits, dlogits, rowMax, rowSum, targetLogit, lse;
 
-    public ChunkedCrossEntropy(Kernels kernels, DType type, int maxRows, int dim, int vocab, int chunk) {
+    public ChunkedCrossEntropy(Kernels kernels, ElementType type, int maxRows, int dim, int vocab, int chunk) {
         this.kernels = kernels;
         this.cuda = kernels.cuda();
         this.type = type;
@@ -66,7 +66,7 @@ public final class ChunkedCrossEntropy implements AutoCloseable {
 
     private void chunkLogits(DeviceBuffer hidden, DeviceBuffer weight, int rows, int c0, int cols) {
         DeviceBuffer w = weight.slice((long) c0 * dim * type.bytes(), (long) cols * dim * type.bytes());
-        cuda.gemm().matmul(false, true, rows, cols, dim, 1f, hidden, dim, w, dim, type, 0f, logits, cols, DType.F32);
+        cuda.gemm().matmul(false, true, rows, cols, dim, 1f, hidden, dim, w, dim, type, 0f, logits, cols, ElementType.F32);
     }
 
     private void checkRows(int rows) {

@@ -20,7 +20,7 @@ public final class Gemm {
 
     private static final long WORKSPACE_BYTES = 32L << 20;
 
-    private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, DType ab, DType c) {
+    private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -46,8 +46,8 @@ public final class Gemm {
     }
 
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, DType abType,
-                       float beta, DeviceBuffer c, int ldc, DType cType) {
+                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
+                       float beta, DeviceBuffer c, int ldc, ElementType cType) {
         Shape shape = new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType);
         checkExtent("A", a, transA ? k : m, transA ? m : k, lda, abType);
         checkExtent("B", b, transB ? n : k, transB ? k : n, ldb, abType);
@@ -64,11 +64,11 @@ public final class Gemm {
     }
 
     /** y[m×n] = x[m×k]·w[n×k]ᵀ + beta·y: a linear layer's forward pass. */
-    public void linear(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int n, int k, DType abType, DType yType, float alpha, float beta) {
+    public void linear(DeviceBuffer x, DeviceBuffer w, DeviceBuffer y, int m, int n, int k, ElementType abType, ElementType yType, float alpha, float beta) {
         matmul(false, true, m, n, k, alpha, x, k, w, k, abType, beta, y, n, yType);
     }
 
-    private static void checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, DType type) {
+    private static void checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, ElementType type) {
         if (ld < cols) throw new IllegalArgumentException("matrix " + which + ": row stride " + ld + " < " + cols + " columns");
         long needed = ((rows - 1) * ld + cols) * type.bytes();
         if (buffer.bytes() < needed) {

@@ -3,7 +3,7 @@ package dev.pricer.cuda;
 
 /**
  * Typed launches of the project's kernels (sources under {@code resources/dev/pricer/cuda/kernels}).
- * Each method names the shapes it expects; buffers hold row-major data of the given {@link DType}
+ * Each method names the shapes it expects; buffers hold row-major data of the given {@link ElementType}
  * unless the parameter says float (statistics, optimizer state, losses) or int (indices).
  */
 public final class Kernels {
@@ -23,12 +23,17 @@ public final class Kernels {
     }
 
     /** out = w * rmsnorm(x) over rows of {@code dim}; rstd[rows] keeps 1/rms for the backward pass. */
-    public void rmsnormForward(DType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+    public void rmsnormForward(ElementType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
         launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
+    /** dweight[dim] (float) += Σ_rows dy·x·rstd: the norm weight's gradient, for full training. */
+    public void rmsnormWeightGrad(DeviceBuffer dweight, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer rstd, int rows, int dim) {
+        cuda.launch(cuda.function("norm.cu", "rmsnorm_dweight"), (int) ceilDiv(dim, THREADS), 1, 1, THREADS, 0, dweight, dy, x, rstd, rows, dim);
+    }
+
     /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
-    public void rmsnormBackward(DType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
+    public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
                                 int rows, int dim, boolean accumulate) {
         launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
     }
@@ -37,40 +42,49 @@ public final class Kernels {
      * Rotates x [tokens, heads, headDim] in place by the angles of each token's position (int[tokens]);
      * cos/sin tables are float [positions, headDim/2]. {@code inverse} applies the transpose (backward).
      */
-    public void rope(DType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
+    public void rope(ElementType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
                      int tokens, int heads, int headDim, boolean inverse) {
         launchElements("rope.cu", "rope_" + t.suffix(), (long) tokens * heads * (headDim / 2),
                 x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
     }
 
     /** h[rows, cols] = silu(g) * u, with g and u rows {@code ldg} and {@code ldu} elements apart. */
-    public void swigluForward(DType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
+    public void swigluForward(ElementType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
         launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
     }
 
     /** dg, du from dh; may write over g and u (pass the same buffers). */
-    public void swigluBackward(DType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+    public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                int rows, int cols, int ldg, int ldu) {
         launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
-    /** Causal GQA attention. q, out [B,S,Hq,D]; k, v [B,S,Hkv,D]; lse float [B,Hq,S]. */
-    public void attentionForward(DType t, DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
-                                 int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+    /**
+     * Causal GQA attention. q, out: rows b·seq + i of [batch·seq, heads·headDim]; k, v: rows b·keyStride + j of
+     * [batch·keyStride, kvHeads·headDim]. Query i is at position past + i and sees keys j ≤ past + i below
+     * lengths[b] (int, one per sequence; null: no padding). lse: float [batch, heads, seq], kept for backward.
+     */
+    public void attentionForward(ElementType t, DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
+                                 DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
+                                 int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
         launchAttention("attention_fwd_" + t.suffix(), seq, heads, batch, headDim,
-                out, lse, q, k, v, batch, seq, heads, kvHeads, headDim, scale);
+                out, lse, q, k, v, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
     }
 
-    /** Gradients of {@link #attentionForward}; delta is float scratch [B,Hq,S]. dk and dv are written, not added. */
-    public void attentionBackward(DType t, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
-                                  DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer out, DeviceBuffer dout,
-                                  DeviceBuffer lse, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+    /**
+     * Gradients of {@link #attentionForward} from dout and the saved lse; delta is float scratch
+     * [batch, heads, seq]. dq, dk and dv are overwritten (keys no query sees get zeros).
+     */
+    public void attentionBackward(ElementType t, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                  DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
+                                  DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
+                                  int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
         launchAttention("attention_bwd_dq_" + t.suffix(), seq, heads, batch, headDim,
-                dq, delta, q, k, v, out, dout, lse, batch, seq, heads, kvHeads, headDim, scale);
-        launchAttention("attention_bwd_dkdv_" + t.suffix(), seq, kvHeads, batch, headDim,
-                dk, dv, q, k, v, dout, lse, delta, batch, seq, heads, kvHeads, headDim, scale);
+                dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
+        launchAttention("attention_bwd_dkdv_" + t.suffix(), keyStride, kvHeads, batch, headDim,
+                dk, dv, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
     }
 
     /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */
@@ -86,7 +100,7 @@ public final class Kernels {
     }
 
     /** dlogits [rows, cols] in type t = (softmax - onehot) * dloss[row], for one vocabulary chunk. */
-    public void crossEntropyChunkGrad(DType t, DeviceBuffer dlogits, DeviceBuffer logits, int rows, int cols, int c0,
+    public void crossEntropyChunkGrad(ElementType t, DeviceBuffer dlogits, DeviceBuffer logits, int rows, int cols, int c0,
                                       DeviceBuffer targets, DeviceBuffer lse, DeviceBuffer dloss) {
         launchRows("loss.cu", "ce_chunk_grad_" + t.suffix(), rows, cols, dlogits, logits, rows, cols, c0, targets, lse, dloss);
     }
@@ -105,40 +119,59 @@ public final class Kernels {
      * One AdamW step over n float parameters, gradients scaled by {@code gradScale[0]} (null: 1). The new
      * parameters are also written to {@code shadow} in type t when it is not null.
      */
-    public void adamw(DType t, DeviceBuffer params, DeviceBuffer grads, DeviceBuffer m, DeviceBuffer v, DeviceBuffer shadow,
+    public void adamw(ElementType t, DeviceBuffer params, DeviceBuffer grads, DeviceBuffer m, DeviceBuffer v, DeviceBuffer shadow,
                       long n, float lr, float beta1, float beta2, float eps, float weightDecay, int step, DeviceBuffer gradScale) {
-        float bc1 = (float) (1 - Math.pow(beta1, step));
+        float bc1 = 1f - (float) Math.pow(beta1, step);
         float bc2 = (float) (1 - Math.pow(beta2, step));
         launchElements("optim.cu", "adamw_" + t.suffix(), n, params, grads, m, v, shadow, n, lr, beta1, beta2, eps,
                 weightDecay, bc1, bc2, gradScale);
     }
 
     /** out[r] = table[index[r]] for rows of {@code dim}. */
-    public void gatherRows(DType t, DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
+    public void gatherRows(ElementType t, DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
         launchElements("rows.cu", "gather_rows_" + t.suffix(), (long) rows * dim, out, table, index, rows, dim);
     }
 
+    /** out[r] (float) = table[index[r]] (bf16): the embedding lookup of a bf16 table. */
+    public void gatherRowsFromBf16(DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "gather_rows_bf16_to_f32", (long) rows * dim, out, table, index, rows, dim);
+    }
+
     /** tableGrad[index[r]] += src[r] in float, atomically (indices may repeat). */
-    public void scatterAddRows(DType t, DeviceBuffer tableGrad, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+    public void scatterAddRows(ElementType t, DeviceBuffer tableGrad, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
         launchElements("rows.cu", "scatter_add_rows_" + t.suffix(), (long) rows * dim, tableGrad, src, index, rows, dim);
     }
 
     /** out[index[r]] = src[r]; indices must be distinct. */
-    public void scatterRows(DType t, DeviceBuffer out, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+    public void scatterRows(ElementType t, DeviceBuffer out, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
         launchElements("rows.cu", "scatter_rows_" + t.suffix(), (long) rows * dim, out, src, index, rows, dim);
     }
 
     public void toBf16(DeviceBuffer out, DeviceBuffer in, long n) {
-        launchElements("convert.cu", "f32_to_bf16", n, out, in, n);
+        launchElements("elementwise.cu", "f32_to_bf16", n, out, in, n);
     }
 
     public void toF32(DeviceBuffer out, DeviceBuffer in, long n) {
-        launchElements("convert.cu", "bf16_to_f32", n, out, in, n);
+        launchElements("elementwise.cu", "bf16_to_f32", n, out, in, n);
     }
 
     /** y += alpha * x over n elements. */
-    public void axpy(DType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
-        launchElements("convert.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
+    public void axpy(ElementType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
+    }
+
+    /** x *= alpha over n floats. */
+    public void scale(DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "scale_f32", n, x, alpha, n);
+    }
+
+    /**
+     * Inverted dropout over n floats, mask bits from the CPU backend's hash of (seed, index):
+     * out = x / (1 - p) where kept, else 0.
+     */
+    public void dropout(DeviceBuffer out, DeviceBuffer x, long n, float p, long seed) {
+        int threshold = (int) (p * (1 << 24));
+        launchElements("elementwise.cu", "dropout_f32", n, out, x, n, (int) seed, (int) (seed >>> 32), threshold, 1f / (1f - p));
     }
 
     private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {

@@ -10,11 +10,11 @@ package dev.pricer.cuda;
 public final class LoraLinear {
 
     private final Gemm gemm;
-    private final DType type;
+    private final ElementType type;
     private final int in, out, rank;
     private final float scale;
 
-    public LoraLinear(Gemm gemm, DType type, int in, int out, int rank, float scale) {
+    public LoraLinear(Gemm gemm, ElementType type, int in, int out, int rank, float scale) {
         this.gemm = gemm;
         this.type = type;
         this.in = in;
@@ -37,9 +37,9 @@ public final class LoraLinear {
      */
     public void backward(DeviceBuffer dy, DeviceBuffer x, DeviceBuffer xa, DeviceBuffer w, DeviceBuffer a, DeviceBuffer b,
                          DeviceBuffer dx, DeviceBuffer dA, DeviceBuffer dB, DeviceBuffer dyb, int rows, boolean accumulateDx) {
-        gemm.matmul(true, false, out, rank, rows, scale, dy, out, xa, rank, type, 1f, dB, rank, DType.F32);
+        gemm.matmul(true, false, out, rank, rows, scale, dy, out, xa, rank, type, 1f, dB, rank, ElementType.F32);
         gemm.matmul(false, false, rows, rank, out, 1f, dy, out, b, rank, type, 0f, dyb, rank, type);
-        gemm.matmul(true, false, rank, in, rows, scale, dyb, rank, x, in, type, 1f, dA, in, DType.F32);
+        gemm.matmul(true, false, rank, in, rows, scale, dyb, rank, x, in, type, 1f, dA, in, ElementType.F32);
         gemm.matmul(false, false, rows, in, out, 1f, dy, out, w, in, type, accumulateDx ? 1f : 0f, dx, in, type);
         gemm.matmul(false, false, rows, in, rank, scale, dyb, rank, a, in, type, 1f, dx, in, type);
     }

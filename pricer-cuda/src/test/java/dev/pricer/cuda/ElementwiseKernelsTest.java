@@ -14,15 +14,15 @@ class ElementwiseKernelsTest {
     private final SplittableRandom rnd = new SplittableRandom(11);
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void rmsnormForwardAndBackward(DType t) {
+    @EnumSource(ElementType.class)
+    void rmsnormForwardAndBackward(ElementType t) {
         Kernels k = new Kernels(cuda());
         int rows = 37, dim = 200;
         float eps = 1e-5f;
         float[] x = roundTo(t, random(rnd, rows * dim, 2)), w = roundTo(t, random(rnd, dim, 1.5));
         float[] dy = roundTo(t, random(rnd, rows * dim, 1)), dx0 = roundTo(t, random(rnd, rows * dim, 1));
         DeviceBuffer dX = upload(t, x), dW = upload(t, w), dDy = upload(t, dy), dDx = upload(t, dx0);
-        DeviceBuffer out = poisoned(t, (long) rows * dim), rstd = poisoned(DType.F32, rows);
+        DeviceBuffer out = poisoned(t, (long) rows * dim), rstd = poisoned(ElementType.F32, rows);
         k.rmsnormForward(t, out, rstd, dX, dW, rows, dim, eps);
         k.rmsnormBackward(t, dDx, dDy, dX, dW, rstd, rows, dim, true);
         double[] refOut = new double[rows * dim], refDx = new double[rows * dim];
@@ -44,8 +44,8 @@ class ElementwiseKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void ropeRotatesAndInverseUndoes(DType t) {
+    @EnumSource(ElementType.class)
+    void ropeRotatesAndInverseUndoes(ElementType t) {
         Kernels k = new Kernels(cuda());
         int tokens = 21, heads = 3, hd = 16, half = hd / 2, positions = 64;
         float[] x = roundTo(t, random(rnd, tokens * heads * hd, 1));
@@ -59,7 +59,7 @@ class ElementwiseKernelsTest {
                 sin[p * half + i] = (float) Math.sin(angle);
             }
         }
-        DeviceBuffer dX = upload(t, x), dPos = uploadInts(pos), dCos = upload(DType.F32, cos), dSin = upload(DType.F32, sin);
+        DeviceBuffer dX = upload(t, x), dPos = uploadInts(pos), dCos = upload(ElementType.F32, cos), dSin = upload(ElementType.F32, sin);
         k.rope(t, dX, dPos, dCos, dSin, tokens, heads, hd, false);
         float[] rotated = download(t, dX, x.length);
         double[] ref = new double[x.length];
@@ -81,8 +81,8 @@ class ElementwiseKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void swigluForwardAndBackwardOnFusedGateUp(DType t) {
+    @EnumSource(ElementType.class)
+    void swigluForwardAndBackwardOnFusedGateUp(ElementType t) {
         Kernels k = new Kernels(cuda());
         int rows = 9, cols = 70, ld = 2 * cols;
         float[] gu = roundTo(t, random(rnd, rows * ld, 4)), dh = roundTo(t, random(rnd, rows * cols, 1));
@@ -106,8 +106,8 @@ class ElementwiseKernelsTest {
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void gatherScatterRows(DType t) {
+    @EnumSource(ElementType.class)
+    void gatherScatterRows(ElementType t) {
         Kernels k = new Kernels(cuda());
         int vocab = 50, dim = 24, rows = 40;
         float[] table = roundTo(t, random(rnd, vocab * dim, 1)), src = roundTo(t, random(rnd, rows * dim, 1));
@@ -126,7 +126,7 @@ class ElementwiseKernelsTest {
             }
         }
         assertClose("gather", download(t, out, rows * dim), refOut, 0);
-        assertClose("scatter-add", download(DType.F32, grad, vocab * dim), refGrad, 1e-6);
+        assertClose("scatter-add", download(ElementType.F32, grad, vocab * dim), refGrad, 1e-6);
 
         int[] distinct = {3, 17, 0, 42};
         DeviceBuffer dDistinct = uploadInts(distinct), target = upload(t, table);
@@ -145,10 +145,10 @@ class ElementwiseKernelsTest {
         x[0] = Float.NaN;
         x[1] = Float.POSITIVE_INFINITY;
         x[2] = 1.00390625f;   // exactly half-way between two bf16 values: rounds to even (1.0)
-        DeviceBuffer f = upload(DType.F32, x), b = poisoned(DType.BF16, x.length), back = poisoned(DType.F32, x.length);
+        DeviceBuffer f = upload(ElementType.F32, x), b = poisoned(ElementType.BF16, x.length), back = poisoned(ElementType.F32, x.length);
         k.toBf16(b, f, x.length);
         k.toF32(back, b, x.length);
-        float[] got = download(DType.F32, back, x.length);
+        float[] got = download(ElementType.F32, back, x.length);
         assertEquals(Float.NaN, got[0]);
         assertEquals(Float.POSITIVE_INFINITY, got[1]);
         assertEquals(1.0f, got[2]);

@@ -15,7 +15,7 @@ class GemmTest {
     @ParameterizedTest
     @CsvSource({"F32,F32,false,false", "F32,F32,true,false", "F32,F32,false,true", "F32,F32,true,true",
             "BF16,F32,false,true", "BF16,F32,true,false", "BF16,BF16,false,true", "BF16,BF16,false,false"})
-    void productMatchesReference(DType ab, DType c, boolean transA, boolean transB) {
+    void productMatchesReference(ElementType ab, ElementType c, boolean transA, boolean transB) {
         Cuda cuda = cuda();
         SplittableRandom rnd = new SplittableRandom(5);
         int m = 37, n = 53, k = 70;
@@ -36,7 +36,7 @@ class GemmTest {
             }
         }
         assertClose("gemm " + ab + "->" + c + " tA=" + transA + " tB=" + transB, download(c, dC, m * n), ref,
-                ab == DType.F32 ? 1e-5 : c == DType.F32 ? 1e-4 : 1e-2);
+                ab == ElementType.F32 ? 1e-5 : c == ElementType.F32 ? 1e-4 : 1e-2);
         free(dA, dB, dC);
     }
 
@@ -45,7 +45,7 @@ class GemmTest {
         Cuda cuda = cuda();
         DeviceBuffer small = cuda.allocate(16), big = cuda.allocate(4096);
         assertThrows(IllegalArgumentException.class,
-                () -> cuda.gemm().linear(small, big, big, 8, 8, 8, DType.F32, DType.F32, 1f, 0f));
+                () -> cuda.gemm().linear(small, big, big, 8, 8, 8, ElementType.F32, ElementType.F32, 1f, 0f));
         free(small, big);
     }
 }

@@ -37,8 +37,8 @@ final class GpuTestSupport {
     }
 
     /** Rounds to bfloat16 (nearest even) in place, so references see exactly what the GPU sees. */
-    static float[] roundTo(DType t, float[] a) {
-        if (t == DType.BF16) for (int i = 0; i < a.length; i++) a[i] = bf16ToFloat(floatToBf16(a[i]));
+    static float[] roundTo(ElementType t, float[] a) {
+        if (t == ElementType.BF16) for (int i = 0; i < a.length; i++) a[i] = bf16ToFloat(floatToBf16(a[i]));
         return a;
     }
 
@@ -52,11 +52,11 @@ final class GpuTestSupport {
         return Float.intBitsToFloat((b & 0xffff) << 16);
     }
 
-    static DeviceBuffer upload(DType t, float[] a) {
+    static DeviceBuffer upload(ElementType t, float[] a) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate((long) a.length * t.bytes());
             for (int i = 0; i < a.length; i++) {
-                if (t == DType.F32) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, a[i]);
+                if (t == ElementType.F32) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, a[i]);
                 else host.setAtIndex(ValueLayout.JAVA_SHORT, i, floatToBf16(a[i]));
             }
             return cuda.upload(host);
@@ -70,19 +70,19 @@ final class GpuTestSupport {
     }
 
     /** A buffer of n elements filled with NaN, so an element the kernel forgets to write fails the check. */
-    static DeviceBuffer poisoned(DType t, long n) {
+    static DeviceBuffer poisoned(ElementType t, long n) {
         DeviceBuffer b = cuda.allocate(n * t.bytes());
         cuda.driver().fillBytes(b.address(), (byte) 0xff, b.bytes(), cuda.stream());
         return b;
     }
 
-    static float[] download(DType t, DeviceBuffer b, int n) {
+    static float[] download(ElementType t, DeviceBuffer b, int n) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate((long) n * t.bytes());
             cuda.download(b, host);
             float[] a = new float[n];
             for (int i = 0; i < n; i++) {
-                a[i] = t == DType.F32 ? host.getAtIndex(ValueLayout.JAVA_FLOAT, i) : bf16ToFloat(host.getAtIndex(ValueLayout.JAVA_SHORT, i));
+                a[i] = t == ElementType.F32 ? host.getAtIndex(ValueLayout.JAVA_FLOAT, i) : bf16ToFloat(host.getAtIndex(ValueLayout.JAVA_SHORT, i));
             }
             return a;
         }
@@ -105,8 +105,8 @@ final class GpuTestSupport {
     }
 
     /** Tolerance by type: float arithmetic, or bf16 inputs and outputs. */
-    static double tolerance(DType t) {
-        return t == DType.F32 ? 1e-5 : 1e-2;
+    static double tolerance(ElementType t) {
+        return t == ElementType.F32 ? 1e-5 : 1e-2;
     }
 
     static void free(DeviceBuffer... buffers) {

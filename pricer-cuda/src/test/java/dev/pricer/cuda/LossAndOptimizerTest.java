@@ -15,8 +15,8 @@ class LossAndOptimizerTest {
     private final SplittableRandom rnd = new SplittableRandom(23);
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void chunkedCrossEntropyMatchesFullSoftmax(DType t) {
+    @EnumSource(ElementType.class)
+    void chunkedCrossEntropyMatchesFullSoftmax(ElementType t) {
         Kernels kernels = new Kernels(cuda());
         int rows = 6, dim = 48, vocab = 1000, chunk = 256;
         float[] hidden = roundTo(t, random(rnd, rows * dim, 1)), weight = roundTo(t, random(rnd, vocab * dim, 1));
@@ -26,8 +26,8 @@ class LossAndOptimizerTest {
             targets[r] = rnd.nextInt(vocab);
             dloss[r] = 1f / rows;
         }
-        DeviceBuffer dH = upload(t, hidden), dW = upload(t, weight), dT = uploadInts(targets), dL = upload(DType.F32, dloss);
-        DeviceBuffer loss = poisoned(DType.F32, rows), dHidden = poisoned(t, (long) rows * dim);
+        DeviceBuffer dH = upload(t, hidden), dW = upload(t, weight), dT = uploadInts(targets), dL = upload(ElementType.F32, dloss);
+        DeviceBuffer loss = poisoned(ElementType.F32, rows), dHidden = poisoned(t, (long) rows * dim);
         try (ChunkedCrossEntropy ce = new ChunkedCrossEntropy(kernels, t, rows, dim, vocab, chunk)) {
             ce.forward(dH, dW, dT, rows, loss);
             ce.backward(dH, dW, dT, rows, dL, dHidden, false);
@@ -49,14 +49,14 @@ class LossAndOptimizerTest {
                 for (int d = 0; d < dim; d++) refDh[r * dim + d] += g * weight[c * dim + d];
             }
         }
-        assertClose("loss", download(DType.F32, loss, rows), refLoss, t == DType.F32 ? 1e-5 : 1e-3);
-        assertClose("dhidden", download(t, dHidden, rows * dim), refDh, t == DType.F32 ? 1e-5 : 2e-2);
+        assertClose("loss", download(ElementType.F32, loss, rows), refLoss, t == ElementType.F32 ? 1e-5 : 1e-3);
+        assertClose("dhidden", download(t, dHidden, rows * dim), refDh, t == ElementType.F32 ? 1e-5 : 2e-2);
         free(dH, dW, dT, dL, loss, dHidden);
     }
 
     @ParameterizedTest
-    @EnumSource(DType.class)
-    void loraLinearForwardAndBackward(DType t) {
+    @EnumSource(ElementType.class)
+    void loraLinearForwardAndBackward(ElementType t) {
         Cuda cuda = cuda();
         int rows = 30, in = 64, out = 48, rank = 8;
         float scale = 2f;
@@ -92,11 +92,11 @@ class LossAndOptimizerTest {
             for (int o = 0; o < out; o++) for (int j = 0; j < rank; j++) gbRef[o * rank + j] += scale * dy[r * out + o] * xaRef[r * rank + j];
             for (int j = 0; j < rank; j++) for (int i = 0; i < in; i++) gaRef[j * in + i] += scale * dybRef[r * rank + j] * x[r * in + i];
         }
-        double tol = t == DType.F32 ? 1e-5 : 2e-2;
+        double tol = t == ElementType.F32 ? 1e-5 : 2e-2;
         assertClose("lora y", download(t, y, rows * out), yRef, tol);
         assertClose("lora dx", download(t, dx, rows * in), dxRef, tol);
-        assertClose("lora dA", download(DType.F32, gA, rank * in), gaRef, tol);
-        assertClose("lora dB", download(DType.F32, gB, out * rank), gbRef, tol);
+        assertClose("lora dA", download(ElementType.F32, gA, rank * in), gaRef, tol);
+        assertClose("lora dB", download(ElementType.F32, gB, out * rank), gbRef, tol);
         free(dX, dW, dA, dB, dDy, xa, y, dyb, dx, gA, gB);
     }
 
@@ -107,8 +107,8 @@ class LossAndOptimizerTest {
         int n = 5000;
         float[] p = random(rnd, n, 1), g = random(rnd, n, 0.05);
         float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.01f, maxNorm = 1f;
-        DeviceBuffer dP = upload(DType.F32, p), dG = upload(DType.F32, g), m = cuda.allocate(n * 4L), v = cuda.allocate(n * 4L);
-        DeviceBuffer shadow = poisoned(DType.BF16, n), acc = cuda.allocate(8), norm = cuda.allocate(4), clip = cuda.allocate(4);
+        DeviceBuffer dP = upload(ElementType.F32, p), dG = upload(ElementType.F32, g), m = cuda.allocate(n * 4L), v = cuda.allocate(n * 4L);
+        DeviceBuffer shadow = poisoned(ElementType.BF16, n), acc = cuda.allocate(8), norm = cuda.allocate(4), clip = cuda.allocate(4);
         cuda.zero(m);
         cuda.zero(v);
         double[] pr = new double[n], mr = new double[n], vr = new double[n];
@@ -120,7 +120,7 @@ class LossAndOptimizerTest {
             cuda.zero(acc);
             kernels.sumSquares(dG, n, acc);
             kernels.clipFactor(acc, maxNorm, norm, clip);
-            kernels.adamw(DType.BF16, dP, dG, m, v, shadow, n, lr, b1, b2, eps, wd, step, clip);
+            kernels.adamw(ElementType.BF16, dP, dG, m, v, shadow, n, lr, b1, b2, eps, wd, step, clip);
             double bc1 = 1 - Math.pow(b1, step), bc2 = 1 - Math.pow(b2, step);
             for (int i = 0; i < n; i++) {
                 double gi = g[i] * clipRef;
@@ -130,12 +130,12 @@ class LossAndOptimizerTest {
                 pr[i] -= lr / bc1 * mr[i] / (Math.sqrt(vr[i]) / Math.sqrt(bc2) + eps);
             }
         }
-        assertEquals(normRef, download(DType.F32, norm, 1)[0], normRef * 1e-6);
-        assertEquals(clipRef, download(DType.F32, clip, 1)[0], 1e-6);
-        assertClose("adamw params", download(DType.F32, dP, n), pr, 1e-6);
-        assertClose("adamw m", download(DType.F32, m, n), mr, 1e-6);
-        assertClose("adamw v", download(DType.F32, v, n), vr, 1e-5);
-        assertClose("adamw bf16 shadow", download(DType.BF16, shadow, n), pr, 4e-3);
+        assertEquals(normRef, download(ElementType.F32, norm, 1)[0], normRef * 1e-6);
+        assertEquals(clipRef, download(ElementType.F32, clip, 1)[0], 1e-6);
+        assertClose("adamw params", download(ElementType.F32, dP, n), pr, 1e-6);
+        assertClose("adamw m", download(ElementType.F32, m, n), mr, 1e-6);
+        assertClose("adamw v", download(ElementType.F32, v, n), vr, 1e-5);
+        assertClose("adamw bf16 shadow", download(ElementType.BF16, shadow, n), pr, 4e-3);
         free(dP, dG, m, v, shadow, acc, norm, clip);
     }
 }

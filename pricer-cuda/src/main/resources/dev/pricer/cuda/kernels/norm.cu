@@ -42,3 +42,12 @@ __device__ void rmsnorm_bwd(T* dx, const T* dy, const T* x, const T* w, const fl
 }
 EXPORT2(rmsnorm_bwd, (T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
         (dx, dy, x, w, rstd, rows, dim, accumulate))
+
+// dweight[c] += sum over rows of dy * x * rstd: the norm weight's gradient (full training). One thread per column.
+extern "C" __global__ void rmsnorm_dweight(float* dweight, const float* dy, const float* x, const float* rstd, int rows, int dim) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= dim) return;
+    float acc = 0.f;
+    for (int r = 0; r < rows; r++) acc += dy[(long) r * dim + c] * x[(long) r * dim + c] * rstd[r];
+    dweight[c] += acc;
+}

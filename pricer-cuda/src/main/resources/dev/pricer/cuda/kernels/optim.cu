@@ -28,9 +28,9 @@ __device__ void adamw(float* p, const float* g, float* m, float* v, T* shadow, l
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
         float gi = g[i] * gs;
         float pi = p[i] * (1.f - lr * weight_decay);
-        float mi = beta1 * m[i] + (1.f - beta1) * gi;
-        float vi = beta2 * v[i] + (1.f - beta2) * gi * gi;
-        pi -= step * mi / (sqrtf(vi) / sqrtBc2 + eps);
+        float mi = m[i] + (gi - m[i]) * (1.f - beta1);   // torch's lerp
+        float vi = v[i] * beta2 + gi * gi * (1.f - beta2);
+        pi -= mi / (sqrtf(vi) / sqrtBc2 + eps) * step;
         p[i] = pi; m[i] = mi; v[i] = vi;
         if (shadow) shadow[i] = from_float<T>(pi);
     }

@@ -3,7 +3,7 @@ package dev.pricer.cuda;
 import dev.pricer.cuda.lib.CublasLt;
 
 /** The element types of activations and weights on the GPU: float32 (the checking mode) and bfloat16. */
-public enum DType {
+public enum ElementType {
     F32(4, "f32", CublasLt.R_32F),
     BF16(2, "bf16", CublasLt.R_16BF);
 
@@ -11,7 +11,7 @@ public enum DType {
     private final String suffix;
     private final int cudaType;
 
-    DType(int bytes, String suffix, int cudaType) {
+    ElementType(int bytes, String suffix, int cudaType) {
         this.bytes = bytes;
         this.suffix = suffix;
         this.cudaType = cudaType;
