@@ -7,7 +7,7 @@ out=${OUT:-gpu-test-logs}; mkdir -p "$out"
 mkdir -p j && tar xzf .device/jre.tgz -C j
 JAVA=$PWD/j/jre/bin/java
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-cp=".device/cuda/classes:.device/cuda/test-classes:$(ls .device/lib/*.jar 2>/dev/null | tr '\n' ':')"
+cp=".device/cuda/classes:.device/cuda/test-classes:.device/cuda/core-classes:$(ls .device/lib/*.jar 2>/dev/null | tr '\n' ':')"
 export PRICER_CUDA_CACHE=$PWD/.kernel-cache
 "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g \
   -jar .device/junit.jar execute --class-path "$cp" --select-package "${1:-dev.pricer.cuda}" \

@@ -36,6 +36,7 @@ public final class Cuda {
     private final KernelCache cache;
     private final Map<String, MemorySegment> modules = new ConcurrentHashMap<>();
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> sharedLimits = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
@@ -234,7 +235,13 @@ public final class Cuda {
         }
     }
 
+    /** Raises a kernel's dynamic shared memory limit past the default 48 KiB (once per kernel and size). */
     void allowSharedMemory(MemorySegment function, int bytes) {
-        driver.allowDynamicSharedMemory(function, bytes);
+        sharedLimits.compute(function.address(), (f, limit) -> {
+            if (limit != null && limit >= bytes) return limit;
+            makeCurrent();
+            driver.allowDynamicSharedMemory(function, bytes);
+            return bytes;
+        });
     }
 }

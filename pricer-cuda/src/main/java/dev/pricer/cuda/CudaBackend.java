@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
  * <p>{@link Precision#FLOAT32} computes everything in float32 (no TF32), for checking against the CPU backend
  * and the golden fixtures. {@link Precision#BF16} keeps frozen weight matrices (those uploaded read-only) in
  * bfloat16 and runs their products on the tensor cores with float32 accumulation, the activation operand rounded
- * to bf16 on the way in; LoRA parameters, optimizer state, norms, softmax statistics and the activations between
+ * to bf16 on the way in; products of two float32 operands (the LoRA paths) use TF32; LoRA parameters, optimizer state, norms, softmax statistics and the activations between
  * kernels stay float32.
  */
 public final class CudaBackend implements Backend {
@@ -111,7 +111,7 @@ public final class CudaBackend implements Backend {
             copyIn(tensor.data(), out.memory());
             return out;
         }
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             MemorySegment host = arena.allocate(n * out.storage().byteSize(), 8);
             float[] values = tensor.toFloatArray();
             if (bf16) {
@@ -210,8 +210,8 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * Float products stay float; a product with a bf16 weight runs in bf16 on the tensor cores, the other
-     * operand rounded into a staging buffer first. Accumulation is cuBLASLt's beta = 1, never a separate pass.
+     * A product with a bf16 weight runs in bf16 on the tensor cores, the other operand rounded into a staging
+     * buffer first. Float products (LoRA, activations) are exact float32 in FLOAT32 precision and TF32 in BF16. Accumulation is cuBLASLt's beta = 1, never a separate pass.
      */
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
@@ -219,7 +219,7 @@ public final class CudaBackend implements Backend {
         float beta = accumulate ? 1f : 0f;
         if (ca.storage() == DType.F32 && cb.storage() == DType.F32) {
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
-                    beta, cc.memory(), n, ElementType.F32);
+                    beta, cc.memory(), n, ElementType.F32, precision == Precision.BF16);
         } else {
             DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,

@@ -20,7 +20,8 @@ public final class Gemm {
 
     private static final long WORKSPACE_BYTES = 32L << 20;
 
-    private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c) {
+    private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c,
+                         boolean tf32) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -48,7 +49,14 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, int ldc, ElementType cType) {
-        Shape shape = new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType);
+        matmul(transA, transB, m, n, k, alpha, a, lda, b, ldb, abType, beta, c, ldc, cType, false);
+    }
+
+    /** As above; {@code tf32} lets float32 operands use the tensor cores' TF32 mode (10-bit mantissa inputs). */
+    public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
+                       float beta, DeviceBuffer c, int ldc, ElementType cType, boolean tf32) {
+        Shape shape = new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, tf32 && abType == ElementType.F32);
         checkExtent("A", a, transA ? k : m, transA ? m : k, lda, abType);
         checkExtent("B", b, transB ? n : k, transB ? k : n, ldb, abType);
         checkExtent("C", c, m, n, ldc, cType);
@@ -78,7 +86,7 @@ public final class Gemm {
     }
 
     private Plan plan(Shape s) {
-        MemorySegment op = lt.operation(s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
+        MemorySegment op = lt.operation(s.tf32() ? CublasLt.COMPUTE_32F_FAST_TF32 : CublasLt.COMPUTE_32F, s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
         MemorySegment aLayout = lt.layout(s.ab().cudaType(), s.transB() ? s.k() : s.n(), s.transB() ? s.n() : s.k(), s.ldb());
         MemorySegment bLayout = lt.layout(s.ab().cudaType(), s.transA() ? s.m() : s.k(), s.transA() ? s.k() : s.m(), s.lda());
         MemorySegment cLayout = lt.layout(s.c().cudaType(), s.n(), s.m(), s.ldc());

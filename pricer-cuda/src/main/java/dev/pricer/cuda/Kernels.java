@@ -1,5 +1,7 @@
 package dev.pricer.cuda;
 
+import java.lang.foreign.MemorySegment;
+
 
 /**
  * Typed launches of the project's kernels (sources under {@code resources/dev/pricer/cuda/kernels}).
@@ -9,8 +11,12 @@ package dev.pricer.cuda;
 public final class Kernels {
 
     private static final int THREADS = 256;
-    private static final int ATTENTION_WARPS = 4;
-    private static final int MAX_HEAD_DIM = 256;
+    private static final int ATTENTION_TILE = 32;
+    private static final int ATTENTION_THREADS = 256;
+    private static final java.util.Set<Integer> HEAD_DIMS = java.util.Set.of(16, 32, 64, 128, 256);
+    /** Per block: 8 warps × 32 keys × the probabilities of 4 rows. */
+    private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
+    private static final int DEFAULT_SHARED_BYTES = 48 << 10;
 
     private final Cuda cuda;
 
@@ -68,8 +74,9 @@ public final class Kernels {
                                  DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
                                  int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
-        launchAttention("attention_fwd_" + t.suffix(), seq, heads, batch, headDim,
-                out, lse, q, k, v, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
+        int floats = ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim + PROBABILITY_FLOATS;
+        launchAttention("attention_fwd_" + t.suffix() + "_" + headDim, seq, heads, batch, floats,
+                out, lse, q, k, v, lengths, seq, keyStride, past, heads, kvHeads, scale);
     }
 
     /**
@@ -81,10 +88,11 @@ public final class Kernels {
                                   DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
                                   int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
-        launchAttention("attention_bwd_dq_" + t.suffix(), seq, heads, batch, headDim,
-                dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
-        launchAttention("attention_bwd_dkdv_" + t.suffix(), keyStride, kvHeads, batch, headDim,
-                dk, dv, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, headDim, scale);
+        int staged = 2 * ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim;
+        launchAttention("attention_bwd_dq_" + t.suffix() + "_" + headDim, seq, heads, batch, staged + PROBABILITY_FLOATS,
+                dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, scale);
+        launchAttention("attention_bwd_dkdv_" + t.suffix() + "_" + headDim, keyStride, kvHeads, batch, staged + 2 * PROBABILITY_FLOATS,
+                dk, dv, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, scale);
     }
 
     /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */
@@ -184,17 +192,20 @@ public final class Kernels {
         cuda.launch(cuda.function(file, entry), (int) blocks, 1, 1, THREADS, 0, args);
     }
 
-    private void launchAttention(String entry, int rows, int heads, int batch, int headDim, Object... args) {
-        cuda.launch(cuda.function("attention.cu", entry), (int) ceilDiv(rows, ATTENTION_WARPS), heads, batch,
-                32 * ATTENTION_WARPS, ATTENTION_WARPS * 2 * headDim * Float.BYTES, args);
+    /** One block per tile of 32 rows and head; {@code sharedFloats} of dynamic shared memory (tiles staged as float). */
+    private void launchAttention(String entry, int rows, int heads, int batch, int sharedFloats, Object... args) {
+        MemorySegment function = cuda.function("attention.cu", entry);
+        int bytes = sharedFloats * Float.BYTES;
+        if (bytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, bytes);
+        cuda.launch(function, (int) ceilDiv(rows, ATTENTION_TILE), heads, batch, ATTENTION_THREADS, bytes, args);
     }
 
     private static void checkAttention(int heads, int kvHeads, int headDim) {
         if (kvHeads <= 0 || heads % kvHeads != 0) {
             throw new IllegalArgumentException(heads + " attention heads are not a multiple of " + kvHeads + " key/value heads");
         }
-        if (headDim <= 0 || headDim > MAX_HEAD_DIM || headDim % 2 != 0) {
-            throw new IllegalArgumentException("head dimension " + headDim + " is not an even number up to " + MAX_HEAD_DIM);
+        if (!HEAD_DIMS.contains(headDim)) {
+            throw new IllegalArgumentException("head dimension " + headDim + " is not one the attention kernels are built for: " + HEAD_DIMS);
         }
     }
 

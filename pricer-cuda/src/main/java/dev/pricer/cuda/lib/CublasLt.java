@@ -20,6 +20,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class CublasLt {
 
     public static final int COMPUTE_32F = 68;
+    public static final int COMPUTE_32F_FAST_TF32 = 77;
     public static final int R_32F = 0;
     public static final int R_16BF = 14;
     public static final int OP_N = 0;
@@ -68,11 +69,11 @@ public final class CublasLt {
         }
     }
 
-    /** An operation descriptor: fp32 accumulation and scale, with the given transposes. */
-    public MemorySegment operation(int transA, int transB) {
+    /** An operation descriptor: fp32 scale, the given compute type and transposes. */
+    public MemorySegment operation(int computeType, int transA, int transB) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ADDRESS);
-            check(call(() -> (int) descCreate.invokeExact(v, COMPUTE_32F, R_32F)), "cublasLtMatmulDescCreate");
+            check(call(() -> (int) descCreate.invokeExact(v, computeType, R_32F)), "cublasLtMatmulDescCreate");
             MemorySegment desc = v.get(ADDRESS, 0);
             MemorySegment ta = arena.allocateFrom(JAVA_INT, transA), tb = arena.allocateFrom(JAVA_INT, transB);
             check(call(() -> (int) descSetAttribute.invokeExact(desc, DESC_TRANSA, ta, 4L)), "set TRANSA");
