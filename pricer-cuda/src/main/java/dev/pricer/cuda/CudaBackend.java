@@ -301,8 +301,10 @@ public final class CudaBackend implements Backend {
     public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
         long stats = (long) s.batch() * s.numHeads() * s.queryLen();
+        long partials = Kernels.attentionPartialBytes(s.batch(), s.keyStride(), s.numHeads(), s.headDim()) / Float.BYTES;
+        DeviceBuffer scratch = attentionScratch(stats + partials);
         kernels.attentionBackward(ElementType.F32, writable(dq).memory(), writable(dk).memory(), writable(dv).memory(),
-                attentionScratch(stats), f32(q).memory(), f32(k).memory(), f32(v).memory(), f32(dout).memory(),
+                scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), f32(q).memory(), f32(k).memory(), f32(v).memory(), f32(dout).memory(),
                 statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
                 s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
     }

@@ -80,19 +80,31 @@ public final class Kernels {
     }
 
     /**
-     * Gradients of {@link #attentionForward} from dout and the saved lse; delta is float scratch
-     * [batch, heads, seq]. dq, dk and dv are overwritten (keys no query sees get zeros).
+     * Gradients of {@link #attentionForward} from dout and the saved lse. Scratch: delta, float [batch, heads, seq],
+     * and partials, float 2 · [batch · keyStride, heads, headDim] (each query head's share of dk and dv before
+     * the group sum). dq, dk and dv are overwritten (keys no query sees get zeros).
      */
     public void attentionBackward(ElementType t, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
-                                  DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
-                                  DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
-                                  int headDim, float scale) {
+                                  DeviceBuffer partials, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout,
+                                  DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int keyStride, int past,
+                                  int heads, int kvHeads, int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
+        long share = (long) batch * keyStride * heads * headDim * Float.BYTES;
+        if (partials.bytes() < 2 * share) throw new IllegalArgumentException("attention partials need " + 2 * share + " bytes, got " + partials);
+        DeviceBuffer dkPart = partials.slice(0, share), dvPart = partials.slice(share, share);
         int staged = 2 * ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim;
         launchAttention("attention_bwd_dq_" + t.suffix() + "_" + headDim, seq, heads, batch, staged + PROBABILITY_FLOATS,
                 dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, scale);
-        launchAttention("attention_bwd_dkdv_" + t.suffix() + "_" + headDim, keyStride, kvHeads, batch, staged + 2 * PROBABILITY_FLOATS,
-                dk, dv, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, scale);
+        launchAttention("attention_bwd_dkdv_" + t.suffix() + "_" + headDim, keyStride, heads, batch, staged + 2 * PROBABILITY_FLOATS,
+                dkPart, dvPart, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, scale);
+        long rows = (long) batch * keyStride;
+        launchElements("attention.cu", "attention_reduce_kv_" + t.suffix(), rows * kvHeads * headDim,
+                dk, dv, dkPart, dvPart, rows, heads, kvHeads, headDim);
+    }
+
+    /** Bytes of the partials scratch {@link #attentionBackward} needs. */
+    public static long attentionPartialBytes(int batch, int keyStride, int heads, int headDim) {
+        return 2L * batch * keyStride * heads * headDim * Float.BYTES;
     }
 
     /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */

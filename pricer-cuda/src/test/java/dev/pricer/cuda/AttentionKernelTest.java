@@ -24,7 +24,8 @@ class AttentionKernelTest {
         DeviceBuffer gq = poisoned(t, qn), gk = poisoned(t, kn), gv = poisoned(t, kn), delta = poisoned(ElementType.F32, (long) batch * heads * seq);
         kernels.attentionForward(t, out, lse, dq, dk, dv, null, batch, seq, seq, 0, heads, kvHeads, hd, scale);
         float[] outGot = download(t, out, qn);
-        kernels.attentionBackward(t, gq, gk, gv, delta, dq, dk, dv, dOut, lse, null, batch, seq, seq, 0, heads, kvHeads, hd, scale);
+        DeviceBuffer partials = cuda().allocate(Kernels.attentionPartialBytes(batch, seq, heads, hd));
+        kernels.attentionBackward(t, gq, gk, gv, delta, partials, dq, dk, dv, dOut, lse, null, batch, seq, seq, 0, heads, kvHeads, hd, scale);
 
         double[] refOut = new double[qn], refDq = new double[qn], refDk = new double[kn], refDv = new double[kn];
         int group = heads / kvHeads;
@@ -69,7 +70,7 @@ class AttentionKernelTest {
         assertClose("attention dq", download(t, gq, qn), refDq, tolerance(t));
         assertClose("attention dk", download(t, gk, kn), refDk, tolerance(t));
         assertClose("attention dv", download(t, gv, kn), refDv, tolerance(t));
-        free(dq, dk, dv, dOut, out, lse, gq, gk, gv, delta);
+        free(dq, dk, dv, dOut, out, lse, gq, gk, gv, delta, partials);
     }
 
     private static int qi(int b, int s, int h, int d, int seq, int heads, int hd) {

@@ -235,11 +235,12 @@ __device__ void attention_bwd_dq(T* dq, float* delta, const T* q, const T* k, co
     }
 }
 
-// For a tile of 32 keys: dv_j = sum over the group's heads and the queries that see key j of p_ij dout_i, and
-// dk_j = scale * sum of ds_ij q_i, walking the query tiles. Each block owns its keys' sums, so no atomics;
-// keys no query sees get zeros.
+// For a tile of 32 keys and one query head h: the head's share of dv_j (sum over the queries that see key j of
+// p_ij dout_i) and of dk_j (scale * sum of ds_ij q_i), walking the query tiles. Shares go to float partials
+// [B, K, Hq, D]; attention_reduce_kv then sums each group's heads into dk and dv, so no atomics are needed and
+// there are Hq (not Hkv) blocks per key tile to spread over the GPU. Keys no query sees get zeros.
 template <typename T, int D>
-__device__ void attention_bwd_dkdv(T* dk, T* dv, const T* q, const T* k, const T* v, const T* dout,
+__device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, const T* k, const T* v, const T* dout,
                                    const float* lse, const float* delta, const int* lengths, int seq, int key_stride,
                                    int past, int hq, int hkv, float scale) {
     extern __shared__ float4 shared4[];
@@ -251,8 +252,8 @@ __device__ void attention_bwd_dkdv(T* dk, T* dv, const T* q, const T* k, const T
     float4* pbuf = (float4*) (vst + TILE * D);   // [WARPS][TILE]
     float4* dsbuf = pbuf + WARPS * TILE;         // [WARPS][TILE]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-    int kvh = blockIdx.y, b = blockIdx.z, j0 = blockIdx.x * TILE;
-    int group = hq / hkv;
+    int h = blockIdx.y, b = blockIdx.z, j0 = blockIdx.x * TILE;
+    int kvh = h / (hq / hkv);
     int len = lengths ? lengths[b] : key_stride;
     long qStride = (long) hq * D, kvStride = (long) hkv * D;
     stage<T, D>(kst, D, k + (long) b * key_stride * kvStride + (long) kvh * D, kvStride, j0, key_stride, scale);
@@ -268,8 +269,7 @@ __device__ void attention_bwd_dkdv(T* dk, T* dv, const T* q, const T* k, const T
     }
     int firstQuery = j0 - past > 0 ? j0 - past : 0;
     int qStart = firstQuery / TILE * TILE;
-    for (int g = 0; g < group && j0 < len; g++) {
-        int h = kvh * group + g;
+    if (j0 < len) {
         const T* qb = q + (long) b * seq * qStride + (long) h * D;
         const T* db = dout + (long) b * seq * qStride + (long) h * D;
         const float* lseRow = lse + ((long) b * hq + h) * seq;
@@ -337,17 +337,42 @@ __device__ void attention_bwd_dkdv(T* dk, T* dv, const T* q, const T* k, const T
     for (int r = 0; r < ROWS; r++) {
         int j = j0 + warp + r * WARPS;
         if (j >= key_stride) continue;
-        long krow = ((long) b * key_stride + j) * hkv + kvh;
+        long prow = ((long) b * key_stride + j) * hq + h;
 #pragma unroll
         for (int c = 0; c < CHUNKS; c++) {
             int x = lane + 32 * c;
             if (x < D) {
-                dk[krow * D + x] = from_float<T>(dka[r][c] * scale);
-                dv[krow * D + x] = from_float<T>(dva[r][c]);
+                dk_part[prow * D + x] = dka[r][c] * scale;
+                dv_part[prow * D + x] = dva[r][c];
             }
         }
     }
 }
+
+// dk, dv [rows, Hkv, D] = the sums of the partials [rows, Hq, D] over each KV head's group of query heads.
+template <typename T>
+__device__ void attention_reduce_kv(T* dk, T* dv, const float* dk_part, const float* dv_part, long rows, int hq,
+                                    int hkv, int d) {
+    int group = hq / hkv;
+    long total = rows * hkv * d;
+    for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < total; idx += (long) gridDim.x * blockDim.x) {
+        int x = (int) (idx % d);
+        long rk = idx / d;
+        int kvh = (int) (rk % hkv);
+        long row = rk / hkv;
+        const float* pk = dk_part + (row * hq + (long) kvh * group) * d + x;
+        const float* pv = dv_part + (row * hq + (long) kvh * group) * d + x;
+        float sk = 0.f, sv = 0.f;
+        for (int g = 0; g < group; g++) {
+            sk += pk[(long) g * d];
+            sv += pv[(long) g * d];
+        }
+        dk[idx] = from_float<T>(sk);
+        dv[idx] = from_float<T>(sv);
+    }
+}
+EXPORT2(attention_reduce_kv, (T* dk, T* dv, const float* dk_part, const float* dv_part, long rows, int hq, int hkv, int d),
+        (dk, dv, dk_part, dv_part, rows, hq, hkv, d))
 
 // Entry points attention_{fwd,bwd_dq,bwd_dkdv}_{f32,bf16}_{D}.
 #define ATTENTION_EXPORTS(TYPE, SUFFIX, D) \
@@ -357,7 +382,7 @@ __device__ void attention_bwd_dkdv(T* dk, T* dv, const T* q, const T* k, const T
     extern "C" __global__ void attention_bwd_dq_##SUFFIX##_##D(TYPE* dq, float* delta, const TYPE* q, const TYPE* k, const TYPE* v, \
             const TYPE* dout, const float* lse, const int* lengths, int seq, int key_stride, int past, int hq, int hkv, float scale) { \
         attention_bwd_dq<TYPE, D>(dq, delta, q, k, v, dout, lse, lengths, seq, key_stride, past, hq, hkv, scale); } \
-    extern "C" __global__ void attention_bwd_dkdv_##SUFFIX##_##D(TYPE* dk, TYPE* dv, const TYPE* q, const TYPE* k, const TYPE* v, \
+    extern "C" __global__ void attention_bwd_dkdv_##SUFFIX##_##D(float* dk, float* dv, const TYPE* q, const TYPE* k, const TYPE* v, \
             const TYPE* dout, const float* lse, const float* delta, const int* lengths, int seq, int key_stride, int past, int hq, \
             int hkv, float scale) { \
         attention_bwd_dkdv<TYPE, D>(dk, dv, q, k, v, dout, lse, delta, lengths, seq, key_stride, past, hq, hkv, scale); }
