@@ -70,15 +70,28 @@ public final class TrackStore implements AutoCloseable {
 
     // ---- writes ----------------------------------------------------------------------------------
 
+    /** Creates an empty project; an existing one is left as it is. */
+    public void createProject(String name, long createdMs) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("a project name cannot be empty");
+        write(c -> {
+            insertProject(c, name, createdMs);
+            return null;
+        });
+    }
+
+    private static void insertProject(Connection c, String name, long createdMs) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement(
+                "INSERT INTO projects (name, created_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")) {
+            p.setString(1, name);
+            p.setLong(2, createdMs);
+            p.executeUpdate();
+        }
+    }
+
     /** Creates the run (and its project), or, when the id exists, updates what may change. */
     public void upsertRun(RunInfo run) {
         write(c -> {
-            try (PreparedStatement p = c.prepareStatement(
-                    "INSERT INTO projects (name, created_ms) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")) {
-                p.setString(1, run.project());
-                p.setLong(2, run.startedMs());
-                p.executeUpdate();
-            }
+            insertProject(c, run.project(), run.startedMs());
             try (PreparedStatement p = c.prepareStatement("""
                     INSERT INTO runs (id, project, name, colour, status, started_ms, ended_ms, heartbeat_ms, host,
                                       git_commit, command, notes, updated_ms)
@@ -249,48 +262,97 @@ public final class TrackStore implements AutoCloseable {
     public void append(Map<String, List<Point>> pointsByRun) {
         if (pointsByRun.isEmpty()) return;
         write(c -> {
-            try (PreparedStatement insert = c.prepareStatement(
-                    "INSERT INTO metrics (run_id, key, seq, segment, step, wall_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-                 PreparedStatement last = c.prepareStatement("""
-                         INSERT INTO run_keys (run_id, key, last_seq, last_step, last_value) VALUES (?, ?, ?, ?, ?)
-                         ON CONFLICT (run_id, key) DO UPDATE SET last_seq = excluded.last_seq,
-                             last_step = excluded.last_step, last_value = excluded.last_value
-                         WHERE excluded.last_seq > run_keys.last_seq""");
-                 PreparedStatement seq = c.prepareStatement(
-                         "UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq < ?")) {
-                for (var entry : pointsByRun.entrySet()) {
-                    String runId = entry.getKey();
-                    requireRun(c, runId);
-                    Map<String, Point> latest = new LinkedHashMap<>();
-                    long maxSeq = 0;
-                    for (Point point : entry.getValue()) {
-                        insert.setString(1, runId);
-                        insert.setString(2, point.key());
-                        insert.setLong(3, point.seq());
-                        insert.setInt(4, point.segment());
-                        insert.setLong(5, point.step());
-                        insert.setLong(6, point.wallMs());
-                        setValue(insert, 7, point.value());
-                        insert.addBatch();
-                        latest.merge(point.key(), point, (a, b) -> b.seq() > a.seq() ? b : a);
-                        maxSeq = Math.max(maxSeq, point.seq());
-                    }
-                    insert.executeBatch();
-                    for (Point point : latest.values()) {
-                        last.setString(1, runId);
-                        last.setString(2, point.key());
-                        last.setLong(3, point.seq());
-                        last.setLong(4, point.step());
-                        setValue(last, 5, point.value());
-                        last.addBatch();
-                    }
-                    last.executeBatch();
-                    seq.setLong(1, maxSeq);
-                    seq.setString(2, runId);
-                    seq.setLong(3, maxSeq);
-                    seq.executeUpdate();
+            appendIn(c, pointsByRun);
+            return null;
+        });
+    }
+
+    private static void appendIn(Connection c, Map<String, List<Point>> pointsByRun) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(
+                "INSERT INTO metrics (run_id, key, seq, segment, step, wall_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+             PreparedStatement last = c.prepareStatement("""
+                     INSERT INTO run_keys (run_id, key, last_seq, last_step, last_value) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (run_id, key) DO UPDATE SET last_seq = excluded.last_seq,
+                         last_step = excluded.last_step, last_value = excluded.last_value
+                     WHERE excluded.last_seq > run_keys.last_seq""");
+             PreparedStatement seq = c.prepareStatement(
+                     "UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq < ?")) {
+            for (var entry : pointsByRun.entrySet()) {
+                String runId = entry.getKey();
+                requireRun(c, runId);
+                Map<String, Point> latest = new LinkedHashMap<>();
+                long maxSeq = 0;
+                for (Point point : entry.getValue()) {
+                    insert.setString(1, runId);
+                    insert.setString(2, point.key());
+                    insert.setLong(3, point.seq());
+                    insert.setInt(4, point.segment());
+                    insert.setLong(5, point.step());
+                    insert.setLong(6, point.wallMs());
+                    setValue(insert, 7, point.value());
+                    insert.addBatch();
+                    latest.merge(point.key(), point, (a, b) -> b.seq() > a.seq() ? b : a);
+                    maxSeq = Math.max(maxSeq, point.seq());
+                }
+                insert.executeBatch();
+                for (Point point : latest.values()) {
+                    last.setString(1, runId);
+                    last.setString(2, point.key());
+                    last.setLong(3, point.seq());
+                    last.setLong(4, point.step());
+                    setValue(last, 5, point.value());
+                    last.addBatch();
+                }
+                last.executeBatch();
+                seq.setLong(1, maxSeq);
+                seq.setString(2, runId);
+                seq.setLong(3, maxSeq);
+                seq.executeUpdate();
+            }
+        }
+    }
+
+    /** A value logged through an API that does not number its points (MLflow). */
+    public record Logged(String key, long step, long wallMs, double value) {
+    }
+
+    /**
+     * Appends values, numbering them after the run's last seq in one transaction; a key whose step goes
+     * below its last one starts that key's next segment.
+     */
+    public void appendNumbered(String runId, List<Logged> values) {
+        write(c -> {
+            requireRun(c, runId);
+            long seq;
+            try (PreparedStatement p = c.prepareStatement("SELECT last_seq FROM runs WHERE id = ?")) {
+                p.setString(1, runId);
+                try (ResultSet r = p.executeQuery()) {
+                    r.next();
+                    seq = r.getLong(1);
                 }
             }
+            Map<String, long[]> lastByKey = new LinkedHashMap<>();
+            List<Point> points = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("""
+                    SELECT m.segment, m.step FROM run_keys k
+                    JOIN metrics m ON m.run_id = k.run_id AND m.key = k.key AND m.seq = k.last_seq
+                    WHERE k.run_id = ? AND k.key = ?""")) {
+                for (Logged value : values) {
+                    long[] last = lastByKey.get(value.key());
+                    if (last == null) {
+                        p.setString(1, runId);
+                        p.setString(2, value.key());
+                        try (ResultSet r = p.executeQuery()) {
+                            last = r.next() ? new long[]{r.getInt(1), r.getLong(2)} : new long[]{0, Long.MIN_VALUE};
+                        }
+                    }
+                    if (value.step() < last[1]) last[0]++;
+                    last[1] = value.step();
+                    lastByKey.put(value.key(), last);
+                    points.add(new Point(++seq, value.key(), (int) last[0], value.step(), value.wallMs(), value.value()));
+                }
+            }
+            appendIn(c, Map.of(runId, points));
             return null;
         });
     }
@@ -481,6 +543,24 @@ public final class TrackStore implements AutoCloseable {
         void accept(long seq, int segment, long step, long wallMs, double value);
     }
 
+    /** Each key's latest point. */
+    public List<Point> latestPoints(String runId) {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("""
+                    SELECT m.key, m.seq, m.segment, m.step, m.wall_ms, m.value FROM run_keys k
+                    JOIN metrics m ON m.run_id = k.run_id AND m.key = k.key AND m.seq = k.last_seq
+                    WHERE k.run_id = ? ORDER BY m.key""")) {
+                p.setString(1, runId);
+                return points(p);
+            }
+        });
+    }
+
+    /** Every point of one key, all segments, in the order logged. */
+    public List<Point> fullHistory(String runId, String key) {
+        return history(runId, key, 0, Integer.MAX_VALUE);
+    }
+
     public List<String> keys(String runId) {
         return read(c -> {
             List<String> keys = new ArrayList<>();
@@ -539,14 +619,19 @@ public final class TrackStore implements AutoCloseable {
         });
     }
 
-    /** The ids and last seqs of runs that are running, for live updates. */
-    public Map<String, Long> runningSeqs() {
+    /**
+     * For live updates: each run that is running or changed since {@code sinceMs}, with a version that moves
+     * whenever its points or metadata do.
+     */
+    public Map<String, String> activeRuns(long sinceMs) {
         return read(c -> {
-            Map<String, Long> out = new LinkedHashMap<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT id, last_seq FROM runs WHERE status = ?")) {
+            Map<String, String> out = new LinkedHashMap<>();
+            try (PreparedStatement p = c.prepareStatement(
+                    "SELECT id, last_seq, status, updated_ms FROM runs WHERE status = ? OR updated_ms >= ?")) {
                 p.setString(1, RunStatus.RUNNING.wire());
+                p.setLong(2, sinceMs);
                 try (ResultSet r = p.executeQuery()) {
-                    while (r.next()) out.put(r.getString(1), r.getLong(2));
+                    while (r.next()) out.put(r.getString(1), r.getLong(2) + "/" + r.getString(3) + "/" + r.getLong(4));
                 }
             }
             return out;
