@@ -81,7 +81,7 @@ public final class TrackModule implements ServerModule {
         return store.keys(runId);
     }
 
-    private void listRuns(Context ctx) {
+    private void listRuns(Context ctx) throws IOException {
         RunQuery query = RunQuery.project(ctx.pathParam("project"));
         String status = ctx.queryParam("status");
         if (status != null && !status.isBlank()) query = query.withStatus(RunStatus.parse(status));
