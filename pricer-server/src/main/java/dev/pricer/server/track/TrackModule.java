@@ -70,7 +70,7 @@ public final class TrackModule implements ServerModule {
         routes.patch("/api/track/runs/{id}", this::patchRun);
         routes.post("/api/track/runs/{id}/points", this::appendPoints);
         routes.get("/api/track/runs/{id}/keys", ctx -> ctx.json(keysOf(ctx.pathParam("id"))));
-        routes.get("/api/track/runs/{id}/metrics.csv", this::csv);
+        routes.get("/api/track/metrics.csv", this::csv);
         routes.get("/api/track/series", this::series);
         routes.sse("/api/track/events", live::subscribe);
         new MlflowApi(store).configure(routes);
@@ -179,23 +179,28 @@ public final class TrackModule implements ServerModule {
         return out;
     }
 
+    /** {@code ?run=A&run=B[&key=K]}: every point of those runs (of one key), oldest first per run. */
     private void csv(Context ctx) throws IOException {
-        String id = ctx.pathParam("id");
-        RunInfo run = store.requireRun(id);
+        List<String> runIds = ctx.queryParams("run");
+        if (runIds.isEmpty()) throw new IllegalArgumentException("query parameter 'run' is required (repeat it for several runs)");
+        List<RunInfo> runs = runIds.stream().map(store::requireRun).toList();
         String key = ctx.queryParam("key");
         ctx.contentType("text/csv; charset=utf-8");
-        ctx.header("Content-Disposition", "attachment; filename=\"" + run.id() + ".csv\"");
+        String file = (key == null ? "metrics" : key.replaceAll("[^A-Za-z0-9._-]", "_")) + ".csv";
+        ctx.header("Content-Disposition", "attachment; filename=\"" + file + "\"");
         Writer out = new OutputStreamWriter(ctx.outputStream(), StandardCharsets.UTF_8);
-        out.write("run,key,segment,step,wall_ms,value\n");
-        long after = 0;
-        while (true) {
-            List<Point> points = key == null ? store.pointsAfter(id, after, 10_000) : store.history(id, key, after, 10_000);
-            if (points.isEmpty()) break;
-            for (Point p : points) {
-                out.write(csvField(run.name()) + "," + csvField(p.key()) + "," + p.segment() + "," + p.step() + ","
-                        + p.wallMs() + "," + p.value() + "\n");
+        out.write("run_id,run,key,segment,step,wall_ms,value\n");
+        for (RunInfo run : runs) {
+            long after = 0;
+            while (true) {
+                List<Point> points = key == null ? store.pointsAfter(run.id(), after, 10_000) : store.history(run.id(), key, after, 10_000);
+                if (points.isEmpty()) break;
+                for (Point p : points) {
+                    out.write(run.id() + "," + csvField(run.name()) + "," + csvField(p.key()) + "," + p.segment() + ","
+                            + p.step() + "," + p.wallMs() + "," + p.value() + "\n");
+                }
+                after = points.getLast().seq();
             }
-            after = points.getLast().seq();
         }
         out.flush();
     }
