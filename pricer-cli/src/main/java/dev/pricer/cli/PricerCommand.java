@@ -6,7 +6,12 @@ import picocli.CommandLine.Command;
 /** The {@code pricer} command: each job is a subcommand. */
 @Command(name = "pricer", mixinStandardHelpOptions = true, version = "pricer 0.1.0",
         description = "Fine-tune LLMs to estimate prices, track every run, version every checkpoint.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                dev.pricer.cli.server.ServerCommand.class,
+                dev.pricer.cli.track.RunsCommand.class,
+                dev.pricer.cli.track.TokenCommand.class,
+        })
 public final class PricerCommand implements Runnable {
 
     @CommandLine.Spec

@@ -66,8 +66,9 @@ public final class Streamer implements AutoCloseable {
     }
 
     /**
-     * Stops streaming after one last try to upload what is pending, for at most {@code wait}.
-     * What is still not uploaded stays in the local store for {@code pricer runs sync}.
+     * Stops streaming after a last upload of what is pending, for at most {@code wait}; when the server
+     * cannot be reached it gives up at once. What is not uploaded stays in the local store for
+     * {@code pricer runs sync}.
      */
     public void close(Duration wait) {
         closing = true;
@@ -80,7 +81,7 @@ public final class Streamer implements AutoCloseable {
         }
         long deadline = System.nanoTime() + wait.toNanos();
         while (!pending.isEmpty() && System.nanoTime() < deadline) {
-            if (!uploadPending()) LockSupport.parkNanos(Duration.ofMillis(200).toNanos());
+            if (!uploadPending()) return;
         }
     }
 
