@@ -15,6 +15,7 @@ import java.sql.Types;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -269,38 +270,42 @@ public final class TrackStore implements AutoCloseable {
 
     private static void appendIn(Connection c, Map<String, List<Point>> pointsByRun) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement(
-                "INSERT INTO metrics (run_id, key, seq, segment, step, wall_ms, value) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+                "INSERT INTO metrics (series_id, seq, segment, step, wall_ms, value) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
              PreparedStatement last = c.prepareStatement("""
-                     INSERT INTO run_keys (run_id, key, last_seq, last_step, last_value) VALUES (?, ?, ?, ?, ?)
-                     ON CONFLICT (run_id, key) DO UPDATE SET last_seq = excluded.last_seq,
-                         last_step = excluded.last_step, last_value = excluded.last_value
-                     WHERE excluded.last_seq > run_keys.last_seq""");
+                     UPDATE series SET last_seq = ?, last_segment = ?, last_step = ?, last_value = ?
+                     WHERE id = ? AND last_seq < ?""");
              PreparedStatement seq = c.prepareStatement(
                      "UPDATE runs SET last_seq = ? WHERE id = ? AND last_seq < ?")) {
             for (var entry : pointsByRun.entrySet()) {
                 String runId = entry.getKey();
                 requireRun(c, runId);
+                Map<String, Long> ids = new HashMap<>();
                 Map<String, Point> latest = new LinkedHashMap<>();
                 long maxSeq = 0;
                 for (Point point : entry.getValue()) {
-                    insert.setString(1, runId);
-                    insert.setString(2, point.key());
-                    insert.setLong(3, point.seq());
-                    insert.setInt(4, point.segment());
-                    insert.setLong(5, point.step());
-                    insert.setLong(6, point.wallMs());
-                    setValue(insert, 7, point.value());
+                    Long id = ids.get(point.key());
+                    if (id == null) {
+                        id = seriesId(c, runId, point.key());
+                        ids.put(point.key(), id);
+                    }
+                    insert.setLong(1, id);
+                    insert.setLong(2, point.seq());
+                    insert.setInt(3, point.segment());
+                    insert.setLong(4, point.step());
+                    insert.setLong(5, point.wallMs());
+                    setValue(insert, 6, point.value());
                     insert.addBatch();
                     latest.merge(point.key(), point, (a, b) -> b.seq() > a.seq() ? b : a);
                     maxSeq = Math.max(maxSeq, point.seq());
                 }
                 insert.executeBatch();
                 for (Point point : latest.values()) {
-                    last.setString(1, runId);
-                    last.setString(2, point.key());
-                    last.setLong(3, point.seq());
-                    last.setLong(4, point.step());
-                    setValue(last, 5, point.value());
+                    last.setLong(1, point.seq());
+                    last.setInt(2, point.segment());
+                    last.setLong(3, point.step());
+                    setValue(last, 4, point.value());
+                    last.setLong(5, ids.get(point.key()));
+                    last.setLong(6, point.seq());
                     last.addBatch();
                 }
                 last.executeBatch();
@@ -310,6 +315,32 @@ public final class TrackStore implements AutoCloseable {
                 seq.executeUpdate();
             }
         }
+    }
+
+    /** The number of a run's key, made on first use (inside the writing transaction, so it is never taken twice). */
+    private static long seriesId(Connection c, String runId, String key) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("SELECT id FROM series WHERE run_id = ? AND key = ?")) {
+            p.setString(1, runId);
+            p.setString(2, key);
+            try (ResultSet r = p.executeQuery()) {
+                if (r.next()) return r.getLong(1);
+            }
+        }
+        long id;
+        try (PreparedStatement p = c.prepareStatement("SELECT COALESCE(MAX(id), 0) + 1 FROM series");
+             ResultSet r = p.executeQuery()) {
+            r.next();
+            id = r.getLong(1);
+        }
+        try (PreparedStatement p = c.prepareStatement("""
+                INSERT INTO series (id, run_id, key, last_seq, last_segment, last_step, last_value)
+                VALUES (?, ?, ?, 0, 0, 0, NULL)""")) {
+            p.setLong(1, id);
+            p.setString(2, runId);
+            p.setString(3, key);
+            p.executeUpdate();
+        }
+        return id;
     }
 
     /** A value logged through an API that does not number its points (MLflow). */
@@ -333,10 +364,7 @@ public final class TrackStore implements AutoCloseable {
             }
             Map<String, long[]> lastByKey = new LinkedHashMap<>();
             List<Point> points = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("""
-                    SELECT m.segment, m.step FROM run_keys k
-                    JOIN metrics m ON m.run_id = k.run_id AND m.key = k.key AND m.seq = k.last_seq
-                    WHERE k.run_id = ? AND k.key = ?""")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT last_segment, last_step FROM series WHERE run_id = ? AND key = ?")) {
                 for (Logged value : values) {
                     long[] last = lastByKey.get(value.key());
                     if (last == null) {
@@ -489,15 +517,32 @@ public final class TrackStore implements AutoCloseable {
         });
     }
 
-    /** A run's points of every key after {@code afterSeq}, in seq order (for uploads). */
+    /**
+     * A run's points of every key after {@code afterSeq}, in seq order, at most {@code limit} (for uploads).
+     * It reads a window of seqs at a time, so each call costs its window, not the run's whole history.
+     */
     public List<Point> pointsAfter(String runId, long afterSeq, int limit) {
         return read(c -> {
-            try (PreparedStatement p = c.prepareStatement(
-                    "SELECT key, seq, segment, step, wall_ms, value FROM metrics WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+            long lastSeq;
+            try (PreparedStatement p = c.prepareStatement("SELECT last_seq FROM runs WHERE id = ?")) {
                 p.setString(1, runId);
-                p.setLong(2, afterSeq);
-                p.setInt(3, limit);
-                return points(p);
+                try (ResultSet r = p.executeQuery()) {
+                    if (!r.next()) throw new NoSuchRunException(runId);
+                    lastSeq = r.getLong(1);
+                }
+            }
+            try (PreparedStatement p = c.prepareStatement("""
+                    SELECT s.key, m.seq, m.segment, m.step, m.wall_ms, m.value
+                    FROM series s JOIN metrics m ON m.series_id = s.id
+                    WHERE s.run_id = ? AND m.seq > ? AND m.seq <= ? ORDER BY m.seq""")) {
+                for (long from = afterSeq; from < lastSeq; from += limit) {
+                    p.setString(1, runId);
+                    p.setLong(2, from);
+                    p.setLong(3, from + limit);
+                    List<Point> points = points(p);
+                    if (!points.isEmpty()) return points;
+                }
+                return List.of();
             }
         });
     }
@@ -506,7 +551,8 @@ public final class TrackStore implements AutoCloseable {
     public List<Point> history(String runId, String key, long afterSeq, int limit) {
         return read(c -> {
             try (PreparedStatement p = c.prepareStatement(
-                    "SELECT key, seq, segment, step, wall_ms, value FROM metrics WHERE run_id = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?")) {
+                    "SELECT s.key, m.seq, m.segment, m.step, m.wall_ms, m.value FROM series s JOIN metrics m ON m.series_id = s.id "
+                            + "WHERE s.run_id = ? AND s.key = ? AND m.seq > ? ORDER BY m.seq LIMIT ?")) {
                 p.setString(1, runId);
                 p.setString(2, key);
                 p.setLong(3, afterSeq);
@@ -520,7 +566,8 @@ public final class TrackStore implements AutoCloseable {
     public void scan(String runId, String key, long afterSeq, PointSink sink) {
         read(c -> {
             try (PreparedStatement p = c.prepareStatement(
-                    "SELECT seq, segment, step, wall_ms, value FROM metrics WHERE run_id = ? AND key = ? AND seq > ? ORDER BY seq")) {
+                    "SELECT m.seq, m.segment, m.step, m.wall_ms, m.value FROM series s JOIN metrics m ON m.series_id = s.id "
+                            + "WHERE s.run_id = ? AND s.key = ? AND m.seq > ? ORDER BY m.seq")) {
                 p.setString(1, runId);
                 p.setString(2, key);
                 p.setLong(3, afterSeq);
@@ -547,9 +594,9 @@ public final class TrackStore implements AutoCloseable {
     public List<Point> latestPoints(String runId) {
         return read(c -> {
             try (PreparedStatement p = c.prepareStatement("""
-                    SELECT m.key, m.seq, m.segment, m.step, m.wall_ms, m.value FROM run_keys k
-                    JOIN metrics m ON m.run_id = k.run_id AND m.key = k.key AND m.seq = k.last_seq
-                    WHERE k.run_id = ? ORDER BY m.key""")) {
+                    SELECT s.key, m.seq, m.segment, m.step, m.wall_ms, m.value FROM series s
+                    JOIN metrics m ON m.series_id = s.id AND m.seq = s.last_seq
+                    WHERE s.run_id = ? ORDER BY s.key""")) {
                 p.setString(1, runId);
                 return points(p);
             }
@@ -564,7 +611,7 @@ public final class TrackStore implements AutoCloseable {
     public List<String> keys(String runId) {
         return read(c -> {
             List<String> keys = new ArrayList<>();
-            try (PreparedStatement p = c.prepareStatement("SELECT key FROM run_keys WHERE run_id = ? ORDER BY key")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT key FROM series WHERE run_id = ? ORDER BY key")) {
                 p.setString(1, runId);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) keys.add(r.getString(1));
@@ -587,10 +634,7 @@ public final class TrackStore implements AutoCloseable {
             }
             int segment = 0;
             Map<String, Long> maxStep = new TreeMap<>();
-            try (PreparedStatement p = c.prepareStatement("""
-                    SELECT k.key, m.segment, m.step FROM run_keys k
-                    JOIN metrics m ON m.run_id = k.run_id AND m.key = k.key AND m.seq = k.last_seq
-                    WHERE k.run_id = ?""")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT key, last_segment, last_step FROM series WHERE run_id = ?")) {
                 p.setString(1, runId);
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) segment = Math.max(segment, r.getInt(2));
@@ -609,7 +653,7 @@ public final class TrackStore implements AutoCloseable {
 
     public long countPoints(String runId) {
         return read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM metrics WHERE run_id = ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT COUNT(*) FROM series s JOIN metrics m ON m.series_id = s.id WHERE s.run_id = ?")) {
                 p.setString(1, runId);
                 try (ResultSet r = p.executeQuery()) {
                     r.next();
@@ -672,7 +716,7 @@ public final class TrackStore implements AutoCloseable {
             }
         }
         Map<String, Double> last = new TreeMap<>();
-        try (PreparedStatement p = c.prepareStatement("SELECT key, last_value FROM run_keys WHERE run_id = ?")) {
+        try (PreparedStatement p = c.prepareStatement("SELECT key, last_value FROM series WHERE run_id = ?")) {
             p.setString(1, run.id());
             try (ResultSet r = p.executeQuery()) {
                 while (r.next()) {

@@ -37,28 +37,28 @@ CREATE TABLE run_tags (
     PRIMARY KEY (run_id, tag)
 );
 
--- value NULL stands for NaN (SQLite stores NaN as NULL); infinities are stored as they are.
-CREATE TABLE metrics (
-    run_id   VARCHAR(64) NOT NULL,
-    key      VARCHAR(400) NOT NULL,
-    seq      BIGINT NOT NULL,
-    segment  INTEGER NOT NULL,
-    step     BIGINT NOT NULL,
-    wall_ms  BIGINT NOT NULL,
-    value    DOUBLE PRECISION,
-    PRIMARY KEY (run_id, key, seq)
+-- One row per metric key of a run, with its latest point, so listings never scan histories and the
+-- points' index holds a number instead of the run id and key.
+CREATE TABLE series (
+    id            BIGINT PRIMARY KEY,
+    run_id        VARCHAR(64) NOT NULL REFERENCES runs (id),
+    key           VARCHAR(400) NOT NULL,
+    last_seq      BIGINT NOT NULL,
+    last_segment  INTEGER NOT NULL,
+    last_step     BIGINT NOT NULL,
+    last_value    DOUBLE PRECISION,
+    UNIQUE (run_id, key)
 );
 
-CREATE INDEX metrics_by_seq ON metrics (run_id, seq);
-
--- Each key's latest point, kept up to date on every write so listings never scan histories.
-CREATE TABLE run_keys (
-    run_id      VARCHAR(64) NOT NULL,
-    key         VARCHAR(400) NOT NULL,
-    last_seq    BIGINT NOT NULL,
-    last_step   BIGINT NOT NULL,
-    last_value  DOUBLE PRECISION,
-    PRIMARY KEY (run_id, key)
+-- value NULL stands for NaN (SQLite stores NaN as NULL); infinities are stored as they are.
+CREATE TABLE metrics (
+    series_id  BIGINT NOT NULL,
+    seq        BIGINT NOT NULL,
+    segment    INTEGER NOT NULL,
+    step       BIGINT NOT NULL,
+    wall_ms    BIGINT NOT NULL,
+    value      DOUBLE PRECISION,
+    PRIMARY KEY (series_id, seq)
 );
 
 CREATE TABLE tokens (
