@@ -66,12 +66,24 @@ public final class MetricWriter implements AutoCloseable {
 
     public void log(RunCursor run, long step, Map<String, Double> values) {
         if (closing) throw new IllegalStateException("the tracker is closed");
-        Map<String, Double> copy = new LinkedHashMap<>(values);
-        for (var e : copy.entrySet()) {
-            if (e.getKey() == null || e.getKey().isBlank()) throw new IllegalArgumentException("a metric key cannot be empty");
-            if (e.getValue() == null) throw new IllegalArgumentException("metric '" + e.getKey() + "' has no value (null)");
+        Map<String, Double> copy;
+        try {
+            copy = Map.copyOf(values);
+        } catch (NullPointerException e) {
+            throw new IllegalArgumentException(nullEntry(values));
+        }
+        for (String key : copy.keySet()) {
+            if (key.isBlank()) throw new IllegalArgumentException("a metric key cannot be empty");
         }
         put(new Task.Log(run, step, System.currentTimeMillis(), copy));
+    }
+
+    private static String nullEntry(Map<String, Double> values) {
+        for (var e : values.entrySet()) {
+            if (e.getKey() == null) return "a metric key cannot be null";
+            if (e.getValue() == null) return "metric '" + e.getKey() + "' has no value (null)";
+        }
+        return "the metrics map is null";
     }
 
     /** Completes when everything logged before this call is committed. */
