@@ -46,7 +46,7 @@ public final class MetricWriter implements AutoCloseable {
     private volatile Throwable lastError;
     private long lastHeartbeat;
 
-    /** {@code onCommitted} hears the id of each run that got new points (the streamer listens). */
+    /** {@code onCommitted} hears the id of each run that got new points or a heartbeat (the streamer listens). */
     public MetricWriter(TrackStore store, Consumer<String> onCommitted) {
         this.store = store;
         this.onCommitted = onCommitted;
@@ -158,6 +158,7 @@ public final class MetricWriter implements AutoCloseable {
         lastHeartbeat = now;
         try {
             store.heartbeat(open.keySet(), now);
+            open.keySet().forEach(onCommitted);
         } catch (RuntimeException e) {
             lastError = e;
         }
