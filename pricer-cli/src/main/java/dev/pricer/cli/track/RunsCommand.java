@@ -57,6 +57,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs list", this::run);
+        }
+
+        private Integer run() throws Exception {
             RunQuery query = new RunQuery(project, status == null ? null : RunStatus.parse(status), tag, null, null, sort, !ascending, 100_000);
             if (config != null) {
                 int eq = config.indexOf('=');
@@ -89,6 +93,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs show", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 RunInfo r = store.requireRun(id);
                 if (json) {
@@ -125,7 +133,11 @@ public final class RunsCommand {
         @Parameters(index = "1", paramLabel = "NAME", description = "Its new name.") String name;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            return UserErrors.reported("runs rename", this::run);
+        }
+
+        private Integer run() {
             try (TrackStore store = home.open()) {
                 store.rename(id, name);
                 System.out.println("renamed " + id + " to " + name);
@@ -143,6 +155,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs history", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 store.requireRun(id);
                 List<Point> points = store.fullHistory(id, key);
@@ -168,6 +184,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs sync", this::run);
+        }
+
+        private Integer run() throws Exception {
             URI target = server != null ? server : TrackerOptions.fromEnvironment().server();
             if (target == null) throw new IllegalArgumentException("no server: pass --server URL or set PRICER_SERVER");
             try (TrackStore store = home.open(); TrackClient client = new TrackClient(target, token)) {

@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunsCommandTest {
@@ -71,7 +70,8 @@ class RunsCommandTest {
         assertEquals(10, history.size());
         assertEquals(0.1, history.get(9).get("value").asDouble(), 1e-12);
 
-        assertNotEquals(0, pricer("runs", "show", "--home", h, "no-such-run").exit());
+        assertEquals(2, pricer("runs", "show", "--home", h, "no-such-run").exit(), "a missing run is a one-line error");
+        assertEquals(2, pricer("runs", "list", "--home", h, "--status", "paused").exit());
     }
 
     @Test
