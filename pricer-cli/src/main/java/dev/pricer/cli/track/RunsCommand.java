@@ -131,16 +131,18 @@ public final class RunsCommand {
         @Mixin Home home;
         @Parameters(index = "0", paramLabel = "RUN", description = "The run's id.") String id;
         @Parameters(index = "1", paramLabel = "NAME", description = "Its new name.") String name;
+        @Option(names = "--json", description = "Print the renamed run as JSON.") boolean json;
 
         @Override
         public Integer call() throws Exception {
             return UserErrors.reported("runs rename", this::run);
         }
 
-        private Integer run() {
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 store.rename(id, name);
-                System.out.println("renamed " + id + " to " + name);
+                if (json) System.out.println(Json.MAPPER.writeValueAsString(store.requireRun(id)));
+                else System.out.println("renamed " + id + " to " + name);
             }
             return 0;
         }

@@ -60,7 +60,8 @@ class RunsCommandTest {
         assertEquals(0, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--status", "running", "--json").out()).size());
         assertEquals(1, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--config", "lr=2e-4", "--json").out()).size());
 
-        assertEquals(0, pricer("runs", "rename", "--home", h, id, "best so far").exit());
+        assertEquals("best so far", TrackClient.JSON.readTree(pricer("runs", "rename", "--home", h, id, "best so far", "--json").out())
+                .get("name").asText());
         JsonNode shown = TrackClient.JSON.readTree(pricer("runs", "show", "--home", h, id, "--json").out());
         assertEquals("best so far", shown.get("name").asText());
         assertEquals("finished", shown.get("status").asText());
