@@ -76,8 +76,8 @@ class CudaVersusCpuTest {
         Cuda cuda = GpuTestSupport.cuda();
         LlamaConfig config = config(128, 4, 2, 32, 300);
         Backend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.FLOAT32), cpuBackend = new CpuBackend();
-        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 7);
-             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 7)) {
+        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 7, true);
+             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 7, true)) {
             compare(gpu, cpu, paddedBatch(new SplittableRandom(3), 300, 37, 21, 30));
         }
     }
@@ -88,8 +88,8 @@ class CudaVersusCpuTest {
         LlamaConfig config = config(192, 6, 2, 64, 500);
         Backend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.FLOAT32), cpuBackend = new CpuBackend();
         LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
-        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9);
-             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9)) {
+        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9, false);
+             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9, false)) {
             gpu.createAdapter(lora, 5);
             cpu.createAdapter(lora, 5);
             Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
