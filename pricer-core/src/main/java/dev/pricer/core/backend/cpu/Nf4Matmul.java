@@ -1,0 +1,188 @@
+package dev.pricer.core.backend.cpu;
+
+import dev.pricer.core.quant.BlockScales;
+import dev.pricer.core.quant.Nf4;
+import dev.pricer.core.quant.Nf4Weight;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.stream.IntStream;
+
+/**
+ * The two products a linear layer with a frozen NF4 weight needs: forward {@code y = x·Wᵀ} and backward
+ * {@code dx = dy·W} (no {@code dW}: the base weight does not train). {@code W} stays packed; each task decodes
+ * four weight rows at a time into a small float tile, with the Vector API, and uses the tile against many rows
+ * of {@code x}, so no full dequantized copy of the weight ever exists.
+ */
+public final class Nf4Matmul {
+
+    /** Eight float lanes: eight codes come from one 32-bit word, and a 16-entry table is two vectors. */
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final int LANES = 8;
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
+    private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final FloatVector CODES_LOW = FloatVector.fromArray(F, Nf4.codebook(), 0);
+    private static final FloatVector CODES_HIGH = FloatVector.fromArray(F, Nf4.codebook(), LANES);
+    /** Lane l holds the code of element l of a 32-bit word: byte l/2, high nibble first. */
+    private static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(I, new int[]{4, 0, 12, 8, 20, 16, 28, 24}, 0);
+
+    /** Weight rows decoded together: four dot products share each load of x. */
+    private static final int TILE_ROWS = 4;
+    private static final int ROWS_PER_TASK = 64;
+    private static final int WEIGHT_ROWS_PER_TASK = 16;
+    private static final int COLUMNS_PER_TASK = 256;
+
+    private Nf4Matmul() {
+    }
+
+    /** y[m×n] (+)= x[m×k] · Wᵀ, with W [n×k] in NF4. */
+    public static void matmulABt(MemorySegment x, Nf4Weight w, MemorySegment y, int m, boolean accumulate) {
+        long[] shape = checkedShape(w);
+        int n = (int) shape[0], k = (int) shape[1];
+        checkSize("x", x, m, k);
+        checkSize("y", y, m, n);
+        int rowTasks = ceilDiv(m, ROWS_PER_TASK), weightTasks = ceilDiv(n, WEIGHT_ROWS_PER_TASK);
+        IntStream.range(0, rowTasks * weightTasks).parallel().forEach(task -> {
+            int i0 = task / weightTasks * ROWS_PER_TASK, i1 = Math.min(m, i0 + ROWS_PER_TASK);
+            int j0 = task % weightTasks * WEIGHT_ROWS_PER_TASK, j1 = Math.min(n, j0 + WEIGHT_ROWS_PER_TASK);
+            float[] tile = new float[TILE_ROWS * k];
+            for (int j = j0; j < j1; j += TILE_ROWS) {
+                int rows = Math.min(TILE_ROWS, j1 - j);
+                for (int r = 0; r < TILE_ROWS; r++) {
+                    if (r < rows) decode(w, k, j + r, 0, k, tile, r * k);
+                    else Arrays.fill(tile, r * k, (r + 1) * k, 0f);
+                }
+                for (int i = i0; i < i1; i++) dot4(x, (long) i * k * Float.BYTES, tile, k, y, ((long) i * n + j) * Float.BYTES, rows, accumulate);
+            }
+        });
+    }
+
+    /** dx[m×k] (+)= dy[m×n] · W, with W [n×k] in NF4. */
+    public static void matmulAB(MemorySegment dy, Nf4Weight w, MemorySegment dx, int m, boolean accumulate) {
+        long[] shape = checkedShape(w);
+        int n = (int) shape[0], k = (int) shape[1];
+        checkSize("dy", dy, m, n);
+        checkSize("dx", dx, m, k);
+        int rowTasks = ceilDiv(m, ROWS_PER_TASK), columnTasks = ceilDiv(k, COLUMNS_PER_TASK);
+        IntStream.range(0, rowTasks * columnTasks).parallel().forEach(task -> {
+            int i0 = task / columnTasks * ROWS_PER_TASK, i1 = Math.min(m, i0 + ROWS_PER_TASK);
+            int c0 = task % columnTasks * COLUMNS_PER_TASK, width = Math.min(k, c0 + COLUMNS_PER_TASK) - c0;
+            if (!accumulate) {
+                for (int i = i0; i < i1; i++) dx.asSlice(((long) i * k + c0) * Float.BYTES, (long) width * Float.BYTES).fill((byte) 0);
+            }
+            float[] tile = new float[TILE_ROWS * width];
+            float[] a = new float[TILE_ROWS];
+            for (int j = 0; j < n; j += TILE_ROWS) {
+                int rows = Math.min(TILE_ROWS, n - j);
+                for (int r = 0; r < rows; r++) decode(w, k, j + r, c0, width, tile, r * width);
+                for (int i = i0; i < i1; i++) {
+                    long dyRow = (long) i * n * Float.BYTES;
+                    // Rows past the weight's end keep a stale tile but get a zero coefficient.
+                    for (int r = 0; r < TILE_ROWS; r++) a[r] = r < rows ? dy.get(FLOAT, dyRow + (long) (j + r) * Float.BYTES) : 0f;
+                    axpy4(a, tile, width, dx, ((long) i * k + c0) * Float.BYTES);
+                }
+            }
+        });
+    }
+
+    /** Decodes W[row, col .. col+len) into tile[at ..]: eight codes per 32-bit word where the word is whole. */
+    static void decode(Nf4Weight w, int k, int row, int col, int len, float[] tile, int at) {
+        long first = (long) row * k + col;
+        int blockSize = w.blockSize();
+        BlockScales scales = w.scales();
+        MemorySegment packed = w.packed();
+        int c = 0;
+        if ((first & (LANES - 1)) == 0) {
+            long block = -1;
+            FloatVector scale = null;
+            for (int bound = len & -LANES; c < bound; c += LANES) {
+                long e = first + c;
+                if (e / blockSize != block) {
+                    block = e / blockSize;
+                    scale = FloatVector.broadcast(F, scales.scale((int) block));
+                }
+                int word = packed.get(WORD, e >>> 1);
+                VectorShuffle<Float> codes = IntVector.broadcast(I, word)
+                        .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
+                        .lanewise(VectorOperators.AND, 0xF)
+                        .toShuffle().cast(F);
+                CODES_LOW.rearrange(codes, CODES_HIGH).mul(scale).intoArray(tile, at + c);
+            }
+        }
+        for (; c < len; c++) {
+            long e = first + c;
+            tile[at + c] = Nf4.value(w.code(e)) * scales.scale((int) (e / blockSize));
+        }
+    }
+
+    /** y[out + r] (+)= x·tile[r] for the first {@code rows} of four tile rows. */
+    private static void dot4(MemorySegment x, long xOff, float[] tile, int k, MemorySegment y, long out, int rows, boolean accumulate) {
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        int c = 0;
+        for (int bound = F.loopBound(k); c < bound; c += LANES) {
+            FloatVector xv = FloatVector.fromMemorySegment(F, x, xOff + (long) c * Float.BYTES, ByteOrder.nativeOrder());
+            s0 = xv.fma(FloatVector.fromArray(F, tile, c), s0);
+            s1 = xv.fma(FloatVector.fromArray(F, tile, k + c), s1);
+            s2 = xv.fma(FloatVector.fromArray(F, tile, 2 * k + c), s2);
+            s3 = xv.fma(FloatVector.fromArray(F, tile, 3 * k + c), s3);
+        }
+        float[] sums = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
+                s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD)};
+        for (; c < k; c++) {
+            float xc = x.get(FLOAT, xOff + (long) c * Float.BYTES);
+            for (int r = 0; r < TILE_ROWS; r++) sums[r] += xc * tile[r * k + c];
+        }
+        for (int r = 0; r < rows; r++) {
+            long at = out + (long) r * Float.BYTES;
+            y.set(FLOAT, at, accumulate ? y.get(FLOAT, at) + sums[r] : sums[r]);
+        }
+    }
+
+    /** dx[off ..] += Σ_r a[r]·tile[r], over {@code width} columns. */
+    private static void axpy4(float[] a, float[] tile, int width, MemorySegment dx, long off) {
+        FloatVector a0 = FloatVector.broadcast(F, a[0]), a1 = FloatVector.broadcast(F, a[1]);
+        FloatVector a2 = FloatVector.broadcast(F, a[2]), a3 = FloatVector.broadcast(F, a[3]);
+        int c = 0;
+        for (int bound = F.loopBound(width); c < bound; c += LANES) {
+            long at = off + (long) c * Float.BYTES;
+            FloatVector acc = FloatVector.fromMemorySegment(F, dx, at, ByteOrder.nativeOrder());
+            acc = a0.fma(FloatVector.fromArray(F, tile, c), acc);
+            acc = a1.fma(FloatVector.fromArray(F, tile, width + c), acc);
+            acc = a2.fma(FloatVector.fromArray(F, tile, 2 * width + c), acc);
+            acc = a3.fma(FloatVector.fromArray(F, tile, 3 * width + c), acc);
+            acc.intoMemorySegment(dx, at, ByteOrder.nativeOrder());
+        }
+        for (; c < width; c++) {
+            long at = off + (long) c * Float.BYTES;
+            float sum = dx.get(FLOAT, at);
+            for (int r = 0; r < TILE_ROWS; r++) sum += a[r] * tile[r * width + c];
+            dx.set(FLOAT, at, sum);
+        }
+    }
+
+    private static long[] checkedShape(Nf4Weight w) {
+        long[] shape = w.shape();
+        if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("NF4 matmul needs a 2-D weight, got shape " + Arrays.toString(shape));
+        }
+        return shape;
+    }
+
+    private static void checkSize(String name, MemorySegment s, int rows, int cols) {
+        if (s.byteSize() < (long) rows * cols * Float.BYTES) {
+            throw new IllegalArgumentException(name + " holds " + s.byteSize() + " bytes, less than " + rows + "×" + cols + " float32");
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}
