@@ -25,6 +25,8 @@ public final class Nf4Matmul {
 
     /** Eight float lanes: eight codes come from one 32-bit word, and a 16-entry table is two vectors. */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    /** The products themselves run at the machine's full vector width. */
+    private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
     private static final int LANES = 8;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
@@ -93,46 +95,44 @@ public final class Nf4Matmul {
         });
     }
 
-    /** Decodes W[row, col .. col+len) into tile[at ..]: eight codes per 32-bit word where the word is whole. */
+    /**
+     * Decodes W[row, col .. col+len) into tile[at ..], a block at a time: eight codes per 32-bit word where
+     * the word is whole, one by one at ragged edges.
+     */
     static void decode(Nf4Weight w, int k, int row, int col, int len, float[] tile, int at) {
         long first = (long) row * k + col;
         int blockSize = w.blockSize();
         BlockScales scales = w.scales();
         MemorySegment packed = w.packed();
         int c = 0;
-        if ((first & (LANES - 1)) == 0) {
-            long block = -1;
-            FloatVector scale = null;
-            for (int bound = len & -LANES; c < bound; c += LANES) {
-                long e = first + c;
-                if (e / blockSize != block) {
-                    block = e / blockSize;
-                    scale = FloatVector.broadcast(F, scales.scale((int) block));
+        while (c < len) {
+            int block = (int) ((first + c) / blockSize);
+            float scale = scales.scale(block);
+            int end = (int) Math.min(len, (long) (block + 1) * blockSize - first);
+            if (((first + c) & (LANES - 1)) == 0) {
+                for (int bound = c + ((end - c) & -LANES); c < bound; c += LANES) {
+                    int word = packed.get(WORD, (first + c) >>> 1);
+                    VectorShuffle<Float> codes = IntVector.broadcast(I, word)
+                            .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
+                            .lanewise(VectorOperators.AND, 0xF)
+                            .toShuffle().cast(F);
+                    CODES_LOW.rearrange(codes, CODES_HIGH).mul(scale).intoArray(tile, at + c);
                 }
-                int word = packed.get(WORD, e >>> 1);
-                VectorShuffle<Float> codes = IntVector.broadcast(I, word)
-                        .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
-                        .lanewise(VectorOperators.AND, 0xF)
-                        .toShuffle().cast(F);
-                CODES_LOW.rearrange(codes, CODES_HIGH).mul(scale).intoArray(tile, at + c);
             }
-        }
-        for (; c < len; c++) {
-            long e = first + c;
-            tile[at + c] = Nf4.value(w.code(e)) * scales.scale((int) (e / blockSize));
+            for (; c < end; c++) tile[at + c] = Nf4.value(w.code(first + c)) * scale;
         }
     }
 
     /** y[out + r] (+)= x·tile[r] for the first {@code rows} of four tile rows. */
     private static void dot4(MemorySegment x, long xOff, float[] tile, int k, MemorySegment y, long out, int rows, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
+        FloatVector s0 = FloatVector.zero(P), s1 = s0, s2 = s0, s3 = s0;
         int c = 0;
-        for (int bound = F.loopBound(k); c < bound; c += LANES) {
-            FloatVector xv = FloatVector.fromMemorySegment(F, x, xOff + (long) c * Float.BYTES, ByteOrder.nativeOrder());
-            s0 = xv.fma(FloatVector.fromArray(F, tile, c), s0);
-            s1 = xv.fma(FloatVector.fromArray(F, tile, k + c), s1);
-            s2 = xv.fma(FloatVector.fromArray(F, tile, 2 * k + c), s2);
-            s3 = xv.fma(FloatVector.fromArray(F, tile, 3 * k + c), s3);
+        for (int bound = P.loopBound(k); c < bound; c += P.length()) {
+            FloatVector xv = FloatVector.fromMemorySegment(P, x, xOff + (long) c * Float.BYTES, ByteOrder.nativeOrder());
+            s0 = xv.fma(FloatVector.fromArray(P, tile, c), s0);
+            s1 = xv.fma(FloatVector.fromArray(P, tile, k + c), s1);
+            s2 = xv.fma(FloatVector.fromArray(P, tile, 2 * k + c), s2);
+            s3 = xv.fma(FloatVector.fromArray(P, tile, 3 * k + c), s3);
         }
         float[] sums = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
                 s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD)};
@@ -148,16 +148,16 @@ public final class Nf4Matmul {
 
     /** dx[off ..] += Σ_r a[r]·tile[r], over {@code width} columns. */
     private static void axpy4(float[] a, float[] tile, int width, MemorySegment dx, long off) {
-        FloatVector a0 = FloatVector.broadcast(F, a[0]), a1 = FloatVector.broadcast(F, a[1]);
-        FloatVector a2 = FloatVector.broadcast(F, a[2]), a3 = FloatVector.broadcast(F, a[3]);
+        FloatVector a0 = FloatVector.broadcast(P, a[0]), a1 = FloatVector.broadcast(P, a[1]);
+        FloatVector a2 = FloatVector.broadcast(P, a[2]), a3 = FloatVector.broadcast(P, a[3]);
         int c = 0;
-        for (int bound = F.loopBound(width); c < bound; c += LANES) {
+        for (int bound = P.loopBound(width); c < bound; c += P.length()) {
             long at = off + (long) c * Float.BYTES;
-            FloatVector acc = FloatVector.fromMemorySegment(F, dx, at, ByteOrder.nativeOrder());
-            acc = a0.fma(FloatVector.fromArray(F, tile, c), acc);
-            acc = a1.fma(FloatVector.fromArray(F, tile, width + c), acc);
-            acc = a2.fma(FloatVector.fromArray(F, tile, 2 * width + c), acc);
-            acc = a3.fma(FloatVector.fromArray(F, tile, 3 * width + c), acc);
+            FloatVector acc = FloatVector.fromMemorySegment(P, dx, at, ByteOrder.nativeOrder());
+            acc = a0.fma(FloatVector.fromArray(P, tile, c), acc);
+            acc = a1.fma(FloatVector.fromArray(P, tile, width + c), acc);
+            acc = a2.fma(FloatVector.fromArray(P, tile, 2 * width + c), acc);
+            acc = a3.fma(FloatVector.fromArray(P, tile, 3 * width + c), acc);
             acc.intoMemorySegment(dx, at, ByteOrder.nativeOrder());
         }
         for (; c < width; c++) {

@@ -1,0 +1,77 @@
+package dev.pricer.core.backend.cpu;
+
+import dev.pricer.core.quant.Nf4Quantizer;
+import dev.pricer.core.quant.Nf4Weight;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+/**
+ * {@link Nf4Matmul} against {@link CpuMatmul} on the same weights (the f32 side gets the dequantized NF4
+ * weight), at Llama 3.2 1B projection shapes, side by side in one process. Not a test: run it with
+ * {@code bench/nf4-matmul.sh}. Each line: {@code name variant m n k f32_seconds nf4_seconds f32/nf4}; the best
+ * of the timed repeats counts, since other processes on a shared machine only ever add time.
+ */
+public final class Nf4MatmulBench {
+
+    private record Shape(String name, int n, int k) {
+    }
+
+    /** hidden 2048, intermediate 8192, 32 query and 8 key/value heads of 64. */
+    private static final Shape[] LLAMA_1B = {
+            new Shape("q_proj", 2048, 2048), new Shape("k_proj", 512, 2048),
+            new Shape("up_proj", 8192, 2048), new Shape("down_proj", 2048, 8192)};
+
+    public static void main(String[] args) {
+        int[] rows = args.length > 0 ? java.util.Arrays.stream(args[0].split(",")).mapToInt(Integer::parseInt).toArray() : new int[]{1, 256};
+        int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        System.out.println("# threads=" + Runtime.getRuntime().availableProcessors() + " lanes=" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
+                + " java=" + System.getProperty("java.version"));
+        System.out.println("# name variant m n k f32_s nf4_s f32/nf4");
+        Random random = new Random(1);
+        for (Shape s : LLAMA_1B) {
+            try (Arena arena = Arena.ofShared()) {
+                MemorySegment weight = gaussian(arena, random, (long) s.n() * s.k(), 0.02f);
+                Nf4Weight nf4 = Nf4Quantizer.quantize(weight, new long[]{s.n(), s.k()}, "bfloat16", true);
+                MemorySegment dense = arena.allocate((long) s.n() * s.k() * Float.BYTES, 64);
+                dense.copyFrom(MemorySegment.ofArray(nf4.dequantize()));
+                for (int m : rows) {
+                    MemorySegment x = gaussian(arena, random, (long) m * s.k(), 1f);
+                    MemorySegment dy = gaussian(arena, random, (long) m * s.n(), 1f);
+                    MemorySegment y = arena.allocate((long) m * s.n() * Float.BYTES, 64);
+                    MemorySegment dx = arena.allocate((long) m * s.k() * Float.BYTES, 64);
+                    report(s, "ABt", m, repeats,
+                            () -> CpuMatmul.matmulABt(x, dense, y, m, s.n(), s.k(), false),
+                            () -> Nf4Matmul.matmulABt(x, nf4, y, m, false));
+                    report(s, "AB", m, repeats,
+                            () -> CpuMatmul.matmulAB(dy, dense, dx, m, s.k(), s.n(), false),
+                            () -> Nf4Matmul.matmulAB(dy, nf4, dx, m, false));
+                }
+            }
+        }
+    }
+
+    private static void report(Shape s, String variant, int m, int repeats, Runnable f32, Runnable nf4) {
+        double f32Seconds = best(f32, repeats), nf4Seconds = best(nf4, repeats);
+        System.out.printf("%s %s %d %d %d %.6f %.6f %.2f%n", s.name(), variant, m, s.n(), s.k(), f32Seconds, nf4Seconds, f32Seconds / nf4Seconds);
+    }
+
+    private static double best(Runnable product, int repeats) {
+        for (int i = 0; i < 2; i++) product.run();
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < repeats; i++) {
+            long t0 = System.nanoTime();
+            product.run();
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return best / 1e9;
+    }
+
+    private static MemorySegment gaussian(Arena arena, Random random, long n, float scale) {
+        MemorySegment s = arena.allocate(n * Float.BYTES, 64);
+        for (long i = 0; i < n; i++) s.setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) random.nextGaussian() * scale);
+        return s;
+    }
+}
