@@ -62,7 +62,12 @@ public final class Nf4Matmul {
                     if (r < rows) decode(w, k, j + r, 0, k, tile, r * k);
                     else Arrays.fill(tile, r * k, (r + 1) * k, 0f);
                 }
-                for (int i = i0; i < i1; i++) dot4(x, (long) i * k * Float.BYTES, tile, k, y, ((long) i * n + j) * Float.BYTES, rows, accumulate);
+                for (int i = i0; i < i1; i += 2) {
+                    // An odd last row pairs with itself and writes once: one code path stays hot for every m.
+                    int pair = Math.min(2, i1 - i);
+                    long xOff = (long) i * k * Float.BYTES;
+                    dot2x4(x, xOff, xOff + (pair - 1) * (long) k * Float.BYTES, tile, k, y, ((long) i * n + j) * Float.BYTES, n, rows, pair, accumulate);
+                }
             }
         });
     }
@@ -123,26 +128,44 @@ public final class Nf4Matmul {
         }
     }
 
-    /** y[out + r] (+)= x·tile[r] for the first {@code rows} of four tile rows. */
-    private static void dot4(MemorySegment x, long xOff, float[] tile, int k, MemorySegment y, long out, int rows, boolean accumulate) {
-        FloatVector s0 = FloatVector.zero(P), s1 = s0, s2 = s0, s3 = s0;
+    /**
+     * y[out + row·n + r] (+)= x_row·tile[r] for two rows of x (at {@code xOff}, {@code xOff1}) and four tile rows:
+     * eight accumulators, each x load used four times and each tile load twice. Writes the first {@code xRows}
+     * rows and {@code rows} columns.
+     */
+    private static void dot2x4(MemorySegment x, long xOff, long xOff1, float[] tile, int k, MemorySegment y, long out, int n,
+                               int rows, int xRows, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(P), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         int c = 0;
         for (int bound = P.loopBound(k); c < bound; c += P.length()) {
-            FloatVector xv = FloatVector.fromMemorySegment(P, x, xOff + (long) c * Float.BYTES, ByteOrder.nativeOrder());
-            s0 = xv.fma(FloatVector.fromArray(P, tile, c), s0);
-            s1 = xv.fma(FloatVector.fromArray(P, tile, k + c), s1);
-            s2 = xv.fma(FloatVector.fromArray(P, tile, 2 * k + c), s2);
-            s3 = xv.fma(FloatVector.fromArray(P, tile, 3 * k + c), s3);
+            FloatVector x0 = FloatVector.fromMemorySegment(P, x, xOff + (long) c * Float.BYTES, ByteOrder.nativeOrder());
+            FloatVector x1 = FloatVector.fromMemorySegment(P, x, xOff1 + (long) c * Float.BYTES, ByteOrder.nativeOrder());
+            FloatVector t = FloatVector.fromArray(P, tile, c);
+            s00 = x0.fma(t, s00);
+            s10 = x1.fma(t, s10);
+            t = FloatVector.fromArray(P, tile, k + c);
+            s01 = x0.fma(t, s01);
+            s11 = x1.fma(t, s11);
+            t = FloatVector.fromArray(P, tile, 2 * k + c);
+            s02 = x0.fma(t, s02);
+            s12 = x1.fma(t, s12);
+            t = FloatVector.fromArray(P, tile, 3 * k + c);
+            s03 = x0.fma(t, s03);
+            s13 = x1.fma(t, s13);
         }
-        float[] sums = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
-                s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD)};
-        for (; c < k; c++) {
-            float xc = x.get(FLOAT, xOff + (long) c * Float.BYTES);
-            for (int r = 0; r < TILE_ROWS; r++) sums[r] += xc * tile[r * k + c];
-        }
-        for (int r = 0; r < rows; r++) {
-            long at = out + (long) r * Float.BYTES;
-            y.set(FLOAT, at, accumulate ? y.get(FLOAT, at) + sums[r] : sums[r]);
+        float[][] sums = {
+                {s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD), s03.reduceLanes(VectorOperators.ADD)},
+                {s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD)}};
+        for (int row = 0; row < xRows; row++) {
+            long xr = row == 0 ? xOff : xOff1;
+            for (int cc = c; cc < k; cc++) {
+                float xc = x.get(FLOAT, xr + (long) cc * Float.BYTES);
+                for (int r = 0; r < TILE_ROWS; r++) sums[row][r] += xc * tile[r * k + cc];
+            }
+            for (int r = 0; r < rows; r++) {
+                long at = out + ((long) row * n + r) * Float.BYTES;
+                y.set(FLOAT, at, accumulate ? y.get(FLOAT, at) + sums[row][r] : sums[row][r]);
+            }
         }
     }
 

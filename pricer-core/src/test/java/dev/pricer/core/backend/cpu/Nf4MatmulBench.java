@@ -11,10 +11,13 @@ import java.util.Random;
 /**
  * {@link Nf4Matmul} against {@link CpuMatmul} on the same weights (the f32 side gets the dequantized NF4
  * weight), at Llama 3.2 1B projection shapes, side by side in one process. Not a test: run it with
- * {@code bench/nf4-matmul.sh}. Each line: {@code name variant m n k f32_seconds nf4_seconds f32/nf4}; the best
- * of the timed repeats counts, since other processes on a shared machine only ever add time.
+ * {@code bench/nf4-matmul.sh}. Each line: {@code name variant m n k}, then wall seconds of f32 and NF4 and their
+ * ratio, then the same in CPU seconds of all threads; the best of the timed repeats counts, since other processes on
+ * a shared machine only ever add time.
  */
 public final class Nf4MatmulBench {
+
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
 
     private record Shape(String name, int n, int k) {
     }
@@ -29,7 +32,7 @@ public final class Nf4MatmulBench {
         int repeats = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         System.out.println("# threads=" + Runtime.getRuntime().availableProcessors() + " lanes=" + jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
                 + " java=" + System.getProperty("java.version"));
-        System.out.println("# name variant m n k f32_s nf4_s f32/nf4");
+        System.out.println("# name variant m n k | wall: f32_s nf4_s f32/nf4 | cpu: f32_s nf4_s f32/nf4");
         Random random = new Random(1);
         for (Shape s : LLAMA_1B) {
             try (Arena arena = Arena.ofShared()) {
@@ -53,20 +56,37 @@ public final class Nf4MatmulBench {
         }
     }
 
+    /**
+     * The two run alternately, so a burst of load from other processes hits both alike. Wall time and the
+     * CPU time of all threads are both kept (best of the repeats): on a loaded machine the CPU time is steadier.
+     */
     private static void report(Shape s, String variant, int m, int repeats, Runnable f32, Runnable nf4) {
-        double f32Seconds = best(f32, repeats), nf4Seconds = best(nf4, repeats);
-        System.out.printf("%s %s %d %d %d %.6f %.6f %.2f%n", s.name(), variant, m, s.n(), s.k(), f32Seconds, nf4Seconds, f32Seconds / nf4Seconds);
+        for (int i = 0; i < 5; i++) {
+            f32.run();
+            nf4.run();
+        }
+        long[] bestF32 = {Long.MAX_VALUE, Long.MAX_VALUE}, bestNf4 = {Long.MAX_VALUE, Long.MAX_VALUE};
+        for (int i = 0; i < repeats; i++) {
+            time(f32, bestF32);
+            time(nf4, bestNf4);
+        }
+        System.out.printf("%s %s %d %d %d %.6f %.6f %.2f %.6f %.6f %.2f%n", s.name(), variant, m, s.n(), s.k(),
+                bestF32[0] / 1e9, bestNf4[0] / 1e9, (double) bestF32[0] / bestNf4[0],
+                bestF32[1] / 1e9, bestNf4[1] / 1e9, (double) bestF32[1] / bestNf4[1]);
     }
 
-    private static double best(Runnable product, int repeats) {
-        for (int i = 0; i < 2; i++) product.run();
-        long best = Long.MAX_VALUE;
-        for (int i = 0; i < repeats; i++) {
-            long t0 = System.nanoTime();
-            product.run();
-            best = Math.min(best, System.nanoTime() - t0);
-        }
-        return best / 1e9;
+    private static void time(Runnable product, long[] best) {
+        long cpu0 = threadCpuTime(), t0 = System.nanoTime();
+        product.run();
+        best[0] = Math.min(best[0], System.nanoTime() - t0);
+        best[1] = Math.min(best[1], threadCpuTime() - cpu0);
+    }
+
+    /** CPU time of every live thread, in nanoseconds (the process total is only counted in 10 ms ticks). */
+    private static long threadCpuTime() {
+        long sum = 0;
+        for (long id : THREADS.getAllThreadIds()) sum += Math.max(0, THREADS.getThreadCpuTime(id));
+        return sum;
     }
 
     private static MemorySegment gaussian(Arena arena, Random random, long n, float scale) {
