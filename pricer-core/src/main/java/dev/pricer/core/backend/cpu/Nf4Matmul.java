@@ -52,6 +52,10 @@ public final class Nf4Matmul {
         checkSize("x", x, m, k);
         checkSize("y", y, m, n);
         int rowTasks = ceilDiv(m, ROWS_PER_TASK), weightTasks = ceilDiv(n, WEIGHT_ROWS_PER_TASK);
+        if (m == 1) {
+            vectorTimesMatrix(x, w, y, n, k, accumulate);
+            return;
+        }
         IntStream.range(0, rowTasks * weightTasks).parallel().forEach(task -> {
             int i0 = task / weightTasks * ROWS_PER_TASK, i1 = Math.min(m, i0 + ROWS_PER_TASK);
             int j0 = task % weightTasks * WEIGHT_ROWS_PER_TASK, j1 = Math.min(n, j0 + WEIGHT_ROWS_PER_TASK);
@@ -70,6 +74,55 @@ public final class Nf4Matmul {
                 }
             }
         });
+    }
+
+    /**
+     * Generation's case, one row of x: nothing to share a tile with, so each weight row is decoded straight into
+     * registers and multiplied there, the block's absmax applied once per block.
+     */
+    private static void vectorTimesMatrix(MemorySegment x, Nf4Weight w, MemorySegment y, int n, int k, boolean accumulate) {
+        IntStream.range(0, ceilDiv(n, WEIGHT_ROWS_PER_TASK)).parallel().forEach(task -> {
+            for (int j = task * WEIGHT_ROWS_PER_TASK, end = Math.min(n, j + WEIGHT_ROWS_PER_TASK); j < end; j++) {
+                float dot = decodeDot(w, k, j, x);
+                long at = (long) j * Float.BYTES;
+                y.set(FLOAT, at, accumulate ? y.get(FLOAT, at) + dot : dot);
+            }
+        });
+    }
+
+    /** x · W[row], decoding as {@link #decode} does. */
+    private static float decodeDot(Nf4Weight w, int k, int row, MemorySegment x) {
+        long first = (long) row * k;
+        int blockSize = w.blockSize();
+        BlockScales scales = w.scales();
+        MemorySegment packed = w.packed();
+        FloatVector acc = FloatVector.zero(F);
+        float tail = 0f;
+        int c = 0;
+        while (c < k) {
+            int block = (int) ((first + c) / blockSize);
+            float scale = scales.scale(block);
+            int end = (int) Math.min(k, (long) (block + 1) * blockSize - first);
+            FloatVector blockSum = FloatVector.zero(F);
+            if (((first + c) & (LANES - 1)) == 0) {
+                for (int bound = c + ((end - c) & -LANES); c < bound; c += LANES) {
+                    FloatVector xv = FloatVector.fromMemorySegment(F, x, (long) c * Float.BYTES, ByteOrder.nativeOrder());
+                    blockSum = xv.fma(codes(packed.get(WORD, (first + c) >>> 1)), blockSum);
+                }
+            }
+            acc = blockSum.fma(FloatVector.broadcast(F, scale), acc);
+            for (; c < end; c++) tail += x.get(FLOAT, (long) c * Float.BYTES) * Nf4.value(w.code(first + c)) * scale;
+        }
+        return acc.reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /** The codebook values of the eight codes in a 32-bit word of packed weight, in element order. */
+    private static FloatVector codes(int word) {
+        VectorShuffle<Float> codes = IntVector.broadcast(I, word)
+                .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
+                .lanewise(VectorOperators.AND, 0xF)
+                .toShuffle().cast(F);
+        return CODES_LOW.rearrange(codes, CODES_HIGH);
     }
 
     /** dx[m×k] (+)= dy[m×n] · W, with W [n×k] in NF4. */
@@ -116,12 +169,7 @@ public final class Nf4Matmul {
             int end = (int) Math.min(len, (long) (block + 1) * blockSize - first);
             if (((first + c) & (LANES - 1)) == 0) {
                 for (int bound = c + ((end - c) & -LANES); c < bound; c += LANES) {
-                    int word = packed.get(WORD, (first + c) >>> 1);
-                    VectorShuffle<Float> codes = IntVector.broadcast(I, word)
-                            .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
-                            .lanewise(VectorOperators.AND, 0xF)
-                            .toShuffle().cast(F);
-                    CODES_LOW.rearrange(codes, CODES_HIGH).mul(scale).intoArray(tile, at + c);
+                    codes(packed.get(WORD, (first + c) >>> 1)).mul(scale).intoArray(tile, at + c);
                 }
             }
             for (; c < end; c++) tile[at + c] = Nf4.value(w.code(first + c)) * scale;

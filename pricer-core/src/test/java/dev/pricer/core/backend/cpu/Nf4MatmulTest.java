@@ -19,7 +19,9 @@ class Nf4MatmulTest {
     @CsvSource({
             "3, 37, 160, true",   // blocks straddle rows (160 = 2.5 blocks), a partial tile of weight rows
             "70, 20, 64, false",  // more than one task of x rows and of weight rows
-            "1, 16, 256, true",   // generation: one row
+            "1, 16, 256, true",   // generation: one row, decoded straight into registers
+            "1, 9, 160, false",   // one row, blocks straddling rows
+            "1, 5, 30, true",     // one row, ragged rows
             "5, 9, 30, false",    // rows not a multiple of eight elements: the scalar decode
             "66, 6, 300, true",   // backward column tasks of 256 and a ragged tail
     })
