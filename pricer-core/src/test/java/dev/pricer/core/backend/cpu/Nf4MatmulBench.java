@@ -34,6 +34,7 @@ public final class Nf4MatmulBench {
                 + " java=" + System.getProperty("java.version"));
         System.out.println("# name variant m n k | wall: f32_s nf4_s f32/nf4 | cpu: f32_s nf4_s f32/nf4");
         Random random = new Random(1);
+        warmUp(rows, random);
         for (Shape s : LLAMA_1B) {
             try (Arena arena = Arena.ofShared()) {
                 MemorySegment weight = gaussian(arena, random, (long) s.n() * s.k(), 0.02f);
@@ -51,6 +52,27 @@ public final class Nf4MatmulBench {
                     report(s, "AB", m, repeats,
                             () -> CpuMatmul.matmulAB(dy, dense, dx, m, s.k(), s.n(), false),
                             () -> Nf4Matmul.matmulAB(dy, nf4, dx, m, false));
+                }
+            }
+        }
+    }
+
+    /**
+     * Runs every kernel for a few seconds first: on a loaded machine the JIT's compiler threads get little CPU,
+     * and the first shapes would otherwise be timed partly before the vector code is compiled.
+     */
+    private static void warmUp(int[] rows, Random random) {
+        int n = 1024, k = 1024;
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment weight = gaussian(arena, random, (long) n * k, 0.02f);
+            Nf4Weight nf4 = Nf4Quantizer.quantize(weight, new long[]{n, k}, "bfloat16", true);
+            for (int m : rows) {
+                MemorySegment x = gaussian(arena, random, (long) m * k, 1f), y = arena.allocate((long) m * n * Float.BYTES, 64);
+                for (long end = System.nanoTime() + 3_000_000_000L; System.nanoTime() < end; ) {
+                    CpuMatmul.matmulABt(x, weight, y, m, n, k, false);
+                    CpuMatmul.matmulAB(y, weight, x, m, k, n, false);
+                    Nf4Matmul.matmulABt(x, nf4, y, m, false);
+                    Nf4Matmul.matmulAB(y, nf4, x, m, false);
                 }
             }
         }
