@@ -1,5 +1,8 @@
 package dev.pricer.core.quant;
 
+import dev.pricer.core.tensor.DType;
+import dev.pricer.core.tensor.HostTensor;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -17,6 +20,21 @@ public final class Nf4Quantizer {
     private static final float[] DYNAMIC = DynamicMap.signed();
 
     private Nf4Quantizer() {
+    }
+
+    /**
+     * Quantizes a weight as loaded (F32, BF16 or F16, e.g. a view of a mapped checkpoint), recording its dtype
+     * under bitsandbytes' name. Half-precision values widen to float32 exactly, as bitsandbytes' kernel reads them.
+     */
+    public static Nf4Weight quantize(HostTensor tensor, boolean doubleQuant) {
+        String dtype = switch (tensor.dtype()) {
+            case F32 -> "float32";
+            case BF16 -> "bfloat16";
+            case F16 -> "float16";
+            default -> throw new IllegalArgumentException("cannot quantize a weight of dtype " + tensor.dtype() + " to NF4");
+        };
+        MemorySegment values = tensor.dtype() == DType.F32 ? tensor.data() : MemorySegment.ofArray(tensor.toFloatArray());
+        return quantize(values, tensor.shape(), dtype, doubleQuant);
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.pricer.core.quant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.core.tensor.DType;
+import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -118,6 +120,26 @@ class Nf4QuantizerTest {
             // Half the widest NF4 gap (0.3038 of absmax; absmax < 0.2 here) bounds the error.
             assertEquals(input[i], out[i], 0.035f, "element " + i);
         }
+    }
+
+    @Test
+    void halfPrecisionWeightsQuantizeAsTheirFloat32Values() {
+        float[] values = floats(vectors.get("cases").get(1).get("input"));
+        short[] bf16 = new short[values.length];
+        float[] widened = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            bf16[i] = (short) (Float.floatToRawIntBits(values[i]) >>> 16);
+            widened[i] = Float.intBitsToFloat(bf16[i] << 16);
+        }
+        HostTensor tensor = new HostTensor(DType.BF16, new long[]{7, 29}, MemorySegment.ofArray(bf16));
+        Nf4Weight fromBf16 = Nf4Quantizer.quantize(tensor, true);
+        Nf4Weight fromF32 = Nf4Quantizer.quantize(MemorySegment.ofArray(widened), new long[]{7, 29}, "bfloat16", true);
+        assertEquals("bfloat16", fromBf16.dtype());
+        assertArrayEquals(fromF32.packed().toArray(ValueLayout.JAVA_BYTE), fromBf16.packed().toArray(ValueLayout.JAVA_BYTE));
+        assertArrayEquals(fromF32.dequantize(), fromBf16.dequantize());
+        assertEquals("float32", Nf4Quantizer.quantize(HostTensor.ofFloats(values, 7, 29), false).dtype());
+        var e = assertThrows(IllegalArgumentException.class, () -> Nf4Quantizer.quantize(HostTensor.ofInts(new int[64], 64), false));
+        assertTrue(e.getMessage().contains("I32"), e.getMessage());
     }
 
     @Test
