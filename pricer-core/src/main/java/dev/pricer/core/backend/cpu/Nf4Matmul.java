@@ -51,11 +51,11 @@ public final class Nf4Matmul {
         int n = (int) shape[0], k = (int) shape[1];
         checkSize("x", x, m, k);
         checkSize("y", y, m, n);
-        int rowTasks = ceilDiv(m, ROWS_PER_TASK), weightTasks = ceilDiv(n, WEIGHT_ROWS_PER_TASK);
         if (m == 1) {
             vectorTimesMatrix(x, w, y, n, k, accumulate);
             return;
         }
+        int rowTasks = ceilDiv(m, ROWS_PER_TASK), weightTasks = ceilDiv(n, WEIGHT_ROWS_PER_TASK);
         IntStream.range(0, rowTasks * weightTasks).parallel().forEach(task -> {
             int i0 = task / weightTasks * ROWS_PER_TASK, i1 = Math.min(m, i0 + ROWS_PER_TASK);
             int j0 = task % weightTasks * WEIGHT_ROWS_PER_TASK, j1 = Math.min(n, j0 + WEIGHT_ROWS_PER_TASK);
