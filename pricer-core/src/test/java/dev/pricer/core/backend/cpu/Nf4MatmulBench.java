@@ -6,12 +6,15 @@ import dev.pricer.core.quant.Nf4Weight;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 
 /**
  * {@link Nf4Matmul} against {@link CpuMatmul} on the same weights (the f32 side gets the dequantized NF4
  * weight), at Llama 3.2 1B projection shapes, side by side in one process. Not a test: run it with
- * {@code bench/nf4-matmul.sh}. Each line: {@code name variant m n k}, then wall seconds of f32 and NF4 and their
+ * {@code bench/nf4-matmul.sh}. The last line is generation: one row through the seven projections of four
+ * decoder layers (its n is the number of weights, k is 0). Each line: {@code name variant m n k}, then wall seconds of f32 and NF4 and their
  * ratio, then the same in CPU seconds of all threads; the best of the timed repeats counts, since other processes on
  * a shared machine only ever add time.
  */
@@ -21,6 +24,8 @@ public final class Nf4MatmulBench {
 
     private record Shape(String name, int n, int k) {
     }
+
+    private static final int GENERATION_LAYERS = 4;
 
     /** hidden 2048, intermediate 8192, 32 query and 8 key/value heads of 64. */
     private static final Shape[] LLAMA_1B = {
@@ -54,6 +59,38 @@ public final class Nf4MatmulBench {
                             () -> Nf4Matmul.matmulAB(dy, nf4, dx, m, false));
                 }
             }
+        }
+        generation(random, repeats);
+    }
+
+    /**
+     * One generated token's projections through {@link #GENERATION_LAYERS} decoder layers, each weight its own
+     * (about 1 GiB of f32 in all, so the f32 weights stream from memory as they do in real generation).
+     */
+    private static void generation(Random random, int repeats) {
+        Shape[] layer = {new Shape("q_proj", 2048, 2048), new Shape("k_proj", 512, 2048), new Shape("v_proj", 512, 2048),
+                new Shape("o_proj", 2048, 2048), new Shape("gate_proj", 8192, 2048), new Shape("up_proj", 8192, 2048),
+                new Shape("down_proj", 2048, 8192)};
+        try (Arena arena = Arena.ofShared()) {
+            List<Shape> shapes = new ArrayList<>();
+            List<MemorySegment> dense = new ArrayList<>();
+            List<Nf4Weight> nf4 = new ArrayList<>();
+            for (int l = 0; l < GENERATION_LAYERS; l++) {
+                for (Shape s : layer) {
+                    MemorySegment weight = gaussian(arena, random, (long) s.n() * s.k(), 0.02f);
+                    Nf4Weight q = Nf4Quantizer.quantize(weight, new long[]{s.n(), s.k()}, "bfloat16", true);
+                    weight.copyFrom(MemorySegment.ofArray(q.dequantize()));
+                    shapes.add(s);
+                    dense.add(weight);
+                    nf4.add(q);
+                }
+            }
+            MemorySegment x = gaussian(arena, random, 8192, 1f), y = arena.allocate(8192L * Float.BYTES, 64);
+            report(new Shape(GENERATION_LAYERS + "_layers", 7 * GENERATION_LAYERS, 0), "ABt", 1, repeats, () -> {
+                for (int i = 0; i < shapes.size(); i++) CpuMatmul.matmulABt(x, dense.get(i), y, 1, shapes.get(i).n(), shapes.get(i).k(), false);
+            }, () -> {
+                for (Nf4Weight w : nf4) Nf4Matmul.matmulABt(x, w, y, 1, false);
+            });
         }
     }
 
