@@ -5,6 +5,7 @@ import dev.pricer.core.quant.Nf4;
 import dev.pricer.core.quant.Nf4Weight;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
@@ -23,18 +24,27 @@ import java.util.stream.IntStream;
  */
 public final class Nf4Matmul {
 
-    /** Eight float lanes: eight codes come from one 32-bit word, and a 16-entry table is two vectors. */
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    /**
+     * Decoding width: sixteen lanes where the machine has them (the whole 16-value codebook is then one vector,
+     * and one permute looks codes up), else eight (the codebook is two vectors). Eight codes come from each
+     * 32-bit word of packed weight.
+     */
+    private static final boolean WIDE = FloatVector.SPECIES_PREFERRED.length() >= 16;
+    private static final VectorSpecies<Float> F = WIDE ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = WIDE ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    private static final int LANES = F.length();
     /** The products themselves run at the machine's full vector width. */
     private static final VectorSpecies<Float> P = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final int LANES = 8;
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final FloatVector CODES_LOW = FloatVector.fromArray(F, Nf4.codebook(), 0);
-    private static final FloatVector CODES_HIGH = FloatVector.fromArray(F, Nf4.codebook(), LANES);
-    /** Lane l holds the code of element l of a 32-bit word: byte l/2, high nibble first. */
-    private static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(I, new int[]{4, 0, 12, 8, 20, 16, 28, 24}, 0);
+    private static final FloatVector CODES_LOW = FloatVector.fromArray(F, Arrays.copyOf(Nf4.codebook(), LANES), 0);
+    /** Codes 8..15 for the narrow layout's two-vector lookup. */
+    private static final FloatVector CODES_HIGH = FloatVector.fromArray(F, Arrays.copyOfRange(Nf4.codebook(), 8, 8 + LANES), 0);
+    /** Lane l holds the code of element l: byte l/2 of its word, high nibble first. */
+    private static final IntVector NIBBLE_SHIFTS = IntVector.fromArray(I,
+            Arrays.copyOf(new int[]{4, 0, 12, 8, 20, 16, 28, 24, 4, 0, 12, 8, 20, 16, 28, 24}, LANES), 0);
+    /** In the wide layout, lanes 8..15 read the second word. */
+    private static final VectorMask<Integer> SECOND_WORD = VectorMask.fromLong(I, 0xFF00L);
 
     /** Weight rows decoded together: four dot products share each load of x. */
     private static final int TILE_ROWS = 4;
@@ -107,7 +117,7 @@ public final class Nf4Matmul {
             if (((first + c) & (LANES - 1)) == 0) {
                 for (int bound = c + ((end - c) & -LANES); c < bound; c += LANES) {
                     FloatVector xv = FloatVector.fromMemorySegment(F, x, (long) c * Float.BYTES, ByteOrder.nativeOrder());
-                    blockSum = xv.fma(codes(packed.get(WORD, (first + c) >>> 1)), blockSum);
+                    blockSum = xv.fma(codes(packed, (first + c) >>> 1), blockSum);
                 }
             }
             acc = blockSum.fma(FloatVector.broadcast(F, scale), acc);
@@ -116,13 +126,14 @@ public final class Nf4Matmul {
         return acc.reduceLanes(VectorOperators.ADD) + tail;
     }
 
-    /** The codebook values of the eight codes in a 32-bit word of packed weight, in element order. */
-    private static FloatVector codes(int word) {
-        VectorShuffle<Float> codes = IntVector.broadcast(I, word)
-                .lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
+    /** The codebook values of the {@link #LANES} codes packed from byte {@code offset} on, in element order. */
+    private static FloatVector codes(MemorySegment packed, long offset) {
+        IntVector words = IntVector.broadcast(I, packed.get(WORD, offset));
+        if (WIDE) words = words.blend(packed.get(WORD, offset + Integer.BYTES), SECOND_WORD);
+        VectorShuffle<Float> codes = words.lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
                 .lanewise(VectorOperators.AND, 0xF)
                 .toShuffle().cast(F);
-        return CODES_LOW.rearrange(codes, CODES_HIGH);
+        return WIDE ? CODES_LOW.rearrange(codes) : CODES_LOW.rearrange(codes, CODES_HIGH);
     }
 
     /** dx[m×k] (+)= dy[m×n] · W, with W [n×k] in NF4. */
@@ -154,8 +165,8 @@ public final class Nf4Matmul {
     }
 
     /**
-     * Decodes W[row, col .. col+len) into tile[at ..], a block at a time: eight codes per 32-bit word where
-     * the word is whole, one by one at ragged edges.
+     * Decodes W[row, col .. col+len) into tile[at ..], a block at a time: a vector of codes at once where the
+     * words are whole, one by one at ragged edges.
      */
     static void decode(Nf4Weight w, int k, int row, int col, int len, float[] tile, int at) {
         long first = (long) row * k + col;
@@ -169,7 +180,7 @@ public final class Nf4Matmul {
             int end = (int) Math.min(len, (long) (block + 1) * blockSize - first);
             if (((first + c) & (LANES - 1)) == 0) {
                 for (int bound = c + ((end - c) & -LANES); c < bound; c += LANES) {
-                    codes(packed.get(WORD, (first + c) >>> 1)).mul(scale).intoArray(tile, at + c);
+                    codes(packed, (first + c) >>> 1).mul(scale).intoArray(tile, at + c);
                 }
             }
             for (; c < end; c++) tile[at + c] = Nf4.value(w.code(first + c)) * scale;
