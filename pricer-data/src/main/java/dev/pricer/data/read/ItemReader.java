@@ -118,7 +118,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
         private final Statement statement;
         private final ResultSet results;
         private final int fieldCount;
-        private final ArrayDeque<Row> rejected = new ArrayDeque<>();
+        private final ArrayDeque<RejectedRecord> rejected = new ArrayDeque<>();
         private final String rejectsTable;
         private long record;
         private boolean exhausted;
@@ -145,7 +145,10 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             String sql = switch (format) {
                 case JSONL -> jsonlQuery(file, fields);
                 case PARQUET -> parquetQuery(file, fields, columns);
-                case CSV, TSV -> csvQuery(file, format, fields, columns, rejectsTable);
+                case CSV, TSV -> {
+                    loadRejects(csvQuery(file, format, "count(*)", columns, rejectsTable, true));
+                    yield csvQuery(file, format, csvSelect(fields, columns), columns, rejectsTable, false);
+                }
             };
             try {
                 statement = db.createStatement();
@@ -156,6 +159,11 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
         }
 
         Row next() {
+            // CSV records DuckDB could not parse come first in their place, so every record keeps its number.
+            if (!rejected.isEmpty() && rejected.peek().number() == record + 1) {
+                record++;
+                return rejected.poll().row();
+            }
             if (!exhausted) {
                 try {
                     while (results.next()) {
@@ -164,15 +172,14 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                         if (row != null) return row;
                     }
                 } catch (SQLException e) {
-                    // DuckDB stops at the first broken page of a Parquet file; the rows before it were read.
-                    Row broken = new Row.Skipped(file, place(record), "rest of file unreadable: " + firstLine(e));
+                    // DuckDB stops at the first broken page of a file; the records before it were read.
                     exhausted = true;
-                    return broken;
+                    return new Row.Skipped(file, place(record + 1), "rest of file unreadable: " + firstLine(e));
                 }
                 exhausted = true;
-                if (format == FileFormat.CSV || format == FileFormat.TSV) loadRejects();
             }
-            return rejected.poll();
+            RejectedRecord rest = rejected.poll();
+            return rest == null ? null : rest.row();
         }
 
         private Row jsonlRow() throws SQLException {
@@ -263,16 +270,28 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             };
         }
 
-        private void loadRejects() {
-            String sql = "SELECT line, column_name, error_type, error_message FROM " + rejectsTable + " ORDER BY line";
-            try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(sql)) {
-                while (r.next()) {
-                    String column = r.getString(2);
-                    rejected.add(new Row.Skipped(file, "line " + r.getLong(1), "malformed CSV"
-                            + (column == null ? "" : " at column '" + column + "'") + ": " + r.getString(4)));
+        /**
+         * DuckDB reports a rejected CSV record by its line among all records, header included. A first pass
+         * collects them, so the main pass can number every record.
+         */
+        private void loadRejects(String countQuery) {
+            String sql = "SELECT line, column_name, error_message FROM " + rejectsTable + " ORDER BY line";
+            try (Statement s = db.createStatement()) {
+                try (ResultSet count = s.executeQuery(countQuery)) {
+                    while (count.next()) {
+                        // results stream: the scan (and its list of rejects) completes only once fetched to the end
+                    }
+                }
+                try (ResultSet r = s.executeQuery(sql)) {
+                    while (r.next()) {
+                        long number = r.getLong(1) - 1;
+                        String column = r.getString(2);
+                        rejected.add(new RejectedRecord(number, new Row.Skipped(file, place(number), "malformed CSV"
+                                + (column == null ? "" : " at column '" + column + "'") + ": " + r.getString(3))));
+                    }
                 }
             } catch (SQLException e) {
-                throw new DataFileException(file, "cannot list rejected CSV records: " + firstLine(e), e);
+                throw new DataFileException(file, "cannot read as CSV: " + firstLine(e), e);
             }
         }
 
@@ -285,6 +304,9 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             }
         }
     }
+
+    /** A CSV record DuckDB rejected, and its number among the file's records. */
+    private record RejectedRecord(long number, Row row) {}
 
     private String categoryOf(Path file) {
         if (source.category() != null) return source.category();
@@ -401,12 +423,18 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                 + ", file_row_number=true)";
     }
 
-    private static String csvQuery(Path file, FileFormat format, List<String> fields, List<String> columns, String rejects) {
-        List<String> select = fields.stream().map(f -> columns.contains(f) ? ident(f) : "NULL").toList();
+    /** With {@code storeRejects} DuckDB lists the records it cannot parse; otherwise it passes over them. */
+    private static String csvSelect(List<String> fields, List<String> columns) {
+        return String.join(", ", fields.stream().map(f -> columns.contains(f) ? ident(f) : "NULL").toList());
+    }
+
+    private static String csvQuery(Path file, FileFormat format, String select, List<String> columns, String rejects,
+                                   boolean storeRejects) {
         String types = String.join(", ", columns.stream().map(c -> literal(c) + ": 'VARCHAR'").toList());
-        return "SELECT " + String.join(", ", select) + " FROM read_csv(" + literal(file) + ", header=true, auto_detect=false, "
-                + dialect(format) + ", columns={" + types + "}, store_rejects=true, rejects_table='" + rejects
-                + "', rejects_scan='" + rejects + "_scan', max_line_size=" + MAX_LINE_BYTES + ")";
+        return "SELECT " + select + " FROM read_csv(" + literal(file) + ", header=true, auto_detect=false, "
+                + dialect(format) + ", columns={" + types + "}, "
+                + (storeRejects ? "store_rejects=true, rejects_table='" + rejects + "', rejects_scan='" + rejects + "_scan'" : "ignore_errors=true")
+                + ", max_line_size=" + MAX_LINE_BYTES + ")";
     }
 
     private static String dialect(FileFormat format) {

@@ -1,8 +1,10 @@
 package dev.pricer.data.read;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -15,7 +17,8 @@ import java.util.Map;
  */
 final class Values {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Parquet doubles may be NaN or infinite, which DuckDB's {@code to_json} writes bare. */
+    private static final ObjectMapper JSON = JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
     private final boolean json;
 
