@@ -106,7 +106,11 @@ public final class CurateCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        return DataCommand.reportingErrors(this::work);
+    }
+
+    private int work() throws Exception {
         CurationConfig config = new CurationConfig(minPrice, maxPrice, textFields, removeBoilerplate,
                 CurationConfig.COURSE_BOILERPLATE, partNumberLength, minChars, ceilingChars, tokenLimits, minTokens,
                 maxTokens, balance, bucketCap, keepAllFrom,

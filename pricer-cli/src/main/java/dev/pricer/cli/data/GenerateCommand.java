@@ -23,6 +23,10 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        return DataCommand.reportingErrors(this::generate);
+    }
+
+    private int generate() {
         if (count < 0) {
             System.err.println("error: --count must not be negative");
             return 2;

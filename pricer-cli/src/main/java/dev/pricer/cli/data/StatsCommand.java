@@ -34,7 +34,11 @@ public final class StatsCommand implements Callable<Integer> {
     boolean json;
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
+        return DataCommand.reportingErrors(this::work);
+    }
+
+    private int work() throws Exception {
         var source = input.source();
         ProgressLine progress = new ProgressLine("stats", 0);
         DatasetStats stats;
