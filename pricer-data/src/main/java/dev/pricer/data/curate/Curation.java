@@ -86,6 +86,7 @@ public final class Curation {
                 appendPlan(plan, split.test(), "test");
             }
             List<Path> outputs = new ArrayList<>();
+            List<Path> partials = new ArrayList<>();
             for (String name : List.of("train", "test")) {
                 Path target = outDir.resolve(name + "." + format.extension());
                 Path partial = work.resolve(target.getFileName());
@@ -95,7 +96,11 @@ public final class Curation {
                             + "' " + format.copyOptions());
                 }
                 outputs.add(target);
-                Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                partials.add(partial);
+            }
+            // Both splits are complete before either replaces an earlier run's file.
+            for (int i = 0; i < outputs.size(); i++) {
+                Files.move(partials.get(i), outputs.get(i), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
             return new Report(collected.rows, collected.skipped, collected.firstSkipped, collected.dropped,
                     collected.count, kept.length, split.train().length, split.test().length, outputs,

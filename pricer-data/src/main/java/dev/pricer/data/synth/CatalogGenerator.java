@@ -132,7 +132,7 @@ public final class CatalogGenerator {
         }
         int warranty = 1 + r.nextInt(3);
         price *= 1 + 0.05 * (warranty - 1);
-        price *= Math.exp(0.15 * gaussian(r));
+        price *= Math.exp(0.15 * r.nextGaussian());
         price = Math.min(999, Math.max(1, price));
         price = storePrice(r, price);
 
@@ -211,10 +211,6 @@ public final class CatalogGenerator {
         String letters = brand.replaceAll("[^A-Z]", "");
         if (letters.length() < 2) letters = brand.substring(0, 2).toUpperCase();
         return letters + "-" + (1000 + r.nextInt(9000)) + (char) ('A' + r.nextInt(26));
-    }
-
-    private static double gaussian(SplittableRandom r) {
-        return r.nextGaussian();
     }
 
     private static <T> T pick(SplittableRandom r, List<T> list) {
