@@ -9,7 +9,6 @@ import picocli.CommandLine.Parameters;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /** Where items come from and what their columns mean; shared by curate and stats. */
 final class SourceOptions {
@@ -47,7 +46,7 @@ final class SourceOptions {
             }
             columns = new Columns(textColumns, priceColumn, categoryColumn);
         }
-        Layout l = layout == null ? null : Layout.valueOf(layout.toUpperCase(Locale.ROOT));
+        Layout l = layout == null ? null : Layout.parse(layout);
         return new Source(files, l, columns, category);
     }
 }

@@ -16,13 +16,4 @@ public enum FileFormat {
         if (plain.endsWith(".tsv")) return TSV;
         throw new DataFileException(file, "unknown file type: expected .parquet, .jsonl, .json, .ndjson, .csv or .tsv (optionally .gz)");
     }
-
-    public static boolean known(Path file) {
-        try {
-            of(file);
-            return true;
-        } catch (DataFileException e) {
-            return false;
-        }
-    }
 }

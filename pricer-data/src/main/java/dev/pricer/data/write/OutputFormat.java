@@ -1,7 +1,5 @@
 package dev.pricer.data.write;
 
-import java.util.Locale;
-
 /** How curated items are written: JSON Lines or Parquet, one file per split. */
 public enum OutputFormat {
     JSONL("jsonl", "(FORMAT json)"), PARQUET("parquet", "(FORMAT parquet, COMPRESSION zstd)");
@@ -24,6 +22,7 @@ public enum OutputFormat {
     }
 
     public static OutputFormat parse(String name) {
-        return valueOf(name.toUpperCase(Locale.ROOT));
+        for (OutputFormat f : values()) if (f.extension.equalsIgnoreCase(name)) return f;
+        throw new IllegalArgumentException("unknown output format '" + name + "': jsonl or parquet");
     }
 }
