@@ -29,18 +29,15 @@ peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 print(f"{s:.2f} {peak:.0f} {code}")' "$@"
 }
 
+count() { wc -l < "$1" | xargs; }
 read -r ours_s ours_mb ours_rc < <(measure "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g \
   -cp "$cp" dev.pricer.cli.PricerCommand data curate "$work/catalog.jsonl" --tokenizer "$work/tokenizer.json" \
   -o "$work/ours" --threads "$threads" --json)
+[ "$ours_rc" = 0 ] || { echo "pricer data curate failed ($ours_rc)"; exit 1; }
+echo "pricer data curate: $ours_s s, $(awk -v n="$lines" -v s="$ours_s" 'BEGIN {printf "%.0f", n / s}') lines/s," \
+  "peak RSS $ours_mb MB, train $(count "$work/ours/train.jsonl"), test $(count "$work/ours/test.jsonl")"
 read -r peer_s peer_mb peer_rc < <(measure python3 bench/data/course_peer.py "$work/catalog.jsonl" "$work/tokenizer.json" "$work/peer" "$threads")
-[ "$ours_rc" = 0 ] && [ "$peer_rc" = 0 ] || { echo "a run failed: ours $ours_rc, peer $peer_rc"; exit 1; }
-python3 - "$lines" "$ours_s" "$ours_mb" "$peer_s" "$peer_mb" "$work" <<'PY'
-import sys
-lines, ours_s, ours_mb, peer_s, peer_mb, work = int(sys.argv[1]), *map(float, sys.argv[2:6]), sys.argv[6]
-count = lambda p: sum(1 for _ in open(p))
-print(f"pricer data curate: {ours_s:.1f} s, {lines / ours_s:,.0f} lines/s, peak RSS {ours_mb:.0f} MB, "
-      f"train {count(work + '/ours/train.jsonl')}, test {count(work + '/ours/test.jsonl')}")
-print(f"course pipeline:    {peer_s:.1f} s, {lines / peer_s:,.0f} lines/s, peak RSS {peer_mb:.0f} MB (largest process), "
-      f"train {count(work + '/peer/train.jsonl')}, test {count(work + '/peer/test.jsonl')}")
-print(f"speed ratio (ours/peer): {peer_s / ours_s:.2f}x")
-PY
+[ "$peer_rc" = 0 ] || { echo "course pipeline failed ($peer_rc)"; exit 1; }
+echo "course pipeline:    $peer_s s, $(awk -v n="$lines" -v s="$peer_s" 'BEGIN {printf "%.0f", n / s}') lines/s," \
+  "peak RSS $peer_mb MB (largest process), train $(count "$work/peer/train.jsonl"), test $(count "$work/peer/test.jsonl")"
+echo "speed ratio (ours/peer): $(awk -v a="$ours_s" -v b="$peer_s" 'BEGIN {printf "%.2f", b / a}')x"

@@ -41,6 +41,8 @@ public final class Curation {
     /** How many skipped records are listed by place; the rest are only counted. */
     public static final int SKIPS_LISTED = 10;
     private static final int BATCH = 256;
+    /** Items ordered at a time when writing a split. */
+    private static final int SLICE = 50_000;
 
     /** Hears how far a run is: records read and items kept so far. */
     @FunctionalInterface
@@ -73,6 +75,7 @@ public final class Curation {
         try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + work.resolve("curate.duckdb"))) {
             try (Statement s = db.createStatement()) {
                 s.execute("SET memory_limit = '1GB'");
+                s.execute("SET preserve_insertion_order = true");
                 s.execute("SET temp_directory = '" + work.resolve("spill").toString().replace("'", "''") + "'");
                 s.execute("CREATE TABLE curated (id INTEGER, title VARCHAR, category VARCHAR, price DOUBLE, text VARCHAR, tokens INTEGER, prompt VARCHAR)");
                 s.execute("CREATE TABLE plan (id INTEGER, ord INTEGER, split VARCHAR)");
@@ -90,11 +93,8 @@ public final class Curation {
             for (String name : List.of("train", "test")) {
                 Path target = outDir.resolve(name + "." + format.extension());
                 Path partial = work.resolve(target.getFileName());
-                try (Statement s = db.createStatement()) {
-                    s.execute("COPY (SELECT title, category, price, text, tokens, prompt FROM curated JOIN plan USING (id)"
-                            + " WHERE split = '" + name + "' ORDER BY ord) TO '" + partial.toString().replace("'", "''")
-                            + "' " + format.copyOptions());
-                }
+                int size = name.equals("train") ? split.train().length : split.test().length;
+                writeSplit(db, name, size, partial, format);
                 outputs.add(target);
                 partials.add(partial);
             }
@@ -111,6 +111,23 @@ public final class Curation {
             throw new UncheckedIOException("cannot write curated files to " + outDir, e);
         } finally {
             deleteTree(work);
+        }
+    }
+
+    /**
+     * Gathers a split's items in shuffled order into a table, a slice of the order at a time so that no sort
+     * holds more than a slice of texts in memory, then copies the table (in insertion order) to the file.
+     */
+    private static void writeSplit(DuckDBConnection db, String split, int size, Path file, OutputFormat format) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE out_" + split + " AS SELECT title, category, price, text, tokens, prompt FROM curated LIMIT 0");
+            for (int from = 0; from < size; from += SLICE) {
+                s.execute("INSERT INTO out_" + split + " SELECT title, category, price, text, tokens, prompt FROM plan"
+                        + " JOIN curated USING (id) WHERE split = '" + split + "' AND ord >= " + from + " AND ord < "
+                        + (from + SLICE) + " ORDER BY ord");
+            }
+            s.execute("COPY out_" + split + " TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
+            s.execute("DROP TABLE out_" + split);
         }
     }
 
