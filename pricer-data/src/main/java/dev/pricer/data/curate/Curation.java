@@ -74,7 +74,10 @@ public final class Curation {
         Path work = tempDir(outDir);
         try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + work.resolve("curate.duckdb"))) {
             try (Statement s = db.createStatement()) {
-                s.execute("SET memory_limit = '1GB'");
+                // Memory stays bounded whatever the input size: DuckDB spills past this, and a few threads keep
+                // its per-thread buffers small on many-core machines.
+                s.execute("SET memory_limit = '2GB'");
+                s.execute("SET threads = " + Math.min(4, Runtime.getRuntime().availableProcessors()));
                 s.execute("SET preserve_insertion_order = true");
                 s.execute("SET temp_directory = '" + work.resolve("spill").toString().replace("'", "''") + "'");
                 s.execute("CREATE TABLE curated (id INTEGER, title VARCHAR, category VARCHAR, price DOUBLE, text VARCHAR, tokens INTEGER, prompt VARCHAR)");
@@ -122,9 +125,11 @@ public final class Curation {
         try (Statement s = db.createStatement()) {
             s.execute("CREATE TABLE out_" + split + " AS SELECT title, category, price, text, tokens, prompt FROM curated LIMIT 0");
             for (int from = 0; from < size; from += SLICE) {
-                s.execute("INSERT INTO out_" + split + " SELECT title, category, price, text, tokens, prompt FROM plan"
-                        + " JOIN curated USING (id) WHERE split = '" + split + "' AND ord >= " + from + " AND ord < "
-                        + (from + SLICE) + " ORDER BY ord");
+                // A small table of the slice's ids makes it the side DuckDB hashes, never the table of texts.
+                s.execute("CREATE OR REPLACE TEMP TABLE slice AS SELECT id, ord FROM plan WHERE split = '" + split
+                        + "' AND ord >= " + from + " AND ord < " + (from + SLICE));
+                s.execute("INSERT INTO out_" + split + " SELECT c.title, c.category, c.price, c.text, c.tokens, c.prompt"
+                        + " FROM slice s JOIN curated c ON c.id = s.id ORDER BY s.ord");
             }
             s.execute("COPY out_" + split + " TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
             s.execute("DROP TABLE out_" + split);
