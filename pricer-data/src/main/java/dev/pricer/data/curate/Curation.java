@@ -29,6 +29,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
  * A whole curation run: read, curate each item on worker threads, balance, shuffle, split, write.
@@ -143,17 +144,13 @@ public final class Curation {
             t.setDaemon(true);
             return t;
         });
-        ArrayDeque<Future<List<Curator.Outcome>>> pending = new ArrayDeque<>();
+        ArrayDeque<Future<List<Result>>> pending = new ArrayDeque<>();
         try (ItemReader reader = ItemReader.open(source);
              DuckDBAppender appender = db.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "curated")) {
-            List<dev.pricer.data.Item> batch = new ArrayList<>(BATCH);
+            List<Supplier<Row>> batch = new ArrayList<>(BATCH);
             while (reader.hasNext()) {
-                Row row = reader.next();
+                batch.add(reader.nextDeferred());
                 c.rows++;
-                switch (row) {
-                    case Row.Skipped s -> c.skip(s);
-                    case Row.Parsed p -> batch.add(p.item());
-                }
                 if (batch.size() == BATCH) {
                     pending.add(submit(pool, batch));
                     batch = new ArrayList<>(BATCH);
@@ -170,9 +167,16 @@ public final class Curation {
         return c;
     }
 
-    private Future<List<Curator.Outcome>> submit(ExecutorService pool, List<dev.pricer.data.Item> batch) {
-        return pool.submit(() -> batch.stream().map(curator::curate).toList());
+    /** Workers read each record into an item and curate it; results keep the input order. */
+    private Future<List<Result>> submit(ExecutorService pool, List<Supplier<Row>> batch) {
+        return pool.submit(() -> batch.stream().map(deferred -> switch (deferred.get()) {
+            case Row.Skipped s -> new Result(null, s);
+            case Row.Parsed p -> new Result(curator.curate(p.item()), null);
+        }).toList());
     }
+
+    /** One record's fate: curated or dropped (an outcome), or skipped as bad input. */
+    private record Result(Curator.Outcome outcome, Row.Skipped skipped) {}
 
     private static void appendPlan(DuckDBAppender plan, int[] ids, String split) throws SQLException {
         for (int ord = 0; ord < ids.length; ord++) {
@@ -196,17 +200,22 @@ public final class Curation {
             if (firstSkipped.size() < SKIPS_LISTED) firstSkipped.add(s);
         }
 
-        void take(Future<List<Curator.Outcome>> future, DuckDBAppender appender) throws SQLException {
-            List<Curator.Outcome> outcomes;
+        void take(Future<List<Result>> future, DuckDBAppender appender) throws SQLException {
+            List<Result> results;
             try {
-                outcomes = future.get();
+                results = future.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("curation interrupted", e);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("curating an item failed: " + e.getCause().getMessage(), e.getCause());
             }
-            for (Curator.Outcome o : outcomes) {
+            for (Result r : results) {
+                if (r.skipped() != null) {
+                    skip(r.skipped());
+                    continue;
+                }
+                Curator.Outcome o = r.outcome();
                 if (o.drop() != null) {
                     dropped.merge(o.drop(), 1L, Long::sum);
                     continue;
