@@ -1,5 +1,6 @@
 package dev.pricer.data.curate;
 
+import java.util.TreeMap;
 import dev.pricer.data.CuratedItem;
 import dev.pricer.data.Prompts;
 import dev.pricer.data.read.ItemReader;
@@ -248,7 +249,7 @@ public final class Curation {
         Map<String, Long> byCategory() {
             long[] n = new long[categoryIds.size()];
             for (int i = 0; i < count; i++) n[categories[i]]++;
-            Map<String, Long> out = new java.util.TreeMap<>(Comparator.naturalOrder());
+            Map<String, Long> out = new TreeMap<>();
             categoryIds.forEach((name, id) -> out.put(name, n[id]));
             return out;
         }

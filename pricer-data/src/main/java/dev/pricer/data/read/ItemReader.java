@@ -1,5 +1,6 @@
 package dev.pricer.data.read;
 
+import java.util.Map;
 import dev.pricer.data.Item;
 import dev.pricer.data.Prompts;
 
@@ -273,7 +274,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             double price = Prices.parse(values.text(raw[n]), columns.price());
             if (title.isBlank() && parts.isEmpty()) throw new Prices.BadValue("empty text (columns " + String.join(", ", columns.text()) + ")");
             String cat = category != null ? category : columns.category() == null ? "" : orEmpty(values.text(raw[n + 1]));
-            return new Item(title, cat, parts, List.of(), java.util.Map.of(), price);
+            return new Item(title, cat, parts, List.of(), Map.of(), price);
         }
 
         private String place(long n) {
