@@ -54,6 +54,13 @@ public sealed class HubException extends RuntimeException {
         }
     }
 
+    /** A valid token that may not do this (write to another namespace). */
+    public static final class Forbidden extends HubException {
+        public Forbidden(String message) {
+            super(message);
+        }
+    }
+
     /** The store or the remote server failed (I/O, an unexpected answer). */
     public static final class Failure extends HubException {
         public Failure(String message, Throwable cause) {

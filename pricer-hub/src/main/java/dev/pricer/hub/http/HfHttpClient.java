@@ -360,7 +360,8 @@ public final class HfHttpClient implements HubClient {
     private static HubException error(int status, String code, String what, String body) {
         String message = what + ": HTTP " + status + ": " + errorMessage(body);
         return switch (status) {
-            case 401, 403 -> new HubException.Unauthorized(message);
+            case 401 -> new HubException.Unauthorized(message);
+            case 403 -> new HubException.Forbidden(message);
             case 404 -> new HubException.NotFound(switch (code) {
                 case "RevisionNotFound" -> HubException.Missing.REVISION;
                 case "EntryNotFound" -> HubException.Missing.ENTRY;

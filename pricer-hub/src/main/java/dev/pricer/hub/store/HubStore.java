@@ -143,6 +143,18 @@ public final class HubStore implements AutoCloseable {
         return io(() -> objects.open(blobKey(sha256), offset, length));
     }
 
+    /**
+     * Records that {@code repo}'s writers sent the bytes of blob {@code sha256}. A commit may name a large file by
+     * its sha256 alone only when this holds: else anyone who learnt a hash could take another repository's content.
+     */
+    public void markUploaded(RepoId repo, String sha256) {
+        io(() -> { objects.write(repoKey(repo) + "uploads/" + HubPaths.checkSha256(sha256), new byte[0]); return null; });
+    }
+
+    public boolean isUploaded(RepoId repo, String sha256) {
+        return io(() -> objects.stat(repoKey(repo) + "uploads/" + HubPaths.checkSha256(sha256))).isPresent() && blob(sha256).isPresent();
+    }
+
     // ---- commits
 
     /**
