@@ -13,8 +13,8 @@ import java.util.Set;
 /** A server with only the hub module on a free port, over a store in {@code dir}: alice (also in team) and bob have tokens. */
 final class HubServerFixture implements AutoCloseable {
 
-    static final String ALICE = "alice-token-0123456789";
-    static final String BOB = "bob-token-0123456789";
+    static final String ALICE = "hf_alice_token_0123456789";
+    static final String BOB = "hf_bob_token_0123456789";
 
     final HubStore store;
     final PricerServer server;
