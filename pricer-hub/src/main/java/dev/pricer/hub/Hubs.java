@@ -5,9 +5,12 @@ import dev.pricer.hub.store.FileObjectStore;
 import dev.pricer.hub.store.HubStore;
 import dev.pricer.hub.store.ObjectStore;
 import dev.pricer.hub.store.S3ObjectStore;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 
 import java.io.IOException;
 import java.net.URI;
@@ -46,7 +49,7 @@ public final class Hubs {
                 URI location = URI.create(s3);
                 S3ClientBuilder builder = S3Client.builder();
                 String endpoint = env.getOrDefault("AWS_ENDPOINT_URL_S3", env.get("AWS_ENDPOINT_URL"));
-                if (endpoint != null) builder.endpointOverride(URI.create(endpoint)).forcePathStyle(true);
+                if (endpoint != null) compatible(builder, URI.create(endpoint));
                 if (env.get("AWS_REGION") == null && env.get("AWS_DEFAULT_REGION") == null) builder.region(Region.US_EAST_1);
                 String prefix = location.getPath() == null ? "" : location.getPath().replaceFirst("^/", "");
                 return new HubStore(new S3ObjectStore(builder.build(), location.getHost(), prefix, home.resolve("hub-staging")));
@@ -55,6 +58,18 @@ public final class Hubs {
         } catch (IOException e) {
             throw new HubException.Failure("cannot open the hub store under " + home + ": " + e, e);
         }
+    }
+
+    /**
+     * Points an S3 client at an S3-compatible server (MinIO, R2, ...): path-style bucket addressing, plain bodies
+     * and checksums only where the API requires them, since not every such server decodes the SDK's default
+     * aws-chunked bodies and trailing checksums.
+     */
+    public static S3ClientBuilder compatible(S3ClientBuilder builder, URI endpoint) {
+        return builder.endpointOverride(endpoint).forcePathStyle(true)
+            .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build())
+            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     }
 
     public static Path pricerHome(Map<String, String> env) {
