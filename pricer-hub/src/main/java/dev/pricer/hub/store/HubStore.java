@@ -346,7 +346,20 @@ public final class HubStore implements AutoCloseable {
                 bytes += stat.size();
             }
         }
+        removeStaleStaging(cutoff);
         return new GcReport(removed, bytes, kept, commitsRemoved, treesRemoved);
+    }
+
+    /** Temporary files that a killed process left while receiving content. */
+    private void removeStaleStaging(Instant cutoff) {
+        io(() -> {
+            try (var staged = Files.list(objects.stagingDir())) {
+                for (Path file : (Iterable<Path>) staged::iterator) {
+                    if (Files.getLastModifiedTime(file).toInstant().isBefore(cutoff)) Files.deleteIfExists(file);
+                }
+            }
+            return null;
+        });
     }
 
     private int sweep(String prefix, Set<String> live, Instant cutoff) {
