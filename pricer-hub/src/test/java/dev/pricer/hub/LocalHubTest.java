@@ -209,6 +209,19 @@ class LocalHubTest {
     }
 
     @Test
+    void contentStoredAgainIsProtectedFromGcWhileItsPushFinishes() throws IOException {
+        try (LocalHub hub = hub()) {
+            byte[] bytes = "orphan, then pushed again".getBytes(StandardCharsets.UTF_8);
+            String sha = hub.store().ingest(new java.io.ByteArrayInputStream(bytes), null, -1, 100).sha256();
+            Path blob = tmp.resolve("hub/blobs/" + sha.substring(0, 2) + "/" + sha);
+            Files.setLastModifiedTime(blob, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(1))));
+            hub.store().ingest(new java.io.ByteArrayInputStream(bytes), sha, bytes.length, 100);
+            assertEquals(0, hub.store().gc(Duration.ofHours(1)).blobsRemoved(), "the second ingest renewed the blob's time");
+            assertEquals(1, hub.store().gc(Duration.ZERO).blobsRemoved());
+        }
+    }
+
+    @Test
     void gcRemovesWhatNoBranchOrTagReaches() throws IOException {
         try (LocalHub hub = hub()) {
             RepoId repo = RepoId.model("alice/gc");

@@ -266,29 +266,39 @@ public final class HfHttpClient implements HubClient {
 
     @Override
     public InputStream open(RepoId repo, String revision, String path) {
-        return get(repo, revision, path).body();
+        return get(repo, revision, path).response().body();
     }
 
     @Override
     public Path download(RepoId repo, String revision, String path, Path target) {
-        HttpResponse<InputStream> response = get(repo, revision, path);
-        String etag = unquote(response.headers().firstValue("X-Linked-Etag").or(() -> response.headers().firstValue("ETag")).orElse(""));
-        long size = response.headers().firstValueAsLong("X-Linked-Size").orElse(response.headers().firstValueAsLong("Content-Length").orElse(-1));
-        try (InputStream in = response.body()) {
-            return CheckedDownload.write(in, SHA256.matcher(etag).matches() ? etag : null, size, target);
+        Fetched fetched = get(repo, revision, path);
+        try (InputStream in = fetched.response().body()) {
+            return CheckedDownload.write(in, fetched.sha256(), fetched.size(), target);
         } catch (IOException e) {
             throw new HubException.Failure("download of " + repo.qualified() + "@" + revision + "/" + path + " to " + target + " failed: " + e, e);
         }
     }
 
-    private HttpResponse<InputStream> get(RepoId repo, String revision, String path) {
+    /**
+     * The file's response, and what the Hub announced about it: on the Hugging Face Hub a large file's
+     * {@code X-Linked-Etag} (its sha256) and {@code X-Linked-Size} come on the redirect to the CDN, not on the
+     * CDN's answer, so they are taken from the first hop that has them.
+     */
+    private record Fetched(HttpResponse<InputStream> response, String sha256, long size) {
+    }
+
+    private Fetched get(RepoId repo, String revision, String path) {
         String prefix = repo.type() == RepoType.MODEL ? "" : repo.type().plural() + "/";
         URI uri = URI.create(endpoint + "/" + prefix + repo + "/resolve/" + encode(revision) + "/" + encodePath(path));
         String what = "download of " + repo.qualified() + "@" + revision + "/" + path;
+        String linkedEtag = null;
+        long linkedSize = -1;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder builder = HttpRequest.newBuilder(uri).GET();
             if (token != null && sameOrigin(uri, endpoint)) builder.header("Authorization", "Bearer " + token);
             HttpResponse<InputStream> response = exchange(builder.build(), HttpResponse.BodyHandlers.ofInputStream(), what);
+            if (linkedEtag == null) linkedEtag = response.headers().firstValue("X-Linked-Etag").map(HfHttpClient::unquote).orElse(null);
+            if (linkedSize < 0) linkedSize = response.headers().firstValueAsLong("X-Linked-Size").orElse(-1);
             int status = response.statusCode();
             if (status >= 300 && status < 400 && response.headers().firstValue("Location").isPresent()) {
                 close(response);
@@ -299,7 +309,9 @@ public final class HfHttpClient implements HubClient {
                 String body = readError(response);
                 throw error(status, response.headers().firstValue("X-Error-Code").orElse(""), what, body);
             }
-            return response;
+            String etag = linkedEtag != null ? linkedEtag : unquote(response.headers().firstValue("ETag").orElse(""));
+            long size = linkedSize >= 0 ? linkedSize : response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            return new Fetched(response, SHA256.matcher(etag).matches() ? etag : null, size);
         }
         throw new HubException.Failure(what + ": more than " + MAX_REDIRECTS + " redirects", null);
     }

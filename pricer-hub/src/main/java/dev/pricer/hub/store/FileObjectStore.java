@@ -113,6 +113,7 @@ public final class FileObjectStore implements ObjectStore {
     public void moveIn(Path staged, String key) throws IOException {
         Path target = file(key);
         if (Files.exists(target)) {
+            Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.from(java.time.Instant.now()));
             Files.delete(staged);
             return;
         }

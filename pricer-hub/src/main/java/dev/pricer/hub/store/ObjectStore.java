@@ -26,7 +26,11 @@ public sealed interface ObjectStore extends AutoCloseable permits FileObjectStor
     /** Writes small content, replacing any. */
     void write(String key, byte[] content) throws IOException;
 
-    /** Stores a staged file (from {@link #stagingDir()}) under {@code key}, consuming it, unless the key exists already. */
+    /**
+     * Stores a staged file (from {@link #stagingDir()}) under {@code key}, consuming it. When the key exists already
+     * (content-addressed: the same bytes) it only renews the object's time, so that gc's grace period covers it
+     * again while the push that brought it finishes.
+     */
     void moveIn(Path staged, String key) throws IOException;
 
     /** A local folder for files being received before they are stored; on the store's file system when it has one. */

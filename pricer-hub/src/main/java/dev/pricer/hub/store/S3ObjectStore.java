@@ -6,6 +6,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.GetObjectRequest;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
+import software.amazon.awssdk.services.s3.model.MetadataDirective;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -107,7 +108,12 @@ public final class S3ObjectStore implements ObjectStore {
     @Override
     public void moveIn(Path staged, String key) throws IOException {
         try {
-            if (head(key).isEmpty()) s3.putObject(b -> b.bucket(bucket).key(key(key)), RequestBody.fromFile(staged));
+            if (head(key).isEmpty()) {
+                s3.putObject(b -> b.bucket(bucket).key(key(key)), RequestBody.fromFile(staged));
+            } else {
+                s3.copyObject(b -> b.sourceBucket(bucket).sourceKey(key(key)).destinationBucket(bucket).destinationKey(key(key))
+                    .metadataDirective(MetadataDirective.REPLACE));
+            }
         } finally {
             Files.deleteIfExists(staged);
         }

@@ -137,4 +137,32 @@ class HfHttpClientTest {
             }
         }
     }
+
+    @Test
+    void downloadsFollowRedirectsToAnotherOriginWithoutTheTokenAndCheckTheLinkedHash() throws IOException {
+        try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), SMALL_LFS)) {
+            byte[] weights = random(4000, 5);
+            RepoId open = RepoId.model("alice/open"), secret = RepoId.model("alice/secret");
+            try (HubClient alice = Hubs.remote(fixture.uri(), HubServerFixture.ALICE)) {
+                for (RepoId repo : List.of(open, secret)) {
+                    alice.createRepo(repo, repo == secret);
+                    alice.push(repo, Push.files(Map.of("w.bin", file("w", weights)), "one"));
+                }
+            }
+            String[] announced = {Hashing.sha256(weights)};
+            dev.pricer.server.ServerModule cdnFront = config -> config.routes.get("/{ns}/{name}/resolve/{rev}/<path>", ctx -> {
+                ctx.header("X-Linked-Etag", "\"" + announced[0] + "\"").header("X-Linked-Size", Integer.toString(weights.length));
+                ctx.redirect(fixture.uri() + ctx.path(), io.javalin.http.HttpStatus.FOUND);
+            });
+            try (dev.pricer.server.PricerServer front = dev.pricer.server.PricerServer.start("127.0.0.1", 0, List.of(cdnFront));
+                 HubClient viaFront = Hubs.remote(java.net.URI.create("http://127.0.0.1:" + front.port()), HubServerFixture.ALICE)) {
+                assertArrayEquals(weights, Files.readAllBytes(viaFront.download(open, "main", "w.bin", tmp.resolve("a/w.bin"))));
+                assertThrows(HubException.NotFound.class, () -> viaFront.download(secret, "main", "w.bin", tmp.resolve("b/w.bin")),
+                    "the token is not sent to the other origin");
+                announced[0] = Hashing.sha256("something else".getBytes());
+                assertThrows(HubException.Invalid.class, () -> viaFront.download(open, "main", "w.bin", tmp.resolve("c/w.bin")));
+                assertFalse(Files.exists(tmp.resolve("c/w.bin")), "a download that fails its check leaves no file");
+            }
+        }
+    }
 }
