@@ -87,9 +87,16 @@ else
 fi
 until curl -s -o /dev/null "http://127.0.0.1:$peer_port/"; do sleep 0.2; done
 curl_get_peer=$(curl -sf -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$peer_port/model.bin" | awk '{ printf "%.0f", $1 / 1048576 }')
+# The same work as the hub clients do, with standard tools: download to disk and check the sha256; hash, then upload.
+s=$(now); curl -sf "http://127.0.0.1:$peer_port/model.bin" | tee "$work/peer.bin" | sha256sum > /dev/null; e=$(now)
+checked_get_peer=$(rate "$bytes" "$s" "$e")
+rm "$work/peer.bin"
 curl_put_peer=n/a
+checked_put_peer=n/a
 if [[ $peer == nginx* ]]; then
   curl_put_peer=$(curl -sf -o /dev/null -w '%{speed_upload}' -T "$work/up/model.bin" "http://127.0.0.1:$peer_port/put.bin" | awk '{ printf "%.0f", $1 / 1048576 }')
+  s=$(now); sha256sum "$work/up/model.bin" > /dev/null; curl -sf -o /dev/null -T "$work/up/model.bin" "http://127.0.0.1:$peer_port/put2.bin"; e=$(now)
+  checked_put_peer=$(rate "$bytes" "$s" "$e")
 fi
 
 # Concurrency: CONCURRENT parallel downloads of a 16 MB file, each checked against its sha256.
@@ -106,9 +113,9 @@ file: $SIZE_MB MiB random; server and client heap -Xmx$HEAP; peer: $peer
 | transfer | ours MiB/s | peer MiB/s | ours / peer |
 |---|---|---|---|
 | download, curl GET | $curl_get_ours | $curl_get_peer | $(awk -v a="$curl_get_ours" -v b="$curl_get_peer" 'BEGIN { printf "%.2f", a / b }') |
-| download, pricer hub download (sha256 checked, to disk) | $download_rate | $curl_get_peer | $(awk -v a="$download_rate" -v b="$curl_get_peer" 'BEGIN { printf "%.2f", a / b }') |
+| download to disk, sha256 checked: pricer hub download / curl, tee and sha256sum | $download_rate | $checked_get_peer | $(awk -v a="$download_rate" -v b="$checked_get_peer" 'BEGIN { printf "%.2f", a / b }') |
 | upload, curl PUT (LFS link / WebDAV) | $curl_put_ours | $curl_put_peer | $(awk -v a="$curl_put_ours" -v b="$curl_put_peer" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }') |
-| upload, pricer hub push (hash, LFS, commit) | $push_rate | $curl_put_peer | $(awk -v a="$push_rate" -v b="$curl_put_peer" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }') |
+| upload, hash first: pricer hub push (preupload, LFS, commit) / sha256sum then curl PUT | $push_rate | $checked_put_peer | $(awk -v a="$push_rate" -v b="$checked_put_peer" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }') |
 server peak RSS: $server_rss MB (heap limit $HEAP)
 $CONCURRENT concurrent downloads of 16 MiB: $failures failed, $many_rate MiB/s in total
 REPORT

@@ -164,7 +164,9 @@ class HubHttpApiTest {
         JsonNode changes = json(send("GET", "/api/hub/changes/models/alice/public/" + head, null, null));
         assertEquals("changed", changes.get("changes").get(0).get("kind").asText());
         assertEquals(5, changes.get("changes").get(0).get("oldSize").asLong());
-        assertEquals(200, send("GET", "/hub/index.html", null, null).statusCode());
+        for (String page : List.of("index.html", "repo.html", "commit.html", "hub.js", "hub.css")) {
+            assertEquals(200, send("GET", "/hub/" + page, null, null).statusCode(), page);
+        }
     }
 
     @Test
