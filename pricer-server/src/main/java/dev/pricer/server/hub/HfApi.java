@@ -253,11 +253,12 @@ final class HfApi {
 
     /**
      * Sends a local file from a memory mapping: Jetty writes the mapped pages to the socket directly, without the
-     * copies through the heap that a stream costs (the nearest the servlet API comes to nginx's sendfile).
+     * copies through the heap that a stream costs (the nearest the servlet API comes to nginx's sendfile). The
+     * arena is shared because Jetty may finish a write on one of its own threads; each write blocks until done.
      */
     private static void sendMapped(Path file, long offset, long length, HttpOutput out) throws IOException {
         if (length == 0) return;
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
             MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, length, arena);
             for (long at = 0; at < length; at += MAP_SLICE) {
                 out.write(mapped.asSlice(at, Math.min(MAP_SLICE, length - at)).asByteBuffer());
