@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.track.RunsCommand.class,
                 dev.pricer.cli.track.TokenCommand.class,
                 dev.pricer.cli.data.DataCommand.class,
+                dev.pricer.cli.hub.HubCommand.class,
         })
 public final class PricerCommand implements Runnable {
 
