@@ -1,0 +1,313 @@
+package dev.pricer.train.loop;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pricer.train.checkpoint.Checkpoint;
+import dev.pricer.train.checkpoint.CheckpointFile;
+import dev.pricer.train.checkpoint.CheckpointSink;
+import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.train.checkpoint.TrainerState;
+import dev.pricer.train.config.TrainingArguments;
+import dev.pricer.train.config.TrainingArgumentsIO;
+import dev.pricer.train.data.Batch;
+import dev.pricer.train.data.CompletionCollator;
+import dev.pricer.train.data.DataOrder;
+import dev.pricer.train.data.EncodedDataset;
+import dev.pricer.train.metrics.MetricsSink;
+import dev.pricer.train.progress.Progress;
+import dev.pricer.train.schedule.LrSchedule;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The training loop, as Hugging Face's Trainer runs it: each optimizer step takes
+ * {@code gradient_accumulation_steps} micro-batches in the seeded data order (fewer at the end of an epoch),
+ * normalises the loss by the label tokens of the whole step (transformers ≥ 4.46), clips the global gradient
+ * norm, and applies AdamW at the scheduled learning rate. It logs, evaluates and checkpoints on the
+ * configured steps, refuses to step on a non-finite loss, and stops cleanly (with a checkpoint) when asked.
+ *
+ * <p>Everything the step sequence depends on is a function of the arguments, the data and the step number,
+ * so a run resumed from a checkpoint produces exactly the numbers of one that was never interrupted.
+ */
+public final class Trainer {
+
+    public enum Status { COMPLETED, INTERRUPTED }
+
+    public record Result(Status status, int globalStep, int totalSteps, Optional<Checkpoint> lastCheckpoint,
+                         List<Map<String, Object>> logHistory) {
+    }
+
+    /** Everything a run reads and writes besides the model. */
+    public record Io(CheckpointStore checkpoints, CheckpointSink sink, MetricsSink metrics, Progress progress) {
+    }
+
+    public static final String ARGS_FILE = "training_args.yaml";
+    public static final String SCHEDULER_FILE = "scheduler.json";
+    public static final String RNG_FILE = "rng_state.json";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final TrainingArguments args;
+    private final Trainable model;
+    private final CompletionCollator collator;
+    private final EncodedDataset train;
+    private final EncodedDataset validation;
+    private final Io io;
+    private final DataOrder order;
+    private final String fingerprint;
+    private volatile boolean stopRequested;
+
+    /** {@code validation} may be null (no evaluation). */
+    public Trainer(TrainingArguments args, Trainable model, CompletionCollator collator, EncodedDataset train,
+                   EncodedDataset validation, Io io) {
+        this.args = args;
+        this.model = model;
+        this.collator = collator;
+        this.train = train;
+        this.validation = validation != null && validation.size() > 0 ? validation : null;
+        this.io = io;
+        this.order = new DataOrder(train.lengths(), args.perDeviceTrainBatchSize(), args.seed(), args.groupByLength());
+        this.fingerprint = fingerprint(train);
+    }
+
+    /** Asks the loop to save a checkpoint and return after the step in progress (Ctrl-C). */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    public int totalSteps() {
+        return args.totalSteps(order.microBatchesPerEpoch());
+    }
+
+    public Result train(Optional<Checkpoint> resumeFrom) throws IOException {
+        int microPerEpoch = order.microBatchesPerEpoch();
+        int accum = args.gradientAccumulationSteps();
+        int stepsPerEpoch = Math.ceilDiv(microPerEpoch, accum);
+        LrSchedule schedule;
+        int start;
+        List<Map<String, Object>> history = new ArrayList<>();
+        if (resumeFrom.isPresent()) {
+            Checkpoint cp = resumeFrom.get();
+            TrainerState state = TrainerState.read(cp.file(TrainerState.FILE));
+            checkResumable(cp, state);
+            schedule = JSON.readValue(cp.file(SCHEDULER_FILE).toFile(), LrSchedule.class);
+            model.restore(cp);
+            start = state.globalStep();
+            history.addAll(state.logHistory());
+        } else {
+            int total = totalSteps();
+            schedule = new LrSchedule(args.lrSchedulerType(), args.learningRate(), args.warmupStepsFor(total), total);
+            start = 0;
+        }
+        int total = schedule.totalSteps();
+        Optional<Checkpoint> last = resumeFrom;
+        io.progress().start(start, total);
+
+        int[][] epochOrder = null;
+        int orderEpoch = -1;
+        double lossSinceLog = 0;
+        int stepsSinceLog = 0;
+        long tokensSinceLog = 0;
+        long logClock = System.nanoTime();
+        long startClock = logClock;
+        double tokensPerSecond = 0;
+        for (int step = start; step < total; step++) {
+            if (stopRequested) {
+                last = Optional.of(save(step, schedule, history, false, last));
+                io.progress().message("stopped at step " + step + "; saved " + last.get().dir());
+                io.progress().finish();
+                return new Result(Status.INTERRUPTED, step, total, last, List.copyOf(history));
+            }
+            int epoch = step / stepsPerEpoch;
+            int inEpoch = step % stepsPerEpoch;
+            if (epoch != orderEpoch) {
+                epochOrder = order.epoch(epoch);
+                orderEpoch = epoch;
+            }
+            int from = inEpoch * accum;
+            int to = Math.min(from + accum, microPerEpoch);
+            Batch[] batches = new Batch[to - from];
+            int labelTokens = 0;
+            for (int i = 0; i < batches.length; i++) {
+                batches[i] = collator.collate(train, epochOrder[from + i]);
+                labelTokens += batches[i].labelTokens();
+                tokensSinceLog += batches[i].tokens();
+            }
+            model.zeroGradients();
+            float gradScale = labelTokens == 0 ? 0f : 1f / labelTokens;
+            double lossSum = 0;
+            for (int i = 0; i < batches.length; i++) {
+                lossSum += model.accumulateGradients(batches[i], gradScale, dropoutSeed(args.seed(), step, i));
+            }
+            double loss = labelTokens == 0 ? 0.0 : lossSum / labelTokens;
+            double norm = model.gradientNorm();
+            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+                io.progress().finish();
+                throw new TrainingDivergedException("training stopped at step " + (step + 1) + " of " + total
+                        + ": the loss is " + loss + " and the gradient norm " + norm + "; the parameters were not updated. "
+                        + last.map(c -> "The last good checkpoint is " + c.dir() + ".").orElse("No checkpoint had been saved yet.")
+                        + " Lower learning_rate or max_grad_norm, or check the data.");
+            }
+            double clip = args.maxGradNorm() > 0 ? Math.min(1.0, args.maxGradNorm() / (norm + 1e-6)) : 1.0;
+            double lr = schedule.lr(step);
+            model.optimizerStep(lr, clip, step + 1);
+
+            int done = step + 1;
+            double epochProgress = epoch + (double) (inEpoch + 1) / stepsPerEpoch;
+            lossSinceLog += loss;
+            stepsSinceLog++;
+            boolean logNow = done % args.loggingSteps() == 0 || done == total;
+            if (logNow) {
+                long now = System.nanoTime();
+                tokensPerSecond = tokensSinceLog / Math.max(1e-9, (now - logClock) / 1e9);
+                Map<String, Double> m = new LinkedHashMap<>();
+                m.put("train/loss", lossSinceLog / stepsSinceLog);
+                m.put("train/learning_rate", lr);
+                m.put("train/grad_norm", norm);
+                m.put("train/epoch", epochProgress);
+                m.put("train/tokens_per_second", tokensPerSecond);
+                record(done, m, history);
+                lossSinceLog = 0;
+                stepsSinceLog = 0;
+                tokensSinceLog = 0;
+                logClock = now;
+            }
+            boolean epochEnd = inEpoch == stepsPerEpoch - 1;
+            if (validation != null && (done % args.evalEvery() == 0 || epochEnd || done == total)) {
+                double evalLoss = evaluate();
+                Map<String, Double> m = new LinkedHashMap<>();
+                m.put("eval/loss", evalLoss);
+                m.put("train/epoch", epochProgress);
+                record(done, m, history);
+                io.progress().message("step %d: eval/loss %.4f".formatted(done, evalLoss));
+            }
+            io.progress().step(new Progress.Report(done, total, epochProgress, loss, lr, tokensPerSecond,
+                    (System.nanoTime() - startClock) / 1e9, logNow));
+            if (done % args.saveSteps() == 0 || done == total) {
+                last = Optional.of(save(done, schedule, history, done == total, last));
+                io.progress().message("saved " + last.get().dir());
+            }
+        }
+        io.progress().finish();
+        return new Result(Status.COMPLETED, total, total, last, List.copyOf(history));
+    }
+
+    /** Mean cross-entropy per label token over the whole validation set. */
+    public double evaluate() {
+        int rows = args.perDeviceEvalBatchSize();
+        double sum = 0;
+        long tokens = 0;
+        for (int from = 0; from < validation.size(); from += rows) {
+            int[] idx = new int[Math.min(rows, validation.size() - from)];
+            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
+            Batch b = collator.collate(validation, idx);
+            sum += model.loss(b);
+            tokens += b.labelTokens();
+        }
+        return tokens == 0 ? Double.NaN : sum / tokens;
+    }
+
+    private void record(int step, Map<String, Double> metrics, List<Map<String, Object>> history) throws IOException {
+        io.metrics().log(step, metrics);
+        Map<String, Object> entry = new LinkedHashMap<>();
+        metrics.forEach((k, v) -> entry.put(hfKey(k), v));
+        entry.put("step", step);
+        history.add(entry);
+    }
+
+    /** {@code train/loss} is {@code loss} and {@code eval/loss} is {@code eval_loss} in HF's log history. */
+    private static String hfKey(String metric) {
+        if (metric.startsWith("train/")) return metric.substring("train/".length());
+        if (metric.startsWith("eval/")) return "eval_" + metric.substring("eval/".length());
+        return metric;
+    }
+
+    private Checkpoint save(int step, LrSchedule schedule, List<Map<String, Object>> history, boolean finalSave,
+                            Optional<Checkpoint> previous) throws IOException {
+        if (previous.isPresent() && previous.get().step() == step) return previous.get();
+        int stepsPerEpoch = Math.ceilDiv(order.microBatchesPerEpoch(), args.gradientAccumulationSteps());
+        int epoch = step / stepsPerEpoch;
+        TrainerState state = new TrainerState(step, (double) step / stepsPerEpoch, schedule.totalSteps(),
+                args.numTrainEpochs(), args.loggingSteps(), args.evalEvery(), args.saveSteps(), args.perDeviceTrainBatchSize(),
+                history, new TrainerState.DataPosition(epoch, (step % stepsPerEpoch) * args.gradientAccumulationSteps()),
+                fingerprint, train.size());
+        List<CheckpointFile> files = new ArrayList<>(model.checkpointFiles());
+        files.add(new CheckpointFile(TrainerState.FILE, state::write));
+        files.add(new CheckpointFile(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
+        files.add(new CheckpointFile(SCHEDULER_FILE, f -> JSON.writeValue(f.toFile(), schedule)));
+        files.add(new CheckpointFile(RNG_FILE, f -> JSON.writeValue(f.toFile(), rngState())));
+        Checkpoint cp = io.checkpoints().write(step, files);
+        io.sink().publish(cp, finalSave);
+        if (args.saveTotalLimit() != null) io.checkpoints().prune(args.saveTotalLimit());
+        return cp;
+    }
+
+    /**
+     * There is no hidden generator to snapshot: the data order is drawn from {@code seed + epoch} and dropout
+     * from {@code (seed, step, micro-batch)}; this file says so, with the seed.
+     */
+    private Map<String, Object> rngState() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seed", args.seed());
+        m.put("data_order", "SplittableRandom(seed + epoch), Fisher-Yates");
+        m.put("dropout", "counter-based hash of (seed, step, micro_batch)");
+        return m;
+    }
+
+    private void checkResumable(Checkpoint cp, TrainerState state) {
+        TrainingArguments saved = TrainingArgumentsIO.read(cp.file(ARGS_FILE));
+        List<String> changed = new ArrayList<>();
+        if (saved.perDeviceTrainBatchSize() != args.perDeviceTrainBatchSize()) changed.add("per_device_train_batch_size");
+        if (saved.gradientAccumulationSteps() != args.gradientAccumulationSteps()) changed.add("gradient_accumulation_steps");
+        if (saved.seed() != args.seed()) changed.add("seed");
+        if (saved.groupByLength() != args.groupByLength()) changed.add("group_by_length");
+        if (saved.maxSeqLength() != args.maxSeqLength()) changed.add("max_seq_length");
+        if (!saved.responseTemplate().equals(args.responseTemplate())) changed.add("response_template");
+        if (saved.usePeft() != args.usePeft()) changed.add("use_peft");
+        if (!changed.isEmpty()) {
+            throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": " + String.join(", ", changed)
+                    + " differ from the checkpoint's " + ARGS_FILE + ", so the data order would not continue where it stopped");
+        }
+        if (state.trainExamples() != train.size() || !state.dataFingerprint().equals(fingerprint)) {
+            throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": the training data differ from the run's ("
+                    + state.trainExamples() + " examples, fingerprint " + state.dataFingerprint() + "; now " + train.size()
+                    + " examples, fingerprint " + fingerprint + ")");
+        }
+    }
+
+    static long dropoutSeed(long seed, int step, int microBatch) {
+        long z = seed * 0x9E3779B97F4A7C15L + ((long) step << 20) + microBatch;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    private static String fingerprint(EncodedDataset data) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (int[] part : new int[][]{data.tokens(), data.offsets(), data.masked()}) {
+                for (int v : part) {
+                    if (!buf.hasRemaining()) {
+                        sha.update(buf.flip());
+                        buf.clear();
+                    }
+                    buf.putInt(v);
+                }
+            }
+            sha.update(buf.flip());
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
