@@ -40,7 +40,7 @@ public final class CheckpointStore {
         return runDir;
     }
 
-    public Checkpoint write(int step, List<CheckpointFile> files) throws IOException {
+    public Checkpoint write(int step, List<CheckpointPart> parts) throws IOException {
         Files.createDirectories(runDir);
         Path target = runDir.resolve(Checkpoint.PREFIX + step);
         if (Files.exists(target)) throw new IOException("checkpoint " + target + " already exists");
@@ -49,12 +49,15 @@ public final class CheckpointStore {
         Files.createDirectory(temp);
         List<String> names = new ArrayList<>();
         try {
-            for (CheckpointFile f : files) {
-                Path file = temp.resolve(f.name());
-                f.writer().write(file);
-                if (!Files.isRegularFile(file)) throw new IOException("checkpoint file " + f.name() + " was not written");
-                force(file);
-                names.add(f.name());
+            for (CheckpointPart part : parts) {
+                part.writer().writeInto(temp);
+                for (String name : part.files()) {
+                    Path file = temp.resolve(name);
+                    if (!Files.isRegularFile(file)) throw new IOException("checkpoint file " + name + " was not written");
+                    if (names.contains(name)) throw new IOException("checkpoint file " + name + " is written twice");
+                    force(file);
+                    names.add(name);
+                }
             }
             Files.writeString(temp.resolve(COMPLETE), String.join("\n", names) + "\n");
             force(temp.resolve(COMPLETE));

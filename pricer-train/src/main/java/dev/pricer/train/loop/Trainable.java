@@ -1,7 +1,7 @@
 package dev.pricer.train.loop;
 
 import dev.pricer.train.checkpoint.Checkpoint;
-import dev.pricer.train.checkpoint.CheckpointFile;
+import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.data.Batch;
 
 import java.util.List;
@@ -31,9 +31,9 @@ public interface Trainable extends AutoCloseable {
     void optimizerStep(double learningRate, double gradMultiplier, int step);
 
     /** Files holding the trained weights (in the format others read: PEFT, or HF safetensors) and the optimizer state. */
-    List<CheckpointFile> checkpointFiles();
+    List<CheckpointPart> checkpointParts();
 
-    /** Loads weights and optimizer state from a checkpoint written through {@link #checkpointFiles()}. */
+    /** Loads weights and optimizer state from a checkpoint written through {@link #checkpointParts()}. */
     void restore(Checkpoint checkpoint);
 
     @Override

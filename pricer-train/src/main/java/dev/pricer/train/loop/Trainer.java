@@ -3,7 +3,7 @@ package dev.pricer.train.loop;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pricer.train.checkpoint.Checkpoint;
-import dev.pricer.train.checkpoint.CheckpointFile;
+import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.checkpoint.TrainerState;
@@ -240,11 +240,11 @@ public final class Trainer {
                 args.numTrainEpochs(), args.loggingSteps(), args.evalEvery(), args.saveSteps(), args.perDeviceTrainBatchSize(),
                 history, new TrainerState.DataPosition(epoch, (step % stepsPerEpoch) * args.gradientAccumulationSteps()),
                 fingerprint, train.size());
-        List<CheckpointFile> files = new ArrayList<>(model.checkpointFiles());
-        files.add(new CheckpointFile(TrainerState.FILE, state::write));
-        files.add(new CheckpointFile(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
-        files.add(new CheckpointFile(SCHEDULER_FILE, f -> JSON.writeValue(f.toFile(), schedule)));
-        files.add(new CheckpointFile(RNG_FILE, f -> JSON.writeValue(f.toFile(), rngState())));
+        List<CheckpointPart> files = new ArrayList<>(model.checkpointParts());
+        files.add(CheckpointPart.file(TrainerState.FILE, state::write));
+        files.add(CheckpointPart.file(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
+        files.add(CheckpointPart.file(SCHEDULER_FILE, f -> JSON.writeValue(f.toFile(), schedule)));
+        files.add(CheckpointPart.file(RNG_FILE, f -> JSON.writeValue(f.toFile(), rngState())));
         Checkpoint cp = io.checkpoints().write(step, files);
         io.sink().publish(cp, finalSave);
         if (args.saveTotalLimit() != null) io.checkpoints().prune(args.saveTotalLimit());

@@ -19,8 +19,8 @@ class CheckpointStoreTest {
     @TempDir
     Path run;
 
-    static CheckpointFile text(String name, String content) {
-        return new CheckpointFile(name, f -> Files.writeString(f, content));
+    static CheckpointPart text(String name, String content) {
+        return CheckpointPart.file(name, f -> Files.writeString(f, content));
     }
 
     @Test
@@ -39,7 +39,7 @@ class CheckpointStoreTest {
     void anIoErrorMidWriteLeavesThePreviousCheckpointIntactAndNoHalfCheckpoint() throws IOException {
         CheckpointStore store = new CheckpointStore(run);
         store.write(10, List.of(text("adapter_model.safetensors", "weights-10"), text("trainer_state.json", "{\"global_step\":10}")));
-        CheckpointFile failing = new CheckpointFile("optimizer.safetensors", f -> {
+        CheckpointPart failing = CheckpointPart.file("optimizer.safetensors", f -> {
             try (OutputStream out = Files.newOutputStream(f)) {
                 out.write(new byte[4096]);
                 throw new IOException("No space left on device (injected)");
@@ -93,6 +93,15 @@ class CheckpointStoreTest {
     @Test
     void refusesNamesThatLeaveTheFolder() {
         assertThrows(IllegalArgumentException.class, () -> text("../escape", ""));
-        assertThrows(IllegalArgumentException.class, () -> text("COMPLETE/..", ""));
+        assertThrows(IllegalArgumentException.class, () -> text("COMPLETE", ""));
+    }
+
+    @Test
+    void aPartThatPromisesAFileItDoesNotWriteFails() throws IOException {
+        CheckpointStore store = new CheckpointStore(run);
+        var e = assertThrows(IOException.class, () -> store.write(1, List.of(new CheckpointPart(List.of("a", "b"),
+                folder -> Files.writeString(folder.resolve("a"), "only a")))));
+        assertTrue(e.getMessage().contains("b was not written"), e.getMessage());
+        assertTrue(store.list().isEmpty());
     }
 }
