@@ -1,5 +1,12 @@
 package dev.pricer.train.data;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+
 /**
  * Tokenized examples packed in one array: example {@code i} is {@code tokens[offsets[i] .. offsets[i+1])},
  * and its first {@code masked[i]} labels are ignored (the prompt through the response template). Packing
@@ -35,5 +42,44 @@ public record EncodedDataset(int[] tokens, int[] offsets, int[] masked, int trun
             m[k] = masked[i];
         }
         return new EncodedDataset(t, o, m, 0, 0);
+    }
+
+    /** A short hash of the tokens and masks: equal data, equal fingerprint. */
+    public String fingerprint() {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (int[] part : new int[][]{tokens, offsets, masked}) {
+                for (int v : part) {
+                    if (!buf.hasRemaining()) {
+                        sha.update(buf.flip());
+                        buf.clear();
+                    }
+                    buf.putInt(v);
+                }
+            }
+            sha.update(buf.flip());
+            return HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Splits off {@code percent} of the examples, chosen by a seeded shuffle, as validation. */
+    public Split split(double percent, long seed) {
+        int n = size();
+        int held = (int) Math.ceil(n * percent / 100.0);
+        if (held == 0) return new Split(this, null);
+        if (held >= n) throw new IllegalArgumentException("validation_split_percentage " + percent + " leaves no training examples out of " + n);
+        int[] perm = DataOrder.permutation(n, seed);
+        int[] val = Arrays.copyOfRange(perm, 0, held);
+        int[] tr = Arrays.copyOfRange(perm, held, n);
+        Arrays.sort(val);
+        Arrays.sort(tr);
+        return new Split(select(tr), select(val));
+    }
+
+    /** Training examples and validation examples (null when none were held out). */
+    public record Split(EncodedDataset train, EncodedDataset validation) {
     }
 }

@@ -10,20 +10,13 @@ import dev.pricer.train.checkpoint.TrainerState;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
 import dev.pricer.train.data.Batch;
-import dev.pricer.train.data.CompletionCollator;
-import dev.pricer.train.data.DataOrder;
-import dev.pricer.train.data.EncodedDataset;
+import dev.pricer.train.data.BatchSource;
 import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.progress.Progress;
 import dev.pricer.train.schedule.LrSchedule;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,25 +51,18 @@ public final class Trainer {
 
     private final TrainingArguments args;
     private final Trainable model;
-    private final CompletionCollator collator;
-    private final EncodedDataset train;
-    private final EncodedDataset validation;
+    private final BatchSource train;
+    private final BatchSource validation;
     private final Io io;
-    private final DataOrder order;
-    private final String fingerprint;
     private volatile boolean stopRequested;
 
     /** {@code validation} may be null (no evaluation). */
-    public Trainer(TrainingArguments args, Trainable model, CompletionCollator collator, EncodedDataset train,
-                   EncodedDataset validation, Io io) {
+    public Trainer(TrainingArguments args, Trainable model, BatchSource train, BatchSource validation, Io io) {
         this.args = args;
         this.model = model;
-        this.collator = collator;
         this.train = train;
-        this.validation = validation != null && validation.size() > 0 ? validation : null;
+        this.validation = validation;
         this.io = io;
-        this.order = new DataOrder(train.lengths(), args.perDeviceTrainBatchSize(), args.seed(), args.groupByLength());
-        this.fingerprint = fingerprint(train);
     }
 
     /** Asks the loop to save a checkpoint and return after the step in progress (Ctrl-C). */
@@ -85,11 +71,11 @@ public final class Trainer {
     }
 
     public int totalSteps() {
-        return args.totalSteps(order.microBatchesPerEpoch());
+        return args.totalSteps(train.microBatchesPerEpoch());
     }
 
     public Result train(Optional<Checkpoint> resumeFrom) throws IOException {
-        int microPerEpoch = order.microBatchesPerEpoch();
+        int microPerEpoch = train.microBatchesPerEpoch();
         int accum = args.gradientAccumulationSteps();
         int stepsPerEpoch = Math.ceilDiv(microPerEpoch, accum);
         LrSchedule schedule;
@@ -112,8 +98,6 @@ public final class Trainer {
         Optional<Checkpoint> last = resumeFrom;
         io.progress().start(start, total);
 
-        int[][] epochOrder = null;
-        int orderEpoch = -1;
         double lossSinceLog = 0;
         int stepsSinceLog = 0;
         long tokensSinceLog = 0;
@@ -129,16 +113,12 @@ public final class Trainer {
             }
             int epoch = step / stepsPerEpoch;
             int inEpoch = step % stepsPerEpoch;
-            if (epoch != orderEpoch) {
-                epochOrder = order.epoch(epoch);
-                orderEpoch = epoch;
-            }
             int from = inEpoch * accum;
             int to = Math.min(from + accum, microPerEpoch);
             Batch[] batches = new Batch[to - from];
             int labelTokens = 0;
             for (int i = 0; i < batches.length; i++) {
-                batches[i] = collator.collate(train, epochOrder[from + i]);
+                batches[i] = train.microBatch(epoch, from + i);
                 labelTokens += batches[i].labelTokens();
                 tokensSinceLog += batches[i].tokens();
             }
@@ -203,13 +183,10 @@ public final class Trainer {
 
     /** Mean cross-entropy per label token over the whole validation set. */
     public double evaluate() {
-        int rows = args.perDeviceEvalBatchSize();
         double sum = 0;
         long tokens = 0;
-        for (int from = 0; from < validation.size(); from += rows) {
-            int[] idx = new int[Math.min(rows, validation.size() - from)];
-            for (int i = 0; i < idx.length; i++) idx[i] = from + i;
-            Batch b = collator.collate(validation, idx);
+        for (int i = 0; i < validation.microBatchesPerEpoch(); i++) {
+            Batch b = validation.microBatch(0, i);
             sum += model.loss(b);
             tokens += b.labelTokens();
         }
@@ -234,12 +211,12 @@ public final class Trainer {
     private Checkpoint save(int step, LrSchedule schedule, List<Map<String, Object>> history, boolean finalSave,
                             Optional<Checkpoint> previous) throws IOException {
         if (previous.isPresent() && previous.get().step() == step) return previous.get();
-        int stepsPerEpoch = Math.ceilDiv(order.microBatchesPerEpoch(), args.gradientAccumulationSteps());
+        int stepsPerEpoch = Math.ceilDiv(train.microBatchesPerEpoch(), args.gradientAccumulationSteps());
         int epoch = step / stepsPerEpoch;
         TrainerState state = new TrainerState(step, (double) step / stepsPerEpoch, schedule.totalSteps(),
                 args.numTrainEpochs(), args.loggingSteps(), args.evalEvery(), args.saveSteps(), args.perDeviceTrainBatchSize(),
                 history, new TrainerState.DataPosition(epoch, (step % stepsPerEpoch) * args.gradientAccumulationSteps()),
-                fingerprint, train.size());
+                train.fingerprint(), train.examples());
         List<CheckpointPart> files = new ArrayList<>(model.checkpointParts());
         files.add(CheckpointPart.file(TrainerState.FILE, state::write));
         files.add(CheckpointPart.file(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
@@ -277,10 +254,10 @@ public final class Trainer {
             throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": " + String.join(", ", changed)
                     + " differ from the checkpoint's " + ARGS_FILE + ", so the data order would not continue where it stopped");
         }
-        if (state.trainExamples() != train.size() || !state.dataFingerprint().equals(fingerprint)) {
+        if (state.trainExamples() != train.examples() || !state.dataFingerprint().equals(train.fingerprint())) {
             throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": the training data differ from the run's ("
-                    + state.trainExamples() + " examples, fingerprint " + state.dataFingerprint() + "; now " + train.size()
-                    + " examples, fingerprint " + fingerprint + ")");
+                    + state.trainExamples() + " examples, fingerprint " + state.dataFingerprint() + "; now " + train.examples()
+                    + " examples, fingerprint " + train.fingerprint() + ")");
         }
     }
 
@@ -289,25 +266,5 @@ public final class Trainer {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
-    }
-
-    private static String fingerprint(EncodedDataset data) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (int[] part : new int[][]{data.tokens(), data.offsets(), data.masked()}) {
-                for (int v : part) {
-                    if (!buf.hasRemaining()) {
-                        sha.update(buf.flip());
-                        buf.clear();
-                    }
-                    buf.putInt(v);
-                }
-            }
-            sha.update(buf.flip());
-            return HexFormat.of().formatHex(sha.digest(), 0, 8);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
