@@ -1,5 +1,6 @@
 package dev.pricer.train.config;
 
+import dev.pricer.core.lora.LoraConfig;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -75,9 +76,6 @@ public record TrainingArguments(
         @JsonPropertyDescription("scale LoRA by alpha/sqrt(r)")
         boolean useRslora) {
 
-    public static final List<String> PROJECTIONS =
-            List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj");
-
     public TrainingArguments {
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
         positive("per_device_eval_batch_size", perDeviceEvalBatchSize);
@@ -103,9 +101,9 @@ public record TrainingArguments(
         positive("lora_r", loraR);
         if (!(loraAlpha > 0)) throw invalid("lora_alpha", loraAlpha, "must be above 0");
         if (!(loraDropout >= 0 && loraDropout < 1)) throw invalid("lora_dropout", loraDropout, "must be in [0, 1)");
-        if (loraTargetModules == null || loraTargetModules.isEmpty()) throw invalid("lora_target_modules", loraTargetModules, "must name at least one of " + PROJECTIONS);
+        if (loraTargetModules == null || loraTargetModules.isEmpty()) throw invalid("lora_target_modules", loraTargetModules, "must name at least one of " + LoraConfig.ALL_PROJECTIONS);
         for (String m : loraTargetModules) {
-            if (!PROJECTIONS.contains(m)) throw invalid("lora_target_modules", m, "is not one of " + PROJECTIONS);
+            if (!LoraConfig.ALL_PROJECTIONS.contains(m)) throw invalid("lora_target_modules", m, "is not one of " + LoraConfig.ALL_PROJECTIONS);
         }
         loraTargetModules = List.copyOf(loraTargetModules);
     }
@@ -133,8 +131,9 @@ public record TrainingArguments(
         return Math.max(1, (int) Math.ceil(numTrainEpochs * perEpoch));
     }
 
-    public double loraScaling() {
-        return useRslora ? loraAlpha / Math.sqrt(loraR) : loraAlpha / loraR;
+    /** The adapter these arguments describe, in the engine's terms. */
+    public LoraConfig loraConfig() {
+        return new LoraConfig(loraR, loraAlpha, loraDropout, loraTargetModules, useRslora);
     }
 
     private static void positive(String field, int value) {

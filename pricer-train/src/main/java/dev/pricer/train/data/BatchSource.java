@@ -1,5 +1,7 @@
 package dev.pricer.train.data;
 
+import dev.pricer.core.model.Batch;
+
 /**
  * Micro-batches by (epoch, index), the same every time they are asked for: the loop can start anywhere, which
  * is what resuming needs.

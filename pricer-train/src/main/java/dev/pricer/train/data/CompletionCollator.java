@@ -1,8 +1,8 @@
 package dev.pricer.train.data;
 
+
 import dev.pricer.core.tokenizer.Tokenizer;
 
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -10,21 +10,19 @@ import java.util.List;
  * (prompt + completion) is tokenized with BOS, cut to {@code maxSeqLength}, and every label up to and
  * including the first occurrence of the response template's tokens is ignored, so the loss sees only the
  * completion. An example whose template is missing (or was cut off) contributes no labels, as in TRL.
- * Batches are padded on the right to their longest row.
+ * {@link EncodedDataset#batch} then pads batches on the right.
  */
 public final class CompletionCollator {
 
     private final Tokenizer tokenizer;
     private final int[] template;
     private final int maxSeqLength;
-    private final int padId;
 
-    public CompletionCollator(Tokenizer tokenizer, String responseTemplate, int maxSeqLength, int padId) {
+    public CompletionCollator(Tokenizer tokenizer, String responseTemplate, int maxSeqLength) {
         this.tokenizer = tokenizer;
         this.template = tokenizer.encode(responseTemplate, false);
         if (template.length == 0) throw new IllegalArgumentException("response template '" + responseTemplate + "' has no tokens");
         this.maxSeqLength = maxSeqLength;
-        this.padId = padId;
     }
 
     public int[] templateTokens() {
@@ -72,28 +70,5 @@ public final class CompletionCollator {
             return s + template.length;
         }
         return -1;
-    }
-
-    /** The examples at {@code indices} as one right-padded batch. */
-    public Batch collate(EncodedDataset data, int[] indices) {
-        int rows = indices.length;
-        int seqLen = 1;
-        for (int i : indices) seqLen = Math.max(seqLen, data.length(i));
-        int[] ids = new int[rows * seqLen];
-        int[] labels = new int[rows * seqLen];
-        int[] lengths = new int[rows];
-        Arrays.fill(ids, padId);
-        Arrays.fill(labels, Batch.IGNORE);
-        int labelTokens = 0;
-        for (int r = 0; r < rows; r++) {
-            int i = indices[r];
-            int n = data.length(i);
-            lengths[r] = n;
-            System.arraycopy(data.tokens(), data.offsets()[i], ids, r * seqLen, n);
-            int start = Math.max(data.masked()[i], 0);
-            System.arraycopy(data.tokens(), data.offsets()[i] + start, labels, r * seqLen + start, n - start);
-            labelTokens += n - Math.max(start, 1);
-        }
-        return new Batch(rows, seqLen, ids, labels, lengths, labelTokens);
     }
 }

@@ -1,5 +1,7 @@
 package dev.pricer.train.data;
 
+import dev.pricer.core.model.Batch;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.security.MessageDigest;
@@ -13,6 +15,30 @@ import java.util.HexFormat;
  * keeps hundreds of thousands of examples in a few flat arrays.
  */
 public record EncodedDataset(int[] tokens, int[] offsets, int[] masked, int truncated, int withoutTemplate) {
+
+    /**
+     * The examples at {@code indices} as one batch padded on the right (with {@code padId}) to its longest row,
+     * with the attention mask, labels ignored over the masked prefix and the padding.
+     */
+    public Batch batch(int[] indices, int padId) {
+        int rows = indices.length;
+        int seqLen = 1;
+        for (int i : indices) seqLen = Math.max(seqLen, length(i));
+        int[] ids = new int[rows * seqLen];
+        int[] labels = new int[rows * seqLen];
+        int[] mask = new int[rows * seqLen];
+        Arrays.fill(ids, padId);
+        Arrays.fill(labels, Batch.IGNORE);
+        for (int r = 0; r < rows; r++) {
+            int i = indices[r];
+            int n = length(i);
+            int start = masked[i];
+            System.arraycopy(tokens, offsets[i], ids, r * seqLen, n);
+            System.arraycopy(tokens, offsets[i] + start, labels, r * seqLen + start, n - start);
+            Arrays.fill(mask, r * seqLen, r * seqLen + n, 1);
+        }
+        return new Batch(rows, seqLen, ids, labels, mask);
+    }
 
     public int size() {
         return masked.length;

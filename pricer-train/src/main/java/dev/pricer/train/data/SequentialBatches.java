@@ -1,15 +1,17 @@
 package dev.pricer.train.data;
 
+import dev.pricer.core.model.Batch;
+
 /** The examples in their stored order, every epoch alike: evaluation, and data that comes already ordered. */
 public final class SequentialBatches implements BatchSource {
 
-    private final CompletionCollator collator;
+    private final int padId;
     private final EncodedDataset data;
     private final int batchSize;
 
-    public SequentialBatches(CompletionCollator collator, EncodedDataset data, int batchSize) {
+    public SequentialBatches(EncodedDataset data, int padId, int batchSize) {
         if (data.size() == 0) throw new IllegalArgumentException("no examples");
-        this.collator = collator;
+        this.padId = padId;
         this.data = data;
         this.batchSize = batchSize;
     }
@@ -24,7 +26,7 @@ public final class SequentialBatches implements BatchSource {
         int from = index * batchSize;
         int[] idx = new int[Math.min(batchSize, data.size() - from)];
         for (int i = 0; i < idx.length; i++) idx[i] = from + i;
-        return collator.collate(data, idx);
+        return data.batch(idx, padId);
     }
 
     @Override

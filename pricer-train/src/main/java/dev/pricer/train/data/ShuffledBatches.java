@@ -1,17 +1,19 @@
 package dev.pricer.train.data;
 
+import dev.pricer.core.model.Batch;
+
 /** Training batches: the examples in {@link DataOrder}'s seeded order for each epoch, collated on demand. */
 public final class ShuffledBatches implements BatchSource {
 
-    private final CompletionCollator collator;
+    private final int padId;
     private final EncodedDataset data;
     private final DataOrder order;
     private final String fingerprint;
     private int cachedEpoch = -1;
     private int[][] cached;
 
-    public ShuffledBatches(CompletionCollator collator, EncodedDataset data, int batchSize, long seed, boolean groupByLength) {
-        this.collator = collator;
+    public ShuffledBatches(EncodedDataset data, int padId, int batchSize, long seed, boolean groupByLength) {
+        this.padId = padId;
         this.data = data;
         this.order = new DataOrder(data.lengths(), batchSize, seed, groupByLength);
         this.fingerprint = data.fingerprint() + "/shuffled:" + batchSize + ":" + seed + (groupByLength ? ":by-length" : "");
@@ -28,7 +30,7 @@ public final class ShuffledBatches implements BatchSource {
             cached = order.epoch(epoch);
             cachedEpoch = epoch;
         }
-        return collator.collate(data, cached[index]);
+        return data.batch(cached[index], padId);
     }
 
     @Override

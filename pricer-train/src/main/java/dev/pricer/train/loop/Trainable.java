@@ -2,7 +2,7 @@ package dev.pricer.train.loop;
 
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
-import dev.pricer.train.data.Batch;
+import dev.pricer.core.model.Batch;
 
 import java.util.List;
 

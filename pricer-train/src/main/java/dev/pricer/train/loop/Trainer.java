@@ -9,7 +9,7 @@ import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.checkpoint.TrainerState;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
-import dev.pricer.train.data.Batch;
+import dev.pricer.core.model.Batch;
 import dev.pricer.train.data.BatchSource;
 import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.progress.Progress;
@@ -116,11 +116,11 @@ public final class Trainer {
             int from = inEpoch * accum;
             int to = Math.min(from + accum, microPerEpoch);
             Batch[] batches = new Batch[to - from];
-            int labelTokens = 0;
+            long labelTokens = 0;
             for (int i = 0; i < batches.length; i++) {
                 batches[i] = train.microBatch(epoch, from + i);
                 labelTokens += batches[i].labelTokens();
-                tokensSinceLog += batches[i].tokens();
+                for (int len : batches[i].validLengths()) tokensSinceLog += len;
             }
             model.zeroGradients();
             float gradScale = labelTokens == 0 ? 0f : 1f / labelTokens;

@@ -1,5 +1,7 @@
 package dev.pricer.train.data;
 
+import dev.pricer.core.model.Batch;
+
 import dev.pricer.core.tokenizer.Tokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,7 +35,7 @@ class CompletionCollatorTest {
 
     @Test
     void labelsOnlyTheCompletionAfterTheTemplate() {
-        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024, PAD);
+        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024);
         Example e = item("A stainless steel kettle, 1.7 litres", 35);
         EncodedDataset d = c.encode(List.of(e));
         int[] full = tokenizer.encode(e.text(), true);
@@ -42,51 +44,51 @@ class CompletionCollatorTest {
         assertArrayEquals(full, Arrays.copyOfRange(d.tokens(), 0, d.length(0)));
         assertEquals(full.length - completion.length, d.masked()[0], "masked through 'Price is $'");
 
-        Batch b = c.collate(d, new int[]{0});
+        Batch b = d.batch(new int[]{0}, PAD);
         for (int t = 0; t < b.seqLen(); t++) {
             int want = t < d.masked()[0] ? Batch.IGNORE : full[t];
             assertEquals(want, b.labels()[t], "label " + t);
         }
-        assertEquals(completion.length, b.labelTokens());
+        assertEquals(completion.length, (int) b.labelTokens());
         assertEquals("35.00", tokenizer.decode(Arrays.copyOfRange(full, d.masked()[0], full.length)));
     }
 
     @Test
     void padsOnTheRightToTheLongestRowAndIgnoresPadding() {
-        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024, PAD);
+        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024);
         EncodedDataset d = c.encode(List.of(item("Short", 5), item("A much longer description of a cordless drill with two batteries", 129)));
-        Batch b = c.collate(d, new int[]{0, 1});
-        assertEquals(2, b.rows());
+        Batch b = d.batch(new int[]{0, 1}, PAD);
+        assertEquals(2, b.batchSize());
         assertEquals(d.length(1), b.seqLen());
-        assertArrayEquals(new int[]{d.length(0), d.length(1)}, b.lengths());
+        assertArrayEquals(new int[]{d.length(0), d.length(1)}, b.validLengths());
         for (int t = d.length(0); t < b.seqLen(); t++) {
             assertEquals(PAD, b.inputIds()[t]);
             assertEquals(Batch.IGNORE, b.labels()[t]);
         }
-        assertEquals(Batch.countLabelTokens(b.labels(), b.rows(), b.seqLen()), b.labelTokens());
-        assertEquals(d.length(0) - d.masked()[0] + d.length(1) - d.masked()[1], b.labelTokens());
+                assertEquals(d.length(0) - d.masked()[0] + d.length(1) - d.masked()[1], (int) b.labelTokens());
+        for (int t = 0; t < b.seqLen(); t++) assertEquals(t < d.length(0) ? 1 : 0, b.attentionMask()[t]);
     }
 
     @Test
     void truncatesAndCountsCutExamplesAndThoseThatLostTheirTemplate() {
         Example longOne = item("word ".repeat(40), 12);
         int fullLength = tokenizer.encode(longOne.text(), true).length;
-        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", fullLength - 1, PAD);
+        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", fullLength - 1);
         EncodedDataset d = c.encode(List.of(longOne, item("tiny", 3)));
         assertEquals(1, d.truncated());
         assertEquals(fullLength - 1, d.length(0));
         assertEquals(0, d.withoutTemplate(), "cutting the '.00' keeps the template");
 
-        CompletionCollator tight = new CompletionCollator(tokenizer, "Price is $", 20, PAD);
+        CompletionCollator tight = new CompletionCollator(tokenizer, "Price is $", 20);
         EncodedDataset cut = tight.encode(List.of(longOne));
         assertEquals(1, cut.truncated());
         assertEquals(1, cut.withoutTemplate());
-        assertEquals(0, tight.collate(cut, new int[]{0}).labelTokens(), "no template, no labels (as TRL)");
+        assertEquals(0L, cut.batch(new int[]{0}, PAD).labelTokens(), "no template, no labels (as TRL)");
     }
 
     @Test
     void selectKeepsTokensAndMasks() {
-        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024, PAD);
+        CompletionCollator c = new CompletionCollator(tokenizer, "Price is $", 1024);
         EncodedDataset d = c.encode(List.of(item("a", 1), item("bb", 2), item("ccc", 3)));
         EncodedDataset s = d.select(new int[]{2, 0});
         assertEquals(2, s.size());

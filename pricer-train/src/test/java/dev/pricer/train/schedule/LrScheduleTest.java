@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class LrScheduleTest {
 
     static JsonNode summary() throws IOException {
-        try (InputStream in = LrScheduleTest.class.getResourceAsStream("/fixtures/hf-tiny-llama-summary.json")) {
+        try (InputStream in = LrScheduleTest.class.getResourceAsStream("/hf-tiny-llama/summary.json")) {
             return new ObjectMapper().readTree(in);
         }
     }
