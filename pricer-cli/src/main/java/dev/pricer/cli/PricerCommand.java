@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code pricer} command: each job is a subcommand. */
 @Command(name = "pricer", mixinStandardHelpOptions = true, version = "pricer 0.1.0",
         description = "Fine-tune LLMs to estimate prices, track every run, version every checkpoint.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class,
+                dev.pricer.cli.train.TrainCommand.class})
 public final class PricerCommand implements Runnable {
 
     @CommandLine.Spec

@@ -26,10 +26,6 @@ public final class TinyLlama {
         return root().resolve("tiny-llama");
     }
 
-    public static Path adapter() {
-        return root().resolve("tiny-llama-lora");
-    }
-
     /**
      * The adapter the fixture's 12-step run started from, which the fixture does not store: its {@code lora_A}
      * came from PEFT's initialisation at an unsaved point of torch's RNG. {@code make_run_initial_lora.py}
