@@ -26,7 +26,7 @@ final class Generation {
 
     Generation(LlamaModel model, int capacity) {
         this.model = model;
-        this.be = model.be();
+        this.be = model.backend();
         this.config = model.config();
         this.capacity = capacity;
         int layers = config.numLayers();

@@ -1,12 +1,10 @@
 package dev.pricer.core.model;
 
-import dev.pricer.core.FormatException;
 import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
-import dev.pricer.core.lora.LoraWeights;
 import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.tensor.DType;
@@ -107,10 +105,10 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A model with fresh random weights (normal, std {@code initStd}; norms 1), every weight trainable:
-     * the start of training a small model from scratch.
+     * A model with fresh random weights (normal, std {@code initStd}; norms 1): with {@code trainable}, every
+     * weight gets a gradient (training a small model from scratch); without, the base is frozen (LoRA benchmarks).
      */
-    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed) {
+    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed, boolean trainable) {
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, Buffer> weights = new LinkedHashMap<>();
         WeightNames.expectedShapes(config).forEach((name, shape) -> {
@@ -119,7 +117,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
             weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
         });
-        return new LlamaModel(config, backend, null, weights, true);
+        return new LlamaModel(config, backend, null, weights, trainable);
     }
 
     private static double gaussian(SplittableRandom random) {
@@ -153,69 +151,14 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh adapter as PEFT initialises one: A uniform in ±1/√in (Kaiming, a=√5), B zero, so it starts as a no-op. */
     public void createAdapter(LoraConfig config, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            float[] a = new float[config.r() * in];
-            double bound = 1.0 / Math.sqrt(in);
-            for (int i = 0; i < a.length; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_A"), HostTensor.ofFloats(a, config.r(), in));
-            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_B"), HostTensor.ofFloats(new float[out * config.r()], out, config.r()));
-        });
-        attachAdapter(config, tensors, "new adapter");
-    }
-
-    private interface LoraSite {
-        void accept(int layer, Projection p, int in, int out);
-    }
-
-    private void forEachLoraSite(LoraConfig config, LoraSite site) {
-        for (int l = 0; l < layers.length; l++) {
-            for (Projection p : Projection.values()) {
-                if (!config.targets(p.shortName())) continue;
-                Linear linear = layers[l].linear(p);
-                site.accept(l, p, linear.in, linear.out);
-            }
-        }
+        attachAdapter(config, AdapterBinding.initialTensors(config, layers, seed), "new adapter");
     }
 
     private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
-        Map<String, HostTensor> unused = new LinkedHashMap<>(tensors);
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_A"), new long[]{config.r(), in});
-            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_B"), new long[]{out, config.r()});
-        });
-        if (!unused.isEmpty()) {
-            throw new FormatException(source + ": tensor '" + unused.keySet().iterator().next() + "' matches no LoRA target of this model"
-                    + " (target_modules " + config.targetModules() + ", " + layers.length + " layers)");
-        }
-        List<Parameter> params = new ArrayList<>();
-        float scaling = (float) config.scaling();
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            String aKey = PeftAdapter.key(p.modulePath(layer), "lora_A"), bKey = PeftAdapter.key(p.modulePath(layer), "lora_B");
-            Buffer a = backend.upload(tensors.get(aKey), true), b = backend.upload(tensors.get(bKey), true);
-            LoraWeights w = new LoraWeights(config.r(), scaling, (float) config.dropout(), a, b,
-                    backend.allocate(DType.F32, a.length()), backend.allocate(DType.F32, b.length()));
-            layers[layer].linear(p).lora = w;
-            params.add(new Parameter(aKey, new long[]{config.r(), in}, a, w.gradA()));
-            params.add(new Parameter(bKey, new long[]{out, config.r()}, b, w.gradB()));
-        });
-        for (DecoderLayer layer : layers) {
-            for (Projection p : Projection.values()) if (!config.targets(p.shortName())) layer.linear(p).lora = null;
-        }
+        AdapterBinding.check(config, layers, tensors, source);
+        loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
         lora = config;
-        loraParameters = List.copyOf(params);
         plan = null;
-    }
-
-    private static void check(String source, Map<String, HostTensor> tensors, String key, long[] shape) {
-        HostTensor t = tensors.remove(key);
-        if (t == null) throw new FormatException(source + ": missing tensor '" + key + "'");
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new FormatException(source + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape())
-                    + ", the model needs " + Arrays.toString(shape));
-        }
-        if (!t.dtype().isFloatingPoint()) throw new FormatException(source + ": tensor '" + key + "' has dtype " + t.dtype() + ", not a float type");
     }
 
     /** Writes the adapter in PEFT's format ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
@@ -434,10 +377,6 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     // package access for Generation
-    Backend be() {
-        return backend;
-    }
-
     DecoderLayer[] layers() {
         return layers;
     }

@@ -164,10 +164,38 @@ class LlamaModelGoldenTest {
             assertArrayEquals(t.toFloatArray(), written.get(key).toFloatArray(), key);
         });
         try (LlamaModel model = LlamaModel.load(Fixtures.model(name), dir, backend)) {
-            assertArrayEquals(before, model.logits(batch).toFloatArray());
+            double[] want = new double[before.length];
+            for (int i = 0; i < want.length; i++) want[i] = before[i];
+            assertClose(model.logits(batch).toFloatArray(), want, 1e-6, "logits through the re-read adapter");
             assertEquals(2.0, model.loraConfig().scaling());
         }
         assertFalse(dir.resolve("adapter_config.json.tmp").toFile().exists());
         assertTrue(dir.resolve("adapter_config.json").toFile().isFile());
+    }
+
+    /** A right-padded row must give the logits its prefix gives unpadded: causal attention never sees the padding. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void rightPaddedBatchesMatchTheUnpaddedPrefix(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] ids = expected.get("input_ids").toIntArray(), labels = expected.get("labels").toIntArray();
+        int keep = 20;
+        int[][] sequences = {Arrays.copyOfRange(ids, 0, 24), Arrays.copyOfRange(ids, 24, 24 + keep)};
+        int[][] sequenceLabels = {Arrays.copyOfRange(labels, 0, 24), Arrays.copyOfRange(labels, 24, 24 + keep)};
+        Batch padded = Batch.rightPadded(sequences, sequenceLabels);
+        assertArrayEquals(new int[]{24, keep}, padded.validLengths());
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            float[] logits = model.logits(padded).toFloatArray();
+            double[] want = expected.get("lora.logits").toDoubleArray();
+            int v = 512;
+            assertClose(Arrays.copyOfRange(logits, 0, 24 * v), Arrays.copyOfRange(want, 0, 24 * v), LOGIT_TOLERANCE, "full row");
+            assertClose(Arrays.copyOfRange(logits, 24 * v, (24 + keep) * v), Arrays.copyOfRange(want, 24 * v, (24 + keep) * v),
+                    LOGIT_TOLERANCE, "padded row's prefix");
+            LossSum paddedLoss = model.loss(padded);
+            assertEquals((24 - 15) + (keep - 18), paddedLoss.tokens());
+            model.zeroGradients();
+            LossSum trained = model.forwardBackward(padded, 1f);
+            assertEquals(paddedLoss.sum(), trained.sum(), 1e-4);
+        }
     }
 }
