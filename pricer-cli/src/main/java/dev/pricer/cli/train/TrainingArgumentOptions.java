@@ -29,8 +29,8 @@ public final class TrainingArgumentOptions implements CommandLine.IModelTransfor
     @Override
     public CommandSpec transform(CommandSpec spec) {
         for (TrainingArgumentsIO.Property p : TrainingArgumentsIO.properties()) {
-            String kebab = "--" + p.name().replace('_', '-');
-            OptionSpec.Builder b = OptionSpec.builder(kebab, "--" + p.name())
+            String kebab = "--" + p.name().replace('_', '-'), snake = "--" + p.name();
+            OptionSpec.Builder b = (kebab.equals(snake) ? OptionSpec.builder(kebab) : OptionSpec.builder(kebab, snake))
                     .type(String.class)
                     .userObject(p.name())
                     .description(p.description())
