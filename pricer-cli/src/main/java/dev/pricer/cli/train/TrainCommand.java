@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -84,13 +83,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             from = Optional.of(cp);
             // The run's own arguments, so the continuation is the run that stopped; flags may still change some.
-            Path saved = Files.createTempFile("training_args", ".yaml");
-            try {
-                Files.writeString(saved, TrainingArgumentsIO.toYaml(TrainingArgumentsIO.read(cp.file(Trainer.ARGS_FILE))));
-                args = TrainingArgumentsIO.load(saved, flags);
-            } finally {
-                Files.delete(saved);
-            }
+            args = TrainingArgumentsIO.override(TrainingArgumentsIO.read(cp.file(Trainer.ARGS_FILE)), flags, cp.file(Trainer.ARGS_FILE).toString());
         } else {
             if (name == null) name = LocalDateTime.now().format(RUN_NAME);
             runDir = runsRoot().resolve(project).resolve(name);

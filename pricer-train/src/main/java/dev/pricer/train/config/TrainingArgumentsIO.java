@@ -60,9 +60,7 @@ public final class TrainingArgumentsIO {
      */
     public static TrainingArguments load(Path yaml, Map<String, String> overrides) {
         ObjectNode tree = YAML.valueToTree(TrainingArguments.defaults());
-        String source = "defaults";
         if (yaml != null) {
-            source = yaml.toString();
             JsonNode file;
             try {
                 file = YAML.readTree(yaml.toFile());
@@ -76,6 +74,18 @@ public final class TrainingArgumentsIO {
                 file.properties().forEach(e -> tree.set(e.getKey(), e.getValue()));
             }
         }
+        applyOverrides(tree, overrides);
+        return convert(tree, yaml == null ? "flags" : yaml + (overrides.isEmpty() ? "" : " (with flags)"));
+    }
+
+    /** {@code base} with {@code overrides} laid over it (e.g. a checkpoint's arguments and the flags of the resume). */
+    public static TrainingArguments override(TrainingArguments base, Map<String, String> overrides, String source) {
+        ObjectNode tree = YAML.valueToTree(base);
+        applyOverrides(tree, overrides);
+        return convert(tree, overrides.isEmpty() ? source : source + " (with flags)");
+    }
+
+    private static void applyOverrides(ObjectNode tree, Map<String, String> overrides) {
         Map<String, Property> known = properties().stream()
                 .collect(Collectors.toMap(Property::name, p -> p, (a, b) -> a, LinkedHashMap::new));
         for (Map.Entry<String, String> o : overrides.entrySet()) {
@@ -90,7 +100,6 @@ public final class TrainingArgumentsIO {
                 tree.put(p.name(), o.getValue());
             }
         }
-        return convert(tree, yaml == null ? "flags" : source + " (with flags)");
     }
 
     /** Reads arguments written by {@link #write}, e.g. from a checkpoint, with no defaults filled in. */

@@ -107,4 +107,15 @@ class TrainingArgumentsTest {
         assertEquals(TrainingArguments.class.getRecordComponents().length, props.size());
         for (var p : props) assertTrue(p.description() != null && !p.description().isBlank(), p.name());
     }
+
+    @Test
+    void overridingSavedArgumentsChangesOnlyTheFlagsGiven() {
+        TrainingArguments saved = TrainingArgumentsIO.load(null, Map.of("learning_rate", "2e-4", "seed", "9"));
+        TrainingArguments resumed = TrainingArgumentsIO.override(saved, Map.of("logging_steps", "5"), "checkpoint-10/training_args.yaml");
+        assertEquals(2e-4, resumed.learningRate());
+        assertEquals(9, resumed.seed());
+        assertEquals(5, resumed.loggingSteps());
+        var e = assertThrows(IllegalArgumentException.class, () -> TrainingArgumentsIO.override(saved, Map.of("seed", "x"), "checkpoint-10/training_args.yaml"));
+        assertTrue(e.getMessage().contains("checkpoint-10/training_args.yaml") && e.getMessage().contains("seed"), e.getMessage());
+    }
 }
