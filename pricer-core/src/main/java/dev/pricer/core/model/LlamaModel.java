@@ -44,7 +44,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Buffer lmHeadGrad;
     private LoraConfig lora;
     private List<Parameter> loraParameters = List.of();
-    private Plan plan;
+    private Plan trainingPlan;
+    private Plan inferencePlan;
     private long dropoutSeed = 0x5EEDL;
     private long passes;
 
@@ -158,7 +159,8 @@ public final class LlamaModel implements AutoCloseable {
         AdapterBinding.check(config, layers, tensors, source);
         loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
         lora = config;
-        plan = null;
+        trainingPlan = null;
+        inferencePlan = null;
     }
 
     /** Writes the adapter in PEFT's format ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
@@ -207,14 +209,16 @@ public final class LlamaModel implements AutoCloseable {
 
     // ---- passes ----
 
+    /** The buffers for this shape; training and inference plans are kept apart, so alternating them costs nothing. */
     private Plan plan(int batch, int seqLen, boolean backward) {
-        if (plan == null || !plan.fits(batch, seqLen, backward)) {
-            plan = null;
-            int[] ranks = new int[Projection.values().length];
-            for (Projection p : Projection.values()) if (lora != null && lora.targets(p.shortName())) ranks[p.ordinal()] = lora.r();
-            plan = new Plan(backend, config, batch, seqLen, backward, ranks);
-        }
-        return plan;
+        Plan cached = backward ? trainingPlan : inferencePlan;
+        if (cached != null && cached.fits(batch, seqLen, backward)) return cached;
+        if (backward) trainingPlan = null;
+        else inferencePlan = null;
+        Plan fresh = new Plan(backend, config, batch, seqLen, backward, loraRanks());
+        if (backward) trainingPlan = fresh;
+        else inferencePlan = fresh;
+        return fresh;
     }
 
     private Pass prepare(Plan plan, Batch batch, boolean training) {
@@ -405,7 +409,8 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
-        plan = null;
+        trainingPlan = null;
+        inferencePlan = null;
         if (files != null) files.close();
     }
 }
