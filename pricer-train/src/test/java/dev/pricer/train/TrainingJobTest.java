@@ -49,7 +49,7 @@ class TrainingJobTest {
     Trainer.Result run(String name, TrainingArguments args, Optional<Checkpoint> resume) throws IOException {
         Path runDir = dir.resolve(name);
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, resume.map(Checkpoint::step).orElse(0));
-        try (var metrics = sinks.metrics()) {
+        try (var _ = sinks.metrics()) {
             return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume), new CpuBackend(), sinks, t -> { });
         }
     }
@@ -141,7 +141,7 @@ class TrainingJobTest {
         Path poisoned = TinyRun.poisoned(base, dir);
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, 2);
         var e = assertThrows(TrainingDivergedException.class, () -> {
-            try (var m = sinks.metrics()) {
+            try (var _ = sinks.metrics()) {
                 TrainingJob.run(new TrainingJob.Spec(poisoned, "tiny-llama", data, runDir, args, Optional.of(two)), new CpuBackend(), sinks, t -> { });
             }
         });

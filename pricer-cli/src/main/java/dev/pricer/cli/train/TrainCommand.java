@@ -123,7 +123,11 @@ public final class TrainCommand implements Callable<Integer> {
         return root.resolve("runs");
     }
 
-    /** The first Ctrl-C (or TERM) asks for a checkpoint and a clean stop; a second one ends the process at once. */
+    /**
+     * The first Ctrl-C (or TERM) asks for a checkpoint and a clean stop; a second one ends the process at once.
+     * {@code sun.misc.Signal} (jdk.unsupported) is the only way to handle a signal without starting the JVM's
+     * shutdown, which would leave no time to finish the step and write the checkpoint.
+     */
     private static void stopOnSignals(Trainer trainer) {
         AtomicInteger signals = new AtomicInteger();
         for (String name : new String[]{"INT", "TERM"}) {

@@ -7,6 +7,7 @@ import picocli.CommandLine.Model.OptionSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A flag for every training argument, made from {@link TrainingArgumentsIO#properties()} so the flags can
@@ -20,7 +21,7 @@ public final class TrainingArgumentOptions implements CommandLine.IModelTransfor
         Map<String, String> out = new LinkedHashMap<>();
         for (OptionSpec o : spec.options()) {
             if (o.userObject() instanceof String name && spec.commandLine().getParseResult().hasMatchedOption(o)) {
-                out.put(name, String.valueOf((Object) o.getValue()));
+                out.put(name, Objects.toString(o.getValue()));
             }
         }
         return out;

@@ -103,7 +103,9 @@ class TrainCommandTest {
     @Test
     void aRunKilledAfterACheckpointResumesAsTheUninterruptedRun() throws Exception {
         StringWriter err = new StringWriter();
-        assertEquals(0, inProcess(err, command("whole")), err.toString());
+        assertEquals(0, inProcess(err, command("whole", "--save-total-limit", "2")), err.toString());
+        assertEquals(List.of(6, 8), new CheckpointStore(runDir("whole")).list().stream().map(Checkpoint::step).toList(),
+                "save_total_limit keeps the newest two");
 
         List<String> seen = new ArrayList<>();
         Process p = child(command("killed"), l -> l.startsWith("saved ") && l.endsWith("checkpoint-2"), seen);

@@ -98,12 +98,8 @@ public final class Trainer {
         Optional<Checkpoint> last = resumeFrom;
         io.progress().start(start, total);
 
-        double lossSinceLog = 0;
-        int stepsSinceLog = 0;
-        long tokensSinceLog = 0;
-        long logClock = System.nanoTime();
-        long startClock = logClock;
-        double tokensPerSecond = 0;
+        LogWindow window = new LogWindow();
+        long startClock = System.nanoTime();
         for (int step = start; step < total; step++) {
             if (stopRequested) {
                 last = Optional.of(save(step, schedule, history, false, last));
@@ -111,55 +107,29 @@ public final class Trainer {
                 io.progress().finish();
                 return new Result(Status.INTERRUPTED, step, total, last, List.copyOf(history));
             }
-            int epoch = step / stepsPerEpoch;
-            int inEpoch = step % stepsPerEpoch;
-            int from = inEpoch * accum;
-            int to = Math.min(from + accum, microPerEpoch);
-            Batch[] batches = new Batch[to - from];
-            long labelTokens = 0;
-            for (int i = 0; i < batches.length; i++) {
-                batches[i] = train.microBatch(epoch, from + i);
-                labelTokens += batches[i].labelTokens();
-                for (int len : batches[i].validLengths()) tokensSinceLog += len;
-            }
-            model.zeroGradients();
-            float gradScale = labelTokens == 0 ? 0f : 1f / labelTokens;
-            double lossSum = 0;
-            for (int i = 0; i < batches.length; i++) {
-                lossSum += model.accumulateGradients(batches[i], gradScale, dropoutSeed(args.seed(), step, i));
-            }
-            double loss = labelTokens == 0 ? 0.0 : lossSum / labelTokens;
-            double norm = model.gradientNorm();
-            if (!Double.isFinite(loss) || !Double.isFinite(norm)) {
+            int epoch = step / stepsPerEpoch, inEpoch = step % stepsPerEpoch;
+            double lr = schedule.lr(step);
+            StepResult r = optimizerStep(step, epoch, inEpoch * accum, Math.min((inEpoch + 1) * accum, microPerEpoch), lr);
+            if (!Double.isFinite(r.loss()) || !Double.isFinite(r.gradNorm())) {
                 io.progress().finish();
                 throw new TrainingDivergedException("training stopped at step " + (step + 1) + " of " + total
-                        + ": the loss is " + loss + " and the gradient norm " + norm + "; the parameters were not updated. "
+                        + ": the loss is " + r.loss() + " and the gradient norm " + r.gradNorm() + "; the parameters were not updated. "
                         + last.map(c -> "The last good checkpoint is " + c.dir() + ".").orElse("No checkpoint had been saved yet.")
                         + " Lower learning_rate or max_grad_norm, or check the data.");
             }
-            double clip = args.maxGradNorm() > 0 ? Math.min(1.0, args.maxGradNorm() / (norm + 1e-6)) : 1.0;
-            double lr = schedule.lr(step);
-            model.optimizerStep(lr, clip, step + 1);
-
             int done = step + 1;
             double epochProgress = epoch + (double) (inEpoch + 1) / stepsPerEpoch;
-            lossSinceLog += loss;
-            stepsSinceLog++;
+            window.add(r);
             boolean logNow = done % args.loggingSteps() == 0 || done == total;
             if (logNow) {
-                long now = System.nanoTime();
-                tokensPerSecond = tokensSinceLog / Math.max(1e-9, (now - logClock) / 1e9);
                 Map<String, Double> m = new LinkedHashMap<>();
-                m.put("train/loss", lossSinceLog / stepsSinceLog);
+                m.put("train/loss", window.meanLoss());
                 m.put("train/learning_rate", lr);
-                m.put("train/grad_norm", norm);
+                m.put("train/grad_norm", r.gradNorm());
                 m.put("train/epoch", epochProgress);
-                m.put("train/tokens_per_second", tokensPerSecond);
+                m.put("train/tokens_per_second", window.tokensPerSecond());
                 record(done, m, history);
-                lossSinceLog = 0;
-                stepsSinceLog = 0;
-                tokensSinceLog = 0;
-                logClock = now;
+                window.reset();
             }
             boolean epochEnd = inEpoch == stepsPerEpoch - 1;
             if (validation != null && (done % args.evalEvery() == 0 || epochEnd || done == total)) {
@@ -170,7 +140,7 @@ public final class Trainer {
                 record(done, m, history);
                 io.progress().message("step %d: eval/loss %.4f".formatted(done, evalLoss));
             }
-            io.progress().step(new Progress.Report(done, total, epochProgress, loss, lr, tokensPerSecond,
+            io.progress().step(new Progress.Report(done, total, epochProgress, r.loss(), lr, window.lastTokensPerSecond(),
                     (System.nanoTime() - startClock) / 1e9, logNow));
             if (done % args.saveSteps() == 0 || done == total) {
                 last = Optional.of(save(done, schedule, history, done == total, last));
@@ -179,6 +149,73 @@ public final class Trainer {
         }
         io.progress().finish();
         return new Result(Status.COMPLETED, total, total, last, List.copyOf(history));
+    }
+
+    private record StepResult(double loss, double gradNorm, long tokens) {
+    }
+
+    /**
+     * One optimizer step over micro-batches {@code [from, to)} of {@code epoch}: the gradient of
+     * Σ CE / (label tokens of the whole step), its norm, clipping, AdamW. A non-finite loss or norm returns
+     * before the update, leaving the parameters as they were.
+     */
+    private StepResult optimizerStep(int step, int epoch, int from, int to, double lr) {
+        Batch[] batches = new Batch[to - from];
+        long labelTokens = 0, tokens = 0;
+        for (int i = 0; i < batches.length; i++) {
+            batches[i] = train.microBatch(epoch, from + i);
+            labelTokens += batches[i].labelTokens();
+            for (int len : batches[i].validLengths()) tokens += len;
+        }
+        model.zeroGradients();
+        float gradScale = labelTokens == 0 ? 0f : 1f / labelTokens;
+        double lossSum = 0;
+        for (int i = 0; i < batches.length; i++) {
+            lossSum += model.accumulateGradients(batches[i], gradScale, dropoutSeed(args.seed(), step, i));
+        }
+        double loss = labelTokens == 0 ? 0.0 : lossSum / labelTokens;
+        double norm = model.gradientNorm();
+        if (Double.isFinite(loss) && Double.isFinite(norm)) {
+            // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1
+            double clip = args.maxGradNorm() > 0 ? Math.min(1.0, args.maxGradNorm() / (norm + 1e-6)) : 1.0;
+            model.optimizerStep(lr, clip, step + 1);
+        }
+        return new StepResult(loss, norm, tokens);
+    }
+
+    /** The steps since the last log line: HF logs their mean loss; tokens/s is over the same wall time. */
+    private static final class LogWindow {
+        private double lossSum;
+        private int steps;
+        private long tokens;
+        private long since = System.nanoTime();
+        private double lastTokensPerSecond;
+
+        void add(StepResult r) {
+            lossSum += r.loss();
+            steps++;
+            tokens += r.tokens();
+        }
+
+        double meanLoss() {
+            return lossSum / steps;
+        }
+
+        double tokensPerSecond() {
+            lastTokensPerSecond = tokens / Math.max(1e-9, (System.nanoTime() - since) / 1e9);
+            return lastTokensPerSecond;
+        }
+
+        double lastTokensPerSecond() {
+            return lastTokensPerSecond;
+        }
+
+        void reset() {
+            lossSum = 0;
+            steps = 0;
+            tokens = 0;
+            since = System.nanoTime();
+        }
     }
 
     /** Mean cross-entropy per label token over the whole validation set. */
