@@ -34,9 +34,20 @@ import java.util.function.Consumer;
  */
 public final class TrainingJob {
 
-    /** {@code resume} is empty for a new run. */
-    public record Spec(Path base, String baseName, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume) {
+    /**
+     * {@code resume} is empty for a new run. With {@code fromScratch}, the base folder gives only the
+     * architecture ({@code config.json}) and the tokenizer; every weight starts random and is trained.
+     */
+    public record Spec(Path base, String baseName, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
+                       boolean fromScratch) {
+
+        public Spec {
+            if (fromScratch && args.usePeft()) throw new IllegalArgumentException("training from scratch trains every weight: set use_peft to false");
+        }
     }
+
+    /** Standard deviation of the random initial weights from scratch, as transformers' Llama initializer_range. */
+    public static final double INIT_STD = 0.02;
 
     public record Sinks(MetricsSink metrics, CheckpointSink checkpoints, Progress progress) {
     }
@@ -69,7 +80,7 @@ public final class TrainingJob {
 
         BatchSource trainBatches = new ShuffledBatches(train, padId, args.perDeviceTrainBatchSize(), args.seed(), args.groupByLength());
         BatchSource evalBatches = validation == null ? null : new SequentialBatches(validation, padId, args.perDeviceEvalBatchSize());
-        try (LlamaTrainable model = new LlamaTrainable(load(spec, backend), args, spec.baseName(), spec.base().resolve("config.json"))) {
+        try (LlamaTrainable model = new LlamaTrainable(load(spec, config, backend), args, spec.baseName(), spec.base().resolve("config.json"))) {
             Trainer trainer = new Trainer(args, model, trainBatches, evalBatches,
                     new Trainer.Io(new CheckpointStore(spec.runDir()), sinks.checkpoints(), sinks.metrics(), sinks.progress()));
             started.accept(trainer);
@@ -77,9 +88,14 @@ public final class TrainingJob {
         }
     }
 
-    private static LlamaModel load(Spec spec, Backend backend) {
+    private static LlamaModel load(Spec spec, LlamaConfig config, Backend backend) {
         TrainingArguments args = spec.args();
-        if (!args.usePeft()) return LlamaModel.loadForFullTraining(spec.base(), backend);
+        if (!args.usePeft()) {
+            // A resumed full run loads the checkpoint, itself a model folder (the base may hold no weights at all).
+            if (spec.resume().isPresent()) return LlamaModel.loadForFullTraining(spec.resume().get().dir(), backend);
+            if (spec.fromScratch()) return LlamaModel.initialize(config, backend, INIT_STD, args.seed(), true);
+            return LlamaModel.loadForFullTraining(spec.base(), backend);
+        }
         LlamaModel model = LlamaModel.load(spec.base(), backend);
         try {
             model.createAdapter(args.loraConfig(), args.seed());

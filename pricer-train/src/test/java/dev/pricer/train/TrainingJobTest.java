@@ -47,10 +47,15 @@ class TrainingJobTest {
     }
 
     Trainer.Result run(String name, TrainingArguments args, Optional<Checkpoint> resume) throws IOException {
+        return run(name, args, resume, false);
+    }
+
+    Trainer.Result run(String name, TrainingArguments args, Optional<Checkpoint> resume, boolean fromScratch) throws IOException {
         Path runDir = dir.resolve(name);
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, resume.map(Checkpoint::step).orElse(0));
         try (var _ = sinks.metrics()) {
-            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume), new CpuBackend(), sinks, t -> { });
+            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume, fromScratch),
+                    new CpuBackend(), sinks, t -> { });
         }
     }
 
@@ -130,7 +135,7 @@ class TrainingJobTest {
         };
         Trainer.Result stopped;
         try (stopAtTwo) {
-            stopped = TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, Optional.empty()), new CpuBackend(),
+            stopped = TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, Optional.empty(), false), new CpuBackend(),
                     new TrainingJob.Sinks(stopAtTwo, CheckpointSink.RUN_FOLDER_ONLY, TinyRun.quiet()), trainer::set);
         }
         assertEquals(Trainer.Status.INTERRUPTED, stopped.status());
@@ -142,7 +147,7 @@ class TrainingJobTest {
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, 2);
         var e = assertThrows(TrainingDivergedException.class, () -> {
             try (var _ = sinks.metrics()) {
-                TrainingJob.run(new TrainingJob.Spec(poisoned, "tiny-llama", data, runDir, args, Optional.of(two)), new CpuBackend(), sinks, t -> { });
+                TrainingJob.run(new TrainingJob.Spec(poisoned, "tiny-llama", data, runDir, args, Optional.of(two), false), new CpuBackend(), sinks, t -> { });
             }
         });
         assertTrue(e.getMessage().contains("step 3") && e.getMessage().contains("NaN") && e.getMessage().contains("checkpoint-2"), e.getMessage());
@@ -154,18 +159,25 @@ class TrainingJobTest {
     }
 
     @Test
-    void fullParameterTrainingRunsThroughTheSameLoopAndSavesALoadableModel() throws IOException {
-        TrainingArguments args = TinyRun.args(Map.of("use_peft", "false", "learning_rate", "1e-3", "save_steps", "5",
-                "validation_split_percentage", "10"));
-        Trainer.Result r = run("full", args, Optional.empty());
-        double first = (double) losses(r).getFirst(), last = (double) losses(r).getLast();
-        assertTrue(last < first, "the loss comes down: " + losses(r));
+    void fullParameterTrainingFromScratchRunsThroughTheSameLoopAndSavesALoadableModel() throws IOException {
+        Path validation = TinyRun.items(dir.resolve("validation.jsonl"), 8, 77);
+        TrainingArguments args = TinyRun.args(Map.of("use_peft", "false", "learning_rate", "3e-3", "save_steps", "5",
+                "validation_file", validation.toString(), "num_train_epochs", "3", "eval_steps", "100"));
+        Trainer.Result r = run("scratch", args, Optional.empty(), true);
+        List<Double> eval = r.logHistory().stream().filter(h -> h.containsKey("eval_loss")).map(h -> (double) h.get("eval_loss")).toList();
+        assertEquals(3, eval.size(), "evaluated at the end of each epoch: " + eval);
+        assertTrue(eval.getLast() < eval.getFirst() - 0.5, "a random model learns the bytes: " + eval);
         Checkpoint cp = r.lastCheckpoint().orElseThrow();
-        assertTrue(cp.files().contains(LlamaTrainable.FULL_WEIGHTS) && cp.files().contains("config.json"), cp.files().toString());
-        double evalLoss = r.logHistory().stream().filter(h -> h.containsKey("eval_loss")).map(h -> (double) h.get("eval_loss")).toList().getLast();
+        assertTrue(cp.files().containsAll(List.of(LlamaTrainable.FULL_WEIGHTS, "config.json", LlamaTrainable.OPTIMIZER_FILE)), cp.files().toString());
         try (LlamaModel m = LlamaModel.load(cp.dir(), new CpuBackend())) {
-            assertEquals(m.config().hiddenSize(), 64);
+            assertEquals(64, m.config().hiddenSize(), "the checkpoint is a Hugging Face model folder");
         }
-        assertTrue(Double.isFinite(evalLoss));
+        assertThrows(IllegalArgumentException.class, () -> run("lora-scratch", TinyRun.args(Map.of()), Optional.empty(), true));
+
+        Checkpoint ten = new CheckpointStore(dir.resolve("scratch")).list().stream().filter(c -> c.step() == 10).findFirst().orElseThrow();
+        var e = assertThrows(IllegalArgumentException.class, () -> run("scratch", args, Optional.of(ten), true));
+        assertTrue(e.getMessage().contains("later checkpoints [15]"), e.getMessage());
+        Trainer.Result resumed = run("scratch-resumed", args, Optional.of(ten), true);
+        TinyRun.assertSameHistory(r.logHistory(), resumed.logHistory(), SAME);
     }
 }

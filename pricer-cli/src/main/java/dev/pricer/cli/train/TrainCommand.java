@@ -61,6 +61,10 @@ public final class TrainCommand implements Callable<Integer> {
             description = "continue from the run's latest checkpoint, or from the checkpoint folder given")
     String resume;
 
+    @Option(names = "--from-scratch", description = "random initial weights in the architecture of --base's config.json,"
+            + " every one trained (needs --use-peft=false)")
+    boolean fromScratch;
+
     @Option(names = "--home", description = "where runs are kept (default: $PRICER_HOME, else ~/.pricer)")
     Path home;
 
@@ -98,7 +102,7 @@ public final class TrainCommand implements Callable<Integer> {
         int resumeStep = from.map(Checkpoint::step).orElse(0);
         try (CpuBackend backend = new CpuBackend();
              JsonlMetricsSink metrics = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep)) {
-            TrainingJob.Spec job = new TrainingJob.Spec(base, base.toAbsolutePath().normalize().toString(), data, runDir, args, from);
+            TrainingJob.Spec job = new TrainingJob.Spec(base, base.toAbsolutePath().normalize().toString(), data, runDir, args, from, fromScratch);
             Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, CheckpointSink.RUN_FOLDER_ONLY, progress),
                     TrainCommand::stopOnSignals);
             if (result.status() == Trainer.Status.INTERRUPTED) {

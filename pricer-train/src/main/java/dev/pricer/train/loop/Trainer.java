@@ -85,6 +85,11 @@ public final class Trainer {
             Checkpoint cp = resumeFrom.get();
             TrainerState state = TrainerState.read(cp.file(TrainerState.FILE));
             checkResumable(cp, state);
+            List<Integer> later = io.checkpoints().list().stream().map(Checkpoint::step).filter(s -> s > cp.step()).toList();
+            if (!later.isEmpty()) {
+                throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": " + io.checkpoints().runDir() + " already has later checkpoints "
+                        + later + "; resume from the latest, or move the later ones away");
+            }
             schedule = JSON.readValue(cp.file(SCHEDULER_FILE).toFile(), LrSchedule.class);
             model.restore(cp);
             start = state.globalStep();
