@@ -126,9 +126,10 @@ public final class Trainer {
             double epochProgress = epoch + (double) (inEpoch + 1) / stepsPerEpoch;
             window.add(r);
             boolean logNow = done % args.loggingSteps() == 0 || done == total;
+            double shownLoss = logNow ? window.meanLoss() : r.loss();
             if (logNow) {
                 Map<String, Double> m = new LinkedHashMap<>();
-                m.put("train/loss", window.meanLoss());
+                m.put("train/loss", shownLoss);
                 m.put("train/learning_rate", lr);
                 m.put("train/grad_norm", r.gradNorm());
                 m.put("train/epoch", epochProgress);
@@ -145,7 +146,7 @@ public final class Trainer {
                 record(done, m, history);
                 io.progress().message("step %d: eval/loss %.4f".formatted(done, evalLoss));
             }
-            io.progress().step(new Progress.Report(done, total, epochProgress, r.loss(), lr, window.lastTokensPerSecond(),
+            io.progress().step(new Progress.Report(done, total, epochProgress, shownLoss, lr, window.tokensPerSecond(),
                     (System.nanoTime() - startClock) / 1e9, logNow));
             if (done % args.saveSteps() == 0 || done == total) {
                 last = Optional.of(save(done, schedule, history, done == total, last));
@@ -194,25 +195,22 @@ public final class Trainer {
         private int steps;
         private long tokens;
         private long since = System.nanoTime();
-        private double lastTokensPerSecond;
+        private double tokensPerSecond;
 
         void add(StepResult r) {
             lossSum += r.loss();
             steps++;
             tokens += r.tokens();
+            tokensPerSecond = tokens / Math.max(1e-9, (System.nanoTime() - since) / 1e9);
         }
 
         double meanLoss() {
             return lossSum / steps;
         }
 
+        /** Over the window so far; after a reset, the last window's, until the next step. */
         double tokensPerSecond() {
-            lastTokensPerSecond = tokens / Math.max(1e-9, (System.nanoTime() - since) / 1e9);
-            return lastTokensPerSecond;
-        }
-
-        double lastTokensPerSecond() {
-            return lastTokensPerSecond;
+            return tokensPerSecond;
         }
 
         void reset() {

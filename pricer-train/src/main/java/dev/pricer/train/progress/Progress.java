@@ -8,6 +8,7 @@ import java.io.PrintStream;
  */
 public sealed interface Progress permits Progress.Bar, Progress.Lines {
 
+    /** {@code loss} is the logged mean when {@code logged}, otherwise this step's. */
     record Report(int step, int totalSteps, double epoch, double loss, double learningRate,
                   double tokensPerSecond, double elapsedSeconds, boolean logged) {
 
