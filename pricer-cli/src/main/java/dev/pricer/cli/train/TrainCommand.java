@@ -11,9 +11,9 @@ import dev.pricer.train.loop.Trainer;
 import dev.pricer.train.loop.TrainingDivergedException;
 import dev.pricer.train.metrics.JsonlMetricsSink;
 import dev.pricer.train.progress.Progress;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 import sun.misc.Signal;
 
 import java.nio.file.Path;

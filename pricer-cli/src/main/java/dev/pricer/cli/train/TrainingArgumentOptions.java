@@ -1,9 +1,9 @@
 package dev.pricer.cli.train;
 
 import dev.pricer.train.config.TrainingArgumentsIO;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

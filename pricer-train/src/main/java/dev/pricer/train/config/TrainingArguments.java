@@ -1,9 +1,9 @@
 package dev.pricer.train.config;
 
-import dev.pricer.core.lora.LoraConfig;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import dev.pricer.core.lora.LoraConfig;
 
 import java.util.List;
 

@@ -1,8 +1,8 @@
 package dev.pricer.train.loop;
 
+import dev.pricer.core.model.Batch;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
-import dev.pricer.core.model.Batch;
 
 import java.util.List;
 

@@ -2,6 +2,7 @@ package dev.pricer.train.loop;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pricer.core.model.Batch;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.checkpoint.CheckpointSink;
@@ -9,7 +10,6 @@ import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.checkpoint.TrainerState;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
-import dev.pricer.core.model.Batch;
 import dev.pricer.train.data.BatchSource;
 import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.progress.Progress;
