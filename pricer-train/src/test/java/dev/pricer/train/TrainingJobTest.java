@@ -5,6 +5,7 @@ import dev.pricer.core.model.LlamaModel;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.train.checkpoint.TrainerState;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.engine.LlamaTrainable;
 import dev.pricer.train.loop.Trainer;
@@ -105,6 +106,16 @@ class TrainingJobTest {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> run("first", TinyRun.args(Map.of("max_steps", "2", "per_device_train_batch_size", "2")), Optional.of(cp)));
         assertTrue(e.getMessage().contains("per_device_train_batch_size"), e.getMessage());
+        Path state = cp.file(TrainerState.FILE);
+        String good = Files.readString(state);
+        Files.writeString(state, good.replaceAll("\"micro_batch\" : 4", "\"micro_batch\" : 6"));
+        e = assertThrows(IllegalArgumentException.class, () -> run("first", args, Optional.of(cp)));
+        assertTrue(e.getMessage().contains("data position"), e.getMessage());
+        Files.writeString(state, good.substring(0, good.length() / 2));
+        e = assertThrows(IllegalArgumentException.class, () -> run("first", args, Optional.of(cp)));
+        assertTrue(e.getMessage().contains(TrainerState.FILE), e.getMessage());
+        Files.writeString(state, good);
+
         Path before = data;
         data = TinyRun.items(dir.resolve("other.jsonl"), 40, 6);
         try {

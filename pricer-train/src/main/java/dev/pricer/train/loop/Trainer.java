@@ -77,7 +77,7 @@ public final class Trainer {
     public Result train(Optional<Checkpoint> resumeFrom) throws IOException {
         int microPerEpoch = train.microBatchesPerEpoch();
         int accum = args.gradientAccumulationSteps();
-        int stepsPerEpoch = Math.ceilDiv(microPerEpoch, accum);
+        int stepsPerEpoch = stepsPerEpoch();
         LrSchedule schedule;
         int start;
         List<Map<String, Object>> history = new ArrayList<>();
@@ -251,12 +251,9 @@ public final class Trainer {
     private Checkpoint save(int step, LrSchedule schedule, List<Map<String, Object>> history, boolean finalSave,
                             Optional<Checkpoint> previous) throws IOException {
         if (previous.isPresent() && previous.get().step() == step) return previous.get();
-        int stepsPerEpoch = Math.ceilDiv(train.microBatchesPerEpoch(), args.gradientAccumulationSteps());
-        int epoch = step / stepsPerEpoch;
-        TrainerState state = new TrainerState(step, (double) step / stepsPerEpoch, schedule.totalSteps(),
+        TrainerState state = new TrainerState(step, (double) step / stepsPerEpoch(), schedule.totalSteps(),
                 args.numTrainEpochs(), args.loggingSteps(), args.evalEvery(), args.saveSteps(), args.perDeviceTrainBatchSize(),
-                history, new TrainerState.DataPosition(epoch, (step % stepsPerEpoch) * args.gradientAccumulationSteps()),
-                train.fingerprint(), train.examples());
+                history, position(step), train.fingerprint(), train.examples());
         List<CheckpointPart> files = new ArrayList<>(model.checkpointParts());
         files.add(CheckpointPart.file(TrainerState.FILE, state::write));
         files.add(CheckpointPart.file(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
@@ -266,6 +263,16 @@ public final class Trainer {
         io.sink().publish(cp, finalSave);
         if (args.saveTotalLimit() != null) io.checkpoints().prune(args.saveTotalLimit());
         return cp;
+    }
+
+    /** Where in the data order step {@code step} (0-based, the next to run) begins. */
+    private TrainerState.DataPosition position(int step) {
+        return new TrainerState.DataPosition(step / stepsPerEpoch(), (step % stepsPerEpoch()) * args.gradientAccumulationSteps());
+    }
+
+    /** Optimizer steps per epoch: the last one takes the micro-batches left over, as HF's Trainer does. */
+    private int stepsPerEpoch() {
+        return Math.ceilDiv(train.microBatchesPerEpoch(), args.gradientAccumulationSteps());
     }
 
     /**
@@ -293,6 +300,10 @@ public final class Trainer {
         if (!changed.isEmpty()) {
             throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": " + String.join(", ", changed)
                     + " differ from the checkpoint's " + ARGS_FILE + ", so the data order would not continue where it stopped");
+        }
+        if (!state.dataPosition().equals(position(state.globalStep()))) {
+            throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": its data position " + state.dataPosition()
+                    + " does not follow from global_step " + state.globalStep() + " (" + position(state.globalStep()) + " expected)");
         }
         if (state.trainExamples() != train.examples() || !state.dataFingerprint().equals(train.fingerprint())) {
             throw new IllegalArgumentException("cannot resume from " + cp.dir() + ": the training data differ from the run's ("
