@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,6 +116,13 @@ class TrainingJobTest {
         e = assertThrows(IllegalArgumentException.class, () -> run("first", args, Optional.of(cp)));
         assertTrue(e.getMessage().contains(TrainerState.FILE), e.getMessage());
         Files.writeString(state, good);
+
+        Path optimizer = cp.file(LlamaTrainable.OPTIMIZER_FILE);
+        byte[] moments = Files.readAllBytes(optimizer);
+        Files.write(optimizer, Arrays.copyOf(moments, moments.length - 100));
+        RuntimeException bad = assertThrows(RuntimeException.class, () -> run("first", args, Optional.of(cp)));
+        assertTrue(bad.getMessage().contains(LlamaTrainable.OPTIMIZER_FILE), bad.getMessage());
+        Files.write(optimizer, moments);
 
         Path before = data;
         data = TinyRun.items(dir.resolve("other.jsonl"), 40, 6);
