@@ -14,6 +14,7 @@ import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -77,7 +78,7 @@ class ForwardCommandTest {
                 "--inputs", inputs.toString(), "--output", output.toString());
         assertEquals(0, code);
         Map<String, HostTensor> out = SafeTensors.readAll(output);
-        assertEquals(java.util.Set.of("logits"), out.keySet());
+        assertEquals(Set.of("logits"), out.keySet());
         assertTrue(relativeError(out.get("logits").toFloatArray(), expected.get("base.logits").toFloatArray()) < 1e-4);
     }
 

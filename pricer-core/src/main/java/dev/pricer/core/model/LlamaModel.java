@@ -7,13 +7,18 @@ import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -38,6 +43,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Buffer lmHead;
     private final DecoderLayer[] layers;
     private final Rope rope;
+    private final Map<String, Buffer> weights;
     private final List<Parameter> fullParameters;
     private final Buffer embeddingGrad;
     private final Buffer finalNormGrad;
@@ -54,6 +60,7 @@ public final class LlamaModel implements AutoCloseable {
         this.backend = backend;
         this.files = files;
         this.rope = new Rope(backend, config);
+        this.weights = Map.copyOf(weights);
         Map<String, Buffer> grads = new LinkedHashMap<>();
         if (fullTraining) weights.forEach((name, w) -> grads.put(name, backend.allocate(DType.F32, w.length())));
         embedding = weights.get(WeightNames.EMBEDDING);
@@ -156,6 +163,8 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
+        // One kind of training at a time: an adapter on trainable weights would make two sets of gradients.
+        if (!fullParameters.isEmpty()) throw new IllegalStateException("LoRA adapters go on a frozen base; this model trains every weight");
         AdapterBinding.check(config, layers, tensors, source);
         loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
         lora = config;
@@ -169,6 +178,24 @@ public final class LlamaModel implements AutoCloseable {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (Parameter p : loraParameters) tensors.put(p.name(), download(p.value(), p.shape()));
         PeftAdapter.write(adapterDir, lora, tensors, baseModelName);
+    }
+
+    /**
+     * Writes the model in Hugging Face's layout ({@code config.json} + {@code model.safetensors}, F32), e.g. after
+     * training from scratch; each file is replaced atomically.
+     */
+    public void saveModel(Path dir) {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        WeightNames.expectedShapes(config).forEach((name, shape) -> tensors.put(name, download(weights.get(name), shape)));
+        try {
+            Files.createDirectories(dir);
+            SafeTensorsWriter.write(dir.resolve(SafeTensors.SINGLE), tensors, Map.of("format", "pt"));
+            Path tmp = Files.createTempFile(dir, ".config.json", ".tmp");
+            Files.writeString(tmp, config.toJson().toPrettyString());
+            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir, e);
+        }
     }
 
     // ---- parameters ----
@@ -243,14 +270,14 @@ public final class LlamaModel implements AutoCloseable {
         backend.gatherRows(embedding, plan.ids, plan.resid[0], plan.rows, hidden);
         for (int l = 0; l < layers.length; l++) {
             LayerActivations a = plan.acts[l];
-            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), pass, rope, plan.workspace);
+            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), null, pass, rope, plan.workspace);
         }
         backend.rmsNormForward(plan.resid[layers.length], finalNorm, plan.finalNormed, plan.finalRstd, plan.rows, hidden, (float) config.rmsNormEps());
     }
 
     /** Label positions after the causal shift: row b·T+t predicts labels[b][t+1]. */
     private record Selection(int[] rows, int[] targets) {
-        static Selection of(Batch batch) {
+        static Selection of(Batch batch, int vocab) {
             int n = Math.toIntExact(batch.labelTokens());
             int[] rows = new int[n], targets = new int[n];
             int i = 0;
@@ -258,6 +285,9 @@ public final class LlamaModel implements AutoCloseable {
                 for (int t = 0; t + 1 < batch.seqLen(); t++) {
                     int label = batch.labels()[b * batch.seqLen() + t + 1];
                     if (label == Batch.IGNORE) continue;
+                    if (label < 0 || label >= vocab) {
+                        throw new IllegalArgumentException("label " + label + " at [" + b + "][" + (t + 1) + "] is neither -100 nor a token id below " + vocab);
+                    }
                     rows[i] = b * batch.seqLen() + t;
                     targets[i++] = label;
                 }
@@ -282,12 +312,12 @@ public final class LlamaModel implements AutoCloseable {
         if (!(gradScale > 0f) || Float.isInfinite(gradScale)) throw new IllegalArgumentException("gradScale must be positive and finite, got " + gradScale);
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
         if (trainableParameters().isEmpty()) throw new IllegalStateException("nothing to train: attach an adapter or load for full training");
+        Selection sel = Selection.of(batch, config.vocabSize());
+        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
+        if (n == 0) return LossSum.ZERO;
         Plan p = plan(batch.batchSize(), batch.seqLen(), true);
         Pass pass = prepare(p, batch, true);
         forward(p, pass);
-        Selection sel = Selection.of(batch);
-        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
-        if (n == 0) return LossSum.ZERO;
         Buffer rows = ints(sel.rows()), targets = ints(sel.targets());
         Buffer heads = p.head(2 * n);
         Buffer h = heads.slice(0, (long) n * hidden), dh = heads.slice((long) n * hidden, (long) n * hidden);
@@ -316,11 +346,11 @@ public final class LlamaModel implements AutoCloseable {
     /** The summed loss over the batch's label tokens, without dropout or gradients (evaluation). */
     public LossSum loss(Batch batch) {
         if (batch.labels() == null) throw new IllegalArgumentException("loss needs labels");
-        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
-        forward(p, prepare(p, batch, false));
-        Selection sel = Selection.of(batch);
+        Selection sel = Selection.of(batch, config.vocabSize());
         int n = sel.rows().length;
         if (n == 0) return LossSum.ZERO;
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
         Buffer h = p.head(n), logits = p.logits(n);
         backend.gatherRows(p.finalNormed, ints(sel.rows()), h, n, config.hiddenSize());
         backend.matmulABt(h, lmHead, logits, n, config.vocabSize(), config.hiddenSize(), false);
@@ -377,7 +407,12 @@ public final class LlamaModel implements AutoCloseable {
      * an end-of-sequence token of the config (as HF's {@code generate} does with {@code do_sample=False}).
      */
     public int[] generateGreedy(int[] prompt, int maxNewTokens) {
-        return new Generation(this, prompt.length + maxNewTokens).run(prompt, maxNewTokens);
+        return generateGreedy(new int[][]{prompt}, maxNewTokens)[0];
+    }
+
+    /** {@link #generateGreedy(int[], int)} for many prompts of any lengths, decoded together one token per pass. */
+    public int[][] generateGreedy(int[][] prompts, int maxNewTokens) {
+        return new Generation(this, prompts, maxNewTokens).run();
     }
 
     // package access for Generation

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
 import java.util.stream.IntStream;
@@ -111,7 +112,7 @@ class GradientCheckTest {
             model.zeroGradients();
             lossWithMasks.applyAsDouble(model);
             // Taken before any finite difference: each of those passes adds to the gradients again.
-            Map<Parameter, HostTensor> gradients = new java.util.LinkedHashMap<>();
+            Map<Parameter, HostTensor> gradients = new LinkedHashMap<>();
             for (String key : new String[]{"layers.0.self_attn.q_proj", "layers.1.mlp.down_proj", "layers.0.self_attn.v_proj"}) {
                 for (String m : new String[]{"lora_A", "lora_B"}) {
                     Parameter p = named(model, PeftAdapter.key("model." + key, m));

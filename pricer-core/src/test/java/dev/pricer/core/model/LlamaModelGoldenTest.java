@@ -5,10 +5,13 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.tensor.HostTensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -113,6 +116,37 @@ class LlamaModelGoldenTest {
             assertArrayEquals(expected.get("base.generate.output").toIntArray(), model.generateGreedy(prompt, 8));
             model.loadAdapter(Fixtures.adapter(name));
             assertArrayEquals(expected.get("lora.generate.output").toIntArray(), model.generateGreedy(prompt, 8));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void batchedGenerationOfPromptsOfDifferentLengthsMatchesOneByOne(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] ids = expected.get("input_ids").toIntArray();
+        int[][] prompts = {expected.get("base.generate.prompt").toIntArray(), Arrays.copyOfRange(ids, 24, 24 + 18), Arrays.copyOfRange(ids, 24, 24 + 5)};
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            int[][] together = model.generateGreedy(prompts, 8);
+            assertArrayEquals(expected.get("lora.generate.output").toIntArray(), together[0]);
+            for (int b = 0; b < prompts.length; b++) assertArrayEquals(model.generateGreedy(prompts[b], 8), together[b], "prompt " + b);
+        }
+    }
+
+    /** Each sequence stops after its own end-of-sequence token; the others go on. */
+    @Test
+    void generationStopsEachSequenceAtAnEosToken(@TempDir Path dir) throws IOException {
+        Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
+        int[] prompt = expected.get("base.generate.prompt").toIntArray(), full = expected.get("base.generate.output").toIntArray();
+        int eos = full[prompt.length + 1];
+        Files.copy(Fixtures.model("tiny-llama").resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(Fixtures.model("tiny-llama").resolve("config.json"))
+                .replace("\"eos_token_id\": 2", "\"eos_token_id\": " + eos));
+        int[] other = Arrays.copyOfRange(expected.get("input_ids").toIntArray(), 24, 24 + 18);
+        try (LlamaModel model = LlamaModel.load(dir, backend)) {
+            int[][] out = model.generateGreedy(new int[][]{prompt, other}, 8);
+            assertArrayEquals(Arrays.copyOf(full, prompt.length + 2), out[0]);
+            int[] alone = model.generateGreedy(other, 8);
+            assertArrayEquals(alone, out[1]);
         }
     }
 

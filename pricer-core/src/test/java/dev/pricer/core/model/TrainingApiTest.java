@@ -6,16 +6,21 @@ import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static dev.pricer.core.Fixtures.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -65,6 +70,20 @@ class TrainingApiTest {
     }
 
     @Test
+    void labelsOutsideTheVocabularyAreRefusedBeforeAnyGradientChanges() {
+        try (LlamaModel model = LlamaModel.load(Fixtures.model("tiny-llama"), Fixtures.adapter("tiny-llama"), backend)) {
+            Batch good = microBatch(0, 2);
+            int[] badLabels = good.labels().clone();
+            badLabels[30] = 9999;
+            Batch bad = new Batch(2, 24, good.inputIds(), badLabels, null);
+            model.zeroGradients();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.forwardBackward(bad, 1f));
+            assertTrue(e.getMessage().contains("9999") && e.getMessage().contains("[1][6]"), e.getMessage());
+            for (Parameter p : model.trainableParameters()) assertEquals(0.0, backend.sumOfSquares(p.grad()), p.name());
+        }
+    }
+
+    @Test
     void clippedAdamWStepsLowerTheLossOnRepeatedData() {
         try (LlamaModel model = LlamaModel.load(Fixtures.model("tiny-llama"), Fixtures.adapter("tiny-llama"), backend)) {
             assertLossFalls(model, 2e-3f, 0.5);
@@ -78,9 +97,28 @@ class TrainingApiTest {
             assertEquals(2 + 9 * config.numLayers() + 1, model.trainableParameters().size());
             assertEquals("model.embed_tokens.weight", model.trainableParameters().getFirst().name());
             assertLossFalls(model, 1e-2f, 1.0);
+            assertThrows(IllegalStateException.class, () -> model.createAdapter(new LoraConfig(2, 4, 0, List.of("q_proj"), false), 1));
         }
         try (LlamaModel frozen = LlamaModel.initialize(config, backend, 0.02, 3, false)) {
             assertTrue(frozen.trainableParameters().isEmpty());
+        }
+    }
+
+    @Test
+    void aTrainedModelSavesInHfLayoutAndLoadsBack(@TempDir Path dir) {
+        LlamaConfig config = LlamaConfig.read(Fixtures.model("tiny-llama-tied"));
+        Batch batch = microBatch(0, 2);
+        float[] before;
+        try (LlamaModel model = LlamaModel.initialize(config, backend, 0.02, 5, true)) {
+            assertLossFalls(model, 1e-2f, 1.0);
+            before = model.logits(batch).toFloatArray();
+            model.saveModel(dir);
+        }
+        assertEquals(config, LlamaConfig.read(dir));
+        try (LlamaModel loaded = LlamaModel.load(dir, backend)) {
+            double[] want = new double[before.length];
+            for (int i = 0; i < want.length; i++) want[i] = before[i];
+            assertClose(loaded.logits(batch).toFloatArray(), want, 1e-6, "logits after save and load");
         }
     }
 
