@@ -55,7 +55,7 @@ void main(String[] argv) throws Exception {
     var backend = new CpuBackend();
     LlamaModel model = LlamaModel.initialize(config, backend, 0.02, 1, false);
     model.createAdapter(args.loraConfig(), 2);
-    try (var timed = new Timed(new LlamaTrainable(model, args, "bench", null));
+    try (var timed = new Timed(new LlamaTrainable(model, args, "bench"));
          var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
         Trainer trainer = new Trainer(args, timed, data, null,
                 new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY, metrics, new Progress.Lines(System.err)));

@@ -80,7 +80,7 @@ public final class TrainingJob {
 
         BatchSource trainBatches = new ShuffledBatches(train, padId, args.perDeviceTrainBatchSize(), args.seed(), args.groupByLength());
         BatchSource evalBatches = validation == null ? null : new SequentialBatches(validation, padId, args.perDeviceEvalBatchSize());
-        try (LlamaTrainable model = new LlamaTrainable(load(spec, config, backend), args, spec.baseName(), spec.base().resolve("config.json"))) {
+        try (LlamaTrainable model = new LlamaTrainable(load(spec, config, backend), args, spec.baseName())) {
             Trainer trainer = new Trainer(args, model, trainBatches, evalBatches,
                     new Trainer.Io(new CheckpointStore(spec.runDir()), sinks.checkpoints(), sinks.metrics(), sinks.progress()));
             started.accept(trainer);

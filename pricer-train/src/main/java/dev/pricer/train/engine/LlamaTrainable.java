@@ -15,7 +15,6 @@ import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.loop.Trainable;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -41,20 +40,15 @@ public final class LlamaTrainable implements Trainable {
     private final Backend backend;
     private final TrainingArguments args;
     private final String baseModelName;
-    private final Path baseConfig;
     private final Map<String, Buffer> m = new LinkedHashMap<>();
     private final Map<String, Buffer> v = new LinkedHashMap<>();
 
-    /**
-     * {@code baseModelName} goes into {@code adapter_config.json}; {@code baseConfig} (the base's
-     * {@code config.json}) is copied beside full-training weights so the checkpoint is a loadable model.
-     */
-    public LlamaTrainable(LlamaModel model, TrainingArguments args, String baseModelName, Path baseConfig) {
+    /** {@code baseModelName} goes into {@code adapter_config.json}, as PEFT's {@code base_model_name_or_path}. */
+    public LlamaTrainable(LlamaModel model, TrainingArguments args, String baseModelName) {
         this.model = model;
         this.backend = model.backend();
         this.args = args;
         this.baseModelName = baseModelName;
-        this.baseConfig = baseConfig;
         for (Parameter p : model.trainableParameters()) {
             m.put(p.name(), backend.allocate(DType.F32, p.value().length()));
             v.put(p.name(), backend.allocate(DType.F32, p.value().length()));
@@ -105,8 +99,7 @@ public final class LlamaTrainable implements Trainable {
         if (model.loraConfig() != null) {
             parts.add(new CheckpointPart(List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS), folder -> model.saveAdapter(folder, baseModelName)));
         } else {
-            parts.add(CheckpointPart.file(FULL_WEIGHTS, f -> SafeTensorsWriter.write(f, tensors(p -> p.value()), Map.of("format", "pt"))));
-            parts.add(CheckpointPart.file(FULL_CONFIG, f -> Files.copy(baseConfig, f)));
+            parts.add(new CheckpointPart(List.of(FULL_CONFIG, FULL_WEIGHTS), model::saveModel));
         }
         parts.add(CheckpointPart.file(OPTIMIZER_FILE, f -> {
             Map<String, HostTensor> state = new LinkedHashMap<>();

@@ -48,8 +48,7 @@ class FixtureRunTest {
         TrainingArguments args = fixtureArgs();
         var data = new SequentialBatches(TinyLlama.runExamples(expected), 0, args.perDeviceTrainBatchSize());
         Trainer.Result result;
-        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args,
-                "tiny-llama", TinyLlama.model().resolve("config.json"));
+        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args, "tiny-llama");
              var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
             Trainer trainer = new Trainer(args, model, data, null,
                     new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY, metrics,
