@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 dev.pricer.cli.engine.ForwardCommand.class,
+                dev.pricer.cli.hub.HubCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

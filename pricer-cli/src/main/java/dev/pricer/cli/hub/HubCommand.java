@@ -1,0 +1,265 @@
+package dev.pricer.cli.hub;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pricer.hub.CommitInfo;
+import dev.pricer.hub.FileEntry;
+import dev.pricer.hub.HubClient;
+import dev.pricer.hub.HubException;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.LocalHub;
+import dev.pricer.hub.Push;
+import dev.pricer.hub.RepoId;
+import dev.pricer.hub.RepoInfo;
+import dev.pricer.hub.RepoType;
+import dev.pricer.hub.store.GcReport;
+import dev.pricer.hub.store.HubStore;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
+@Command(name = "hub", mixinStandardHelpOptions = true,
+    description = "Model repositories: list, history, files, download, push, gc.",
+    subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Download.class,
+        HubCommand.PushDir.class, HubCommand.Gc.class})
+public final class HubCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    private static final ObjectMapper JSON = JsonMapper.builder().addModule(new JavaTimeModule())
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).build();
+
+    /** Which hub: {@code --url} (a server), else {@code --store} (a local folder), else the environment (see {@link Hubs}). */
+    static final class Target {
+        @Option(names = "--url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local store).")
+        URI url;
+
+        @Option(names = "--token", description = "Token for the server (default: $PRICER_HUB_TOKEN or $HF_TOKEN).")
+        String token;
+
+        @Option(names = "--store", description = "Local store folder (default: $PRICER_HOME/hub).")
+        Path store;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
+        CommandLine.Model.CommandSpec spec;
+
+        HubClient open() {
+            Map<String, String> env = System.getenv();
+            if (url != null) return Hubs.remote(url, token != null ? token : env.getOrDefault("PRICER_HUB_TOKEN", env.get("HF_TOKEN")));
+            if (store != null) return new LocalHub(Hubs.local(store), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
+            return Hubs.fromEnvironment(env);
+        }
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        void print(Object value, String text) {
+            try {
+                out().println(json ? JSON.writerWithDefaultPrettyPrinter().writeValueAsString(value) : text);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("cannot write JSON of " + value.getClass().getSimpleName(), e);
+            }
+            out().flush();
+        }
+
+        /** Plain progress lines on stderr, so that stdout stays the result (and valid JSON with --json). */
+        void progress(String line) {
+            spec.commandLine().getErr().println(line);
+            spec.commandLine().getErr().flush();
+        }
+    }
+
+    /** {@code ns/name[@rev]}, or {@code datasets/ns/name[@rev]}. */
+    record RepoRef(RepoId repo, String revision) {
+        static RepoRef parse(String text) {
+            int at = text.lastIndexOf('@');
+            return at < 0 ? new RepoRef(RepoId.parse(text), Push.MAIN) : new RepoRef(RepoId.parse(text.substring(0, at)), text.substring(at + 1));
+        }
+    }
+
+    abstract static class HubJob implements Callable<Integer> {
+        @Mixin
+        Target target;
+
+        @Override
+        public Integer call() {
+            try (HubClient hub = target.open()) {
+                run(hub);
+                return 0;
+            } catch (HubException e) {
+                target.spec.commandLine().getErr().println("pricer hub: " + e.getMessage());
+                return e instanceof HubException.NotFound ? 2 : 1;
+            }
+        }
+
+        abstract void run(HubClient hub);
+    }
+
+    static String bytes(long n) {
+        return n < 1000 ? n + " B" : n < 1_000_000 ? "%.1f kB".formatted(n / 1e3) : n < 1_000_000_000 ? "%.1f MB".formatted(n / 1e6) : "%.2f GB".formatted(n / 1e9);
+    }
+
+    @Command(name = "list", description = "Repositories, most recently changed first.")
+    static final class ListRepos extends HubJob {
+        @Option(names = "--type", defaultValue = "model", description = "model or dataset (default: ${DEFAULT-VALUE}).")
+        String type;
+
+        @Override
+        void run(HubClient hub) {
+            List<RepoInfo> repos = hub.listRepos(RepoType.parse(type));
+            StringBuilder text = new StringBuilder("%-48s %-8s %-8s %s".formatted("REPOSITORY", "HEAD", "PRIVATE", "LAST MODIFIED"));
+            for (RepoInfo repo : repos) {
+                text.append('\n').append("%-48s %-8s %-8s %s".formatted(repo.id().qualified(), repo.head() == null ? "-" : repo.head().substring(0, 7),
+                    repo.isPrivate() ? "yes" : "no", repo.lastModified()));
+            }
+            target.print(repos.stream().map(r -> Map.of("id", r.id().qualified(), "private", r.isPrivate(), "head", r.head() == null ? "" : r.head(),
+                "created", r.created().toString(), "lastModified", r.lastModified().toString())).toList(), text.toString());
+        }
+    }
+
+    @Command(name = "log", description = "Commit history of REPO[@REV], newest first.")
+    static final class Log extends HubJob {
+        @Parameters(paramLabel = "REPO[@REV]")
+        String repo;
+
+        @Option(names = {"-n", "--limit"}, defaultValue = "50", description = "Most commits to show (default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Override
+        void run(HubClient hub) {
+            RepoRef ref = RepoRef.parse(repo);
+            List<CommitInfo> log = hub.log(ref.repo(), ref.revision(), limit);
+            Map<String, List<String>> tags = new java.util.HashMap<>();
+            hub.refs(ref.repo()).forEach(r -> tags.computeIfAbsent(r.target(), k -> new ArrayList<>()).add(r.name()));
+            StringBuilder text = new StringBuilder();
+            for (CommitInfo commit : log) {
+                if (!text.isEmpty()) text.append('\n');
+                text.append(commit.sha(), 0, 7).append(' ').append(commit.time()).append(' ').append(commit.author()).append("  ").append(commit.title());
+                if (tags.containsKey(commit.sha())) text.append("  (").append(String.join(", ", tags.get(commit.sha()))).append(')');
+            }
+            target.print(log, text.toString());
+        }
+    }
+
+    @Command(name = "files", description = "Files of REPO[@REV].")
+    static final class Files extends HubJob {
+        @Parameters(paramLabel = "REPO[@REV]")
+        String repo;
+
+        @Override
+        void run(HubClient hub) {
+            RepoRef ref = RepoRef.parse(repo);
+            List<FileEntry> files = hub.files(ref.repo(), ref.revision());
+            StringBuilder text = new StringBuilder();
+            for (FileEntry file : files) {
+                if (!text.isEmpty()) text.append('\n');
+                text.append("%10s  %s  %s".formatted(bytes(file.size()), file.sha256() == null ? "-".repeat(12) : file.sha256().substring(0, 12), file.path()));
+            }
+            target.print(files, text.toString());
+        }
+    }
+
+    @Command(name = "download", description = "Download one file, or every file, of REPO[@REV].")
+    static final class Download extends HubJob {
+        @Parameters(index = "0", paramLabel = "REPO[@REV]")
+        String repo;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "PATH", description = "One file; without it, the whole snapshot.")
+        String path;
+
+        @Option(names = {"-o", "--output"}, description = "Target file (with PATH) or folder (default: ./PATH's name, or ./REPO's name).")
+        Path output;
+
+        @Override
+        void run(HubClient hub) {
+            RepoRef ref = RepoRef.parse(repo);
+            String sha = hub.resolve(ref.repo(), ref.revision());
+            List<FileEntry> files = path == null ? hub.files(ref.repo(), sha)
+                : hub.files(ref.repo(), sha).stream().filter(f -> f.path().equals(path)).toList();
+            if (files.isEmpty()) throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + path + "' is not in " + ref.repo().qualified() + "@" + ref.revision());
+            Path root = output != null ? output : Path.of(path == null ? ref.repo().name() : Path.of(path).getFileName().toString());
+            List<String> written = new ArrayList<>();
+            for (int i = 0; i < files.size(); i++) {
+                FileEntry file = files.get(i);
+                Path to = path == null ? root.resolve(file.path()) : root;
+                hub.download(ref.repo(), sha, file.path(), to);
+                written.add(to.toString());
+                target.progress("[%d/%d] %s (%s)".formatted(i + 1, files.size(), file.path(), bytes(file.size())));
+            }
+            target.print(Map.of("commit", sha, "files", written), "downloaded " + files.size() + " file(s) at " + sha.substring(0, 7) + " to " + root);
+        }
+    }
+
+    @Command(name = "push", description = "Commit every file under DIR to REPO (created if missing).")
+    static final class PushDir extends HubJob {
+        @Parameters(index = "0", paramLabel = "REPO")
+        String repo;
+
+        @Parameters(index = "1", paramLabel = "DIR")
+        Path dir;
+
+        @Option(names = {"-m", "--message"}, required = true, description = "Commit message.")
+        String message;
+
+        @Option(names = {"-b", "--branch"}, defaultValue = Push.MAIN, description = "Branch (default: ${DEFAULT-VALUE}).")
+        String branch;
+
+        @Option(names = "--tag", description = "Also tag the new commit.")
+        String tag;
+
+        @Option(names = "--private", description = "Create the repository private when it does not exist.")
+        boolean isPrivate;
+
+        @Override
+        void run(HubClient hub) {
+            RepoId id = RepoId.parse(repo);
+            hub.ensureRepo(id, isPrivate);
+            Push push = Push.directory(dir, message).onBranch(branch);
+            target.progress("pushing " + push.files().size() + " file(s) from " + dir + " to " + id.qualified() + "@" + branch);
+            CommitInfo commit = hub.push(id, push);
+            if (tag != null) hub.tag(id, tag, commit.sha());
+            target.print(commit, commit.sha());
+        }
+    }
+
+    @Command(name = "gc", description = "Remove commits, trees and blobs that no branch or tag reaches (local store only).")
+    static final class Gc extends HubJob {
+        @Option(names = "--grace", defaultValue = "PT1H", description = "Keep anything younger than this, as ISO-8601 (default: ${DEFAULT-VALUE}): pushes in progress need it.")
+        Duration grace;
+
+        @Override
+        void run(HubClient hub) {
+            if (!(hub instanceof LocalHub local)) {
+                throw new HubException.Invalid("gc runs where the store is: run it on the server's machine (without --url and PRICER_HUB_URL)");
+            }
+            HubStore store = local.store();
+            GcReport report = store.gc(grace);
+            target.print(report, "removed %d blob(s) (%s), %d commit(s), %d tree(s); kept %d blob(s)".formatted(
+                report.blobsRemoved(), bytes(report.bytesRemoved()), report.commitsRemoved(), report.treesRemoved(), report.blobsKept()));
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.pricer.cli.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.cli.PricerCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class HubCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    private record Result(int code, String out, String err) {
+    }
+
+    private Result pricer(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine cli = new CommandLine(new PricerCommand());
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--store", tmp.resolve("hub").toString()));
+        int code = cli.execute(all.toArray(String[]::new));
+        return new Result(code, out.toString().strip(), err.toString().strip());
+    }
+
+    @Test
+    void pushListLogFilesDownloadAndGc() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("ckpt/sub"));
+        Files.writeString(dir.getParent().resolve("adapter_config.json"), "{\"r\":8}");
+        Files.writeString(dir.resolve("state.json"), "{\"step\":10}");
+        Result first = pricer("hub", "push", "alice/run-1", tmp.resolve("ckpt").toString(), "-m", "step 10", "--tag", "step-10");
+        assertEquals(0, first.code(), first.err());
+        String firstSha = first.out();
+        assertEquals(40, firstSha.length());
+        Files.writeString(dir.resolve("state.json"), "{\"step\":20}");
+        Result second = pricer("hub", "push", "alice/run-1", tmp.resolve("ckpt").toString(), "-m", "step 20", "--json");
+        JsonNode commit = new ObjectMapper().readTree(second.out());
+        assertEquals(firstSha, commit.get("parent").asText());
+
+        JsonNode repos = new ObjectMapper().readTree(pricer("hub", "list", "--json").out());
+        assertEquals("alice/run-1", repos.get(0).get("id").asText());
+        assertEquals(commit.get("sha").asText(), repos.get(0).get("head").asText());
+        Result log = pricer("hub", "log", "alice/run-1");
+        assertTrue(log.out().contains("step 20") && log.out().contains("(step-10)"), log.out());
+        JsonNode logJson = new ObjectMapper().readTree(pricer("hub", "log", "alice/run-1", "--json").out());
+        assertEquals(2, logJson.size());
+        JsonNode files = new ObjectMapper().readTree(pricer("hub", "files", "alice/run-1@step-10", "--json").out());
+        assertEquals("sub/state.json", files.get(1).get("path").asText());
+
+        Path one = tmp.resolve("one.json");
+        assertEquals(0, pricer("hub", "download", "alice/run-1@" + firstSha.substring(0, 7), "sub/state.json", "-o", one.toString()).code());
+        assertEquals("{\"step\":10}", Files.readString(one));
+        Path snapshot = tmp.resolve("snap");
+        Result all = pricer("hub", "download", "alice/run-1", "-o", snapshot.toString());
+        assertTrue(all.err().contains("[2/2]"), all.err());
+        assertEquals("{\"step\":20}", Files.readString(snapshot.resolve("sub/state.json")));
+
+        Result missing = pricer("hub", "files", "alice/run-1@nope");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("nope"), missing.err());
+        assertEquals(1, pricer("hub", "push", "alice/../x", tmp.resolve("ckpt").toString(), "-m", "x").code());
+
+        JsonNode gc = new ObjectMapper().readTree(pricer("hub", "gc", "--grace", "PT0S", "--json").out());
+        assertEquals(0, gc.get("blobsRemoved").asInt());
+        assertEquals(3, gc.get("blobsKept").asInt());
+    }
+}

@@ -1,0 +1,109 @@
+package dev.pricer.hub;
+
+import dev.pricer.hub.store.Blob;
+import dev.pricer.hub.store.HubStore;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** A {@link HubClient} over a {@link HubStore} in this process; commits carry {@code author}. */
+public final class LocalHub implements HubClient {
+
+    private final HubStore store;
+    private final String author;
+
+    public LocalHub(HubStore store, String author) {
+        this.store = store;
+        this.author = author;
+    }
+
+    public HubStore store() {
+        return store;
+    }
+
+    @Override
+    public RepoInfo createRepo(RepoId repo, boolean isPrivate) {
+        return store.createRepo(repo, isPrivate);
+    }
+
+    @Override
+    public Optional<RepoInfo> repoInfo(RepoId repo) {
+        return store.repoInfo(repo);
+    }
+
+    @Override
+    public List<RepoInfo> listRepos(RepoType type) {
+        return store.listRepos(type);
+    }
+
+    @Override
+    public CommitInfo push(RepoId repo, Push push) {
+        store.requireRepo(repo);
+        Map<String, Blob> blobs = new LinkedHashMap<>();
+        push.files().forEach((path, file) -> {
+            try (InputStream in = Files.newInputStream(file)) {
+                blobs.put(path, store.ingest(in, null, -1, Long.MAX_VALUE));
+            } catch (IOException e) {
+                throw new HubException.Failure("cannot read " + file + " to push it as '" + path + "': " + e, e);
+            }
+        });
+        return store.commit(repo, push.branch(), blobs, push.deletions(), push.message(), author, push.expectedHead());
+    }
+
+    @Override
+    public void tag(RepoId repo, String name, String revision) {
+        store.tag(repo, name, revision);
+    }
+
+    @Override
+    public String resolve(RepoId repo, String revision) {
+        return store.resolve(repo, revision);
+    }
+
+    @Override
+    public List<FileEntry> files(RepoId repo, String revision) {
+        return store.files(repo, store.resolve(repo, revision));
+    }
+
+    @Override
+    public List<CommitInfo> log(RepoId repo, String revision, int limit) {
+        return store.log(repo, store.resolve(repo, revision), 0, limit);
+    }
+
+    @Override
+    public List<Ref> refs(RepoId repo) {
+        return store.refs(repo);
+    }
+
+    @Override
+    public InputStream open(RepoId repo, String revision, String path) {
+        FileEntry entry = entry(repo, revision, path);
+        return store.openBlob(entry.sha256(), 0, entry.size());
+    }
+
+    private FileEntry entry(RepoId repo, String revision, String path) {
+        return store.file(repo, store.resolve(repo, revision), path).orElseThrow(() -> new HubException.NotFound(
+            HubException.Missing.ENTRY, "'" + path + "' is not in " + repo.qualified() + "@" + revision));
+    }
+
+    @Override
+    public Path download(RepoId repo, String revision, String path, Path target) {
+        FileEntry entry = entry(repo, revision, path);
+        try (InputStream in = store.openBlob(entry.sha256(), 0, entry.size())) {
+            return CheckedDownload.write(in, entry.sha256(), entry.size(), target);
+        } catch (IOException e) {
+            throw new HubException.Failure("cannot write " + target + ": " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

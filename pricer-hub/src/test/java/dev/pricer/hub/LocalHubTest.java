@@ -1,0 +1,298 @@
+package dev.pricer.hub;
+
+import dev.pricer.hub.store.GcReport;
+import dev.pricer.hub.store.HubStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class LocalHubTest {
+
+    @TempDir
+    Path tmp;
+
+    private LocalHub hub() {
+        return new LocalHub(Hubs.local(tmp.resolve("hub")), "tester");
+    }
+
+    private Path write(String name, String content) throws IOException {
+        Path file = tmp.resolve("src").resolve(name);
+        Files.createDirectories(file.getParent());
+        return Files.writeString(file, content);
+    }
+
+    private static String read(HubClient hub, RepoId repo, String rev, String path) throws IOException {
+        try (InputStream in = hub.open(repo, rev, path)) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    @Test
+    void pushesResolvesAndReadsEveryRevision() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/run-1");
+            RepoInfo created = hub.createRepo(repo, false);
+            assertNull(created.head());
+            CommitInfo first = hub.push(repo, Push.files(Map.of("adapter.bin", write("a1", "weights v1"), "cfg/config.json", write("c", "{}")), "step 10"));
+            hub.tag(repo, "step-10", first.sha());
+            CommitInfo second = hub.push(repo, Push.files(Map.of("adapter.bin", write("a2", "weights v2")), "step 20\n\nbetter loss"));
+
+            assertEquals(first.sha(), second.parent());
+            assertEquals(40, second.sha().length());
+            assertEquals("step 20", second.title());
+            assertEquals(second.sha(), hub.resolve(repo, "main"));
+            assertEquals(first.sha(), hub.resolve(repo, "step-10"));
+            assertEquals(first.sha(), hub.resolve(repo, first.sha().substring(0, 7)));
+            assertEquals(first.sha(), hub.resolve(repo, first.sha()));
+            assertEquals("weights v1", read(hub, repo, "step-10", "adapter.bin"));
+            assertEquals("weights v2", read(hub, repo, "main", "adapter.bin"));
+            assertEquals("{}", read(hub, repo, "main", "cfg/config.json"));
+            assertEquals(List.of("adapter.bin", "cfg/config.json"), hub.files(repo, "main").stream().map(FileEntry::path).toList());
+            assertEquals(List.of(second.sha(), first.sha()), hub.log(repo, "main", 10).stream().map(CommitInfo::sha).toList());
+            assertEquals(List.of(first.sha()), hub.log(repo, "step-10", 10).stream().map(CommitInfo::sha).toList());
+        }
+    }
+
+    @Test
+    void revisionsThatDoNotExistOrAreTooShortAreNotFound() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/run-1");
+            hub.createRepo(repo, false);
+            CommitInfo commit = hub.push(repo, Push.files(Map.of("a", write("a", "x")), "one"));
+            for (String bad : List.of("nope", commit.sha().substring(0, 6), "0000000", "v1.0")) {
+                HubException.NotFound e = assertThrows(HubException.NotFound.class, () -> hub.resolve(repo, bad), bad);
+                assertEquals(HubException.Missing.REVISION, e.missing());
+            }
+            assertEquals(HubException.Missing.ENTRY, assertThrows(HubException.NotFound.class, () -> hub.open(repo, "main", "b")).missing());
+            assertEquals(HubException.Missing.REPO, assertThrows(HubException.NotFound.class, () -> hub.resolve(RepoId.model("alice/none"), "main")).missing());
+            assertThrows(HubException.Conflict.class, () -> hub.createRepo(repo, true));
+            hub.tag(repo, "v1", "main");
+            assertThrows(HubException.Conflict.class, () -> hub.tag(repo, "v1", "main"));
+        }
+    }
+
+    @Test
+    void commitShaIsSha1OfTreeParentAuthorTimeAndMessage() throws Exception {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/run-1");
+            hub.createRepo(repo, false);
+            CommitInfo first = hub.push(repo, Push.files(Map.of("a", write("a", "x")), "one"));
+            CommitInfo second = hub.push(repo, Push.files(Map.of("a", write("a", "y")), "two"));
+            String stored = Files.readString(tmp.resolve("hub/repos/models/alice/run-1/commits/" + second.sha()));
+            assertTrue(stored.startsWith("tree "), stored);
+            assertTrue(stored.contains("\nparent " + first.sha() + "\nauthor tester\ntime " + second.time().toEpochMilli() + "\n\ntwo"), stored);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-1").digest(stored.getBytes(StandardCharsets.UTF_8));
+            assertEquals(java.util.HexFormat.of().formatHex(digest), second.sha());
+        }
+    }
+
+    @Test
+    void blobsAreStoredOnceAcrossCommitsAndRepositories() throws IOException {
+        try (LocalHub hub = hub()) {
+            Path same = write("same", "identical bytes");
+            for (String name : List.of("alice/a", "bob/b")) {
+                RepoId repo = RepoId.model(name);
+                hub.createRepo(repo, false);
+                hub.push(repo, Push.files(Map.of("w.bin", same), "first"));
+                hub.push(repo, Push.files(Map.of("w.bin", same, "copy.bin", same), "second"));
+            }
+            try (Stream<Path> blobs = Files.walk(tmp.resolve("hub/blobs"))) {
+                assertEquals(1, blobs.filter(Files::isRegularFile).count());
+            }
+        }
+    }
+
+    @Test
+    void racingPushesOnOneBranchGiveOneWinnerAndClearConflicts() throws Exception {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/race");
+            hub.createRepo(repo, false);
+            String base = hub.push(repo, Push.files(Map.of("f", write("base", "base")), "base")).sha();
+            int racers = 8;
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<CommitInfo>> results = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(racers)) {
+                for (int i = 0; i < racers; i++) {
+                    Path file = write("racer" + i, "racer " + i);
+                    results.add(pool.submit(() -> {
+                        start.await();
+                        return hub.push(repo, Push.files(Map.of("f", file), "racer").expecting(base));
+                    }));
+                }
+                start.countDown();
+            }
+            int wins = 0;
+            for (Future<CommitInfo> result : results) {
+                try {
+                    assertEquals(base, result.get().parent());
+                    wins++;
+                } catch (java.util.concurrent.ExecutionException e) {
+                    HubException.Conflict conflict = assertInstanceOf(HubException.Conflict.class, e.getCause());
+                    assertTrue(conflict.getMessage().contains("another push landed first"), conflict.getMessage());
+                }
+            }
+            assertEquals(1, wins);
+            assertEquals(2, hub.log(repo, "main", 100).size());
+        }
+    }
+
+    @Test
+    void concurrentPushesWithoutExpectationNeverLoseACommitSilently() throws Exception {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/race");
+            hub.createRepo(repo, false);
+            int racers = 6;
+            List<Future<CommitInfo>> results = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(racers)) {
+                for (int i = 0; i < racers; i++) {
+                    Path file = write("r" + i, "r" + i);
+                    int n = i;
+                    results.add(pool.submit(() -> hub.push(repo, Push.files(Map.of("f" + n, file), "push " + n))));
+                }
+            }
+            List<String> landed = new ArrayList<>();
+            for (Future<CommitInfo> result : results) {
+                try {
+                    landed.add(result.get().sha());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    assertInstanceOf(HubException.Conflict.class, e.getCause());
+                }
+            }
+            List<String> history = hub.log(repo, "main", 100).stream().map(CommitInfo::sha).toList();
+            assertEquals(Set.copyOf(landed), Set.copyOf(history));
+            assertEquals(landed.size(), hub.files(repo, "main").size());
+        }
+    }
+
+    @Test
+    void aPushThatFailsMidwayLeavesTheHeadAndGcRemovesWhatItLeft() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/crash");
+            hub.createRepo(repo, false);
+            CommitInfo good = hub.push(repo, Push.files(Map.of("a", write("a", "good")), "good"));
+            Path vanishing = write("z", "gone");
+            Push push = Push.files(Map.of("a", write("a2", "new content stored before the failure"), "z", vanishing), "doomed");
+            Files.delete(vanishing);
+            assertThrows(HubException.Failure.class, () -> hub.push(repo, push));
+            assertEquals(good.sha(), hub.resolve(repo, "main"));
+            assertEquals("good", read(hub, repo, "main", "a"));
+
+            GcReport kept = hub.store().gc(Duration.ofHours(1));
+            assertEquals(0, kept.blobsRemoved());
+            GcReport report = hub.store().gc(Duration.ZERO);
+            assertEquals(1, report.blobsRemoved());
+            assertEquals(1, report.blobsKept());
+            assertEquals("good", read(hub, repo, "main", "a"));
+        }
+    }
+
+    @Test
+    void contentStoredAgainIsProtectedFromGcWhileItsPushFinishes() throws IOException {
+        try (LocalHub hub = hub()) {
+            byte[] bytes = "orphan, then pushed again".getBytes(StandardCharsets.UTF_8);
+            String sha = hub.store().ingest(new java.io.ByteArrayInputStream(bytes), null, -1, 100).sha256();
+            Path blob = tmp.resolve("hub/blobs/" + sha.substring(0, 2) + "/" + sha);
+            Files.setLastModifiedTime(blob, java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(Duration.ofDays(1))));
+            hub.store().ingest(new java.io.ByteArrayInputStream(bytes), sha, bytes.length, 100);
+            assertEquals(0, hub.store().gc(Duration.ofHours(1)).blobsRemoved(), "the second ingest renewed the blob's time");
+            assertEquals(1, hub.store().gc(Duration.ZERO).blobsRemoved());
+        }
+    }
+
+    @Test
+    void gcRemovesWhatNoBranchOrTagReaches() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/gc");
+            hub.createRepo(repo, false);
+            hub.push(repo, Push.files(Map.of("a", write("a", "v1")), "one"));
+            CommitInfo tagged = hub.push(repo, Push.files(Map.of("a", write("a", "v2")), "two"));
+            hub.tag(repo, "keep", tagged.sha());
+            hub.push(repo, Push.files(Map.of("a", write("a", "v3")), "three"));
+            GcReport report = hub.store().gc(Duration.ZERO);
+            assertEquals(0, report.blobsRemoved(), "every commit is reachable from main");
+            assertEquals(3, report.blobsKept());
+            assertEquals("v1", read(hub, repo, hub.log(repo, "main", 3).get(2).sha(), "a"));
+        }
+    }
+
+    @Test
+    void badNamesAndPathsAreRejected() throws IOException {
+        for (String bad : List.of("a/../b", "../x", "/etc/passwd", "a\\b", "a\0b", "a//b", "./a", "a/", "line\nbreak")) {
+            assertThrows(HubException.Invalid.class, () -> HubPaths.checkPath(bad), bad);
+        }
+        for (String bad : List.of("alice", "a/b/c", "al ice/x", "alice/..", "alice/x$", "../x", "ali%2fce/x")) {
+            assertThrows(HubException.Invalid.class, () -> RepoId.model(bad), bad);
+        }
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/names");
+            hub.createRepo(repo, false);
+            Path file = write("f", "x");
+            assertThrows(HubException.Invalid.class, () -> hub.push(repo, Push.files(Map.of("../escape", file), "m")));
+            assertThrows(HubException.Invalid.class, () -> hub.push(repo, Push.files(Map.of("f", file), "m").onBranch("../main")));
+            assertThrows(HubException.Invalid.class, () -> hub.push(repo, Push.files(Map.of("f", file), " ")));
+        }
+    }
+
+    @Test
+    void contentThatDoesNotMatchItsDeclaredHashOrSizeIsNotStored() throws IOException {
+        try (HubStore store = Hubs.local(tmp.resolve("hub"))) {
+            byte[] bytes = "payload".getBytes(StandardCharsets.UTF_8);
+            String sha = dev.pricer.hub.store.Hashing.sha256(bytes);
+            String wrongSha = dev.pricer.hub.store.Hashing.sha256("other".getBytes(StandardCharsets.UTF_8));
+            assertThrows(HubException.Invalid.class, () -> store.ingest(new java.io.ByteArrayInputStream(bytes), wrongSha, bytes.length, 100));
+            assertThrows(HubException.Invalid.class, () -> store.ingest(new java.io.ByteArrayInputStream(bytes), sha, bytes.length + 1, 100));
+            assertThrows(HubException.Invalid.class, () -> store.ingest(new java.io.ByteArrayInputStream(bytes), sha, bytes.length - 1, 100));
+            assertThrows(HubException.TooLarge.class, () -> store.ingest(new java.io.ByteArrayInputStream(bytes), null, -1, 3));
+            assertThrows(HubException.Invalid.class, () -> store.ingest(new java.io.ByteArrayInputStream(bytes), "not-a-sha", -1, 100));
+            assertTrue(store.blob(sha).isEmpty());
+            try (Stream<Path> staged = Files.list(tmp.resolve("hub/tmp"))) {
+                assertEquals(0, staged.count(), "no temporary file is left behind");
+            }
+            assertEquals(bytes.length, store.ingest(new java.io.ByteArrayInputStream(bytes), sha, bytes.length, 100).size());
+            assertFalse(store.blob(sha).isEmpty());
+        }
+    }
+
+    @Test
+    void downloadsAndSnapshotsWriteCheckedFiles() throws IOException {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        assertTrue(assertThrows(HubException.Invalid.class, () -> Push.directory(empty, "nothing")).getMessage().contains("no files"));
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/snap2");
+            hub.createRepo(repo, false);
+            write("d/x.txt", "x");
+            write("d/sub/y.txt", "y");
+            String sha = hub.push(repo, Push.directory(tmp.resolve("src/d"), "dir")).sha();
+            Path out = tmp.resolve("out");
+            assertEquals(sha, hub.snapshot(repo, "main", out));
+            assertArrayEquals("y".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(out.resolve("sub/y.txt")));
+            assertEquals("x", Files.readString(hub.download(repo, sha.substring(0, 8), "x.txt", tmp.resolve("one/x.txt"))));
+        }
+    }
+
+    private static <T> T assertInstanceOf(Class<T> type, Object value) {
+        return org.junit.jupiter.api.Assertions.assertInstanceOf(type, value);
+    }
+}

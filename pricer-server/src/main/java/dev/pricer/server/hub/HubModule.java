@@ -1,0 +1,93 @@
+package dev.pricer.server.hub;
+
+import dev.pricer.hub.HubException;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.RepoType;
+import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.ServerModule;
+import io.javalin.config.JavalinConfig;
+import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
+
+import java.util.Map;
+
+/**
+ * The model hub in the server: the Hugging Face Hub API subset (so {@code huggingface_hub}, {@code @huggingface/hub}
+ * and Pricer's own client work with {@code HF_ENDPOINT} set to this server), and the hub pages under {@code /hub/}.
+ */
+public final class HubModule implements ServerModule {
+
+    private final HubStore store;
+    private final HfApi api;
+
+    public HubModule(HubStore store, HubAccess access, HubLimits limits) {
+        this.store = store;
+        this.api = new HfApi(store, access, limits);
+    }
+
+    /** The store {@link Hubs#store} names, tokens from {@code PRICER_HOME/hub-tokens}, limits from {@code PRICER_HUB_*}. */
+    public static HubModule fromEnvironment(Map<String, String> env) {
+        return new HubModule(Hubs.store(env), HubAccess.load(Hubs.pricerHome(env).resolve("hub-tokens")), HubLimits.fromEnvironment(env));
+    }
+
+    public HubStore store() {
+        return store;
+    }
+
+    @Override
+    public void configure(JavalinConfig config) {
+        var routes = config.routes;
+        routes.exception(HubException.class, HubModule::answer);
+        routes.post("/api/repos/create", api::createRepo);
+        routes.get("/api/whoami-v2", api::whoami);
+        for (RepoType type : RepoType.values()) {
+            String api = "/api/" + type.plural();
+            String repo = api + "/{ns}/{name}";
+            String files = (type == RepoType.MODEL ? "" : "/" + type.plural()) + "/{ns}/{name}";
+            routes.get(api, ctx -> this.api.listRepos(ctx, type));
+            routes.get(repo, ctx -> this.api.repoInfo(ctx, type, false));
+            routes.get(repo + "/revision/{rev}", ctx -> this.api.repoInfo(ctx, type, true));
+            routes.get(repo + "/tree/{rev}", ctx -> this.api.tree(ctx, type, false));
+            routes.get(repo + "/tree/{rev}/<path>", ctx -> this.api.tree(ctx, type, true));
+            routes.get(repo + "/commits/{rev}", ctx -> this.api.commits(ctx, type));
+            routes.get(repo + "/refs", ctx -> this.api.refs(ctx, type));
+            routes.post(repo + "/tag/{rev}", ctx -> this.api.tag(ctx, type));
+            routes.post(repo + "/preupload/{rev}", ctx -> this.api.preupload(ctx, type));
+            routes.post(repo + "/commit/{rev}", ctx -> this.api.commit(ctx, type));
+            routes.get(files + "/resolve/{rev}/<path>", ctx -> this.api.resolve(ctx, type, false));
+            routes.head(files + "/resolve/{rev}/<path>", ctx -> this.api.resolve(ctx, type, true));
+            routes.post(files + "/info/lfs/objects/batch", ctx -> this.api.lfsBatch(ctx, type));
+            routes.put("/api/hub/lfs/" + type.plural() + "/{ns}/{name}/{oid}", ctx -> this.api.lfsUpload(ctx, type));
+            routes.get("/api/hub/changes/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.changes(ctx, type));
+        }
+        config.staticFiles.add(files -> {
+            files.hostedPath = "/hub";
+            files.directory = "/dev/pricer/server/hub/pages";
+            files.location = Location.CLASSPATH;
+        });
+    }
+
+    /** Errors as the Hub gives them: a status, {@code X-Error-Code} on 404s, and {@code {"error": ...}}. */
+    private static void answer(HubException e, Context ctx) {
+        int status = switch (e) {
+            case HubException.NotFound notFound -> {
+                ctx.header("X-Error-Code", switch (notFound.missing()) {
+                    case REPO -> "RepoNotFound";
+                    case REVISION -> "RevisionNotFound";
+                    case ENTRY -> "EntryNotFound";
+                });
+                yield 404;
+            }
+            case HubException.Conflict ignored -> 409;
+            case HubException.Invalid ignored -> 400;
+            case HubException.TooLarge ignored -> 413;
+            case HubException.Unauthorized ignored -> 401;
+            case HubException.Forbidden ignored -> 403;
+            case HubException.Failure ignored -> 500;
+            default -> 500;
+        };
+        ctx.header("X-Error-Message", e.getMessage().replaceAll("[\\r\\n]", " "));
+        ctx.status(status).contentType("application/json")
+            .result(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode().put("error", e.getMessage()).toString());
+    }
+}
