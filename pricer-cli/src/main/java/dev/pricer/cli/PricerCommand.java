@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 dev.pricer.cli.engine.ForwardCommand.class,
                 dev.pricer.cli.hub.HubCommand.class,
+                dev.pricer.cli.server.ServerCommand.class,
+                dev.pricer.cli.track.RunsCommand.class,
+                dev.pricer.cli.track.TokenCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

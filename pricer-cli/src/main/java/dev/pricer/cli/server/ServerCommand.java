@@ -1,0 +1,55 @@
+package dev.pricer.cli.server;
+
+import dev.pricer.server.BearerAuth;
+import dev.pricer.server.PricerServer;
+import dev.pricer.server.ServerModule;
+import dev.pricer.server.track.TrackModule;
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.store.Tokens;
+import dev.pricer.track.store.TrackStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code pricer server}: the dashboard and the APIs, from one process, until Ctrl-C. */
+@Command(name = "server", mixinStandardHelpOptions = true,
+        description = "Serve the dashboard, the tracking API (and its MLflow subset) from PRICER_HOME.")
+public final class ServerCommand implements Callable<Integer> {
+
+    @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port = 5050;
+
+    @Option(names = "--home", description = "Pricer home folder (default: PRICER_HOME or ~/.pricer).")
+    Path home = TrackerOptions.defaultHome();
+
+    @Option(names = "--auth", description = "Writes need a bearer token (create one with: pricer token create).")
+    boolean auth;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        TrackStore store = TrackStore.openHome(home);
+        List<ServerModule> modules = new ArrayList<>();
+        if (auth) modules.add(new BearerAuth(token -> Tokens.valid(store, token)));
+        modules.add(new TrackModule(store));
+        PricerServer server = PricerServer.start(host, port, modules);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            store.close();
+            stopped.countDown();
+        }, "pricer-server-stop"));
+        System.out.println("pricer server: http://" + host + ":" + server.port() + "/ (store " + store.describe()
+                + (auth ? ", writes need a token" : "") + ")");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}

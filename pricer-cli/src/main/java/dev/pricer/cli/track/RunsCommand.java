@@ -1,0 +1,210 @@
+package dev.pricer.cli.track;
+
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.model.Point;
+import dev.pricer.track.model.RunInfo;
+import dev.pricer.track.model.RunQuery;
+import dev.pricer.track.model.RunStatus;
+import dev.pricer.track.remote.TrackClient;
+import dev.pricer.track.remote.Uploader;
+import dev.pricer.track.store.TrackStore;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code pricer runs ...}: the runs of the local store. */
+@Command(name = "runs", mixinStandardHelpOptions = true, description = "List, show, rename and sync tracked runs.",
+        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Rename.class,
+                RunsCommand.History.class, RunsCommand.Sync.class})
+public final class RunsCommand {
+
+    /** Where the local store is. */
+    static final class Home {
+        @Option(names = "--home", description = "Pricer home folder (default: PRICER_HOME or ~/.pricer).")
+        Path home = TrackerOptions.defaultHome();
+
+        TrackStore open() {
+            return TrackStore.openHome(home);
+        }
+    }
+
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List runs, newest first.")
+    static final class ListRuns implements Callable<Integer> {
+        @Mixin Home home;
+        @Option(names = "--project", description = "Only this project.") String project;
+        @Option(names = "--status", description = "running, finished, failed or crashed.") String status;
+        @Option(names = "--tag", description = "Only runs with this tag.") String tag;
+        @Option(names = "--config", description = "KEY=VALUE: only runs with this config value.") String config;
+        @Option(names = "--sort", description = "name, started, status, duration, config.KEY or metric.KEY (default: ${DEFAULT-VALUE}).")
+        String sort = "started";
+        @Option(names = "--asc", description = "Ascending order.") boolean ascending;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            RunQuery query = new RunQuery(project, status == null ? null : RunStatus.parse(status), tag, null, null, sort, !ascending, 100_000);
+            if (config != null) {
+                int eq = config.indexOf('=');
+                if (eq <= 0) throw new IllegalArgumentException("--config must be KEY=VALUE, not '" + config + "'");
+                query = query.withConfig(config.substring(0, eq), config.substring(eq + 1));
+            }
+            try (TrackStore store = home.open()) {
+                List<RunInfo> runs = store.runs(query);
+                if (json) {
+                    System.out.println(Json.MAPPER.writeValueAsString(runs));
+                    return 0;
+                }
+                List<String[]> rows = new ArrayList<>();
+                rows.add(new String[]{"ID", "PROJECT", "NAME", "STATUS", "STARTED", "DURATION", "TRAIN/LOSS", "EVAL/LOSS"});
+                for (RunInfo r : runs) {
+                    rows.add(new String[]{r.id(), r.project(), r.name(), r.status().wire(), TIME.format(Instant.ofEpochMilli(r.startedMs())),
+                            duration(r), number(r.lastValues().get("train/loss")), number(r.lastValues().get("eval/loss"))});
+                }
+                printTable(System.out, rows);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true, description = "Show a run: its facts, config and last values.")
+    static final class Show implements Callable<Integer> {
+        @Mixin Home home;
+        @Parameters(paramLabel = "RUN", description = "The run's id.") String id;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (TrackStore store = home.open()) {
+                RunInfo r = store.requireRun(id);
+                if (json) {
+                    System.out.println(Json.MAPPER.writeValueAsString(r));
+                    return 0;
+                }
+                Map<String, String> facts = new LinkedHashMap<>();
+                facts.put("id", r.id());
+                facts.put("project", r.project());
+                facts.put("name", r.name());
+                facts.put("status", r.status().wire());
+                facts.put("started", TIME.format(Instant.ofEpochMilli(r.startedMs())));
+                facts.put("duration", duration(r));
+                facts.put("host", String.valueOf(r.host()));
+                facts.put("git commit", String.valueOf(r.gitCommit()));
+                facts.put("command", String.valueOf(r.command()));
+                facts.put("tags", String.join(", ", r.tags()));
+                facts.put("notes", r.notes() == null ? "" : r.notes());
+                facts.put("points", Long.toString(r.lastSeq()));
+                facts.forEach((k, v) -> System.out.printf("%-11s %s%n", k, v));
+                System.out.println("config:");
+                r.config().forEach((k, v) -> System.out.printf("  %s = %s%n", k, v));
+                System.out.println("last values:");
+                r.lastValues().forEach((k, v) -> System.out.printf("  %s = %s%n", k, number(v)));
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "rename", mixinStandardHelpOptions = true, description = "Rename a run.")
+    static final class Rename implements Callable<Integer> {
+        @Mixin Home home;
+        @Parameters(index = "0", paramLabel = "RUN", description = "The run's id.") String id;
+        @Parameters(index = "1", paramLabel = "NAME", description = "Its new name.") String name;
+
+        @Override
+        public Integer call() {
+            try (TrackStore store = home.open()) {
+                store.rename(id, name);
+                System.out.println("renamed " + id + " to " + name);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "history", mixinStandardHelpOptions = true, description = "Print one metric's history (CSV, or JSON).")
+    static final class History implements Callable<Integer> {
+        @Mixin Home home;
+        @Parameters(index = "0", paramLabel = "RUN", description = "The run's id.") String id;
+        @Parameters(index = "1", paramLabel = "KEY", description = "The metric, e.g. train/loss.") String key;
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (TrackStore store = home.open()) {
+                store.requireRun(id);
+                List<Point> points = store.fullHistory(id, key);
+                if (json) {
+                    System.out.println(Json.MAPPER.writeValueAsString(points));
+                    return 0;
+                }
+                System.out.println("segment,step,wall_ms,value");
+                for (Point p : points) System.out.println(p.segment() + "," + p.step() + "," + p.wallMs() + "," + p.value());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "sync", mixinStandardHelpOptions = true,
+            description = "Upload to a server what runs wrote while it was unreachable (all runs it has not fully seen, or those named).")
+    static final class Sync implements Callable<Integer> {
+        @Mixin Home home;
+        @Option(names = "--server", description = "The server (default: PRICER_SERVER).") URI server;
+        @Option(names = "--token", description = "Bearer token (default: PRICER_TOKEN).") String token = System.getenv("PRICER_TOKEN");
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+        @Parameters(paramLabel = "RUN", arity = "0..*", description = "Only these runs.") List<String> ids = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            URI target = server != null ? server : TrackerOptions.fromEnvironment().server();
+            if (target == null) throw new IllegalArgumentException("no server: pass --server URL or set PRICER_SERVER");
+            try (TrackStore store = home.open(); TrackClient client = new TrackClient(target, token)) {
+                List<String> runs = ids.isEmpty() ? store.unsynced().stream().map(RunInfo::id).toList() : ids;
+                Uploader uploader = new Uploader(store, client);
+                Progress progress = new Progress("sync", runs.size(), json);
+                long points = 0;
+                for (String id : runs) {
+                    long sent = uploader.upload(id);
+                    points += sent;
+                    progress.step("run " + id + ": " + sent + " points");
+                }
+                progress.done();
+                if (json) System.out.println(Json.MAPPER.writeValueAsString(Map.of("server", target.toString(), "runs", runs, "points", points)));
+                else System.out.println("synced " + runs.size() + " runs, " + points + " points to " + target);
+            }
+            return 0;
+        }
+    }
+
+    static String duration(RunInfo r) {
+        long end = r.endedMs() != null ? r.endedMs() : (r.status() == RunStatus.RUNNING ? System.currentTimeMillis() : r.heartbeatMs());
+        long s = Math.max(0, (end - r.startedMs()) / 1000);
+        return s >= 3600 ? "%dh%02dm".formatted(s / 3600, s % 3600 / 60) : s >= 60 ? "%dm%02ds".formatted(s / 60, s % 60) : s + "s";
+    }
+
+    static String number(Double v) {
+        return v == null ? "" : Double.isFinite(v) ? "%.5g".formatted(v) : v.toString();
+    }
+
+    static void printTable(PrintStream out, List<String[]> rows) {
+        int[] width = new int[rows.getFirst().length];
+        for (String[] row : rows) for (int i = 0; i < row.length; i++) width[i] = Math.max(width[i], row[i].length());
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) line.append(i == 0 ? "" : "  ").append(String.format("%-" + width[i] + "s", row[i]));
+            out.println(line.toString().stripTrailing());
+        }
+    }
+}

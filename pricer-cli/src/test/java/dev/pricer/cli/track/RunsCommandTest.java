@@ -1,0 +1,87 @@
+package dev.pricer.cli.track;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pricer.cli.PricerCommand;
+import dev.pricer.track.Run;
+import dev.pricer.track.RunSpec;
+import dev.pricer.track.Tracker;
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.remote.TrackClient;
+import dev.pricer.track.store.Tokens;
+import dev.pricer.track.store.TrackStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class RunsCommandTest {
+
+    @TempDir
+    Path home;
+
+    private record Result(int exit, String out) {
+    }
+
+    private Result pricer(String... args) {
+        PrintStream saved = System.out;
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+        try {
+            int exit = new CommandLine(new PricerCommand()).execute(args);
+            return new Result(exit, buffer.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
+    void listShowRenameAndHistory() throws Exception {
+        String id;
+        try (Tracker tracker = Tracker.open(TrackerOptions.local(home).withSystemMetricsEvery(Duration.ZERO))) {
+            Run run = tracker.start(RunSpec.of("cli").withConfig(Map.of("lr", "2e-4")).withTags(List.of("qlora")));
+            id = run.id();
+            for (int step = 1; step <= 10; step++) run.log(step, Map.of("train/loss", 1.0 / step));
+            run.finish();
+        }
+        String h = home.toString();
+        JsonNode list = TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--project", "cli", "--json").out());
+        assertEquals(id, list.get(0).get("id").asText());
+        assertTrue(pricer("runs", "list", "--home", h).out().contains(id));
+        assertEquals(0, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--status", "running", "--json").out()).size());
+        assertEquals(1, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--config", "lr=2e-4", "--json").out()).size());
+
+        assertEquals(0, pricer("runs", "rename", "--home", h, id, "best so far").exit());
+        JsonNode shown = TrackClient.JSON.readTree(pricer("runs", "show", "--home", h, id, "--json").out());
+        assertEquals("best so far", shown.get("name").asText());
+        assertEquals("finished", shown.get("status").asText());
+        assertTrue(pricer("runs", "show", "--home", h, id).out().contains("lr = 2e-4"));
+
+        JsonNode history = TrackClient.JSON.readTree(pricer("runs", "history", "--home", h, id, "train/loss", "--json").out());
+        assertEquals(10, history.size());
+        assertEquals(0.1, history.get(9).get("value").asDouble(), 1e-12);
+
+        assertNotEquals(0, pricer("runs", "show", "--home", h, "no-such-run").exit());
+    }
+
+    @Test
+    void tokenCreateStoresOnlyAHash() throws Exception {
+        JsonNode created = TrackClient.JSON.readTree(pricer("token", "create", "--home", home.toString(), "--name", "ci", "--json").out());
+        String token = created.get("token").asText();
+        assertTrue(token.startsWith("pricer_"));
+        try (TrackStore store = TrackStore.openHome(home)) {
+            assertTrue(Tokens.valid(store, token));
+            assertTrue(!Tokens.valid(store, token + "x"));
+        }
+    }
+}

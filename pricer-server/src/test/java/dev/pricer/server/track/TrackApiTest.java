@@ -1,0 +1,180 @@
+package dev.pricer.server.track;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.pricer.server.BearerAuth;
+import dev.pricer.track.Run;
+import dev.pricer.track.RunSpec;
+import dev.pricer.track.Tracker;
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.model.RunStatus;
+import dev.pricer.track.remote.TrackClient;
+import dev.pricer.track.store.Tokens;
+import dev.pricer.track.store.TrackStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URLEncoder;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrackApiTest {
+
+    @TempDir
+    Path dir;
+
+    private static Tracker tracker(Path home, TrackServerFixture fixture, String token) {
+        return Tracker.open(TrackerOptions.local(home).withServer(fixture.uri()).withToken(token).withSystemMetricsEvery(Duration.ZERO));
+    }
+
+    @Test
+    void aTrackerStreamsItsRunToTheServer() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir.resolve("server"))) {
+            String id;
+            try (Tracker tracker = tracker(dir.resolve("client"), fixture, null)) {
+                Run run = tracker.start(RunSpec.of("pricer").withConfig(Map.of("lr", 1e-4)).withTags(List.of("qlora")));
+                id = run.id();
+                for (int step = 1; step <= 500; step++) run.log(step, Map.of("train/loss", 2.0 / step, "train/epoch", step / 250.0));
+                run.finish();
+            }
+            JsonNode run = fixture.json("/api/track/runs/" + id);
+            assertEquals("finished", run.get("status").asText());
+            assertEquals("1.0E-4", run.get("config").get("lr").asText());
+            assertEquals(1000, fixture.store.countPoints(id));
+            JsonNode series = fixture.json("/api/track/series?run=" + id + "&key=train/loss&buckets=100");
+            assertEquals(1, series.size());
+            assertEquals(100, series.get(0).get("step").size());
+            assertTrue(series.get(0).get("downsampled").asBoolean());
+            JsonNode zoomed = fixture.json("/api/track/series?run=" + id + "&key=train/loss&buckets=100&from=10&to=59");
+            assertEquals(50, zoomed.get(0).get("step").size());
+            assertEquals(10, zoomed.get(0).get("step").get(0).asLong());
+            JsonNode runs = fixture.json("/api/track/projects/pricer/runs?tag=qlora&sort=metric.train/loss&order=asc");
+            assertEquals(id, runs.get(0).get("id").asText());
+            String csv = fixture.send("GET", "/api/track/metrics.csv?run=" + id + "&key=train/loss", null).body();
+            assertEquals(501, csv.lines().count());
+            assertTrue(csv.lines().skip(1).findFirst().orElseThrow().contains(",train/loss,0,1,"));
+        }
+    }
+
+    @Test
+    void nanAndInfinityTravelAndComeBackAsGaps() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir.resolve("server"))) {
+            String id;
+            try (Tracker tracker = tracker(dir.resolve("client"), fixture, null)) {
+                Run run = tracker.start(RunSpec.of("p"));
+                id = run.id();
+                run.log(1, Map.of("loss", 1.0));
+                run.log(2, Map.of("loss", Double.NaN));
+                run.log(3, Map.of("loss", Double.POSITIVE_INFINITY));
+                run.log(4, Map.of("loss", 0.5));
+                run.finish();
+            }
+            assertEquals(Double.POSITIVE_INFINITY, fixture.store.history(id, "loss", 0, 10).get(2).value());
+            assertTrue(Double.isNaN(fixture.store.history(id, "loss", 0, 10).get(1).value()));
+            JsonNode last = fixture.json("/api/track/series?run=" + id + "&key=loss").get(0).get("last");
+            assertEquals("[1.0,null,null,0.5]", last.toString());
+        }
+    }
+
+    @Test
+    void errorsAreJson() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir)) {
+            HttpResponse<String> missing = fixture.send("GET", "/api/track/runs/nope", null);
+            assertEquals(404, missing.statusCode());
+            assertEquals("no run with id 'nope'", TrackClient.JSON.readTree(missing.body()).get("error").asText());
+            HttpResponse<String> points = fixture.send("POST", "/api/track/runs/nope/points", "{\"points\":[]}");
+            assertEquals(404, points.statusCode());
+            assertTrue(TrackClient.JSON.readTree(points.body()).has("error"));
+            HttpResponse<String> route = fixture.send("GET", "/api/track/nothing-here", null);
+            assertEquals(404, route.statusCode());
+            assertTrue(TrackClient.JSON.readTree(route.body()).get("error").asText().contains("/api/track/nothing-here"));
+
+            String huge = "{\"points\":[" + "{\"seq\":1,\"key\":\"k\",\"segment\":0,\"step\":1,\"wallMs\":1,\"value\":1.0},".repeat(300_000) + "]}";
+            HttpResponse<String> tooLarge = fixture.send("POST", "/api/track/runs/nope/points", huge);
+            assertEquals(413, tooLarge.statusCode());
+            assertTrue(TrackClient.JSON.readTree(tooLarge.body()).has("error"), tooLarge.body());
+
+            HttpResponse<String> malformed = fixture.send("PUT", "/api/track/runs/x", "{\"id\": ");
+            assertEquals(400, malformed.statusCode());
+            assertTrue(TrackClient.JSON.readTree(malformed.body()).get("error").asText().contains("JSON"));
+            HttpResponse<String> badBuckets = fixture.send("GET", "/api/track/series?run=x&key=k&buckets=0", null);
+            assertEquals(400, badBuckets.statusCode());
+        }
+    }
+
+    @Test
+    void namesWithQuotesHtmlAndSqlComeBackAsText() throws Exception {
+        String name = "it's \"<script>alert(1)</script>\" '; DROP TABLE runs; --";
+        try (TrackServerFixture fixture = new TrackServerFixture(dir.resolve("server"))) {
+            String id;
+            try (Tracker tracker = tracker(dir.resolve("client"), fixture, null)) {
+                Run run = tracker.start(RunSpec.of(name).withName(name).withTags(List.of(name)).withConfig(Map.of(name, name)));
+                id = run.id();
+                run.log(1, Map.of(name, 1.0));
+                run.finish();
+            }
+            JsonNode run = fixture.json("/api/track/runs/" + id);
+            assertEquals(name, run.get("name").asText());
+            assertEquals(name, run.get("project").asText());
+            assertEquals(name, run.get("config").get(name).asText());
+            String project = URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
+            assertEquals(id, fixture.json("/api/track/projects/" + project + "/runs").get(0).get("id").asText());
+            assertEquals(name, fixture.json("/api/track/runs/" + id + "/keys").get(0).asText());
+            String renamed = name + " (renamed)";
+            HttpResponse<String> patch = fixture.send("PATCH", "/api/track/runs/" + id,
+                    TrackClient.JSON.writeValueAsString(Map.of("name", renamed)));
+            assertEquals(200, patch.statusCode(), patch.body());
+            assertEquals(renamed, fixture.store.requireRun(id).name());
+            assertEquals(1, fixture.store.projects().size(), "the runs table survived");
+        }
+    }
+
+    @Test
+    void withAuthWritesNeedAToken() throws Exception {
+        Path serverHome = dir.resolve("server");
+        String token;
+        try (TrackStore store = TrackStore.openHome(serverHome)) {
+            token = Tokens.create(store, "ci");
+        }
+        TrackStore tokens = TrackStore.openHome(serverHome);
+        try (TrackServerFixture fixture = new TrackServerFixture(serverHome, new BearerAuth(t -> Tokens.valid(tokens, t)))) {
+            String body = "{\"id\":\"r1\",\"project\":\"p\",\"name\":\"n\",\"status\":\"running\",\"startedMs\":1,\"heartbeatMs\":1}";
+            HttpResponse<String> anonymous = fixture.send("PUT", "/api/track/runs/r1", body);
+            assertEquals(401, anonymous.statusCode());
+            assertTrue(TrackClient.JSON.readTree(anonymous.body()).has("error"));
+            assertEquals(403, fixture.send("PUT", "/api/track/runs/r1", body, "Authorization", "Bearer wrong").statusCode());
+            assertEquals(200, fixture.send("PUT", "/api/track/runs/r1", body, "Authorization", "Bearer " + token).statusCode());
+            assertEquals(200, fixture.send("GET", "/api/track/runs/r1", null).statusCode(), "reads stay open");
+            String id;
+            try (Tracker tracker = tracker(dir.resolve("client"), fixture, token)) {
+                Run run = tracker.start(RunSpec.of("p"));
+                id = run.id();
+                run.log(1, Map.of("loss", 1.0));
+                run.finish();
+            }
+            assertEquals(RunStatus.FINISHED, fixture.store.requireRun(id).status());
+        } finally {
+            tokens.close();
+        }
+        assertFalse(Tokens.valid(TrackStore.openHome(dir.resolve("other")), token));
+    }
+
+    @Test
+    void theOpenApiDescriptionCoversTheRoutes() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir)) {
+            JsonNode doc = fixture.json("/api/track/openapi.json");
+            assertEquals("3.1.0", doc.get("openapi").asText());
+            for (String path : List.of("/api/track/projects", "/api/track/projects/{project}/runs", "/api/track/runs/{id}",
+                    "/api/track/runs/{id}/points", "/api/track/series", "/api/track/metrics.csv", "/api/track/events")) {
+                assertTrue(doc.get("paths").has(path), path);
+            }
+        }
+    }
+}
