@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.server.ServerCommand.class,
                 dev.pricer.cli.track.RunsCommand.class,
                 dev.pricer.cli.track.TokenCommand.class,
+                dev.pricer.cli.data.DataCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

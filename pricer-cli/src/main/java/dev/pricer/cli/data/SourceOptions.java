@@ -1,0 +1,52 @@
+package dev.pricer.cli.data;
+
+import dev.pricer.data.read.Columns;
+import dev.pricer.data.read.Layout;
+import dev.pricer.data.read.Source;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Where items come from and what their columns mean; shared by curate and stats. */
+final class SourceOptions {
+
+    @Parameters(arity = "1..*", paramLabel = "INPUT",
+            description = "Data files (.parquet, .jsonl, .csv, .tsv, optionally .gz), globs such as data/train-*.parquet, "
+                    + "or a Hugging Face dataset folder")
+    List<Path> inputs;
+
+    @Option(names = "--split", defaultValue = "train", description = "Split to read from a dataset folder (default: ${DEFAULT-VALUE})")
+    String split;
+
+    @Option(names = "--layout", description = "prompts (text, price), amazon (raw metadata) or columns; default: told from the columns")
+    String layout;
+
+    @Option(names = "--text-columns", split = ",", description = "Columns whose values make the text (a 'title' column becomes the title)")
+    List<String> textColumns;
+
+    @Option(names = "--price-column", description = "Column holding the price (with --text-columns)")
+    String priceColumn;
+
+    @Option(names = "--category-column", description = "Column holding the category (with --text-columns)")
+    String categoryColumn;
+
+    @Option(names = "--category", description = "Category of every item (default: from the file name meta_<Category>.jsonl or the data)")
+    String category;
+
+    Source source() {
+        List<Path> files = new ArrayList<>();
+        for (Path input : inputs) files.addAll(Source.resolve(input, split));
+        Columns columns = null;
+        if (textColumns != null || priceColumn != null) {
+            if (textColumns == null || priceColumn == null) {
+                throw new IllegalArgumentException("--text-columns and --price-column go together");
+            }
+            columns = new Columns(textColumns, priceColumn, categoryColumn);
+        }
+        Layout l = layout == null ? null : Layout.parse(layout);
+        return new Source(files, l, columns, category);
+    }
+}

@@ -1,0 +1,75 @@
+package dev.pricer.cli.data;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.cli.PricerCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DataCommandTest {
+
+    @TempDir
+    Path dir;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result pricer(String... args) {
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true));
+        System.setErr(new PrintStream(e, true));
+        try {
+            int code = new CommandLine(new PricerCommand()).execute(args);
+            return new Result(code, o.toString(), e.toString());
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void generateThenStatsThenCurate() throws Exception {
+        Path catalog = dir.resolve("catalog.jsonl.gz");
+        Result gen = pricer("data", "generate", "-n", "300", "--seed", "5", "-o", catalog.toString());
+        assertEquals(0, gen.code(), gen.err());
+        assertTrue(Files.size(catalog) > 0);
+
+        Path chart = dir.resolve("stats.png");
+        Result stats = pricer("data", "stats", catalog.toString(), "--json", "--chart", chart.toString());
+        assertEquals(0, stats.code(), stats.err());
+        JsonNode s = new ObjectMapper().readTree(stats.out());
+        assertEquals(300, s.get("items").asLong());
+        assertEquals(8, s.get("categories").size());
+        assertTrue(Files.size(chart) > 1000);
+
+        Result curate = pricer("data", "curate", catalog.toString(), "-o", dir.resolve("out").toString(),
+                "--no-token-limits", "--format", "parquet", "--train-size", "200", "--test-size", "50", "--json");
+        assertEquals(0, curate.code(), curate.err());
+        JsonNode c = new ObjectMapper().readTree(curate.out());
+        assertEquals(300, c.get("records").asLong());
+        assertEquals(50, c.get("test").asInt());
+        assertTrue(Files.exists(dir.resolve("out/train.parquet")));
+        assertTrue(curate.err().contains("curate"), "progress goes to stderr");
+    }
+
+    @Test
+    void badInputIsOneClearLine() throws Exception {
+        Path csv = dir.resolve("items.csv");
+        Files.writeString(csv, "name,cost\nkettle,3\n");
+        Result r = pricer("data", "stats", csv.toString(), "--text-columns", "name", "--price-column", "price");
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("items.csv: no column 'price' (columns: name, cost)"), r.err());
+        Result missing = pricer("data", "curate", csv.toString(), "-o", dir.resolve("o").toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--tokenizer"), missing.err());
+    }
+}

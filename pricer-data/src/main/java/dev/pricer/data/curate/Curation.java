@@ -1,0 +1,258 @@
+package dev.pricer.data.curate;
+
+import dev.pricer.data.CuratedItem;
+import dev.pricer.data.Prompts;
+import dev.pricer.data.read.ItemReader;
+import dev.pricer.data.read.Row;
+import dev.pricer.data.read.Source;
+import dev.pricer.data.write.OutputFormat;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * A whole curation run: read, curate each item on worker threads, balance, shuffle, split, write.
+ * Curated items wait in a DuckDB table on disk, not in the heap; the heap holds only each item's price bucket
+ * and category (8 bytes an item), so a million raw lines curate in flat memory. Output files appear only once
+ * complete (written beside, then renamed), so a failed run leaves no half-written split.
+ */
+public final class Curation {
+
+    /** How many skipped records are listed by place; the rest are only counted. */
+    public static final int SKIPS_LISTED = 10;
+    private static final int BATCH = 256;
+    /** Items ordered at a time when writing a split. */
+    private static final int SLICE = 50_000;
+
+    /** Hears how far a run is: records read and items kept so far. */
+    @FunctionalInterface
+    public interface Progress {
+        void update(long rowsRead, long curated);
+    }
+
+    /** What a run did, step by step. */
+    public record Report(long rows, long skipped, List<Row.Skipped> firstSkipped, Map<Curator.Drop, Long> dropped,
+                         long curated, long sampled, int train, int test, List<Path> outputs,
+                         Map<String, Long> curatedByCategory) {}
+
+    private final Curator curator;
+    private final int threads;
+    private final Progress progress;
+
+    public Curation(Curator curator, int threads, Progress progress) {
+        this.curator = curator;
+        this.threads = Math.max(1, threads);
+        this.progress = progress;
+    }
+
+    public Report run(Source source, Path outDir, OutputFormat format) {
+        try {
+            Files.createDirectories(outDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create output folder " + outDir, e);
+        }
+        Path work = tempDir(outDir);
+        try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + work.resolve("curate.duckdb"))) {
+            try (Statement s = db.createStatement()) {
+                s.execute("SET memory_limit = '1GB'");
+                s.execute("SET preserve_insertion_order = true");
+                s.execute("SET temp_directory = '" + work.resolve("spill").toString().replace("'", "''") + "'");
+                s.execute("CREATE TABLE curated (id INTEGER, title VARCHAR, category VARCHAR, price DOUBLE, text VARCHAR, tokens INTEGER, prompt VARCHAR)");
+                s.execute("CREATE TABLE plan (id INTEGER, ord INTEGER, split VARCHAR)");
+            }
+            Collected collected = collect(source, db);
+            BalancedSampler sampler = new BalancedSampler(curator.config());
+            int[] kept = sampler.sample(collected.buckets(), collected.weights(curator.config()));
+            BalancedSampler.Split split = sampler.split(kept);
+            try (DuckDBAppender plan = db.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "plan")) {
+                appendPlan(plan, split.train(), "train");
+                appendPlan(plan, split.test(), "test");
+            }
+            List<Path> outputs = new ArrayList<>();
+            List<Path> partials = new ArrayList<>();
+            for (String name : List.of("train", "test")) {
+                Path target = outDir.resolve(name + "." + format.extension());
+                Path partial = work.resolve(target.getFileName());
+                int size = name.equals("train") ? split.train().length : split.test().length;
+                writeSplit(db, name, size, partial, format);
+                outputs.add(target);
+                partials.add(partial);
+            }
+            // Both splits are complete before either replaces an earlier run's file.
+            for (int i = 0; i < outputs.size(); i++) {
+                Files.move(partials.get(i), outputs.get(i), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return new Report(collected.rows, collected.skipped, collected.firstSkipped, collected.dropped,
+                    collected.count, kept.length, split.train().length, split.test().length, outputs,
+                    collected.byCategory());
+        } catch (SQLException e) {
+            throw new IllegalStateException("curation store failed: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write curated files to " + outDir, e);
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    /**
+     * Gathers a split's items in shuffled order into a table, a slice of the order at a time so that no sort
+     * holds more than a slice of texts in memory, then copies the table (in insertion order) to the file.
+     */
+    private static void writeSplit(DuckDBConnection db, String split, int size, Path file, OutputFormat format) throws SQLException {
+        try (Statement s = db.createStatement()) {
+            s.execute("CREATE TABLE out_" + split + " AS SELECT title, category, price, text, tokens, prompt FROM curated LIMIT 0");
+            for (int from = 0; from < size; from += SLICE) {
+                s.execute("INSERT INTO out_" + split + " SELECT title, category, price, text, tokens, prompt FROM plan"
+                        + " JOIN curated USING (id) WHERE split = '" + split + "' AND ord >= " + from + " AND ord < "
+                        + (from + SLICE) + " ORDER BY ord");
+            }
+            s.execute("COPY out_" + split + " TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
+            s.execute("DROP TABLE out_" + split);
+        }
+    }
+
+    private Collected collect(Source source, DuckDBConnection db) throws SQLException {
+        Collected c = new Collected();
+        ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "curate");
+            t.setDaemon(true);
+            return t;
+        });
+        ArrayDeque<Future<List<Curator.Outcome>>> pending = new ArrayDeque<>();
+        try (ItemReader reader = ItemReader.open(source);
+             DuckDBAppender appender = db.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "curated")) {
+            List<dev.pricer.data.Item> batch = new ArrayList<>(BATCH);
+            while (reader.hasNext()) {
+                Row row = reader.next();
+                c.rows++;
+                switch (row) {
+                    case Row.Skipped s -> c.skip(s);
+                    case Row.Parsed p -> batch.add(p.item());
+                }
+                if (batch.size() == BATCH) {
+                    pending.add(submit(pool, batch));
+                    batch = new ArrayList<>(BATCH);
+                    while (pending.size() > threads * 2) c.take(pending.poll(), appender);
+                    progress.update(c.rows, c.count);
+                }
+            }
+            if (!batch.isEmpty()) pending.add(submit(pool, batch));
+            while (!pending.isEmpty()) c.take(pending.poll(), appender);
+            progress.update(c.rows, c.count);
+        } finally {
+            pool.shutdownNow();
+        }
+        return c;
+    }
+
+    private Future<List<Curator.Outcome>> submit(ExecutorService pool, List<dev.pricer.data.Item> batch) {
+        return pool.submit(() -> batch.stream().map(curator::curate).toList());
+    }
+
+    private static void appendPlan(DuckDBAppender plan, int[] ids, String split) throws SQLException {
+        for (int ord = 0; ord < ids.length; ord++) {
+            plan.beginRow().append(ids[ord]).append(ord).append(split).endRow();
+        }
+    }
+
+    /** What the streaming pass gathered: counts, the first skips, and each curated item's bucket and category. */
+    private static final class Collected {
+        long rows;
+        long skipped;
+        int count;
+        final List<Row.Skipped> firstSkipped = new ArrayList<>();
+        final Map<Curator.Drop, Long> dropped = new EnumMap<>(Curator.Drop.class);
+        final Map<String, Integer> categoryIds = new HashMap<>();
+        int[] buckets = new int[1024];
+        int[] categories = new int[1024];
+
+        void skip(Row.Skipped s) {
+            skipped++;
+            if (firstSkipped.size() < SKIPS_LISTED) firstSkipped.add(s);
+        }
+
+        void take(Future<List<Curator.Outcome>> future, DuckDBAppender appender) throws SQLException {
+            List<Curator.Outcome> outcomes;
+            try {
+                outcomes = future.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("curation interrupted", e);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("curating an item failed: " + e.getCause().getMessage(), e.getCause());
+            }
+            for (Curator.Outcome o : outcomes) {
+                if (o.drop() != null) {
+                    dropped.merge(o.drop(), 1L, Long::sum);
+                    continue;
+                }
+                CuratedItem item = o.item();
+                if (count == buckets.length) {
+                    buckets = Arrays.copyOf(buckets, count * 2);
+                    categories = Arrays.copyOf(categories, count * 2);
+                }
+                buckets[count] = (int) Prompts.dollars(item.price());
+                categories[count] = categoryIds.computeIfAbsent(item.category(), k -> categoryIds.size());
+                appender.beginRow().append(count).append(item.title()).append(item.category()).append(item.price())
+                        .append(item.text()).append(item.tokens()).append(item.prompt()).endRow();
+                count++;
+            }
+        }
+
+        int[] buckets() {
+            return Arrays.copyOf(buckets, count);
+        }
+
+        double[] weights(CurationConfig config) {
+            double[] byCategory = new double[categoryIds.size()];
+            categoryIds.forEach((name, id) -> byCategory[id] = config.weightOf(name));
+            double[] w = new double[count];
+            for (int i = 0; i < count; i++) w[i] = byCategory[categories[i]];
+            return w;
+        }
+
+        Map<String, Long> byCategory() {
+            long[] n = new long[categoryIds.size()];
+            for (int i = 0; i < count; i++) n[categories[i]]++;
+            Map<String, Long> out = new java.util.TreeMap<>(Comparator.naturalOrder());
+            categoryIds.forEach((name, id) -> out.put(name, n[id]));
+            return out;
+        }
+    }
+
+    private static Path tempDir(Path outDir) {
+        try {
+            return Files.createTempDirectory(outDir, ".pricer-curate-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a work folder in " + outDir, e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot remove work folder " + dir, e);
+        }
+    }
+}
