@@ -14,6 +14,8 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.track.RunsCommand.class,
                 dev.pricer.cli.track.TokenCommand.class,
                 dev.pricer.cli.data.DataCommand.class,
+                dev.pricer.cli.eval.PredictCommand.class,
+                dev.pricer.cli.eval.EvalCommand.class,
         })
 public final class PricerCommand implements Runnable {
 
