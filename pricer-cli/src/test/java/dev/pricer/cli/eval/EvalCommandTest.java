@@ -1,0 +1,79 @@
+package dev.pricer.cli.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pricer.cli.PricerCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EvalCommandTest {
+
+    record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        CommandLine line = PricerCommand.create();
+        line.setOut(new PrintWriter(out, true));
+        line.setErr(new PrintWriter(err, true));
+        int code = line.execute(args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** A split whose price grows with the number of "premium" words, so the regressions have something to learn. */
+    private static void split(Path file, int count, long seed) throws Exception {
+        SplittableRandom rng = new SplittableRandom(seed);
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            int premium = rng.nextInt(0, 6);
+            String text = "Item " + i + "\\n" + "premium ".repeat(premium) + "widget made of steel";
+            lines.add(String.format(Locale.ROOT, "{\"title\":\"Item %d\",\"price\":%d.0,\"text\":\"%s\"}", i, 20 + 100 * premium, text));
+        }
+        Files.write(file, lines);
+    }
+
+    @Test
+    void baselinesAreScoredOnTheSameItemsWithChartsAndJson(@TempDir Path dir) throws Exception {
+        split(dir.resolve("train.jsonl"), 200, 1);
+        split(dir.resolve("test.jsonl"), 40, 2);
+        Result r = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode reports = JsonMapper.builder().build().readTree(r.out()).get("reports");
+        assertEquals(4, reports.size());
+        for (JsonNode rep : reports) assertEquals(30, rep.get("items").asInt());
+        JsonNode words = reports.get(3);
+        assertEquals("bag of words + linear regression", words.get("name").asText());
+        assertTrue(words.get("average_error").asDouble() < 5, "prices follow the words exactly: " + words);
+        assertTrue(Files.exists(dir.resolve("charts/scatter-bag-of-words-linear-regression.png")));
+
+        Result table = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString());
+        String t = table.out();
+        assertTrue(t.indexOf("bag of words") < t.indexOf("constant") && t.indexOf("constant") < t.indexOf("random"), "best first: " + t);
+    }
+
+    @Test
+    void badInputGetsOneLineErrors(@TempDir Path dir) {
+        Result nothing = run("eval", "--data", dir.toString());
+        assertEquals(1, nothing.code());
+        assertTrue(nothing.err().contains("nothing to evaluate"), nothing.err());
+        Result noSplit = run("eval", "--data", dir.toString(), "--baselines");
+        assertTrue(noSplit.err().contains("no files of split 'test'"), noSplit.err());
+        Result noText = run("predict", "--model", "a/b", "--hub-store", dir.toString());
+        assertTrue(noText.err().contains("no text to price"), noText.err());
+        Result noRepo = run("predict", "--model", "a/b@step-1", "--hub-store", dir.resolve("hub").toString(), "A lamp");
+        assertEquals(1, noRepo.code());
+        assertTrue(noRepo.err().startsWith("error: ") && noRepo.err().contains("a/b"), noRepo.err());
+    }
+}
