@@ -141,9 +141,9 @@ public final class EvalCommand implements Callable<Integer> {
     }
 
     /** The environment's tracker (server and token), its store under the same home as the model cache. */
-    private static TrackerOptions trackerOptions() {
+    private TrackerOptions trackerOptions() {
         TrackerOptions env = TrackerOptions.fromEnvironment();
-        return new TrackerOptions(ModelOptions.home(), env.server(), env.token(), java.time.Duration.ZERO);
+        return new TrackerOptions(options.home(), env.server(), env.token(), java.time.Duration.ZERO);
     }
 
     private void print(List<Report> reports, List<String> notes) throws Exception {

@@ -35,9 +35,13 @@ final class ModelOptions {
     @Option(names = "--hub-store", description = "Local hub folder (default: $PRICER_HOME/hub).")
     Path hubStore;
 
-    static Path home() {
-        String home = System.getenv("PRICER_HOME");
-        return home != null ? Path.of(home) : Path.of(System.getProperty("user.home"), ".pricer");
+    @Option(names = "--home", description = "Pricer home: model cache and tracking store (default: $PRICER_HOME, else ~/.pricer).")
+    Path home;
+
+    Path home() {
+        if (home != null) return home;
+        String env = System.getenv("PRICER_HOME");
+        return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pricer");
     }
 
     HubClient hub() {

@@ -76,4 +76,60 @@ class EvalCommandTest {
         assertEquals(1, noRepo.code());
         assertTrue(noRepo.err().startsWith("error: ") && noRepo.err().contains("a/b"), noRepo.err());
     }
+
+    /** The tiny Llama fixture with the test tokenizer as a base folder, and its PEFT adapter pushed as a checkpoint. */
+    private static Path hubWithCheckpoint(Path dir) throws Exception {
+        Path fixtures = Path.of(EvalCommandTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent().getParent();
+        Path base = dir.resolve("base");
+        Files.createDirectories(base);
+        for (String f : List.of("config.json", "model.safetensors")) Files.copy(fixtures.resolve("tiny-llama").resolve(f), base.resolve(f));
+        Files.copy(Path.of(EvalCommandTest.class.getResource("/eval/tokenizer.json").toURI()), base.resolve("tokenizer.json"));
+        try (var hub = new dev.pricer.hub.LocalHub(dev.pricer.hub.Hubs.local(dir.resolve("hub")), "trainer")) {
+            var repo = dev.pricer.hub.RepoId.model("shop/shop-run1");
+            hub.ensureRepo(repo, false);
+            var commit = hub.push(repo, dev.pricer.hub.Push.directory(fixtures.resolve("tiny-llama-lora"), "step 5"));
+            hub.tag(repo, "step-5", commit.sha());
+        }
+        return base;
+    }
+
+    @Test
+    void predictAndEvaluateACheckpointFromTheHub(@TempDir Path dir) throws Exception {
+        Path base = hubWithCheckpoint(dir);
+        split(dir.resolve("test.jsonl"), 6, 3);
+        String[] common = {"--base", base.toString(), "--hub-store", dir.resolve("hub").toString(), "--home", dir.resolve("home").toString()};
+        Result p = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-5", "--json", "A lamp", "Oak desk"}, common));
+        assertEquals(0, p.code(), p.err());
+        JsonNode predictions = JsonMapper.builder().build().readTree(p.out()).get("predictions");
+        assertEquals(2, predictions.size());
+        for (JsonNode n : predictions) {
+            assertTrue(n.get("price").isNumber() && n.get("miss").isBoolean(), n.toString());
+            if (n.get("miss").asBoolean()) assertEquals(0, n.get("price").asDouble(), "a miss guesses 0");
+        }
+        try (var cached = Files.list(dir.resolve("home/cache/models/shop/shop-run1"))) {
+            assertEquals(1, cached.count(), "the checkpoint is cached by sha");
+        }
+
+        Result unknown = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-9", "A lamp"}, common));
+        assertEquals(1, unknown.code());
+        assertTrue(unknown.err().contains("unknown revision 'step-9'") && unknown.err().contains("tags step-5"), unknown.err());
+
+        Result empty = run(concat(new String[]{"predict", "--model", "shop/shop-run1", " "}, common));
+        assertTrue(empty.err().contains("text 1 is empty"), empty.err());
+
+        Result all = run(concat(new String[]{"eval", "--model", "shop/shop-run1", "--all-revisions", "--data", dir.toString(),
+                "--out", dir.resolve("charts").toString(), "--json"}, common));
+        assertEquals(0, all.code(), all.err());
+        JsonNode doc = JsonMapper.builder().build().readTree(all.out());
+        assertEquals(1, doc.get("reports").size());
+        assertTrue(doc.get("reports").get(0).get("name").asText().contains("(step 5)"));
+        assertTrue(doc.get("notes").get(0).asText().contains("no tracked run"), doc.toString());
+        assertTrue(Files.exists(dir.resolve("charts/error-by-step.png")));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
