@@ -35,6 +35,9 @@ port=$(free_port)
 "$java" -Xmx"$HEAP" -cp "$cp" dev.pricer.server.hub.HubBenchServer "$work/store" "$port" > "$work/server.log" 2>&1 &
 server=$!; pids+=("$server")
 until grep -q "listening" "$work/server.log"; do sleep 0.2; done
+# The server's anonymous memory (heap, stacks, buffers: not the page cache of the files it moves), sampled.
+(while kill -0 "$server" 2>/dev/null; do awk '/RssAnon/ { print $2 }' "/proc/$server/status"; sleep 0.1; done > "$work/anon.txt") &
+pids+=("$!")
 hub="http://127.0.0.1:$port"
 
 # Upload, ours end to end: the Java client hashes the file, asks preupload and the LFS batch API, PUTs, commits.
@@ -57,6 +60,7 @@ download_rate=$(rate "$bytes" "$s" "$e")
 cmp -s "$work/down.bin" "$work/up/model.bin" || { echo "downloaded bytes differ" >&2; exit 1; }
 rm "$work/down.bin"
 server_rss=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$server/status")
+server_anon=$(sort -n "$work/anon.txt" | tail -1 | awk '{ printf "%.0f", $1 / 1024 }')
 
 # The peer: nginx on the same machine (static GET, WebDAV PUT), or python3 -m http.server (GET only).
 peer_port=$(free_port)
@@ -116,6 +120,6 @@ file: $SIZE_MB MiB random; server and client heap -Xmx$HEAP; peer: $peer
 | download to disk, sha256 checked: pricer hub download / curl, tee and sha256sum | $download_rate | $checked_get_peer | $(awk -v a="$download_rate" -v b="$checked_get_peer" 'BEGIN { printf "%.2f", a / b }') |
 | upload, curl PUT (LFS link / WebDAV) | $curl_put_ours | $curl_put_peer | $(awk -v a="$curl_put_ours" -v b="$curl_put_peer" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }') |
 | upload, hash first: pricer hub push (preupload, LFS, commit) / sha256sum then curl PUT | $push_rate | $checked_put_peer | $(awk -v a="$push_rate" -v b="$checked_put_peer" 'BEGIN { if (b + 0 > 0) printf "%.2f", a / b; else print "n/a" }') |
-server peak RSS: $server_rss MB (heap limit $HEAP)
+server peak RSS: $server_rss MB, peak anonymous memory (sampled every 0.1 s): $server_anon MB (heap limit $HEAP)
 $CONCURRENT concurrent downloads of 16 MiB: $failures failed, $many_rate MiB/s in total
 REPORT

@@ -68,12 +68,6 @@ public final class FileObjectStore implements ObjectStore {
     }
 
     @Override
-    public Optional<Path> localFile(String key) {
-        Path file = file(key);
-        return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
-    }
-
-    @Override
     public InputStream open(String key, long offset, long length) throws IOException {
         FileChannel channel = FileChannel.open(file(key), StandardOpenOption.READ);
         channel.position(offset);

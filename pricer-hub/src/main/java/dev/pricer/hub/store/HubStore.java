@@ -138,12 +138,6 @@ public final class HubStore implements AutoCloseable {
         return io(() -> objects.stat(blobKey(sha256))).map(stat -> new Blob(sha256, stat.size()));
     }
 
-    /** The blob as a local file, when the store is on the local file system. */
-    public Optional<Path> blobFile(String sha256) {
-        HubPaths.checkSha256(sha256);
-        return io(() -> objects.localFile(blobKey(sha256)));
-    }
-
     public InputStream openBlob(String sha256, long offset, long length) {
         HubPaths.checkSha256(sha256);
         return io(() -> objects.open(blobKey(sha256), offset, length));

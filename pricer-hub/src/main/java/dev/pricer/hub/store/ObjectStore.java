@@ -23,9 +23,6 @@ public sealed interface ObjectStore extends AutoCloseable permits FileObjectStor
     /** Bytes {@code [offset, offset + length)} of the object; throws {@link java.nio.file.NoSuchFileException} when it is missing. */
     InputStream open(String key, long offset, long length) throws IOException;
 
-    /** The object as a local file, where the store keeps it in one (so a server can send it without copying it). */
-    Optional<Path> localFile(String key) throws IOException;
-
     /** Writes small content, replacing any. */
     void write(String key, byte[] content) throws IOException;
 

@@ -86,11 +86,6 @@ public final class S3ObjectStore implements ObjectStore {
     }
 
     @Override
-    public Optional<Path> localFile(String key) {
-        return Optional.empty();
-    }
-
-    @Override
     public InputStream open(String key, long offset, long length) throws IOException {
         if (length == 0) {
             if (head(key).isEmpty()) throw new NoSuchFileException(key);

@@ -17,7 +17,6 @@ import dev.pricer.hub.store.Change;
 import dev.pricer.hub.store.HubStore;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletResponse;
-import org.eclipse.jetty.ee10.servlet.HttpOutput;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
@@ -26,11 +25,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -57,7 +51,6 @@ final class HfApi {
     private static final int LFS_POINTER_SIZE = 134;
     /** Few calls into Jetty per gigabyte, yet 100 concurrent downloads fit a 64 MB heap. */
     private static final int COPY_BUFFER = 256 << 10;
-    private static final long MAP_SLICE = 8L << 20;
 
     private final HubStore store;
     private final HubAccess access;
@@ -238,30 +231,9 @@ final class HfApi {
         }
         response.setContentLengthLong(length);
         if (head) return;
-        try (OutputStream out = response.getOutputStream()) {
-            Optional<Path> local = store.blobFile(file.sha256());
-            if (local.isPresent() && out instanceof HttpOutput jetty) {
-                sendMapped(local.get(), offset, length, jetty);
-            } else {
-                try (InputStream in = store.openBlob(file.sha256(), offset, length)) {
-                    byte[] buffer = new byte[COPY_BUFFER];
-                    for (int n; (n = in.read(buffer)) > 0; ) out.write(buffer, 0, n);
-                }
-            }
-        }
-    }
-
-    /**
-     * Sends a local file from a memory mapping: Jetty writes the mapped pages to the socket directly, without the
-     * copies through the heap that a stream costs (the nearest the servlet API comes to nginx's sendfile).
-     */
-    private static void sendMapped(Path file, long offset, long length, HttpOutput out) throws IOException {
-        if (length == 0) return;
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofConfined()) {
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, offset, length, arena);
-            for (long at = 0; at < length; at += MAP_SLICE) {
-                out.write(mapped.asSlice(at, Math.min(MAP_SLICE, length - at)).asByteBuffer());
-            }
+        try (InputStream in = store.openBlob(file.sha256(), offset, length); OutputStream out = response.getOutputStream()) {
+            byte[] buffer = new byte[COPY_BUFFER];
+            for (int n; (n = in.read(buffer)) > 0; ) out.write(buffer, 0, n);
         }
     }
 
