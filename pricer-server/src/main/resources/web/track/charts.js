@@ -121,8 +121,9 @@ class MetricChart {
   draw(allSeries, epochs) {
     const log = this.settings.log, smoothing = this.settings.smoothing;
     const positive = v => (v == null || (log && v <= 0) ? null : v);
-    const tables = [], series = [{label: this.settings.xMode}], bands = [];
+    const tables = [], series = [{label: this.settings.xMode}], bands = [], hidden = [];
     this.rawSeries = [];
+    this.smoothedSeries = [];
     this.steps = [];
     let missingEpochs = false;
     for (const s of allSeries) {
@@ -135,17 +136,20 @@ class MetricChart {
       const label = run.name + (s.segment > 0 ? ` (segment ${s.segment + 1})` : '');
       const base = series.length;
       series.push({label, stroke: smoothing > 0 ? withAlpha(run.colour, 0.3) : run.colour, width: 1, spanGaps: false,
-        dash: s.segment > 0 ? [6, 3] : undefined, points: {show: false}});
+        dash: s.segment > 0 ? [6, 3] : undefined, points: {show: false}, value: (u, v) => fmtNumber(v)});
       this.rawSeries.push(base);
+      if (smoothing > 0) hidden.push(base);
       if (smoothing > 0) {
         table.push(smoothTimeWeighted(xs, raw, smoothing));
-        series.push({label: label + ' (smoothed)', stroke: run.colour, width: 2, spanGaps: true, points: {show: false}});
+        series.push({label, stroke: run.colour, width: 2, spanGaps: true, points: {show: false}, value: (u, v) => fmtNumber(v)});
+        this.smoothedSeries.push(series.length - 1);
       }
       if (s.downsampled) {
         table.push(s.max.map(positive), s.min.map(positive));
         const top = series.length;
         series.push({label: 'max', stroke: 'transparent', width: 0, points: {show: false}},
           {label: 'min', stroke: 'transparent', width: 0, points: {show: false}});
+        hidden.push(top, top + 1);
         bands.push({series: [top, top + 1], fill: withAlpha(run.colour, 0.12)});
       }
       tables.push(table);
@@ -160,7 +164,7 @@ class MetricChart {
       width: Math.max(300, this.plot.clientWidth || 560),
       height: 260,
       scales: {x: {time: false}, y: {distr: log ? 3 : 1}},
-      axes: [{values: xFormat}, {size: 60}],
+      axes: [{values: xFormat}, {size: 70, values: (u, vals) => vals.map(fmtNumber)}],
       series,
       bands,
       legend: {live: true},
@@ -171,6 +175,9 @@ class MetricChart {
       hooks: {setSelect: [u => this.zoomTo(u)]},
     };
     this.u = new uPlot(opts, data, this.plot);
+    // Min/max bands and, while smoothing, the faint raw lines stay out of the legend: one entry per run.
+    const rows = this.u.root.querySelectorAll('.u-legend .u-series');
+    for (const idx of hidden) if (rows[idx]) rows[idx].style.display = 'none';
   }
 
   // A drag selected [left, left + width] pixels: re-query the steps that fall in it.

@@ -57,7 +57,7 @@ function fmtNumber(v) {
   if (typeof v === 'string') return v;
   if (v === 0) return '0';
   const a = Math.abs(v);
-  return a >= 1e5 || a < 1e-3 ? v.toExponential(3) : String(+v.toPrecision(5));
+  return a >= 1e5 || a < 1e-3 ? v.toExponential(3).replace(/\.?0+e/, 'e') : String(+v.toPrecision(5));
 }
 
 function runDuration(run) {

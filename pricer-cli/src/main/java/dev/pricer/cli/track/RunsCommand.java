@@ -57,6 +57,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs list", this::run);
+        }
+
+        private Integer run() throws Exception {
             RunQuery query = new RunQuery(project, status == null ? null : RunStatus.parse(status), tag, null, null, sort, !ascending, 100_000);
             if (config != null) {
                 int eq = config.indexOf('=');
@@ -89,6 +93,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs show", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 RunInfo r = store.requireRun(id);
                 if (json) {
@@ -123,12 +131,18 @@ public final class RunsCommand {
         @Mixin Home home;
         @Parameters(index = "0", paramLabel = "RUN", description = "The run's id.") String id;
         @Parameters(index = "1", paramLabel = "NAME", description = "Its new name.") String name;
+        @Option(names = "--json", description = "Print the renamed run as JSON.") boolean json;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
+            return UserErrors.reported("runs rename", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 store.rename(id, name);
-                System.out.println("renamed " + id + " to " + name);
+                if (json) System.out.println(Json.MAPPER.writeValueAsString(store.requireRun(id)));
+                else System.out.println("renamed " + id + " to " + name);
             }
             return 0;
         }
@@ -143,6 +157,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs history", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 store.requireRun(id);
                 List<Point> points = store.fullHistory(id, key);
@@ -168,6 +186,10 @@ public final class RunsCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("runs sync", this::run);
+        }
+
+        private Integer run() throws Exception {
             URI target = server != null ? server : TrackerOptions.fromEnvironment().server();
             if (target == null) throw new IllegalArgumentException("no server: pass --server URL or set PRICER_SERVER");
             try (TrackStore store = home.open(); TrackClient client = new TrackClient(target, token)) {

@@ -30,6 +30,10 @@ public final class TokenCommand {
 
         @Override
         public Integer call() throws Exception {
+            return UserErrors.reported("token create", this::run);
+        }
+
+        private Integer run() throws Exception {
             try (TrackStore store = TrackStore.openHome(home)) {
                 String token = Tokens.create(store, name);
                 if (json) System.out.println(Json.MAPPER.writeValueAsString(Map.of("name", name, "token", token)));

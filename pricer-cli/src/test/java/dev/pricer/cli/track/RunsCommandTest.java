@@ -22,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunsCommandTest {
@@ -61,7 +60,8 @@ class RunsCommandTest {
         assertEquals(0, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--status", "running", "--json").out()).size());
         assertEquals(1, TrackClient.JSON.readTree(pricer("runs", "list", "--home", h, "--config", "lr=2e-4", "--json").out()).size());
 
-        assertEquals(0, pricer("runs", "rename", "--home", h, id, "best so far").exit());
+        assertEquals("best so far", TrackClient.JSON.readTree(pricer("runs", "rename", "--home", h, id, "best so far", "--json").out())
+                .get("name").asText());
         JsonNode shown = TrackClient.JSON.readTree(pricer("runs", "show", "--home", h, id, "--json").out());
         assertEquals("best so far", shown.get("name").asText());
         assertEquals("finished", shown.get("status").asText());
@@ -71,7 +71,8 @@ class RunsCommandTest {
         assertEquals(10, history.size());
         assertEquals(0.1, history.get(9).get("value").asDouble(), 1e-12);
 
-        assertNotEquals(0, pricer("runs", "show", "--home", h, "no-such-run").exit());
+        assertEquals(2, pricer("runs", "show", "--home", h, "no-such-run").exit(), "a missing run is a one-line error");
+        assertEquals(2, pricer("runs", "list", "--home", h, "--status", "paused").exit());
     }
 
     @Test

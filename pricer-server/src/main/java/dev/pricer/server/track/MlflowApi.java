@@ -41,6 +41,7 @@ final class MlflowApi {
 
     /** An MLflow error: {@code {"error_code": ..., "message": ...}} with an HTTP status. */
     static final class MlflowError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
         final int status;
         final String code;
 

@@ -160,7 +160,10 @@ class DashboardBrowserTest {
         });
         js("const s = document.getElementById('smoothing'); s.value = '0.9'; s.dispatchEvent(new Event('input'));");
         until("a smoothed line is drawn over the faint raw one", () -> (Boolean) js(
-                "const u = window.pricerCharts['train/loss'].u; return !!u && u.series.some(s => (s.label || '').endsWith('(smoothed)'));"));
+                """
+                const c = window.pricerCharts['train/loss'];
+                return !!c.u && c.smoothedSeries.length === 2
+                    && c.rawSeries.every(i => String(c.u.series[i].stroke()).includes('0.3'));"""));
         browser.findElement(By.id("log-scale")).click();
         until("the y scale is logarithmic", () -> Long.valueOf(3).equals(js(
                 "const u = window.pricerCharts['train/loss'].u; return u ? u.scales.y.distr : null;")));

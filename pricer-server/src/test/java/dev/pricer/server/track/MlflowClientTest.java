@@ -55,8 +55,10 @@ class MlflowClientTest {
             assertEquals(3.0, history.getFirst().getValue());
             assertEquals(20, history.getLast().getStep());
             assertTrue(Double.isNaN(mlflow.getMetricHistory(runId, "eval/loss").getLast().getValue()));
-            assertEquals(1, mlflow.searchRuns(List.of(experiment), "params.learning_rate = '0.0002'").size());
-            assertEquals(0, mlflow.searchRuns(List.of(experiment), "attributes.status = 'RUNNING'").size());
+            assertEquals(1, mlflow.searchRuns(List.of(experiment), "params.learning_rate = '0.0002'", Service.ViewType.ACTIVE_ONLY, 100)
+                    .getItems().size());
+            assertEquals(0, mlflow.searchRuns(List.of(experiment), "attributes.status = 'RUNNING'", Service.ViewType.ACTIVE_ONLY, 100)
+                    .getItems().size());
 
             RunInfo ours = fixture.store.requireRun(runId);
             assertEquals(RunStatus.FINISHED, ours.status());

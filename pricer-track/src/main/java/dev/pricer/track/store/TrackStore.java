@@ -460,7 +460,7 @@ public final class TrackStore implements AutoCloseable {
     public List<RunInfo> runs(RunQuery query) {
         return read(c -> {
             StringBuilder sql = new StringBuilder("SELECT " + RUN_COLUMNS + " FROM runs WHERE 1 = 1");
-            List<Object> args = new ArrayList<>();
+            List<String> args = new ArrayList<>();
             if (query.project() != null) {
                 sql.append(" AND project = ?");
                 args.add(query.project());
@@ -477,7 +477,7 @@ public final class TrackStore implements AutoCloseable {
             sql.append(" ORDER BY started_ms DESC");
             List<RunInfo> out = new ArrayList<>();
             try (PreparedStatement p = c.prepareStatement(sql.toString())) {
-                for (int i = 0; i < args.size(); i++) p.setString(i + 1, (String) args.get(i));
+                for (int i = 0; i < args.size(); i++) p.setString(i + 1, args.get(i));
                 try (ResultSet r = p.executeQuery()) {
                     while (r.next()) out.add(runRow(r));
                 }
