@@ -4,6 +4,8 @@
 #   bench/data/run.sh [LINES] [THREADS]
 # JAVA (default: java on PATH) and PRICER_CP (default: the fat jar) say how to run Pricer.
 set -euo pipefail
+# DJL picks a CUDA build of the tokenizers library when it sees a GPU and downloads it; offline, ask for the CPU one.
+export RUST_FLAVOR=${RUST_FLAVOR:-cpu}
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 lines=${1:-1000000}
 threads=${2:-$(nproc)}

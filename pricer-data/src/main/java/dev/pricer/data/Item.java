@@ -1,5 +1,7 @@
 package dev.pricer.data;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -17,7 +19,7 @@ public record Item(String title, String category, List<String> description, List
         category = Objects.requireNonNullElse(category, "");
         description = List.copyOf(description);
         features = List.copyOf(features);
-        details = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(details));
+        details = Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
     /** An item whose whole description is one text, the shape of prompt datasets and plain CSV files. */

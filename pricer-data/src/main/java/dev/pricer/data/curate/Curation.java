@@ -1,5 +1,6 @@
 package dev.pricer.data.curate;
 
+import java.util.TreeMap;
 import dev.pricer.data.CuratedItem;
 import dev.pricer.data.Prompts;
 import dev.pricer.data.read.ItemReader;
@@ -29,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 
 /**
  * A whole curation run: read, curate each item on worker threads, balance, shuffle, split, write.
@@ -74,7 +76,10 @@ public final class Curation {
         Path work = tempDir(outDir);
         try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + work.resolve("curate.duckdb"))) {
             try (Statement s = db.createStatement()) {
-                s.execute("SET memory_limit = '1GB'");
+                // Memory stays bounded whatever the input size: DuckDB spills past this, and a few threads keep
+                // its per-thread buffers small on many-core machines.
+                s.execute("SET memory_limit = '2GB'");
+                s.execute("SET threads = " + Math.min(4, Runtime.getRuntime().availableProcessors()));
                 s.execute("SET preserve_insertion_order = true");
                 s.execute("SET temp_directory = '" + work.resolve("spill").toString().replace("'", "''") + "'");
                 s.execute("CREATE TABLE curated (id INTEGER, title VARCHAR, category VARCHAR, price DOUBLE, text VARCHAR, tokens INTEGER, prompt VARCHAR)");
@@ -122,9 +127,11 @@ public final class Curation {
         try (Statement s = db.createStatement()) {
             s.execute("CREATE TABLE out_" + split + " AS SELECT title, category, price, text, tokens, prompt FROM curated LIMIT 0");
             for (int from = 0; from < size; from += SLICE) {
-                s.execute("INSERT INTO out_" + split + " SELECT title, category, price, text, tokens, prompt FROM plan"
-                        + " JOIN curated USING (id) WHERE split = '" + split + "' AND ord >= " + from + " AND ord < "
-                        + (from + SLICE) + " ORDER BY ord");
+                // A small table of the slice's ids makes it the side DuckDB hashes, never the table of texts.
+                s.execute("CREATE OR REPLACE TEMP TABLE slice AS SELECT id, ord FROM plan WHERE split = '" + split
+                        + "' AND ord >= " + from + " AND ord < " + (from + SLICE));
+                s.execute("INSERT INTO out_" + split + " SELECT c.title, c.category, c.price, c.text, c.tokens, c.prompt"
+                        + " FROM slice s JOIN curated c ON c.id = s.id ORDER BY s.ord");
             }
             s.execute("COPY out_" + split + " TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
             s.execute("DROP TABLE out_" + split);
@@ -138,17 +145,13 @@ public final class Curation {
             t.setDaemon(true);
             return t;
         });
-        ArrayDeque<Future<List<Curator.Outcome>>> pending = new ArrayDeque<>();
+        ArrayDeque<Future<List<Result>>> pending = new ArrayDeque<>();
         try (ItemReader reader = ItemReader.open(source);
              DuckDBAppender appender = db.createAppender(DuckDBConnection.DEFAULT_SCHEMA, "curated")) {
-            List<dev.pricer.data.Item> batch = new ArrayList<>(BATCH);
+            List<Supplier<Row>> batch = new ArrayList<>(BATCH);
             while (reader.hasNext()) {
-                Row row = reader.next();
+                batch.add(reader.nextDeferred());
                 c.rows++;
-                switch (row) {
-                    case Row.Skipped s -> c.skip(s);
-                    case Row.Parsed p -> batch.add(p.item());
-                }
                 if (batch.size() == BATCH) {
                     pending.add(submit(pool, batch));
                     batch = new ArrayList<>(BATCH);
@@ -165,9 +168,16 @@ public final class Curation {
         return c;
     }
 
-    private Future<List<Curator.Outcome>> submit(ExecutorService pool, List<dev.pricer.data.Item> batch) {
-        return pool.submit(() -> batch.stream().map(curator::curate).toList());
+    /** Workers read each record into an item and curate it; results keep the input order. */
+    private Future<List<Result>> submit(ExecutorService pool, List<Supplier<Row>> batch) {
+        return pool.submit(() -> batch.stream().map(deferred -> switch (deferred.get()) {
+            case Row.Skipped s -> new Result(null, s);
+            case Row.Parsed p -> new Result(curator.curate(p.item()), null);
+        }).toList());
     }
+
+    /** One record's fate: curated or dropped (an outcome), or skipped as bad input. */
+    private record Result(Curator.Outcome outcome, Row.Skipped skipped) {}
 
     private static void appendPlan(DuckDBAppender plan, int[] ids, String split) throws SQLException {
         for (int ord = 0; ord < ids.length; ord++) {
@@ -191,17 +201,22 @@ public final class Curation {
             if (firstSkipped.size() < SKIPS_LISTED) firstSkipped.add(s);
         }
 
-        void take(Future<List<Curator.Outcome>> future, DuckDBAppender appender) throws SQLException {
-            List<Curator.Outcome> outcomes;
+        void take(Future<List<Result>> future, DuckDBAppender appender) throws SQLException {
+            List<Result> results;
             try {
-                outcomes = future.get();
+                results = future.get();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("curation interrupted", e);
             } catch (ExecutionException e) {
                 throw new IllegalStateException("curating an item failed: " + e.getCause().getMessage(), e.getCause());
             }
-            for (Curator.Outcome o : outcomes) {
+            for (Result r : results) {
+                if (r.skipped() != null) {
+                    skip(r.skipped());
+                    continue;
+                }
+                Curator.Outcome o = r.outcome();
                 if (o.drop() != null) {
                     dropped.merge(o.drop(), 1L, Long::sum);
                     continue;
@@ -234,7 +249,7 @@ public final class Curation {
         Map<String, Long> byCategory() {
             long[] n = new long[categoryIds.size()];
             for (int i = 0; i < count; i++) n[categories[i]]++;
-            Map<String, Long> out = new java.util.TreeMap<>(Comparator.naturalOrder());
+            Map<String, Long> out = new TreeMap<>();
             categoryIds.forEach((name, id) -> out.put(name, n[id]));
             return out;
         }

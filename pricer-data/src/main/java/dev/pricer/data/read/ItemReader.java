@@ -1,5 +1,6 @@
 package dev.pricer.data.read;
 
+import java.util.Map;
 import dev.pricer.data.Item;
 import dev.pricer.data.Prompts;
 
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Properties;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.GZIPInputStream;
@@ -42,7 +44,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
     private final Connection db;
     private int nextFile;
     private FileScan scan;
-    private Row next;
+    private Supplier<Row> next;
     private long rows;
 
     private ItemReader(Source source, Connection db) {
@@ -91,8 +93,16 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
 
     @Override
     public Row next() {
+        return nextDeferred().get();
+    }
+
+    /**
+     * The next record, to be turned into a row later and on any thread: the scan stays on the caller's thread,
+     * while reading the record's values into an item (the costly part) can run on workers.
+     */
+    public Supplier<Row> nextDeferred() {
         if (!hasNext()) throw new NoSuchElementException();
-        Row row = next;
+        Supplier<Row> row = next;
         next = null;
         rows++;
         return row;
@@ -158,45 +168,45 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             }
         }
 
-        Row next() {
+        Supplier<Row> next() {
             // CSV records DuckDB could not parse come first in their place, so every record keeps its number.
             if (!rejected.isEmpty() && rejected.peek().number() == record + 1) {
                 record++;
-                return rejected.poll().row();
+                return done(rejected.poll().row());
             }
             if (!exhausted) {
                 try {
                     while (results.next()) {
                         record++;
-                        Row row = format == FileFormat.JSONL ? jsonlRow() : tableRow();
+                        Supplier<Row> row = format == FileFormat.JSONL ? jsonlRow() : tableRow();
                         if (row != null) return row;
                     }
                 } catch (SQLException e) {
                     // DuckDB stops at the first broken page of a file; the records before it were read.
                     exhausted = true;
-                    return new Row.Skipped(file, place(record + 1), "rest of file unreadable: " + firstLine(e));
+                    return done(new Row.Skipped(file, place(record + 1), "rest of file unreadable: " + firstLine(e)));
                 }
                 exhausted = true;
             }
             RejectedRecord rest = rejected.poll();
-            return rest == null ? null : rest.row();
+            return rest == null ? null : done(rest.row());
         }
 
-        private Row jsonlRow() throws SQLException {
+        private Supplier<Row> jsonlRow() throws SQLException {
             int status = results.getInt(1);
             return switch (status) {
                 case 0 -> null;
-                case 1 -> new Row.Skipped(file, place(record), "malformed JSON");
-                case 2 -> new Row.Skipped(file, place(record), "not a JSON object");
-                default -> item(fieldsOf(results.getArray(2)));
+                case 1 -> done(new Row.Skipped(file, place(record), "malformed JSON"));
+                case 2 -> done(new Row.Skipped(file, place(record), "not a JSON object"));
+                default -> deferred(fieldsOf(results.getArray(2)));
             };
         }
 
-        private Row tableRow() throws SQLException {
+        private Supplier<Row> tableRow() throws SQLException {
             String[] raw = new String[fieldCount];
             for (int i = 0; i < fieldCount; i++) raw[i] = results.getString(i + 1);
             if (format == FileFormat.PARQUET) record = results.getLong(fieldCount + 1) + 1;
-            return item(raw);
+            return deferred(raw);
         }
 
         private String[] fieldsOf(java.sql.Array array) throws SQLException {
@@ -206,8 +216,13 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             return raw;
         }
 
-        private Row item(String[] raw) {
+        private Supplier<Row> deferred(String[] raw) {
             String where = place(record);
+            return () -> item(raw, where);
+        }
+
+        /** Reads one record's values into an item; touches no mutable state of the scan, so any thread may call it. */
+        private Row item(String[] raw, String where) {
             try {
                 Item item = switch (layout) {
                     case PROMPTS -> promptItem(raw);
@@ -259,7 +274,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             double price = Prices.parse(values.text(raw[n]), columns.price());
             if (title.isBlank() && parts.isEmpty()) throw new Prices.BadValue("empty text (columns " + String.join(", ", columns.text()) + ")");
             String cat = category != null ? category : columns.category() == null ? "" : orEmpty(values.text(raw[n + 1]));
-            return new Item(title, cat, parts, List.of(), java.util.Map.of(), price);
+            return new Item(title, cat, parts, List.of(), Map.of(), price);
         }
 
         private String place(long n) {
@@ -303,6 +318,10 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                 throw new IllegalStateException("cannot close the scan of " + file, e);
             }
         }
+    }
+
+    private static Supplier<Row> done(Row row) {
+        return () -> row;
     }
 
     /** A CSV record DuckDB rejected, and its number among the file's records. */

@@ -1,5 +1,6 @@
 package dev.pricer.data.stats;
 
+import java.util.Arrays;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.data.Item;
 import dev.pricer.data.curate.CurationConfig;
@@ -97,7 +98,7 @@ public record DatasetStats(long rows, long items, long skipped, List<Row.Skipped
         double lengthSum;
 
         void add(double price, int length) {
-            if (count == prices.length) prices = java.util.Arrays.copyOf(prices, prices.length * 2);
+            if (count == prices.length) prices = Arrays.copyOf(prices, prices.length * 2);
             prices[(int) count] = price;
             count++;
             sum += price;
@@ -105,8 +106,8 @@ public record DatasetStats(long rows, long items, long skipped, List<Row.Skipped
         }
 
         CategoryStats stats(String name) {
-            double[] sorted = java.util.Arrays.copyOf(prices, (int) count);
-            java.util.Arrays.sort(sorted);
+            double[] sorted = Arrays.copyOf(prices, (int) count);
+            Arrays.sort(sorted);
             double median = count % 2 == 1 ? sorted[(int) (count / 2)] : (sorted[(int) (count / 2) - 1] + sorted[(int) (count / 2)]) / 2;
             return new CategoryStats(name.isEmpty() ? "(none)" : name, count, sum / count, median, lengthSum / count);
         }

@@ -73,6 +73,16 @@ class CuratorTest {
     }
 
     @Test
+    void thePriceIsOneTokenRightAfterTheTestPrompt() {
+        var kept = new Curator(CurationConfig.course(), tokenizer).curate(item(TestData.words(200), 437.2)).item();
+        int[] test = tokenizer.encode(kept.testPrompt(), false);
+        int[] full = tokenizer.encode(kept.prompt(), false);
+        assertEquals(java.util.Arrays.toString(test), java.util.Arrays.toString(java.util.Arrays.copyOf(full, test.length)));
+        assertEquals("437", tokenizer.decode(new int[]{full[test.length]}));
+        assertEquals(".00", tokenizer.decode(java.util.Arrays.copyOfRange(full, test.length + 1, full.length)));
+    }
+
+    @Test
     void promptOfACuratedItemEndsWithTheRoundedPrice() {
         var kept = new Curator(CurationConfig.course(), tokenizer).curate(item(TestData.words(200), 18.5)).item();
         assertTrue(kept.prompt().endsWith("\n\nPrice is $18.00"), kept.prompt());
