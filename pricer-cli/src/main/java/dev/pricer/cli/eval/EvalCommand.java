@@ -10,6 +10,7 @@ import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.ModelRef;
 import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.eval.predict.Estimator;
+import dev.pricer.eval.results.ResultStore;
 import dev.pricer.eval.tester.Report;
 import dev.pricer.eval.tester.Splits;
 import dev.pricer.eval.tester.Tables;
@@ -30,7 +31,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -65,6 +65,9 @@ public final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--items", description = "Print every item's row, coloured.")
     boolean items;
+
+    @Option(names = "--dataset", description = "The leaderboard these results join (default: the --data folder's name).")
+    String dataset;
 
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
@@ -112,7 +115,10 @@ public final class EvalCommand implements Callable<Integer> {
                 }
             }
         }
-        for (Report r : reports) Charts.writePng(Charts.scatter(r), out.resolve("scatter-" + slug(r.name()) + ".png"));
+        ResultStore board = new ResultStore(options.home().resolve("eval"));
+        String boardName = dataset != null ? dataset : data.toAbsolutePath().normalize().getFileName().toString();
+        for (Report r : reports) board.save(boardName, r);
+        for (Report r : reports) Charts.writePng(Charts.scatter(r), out.resolve("scatter-" + ResultStore.slug(r.name()) + ".png"));
         if (allRevisions && !steps.isEmpty()) {
             Charts.writePng(Charts.errorByStep(model + ": price error by step", steps), out.resolve("error-by-step.png"));
         }
@@ -167,7 +173,4 @@ public final class EvalCommand implements Callable<Integer> {
         System.err.println(line);
     }
 
-    static String slug(String name) {
-        return name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-").replaceAll("^-|-$", "");
-    }
 }

@@ -39,9 +39,7 @@ final class ModelOptions {
     Path home;
 
     Path home() {
-        if (home != null) return home;
-        String env = System.getenv("PRICER_HOME");
-        return env != null ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pricer");
+        return home != null ? home : dev.pricer.track.TrackerOptions.defaultHome();
     }
 
     HubClient hub() {

@@ -39,6 +39,7 @@ public final class ServerCommand implements Callable<Integer> {
         List<ServerModule> modules = new ArrayList<>();
         if (auth) modules.add(new BearerAuth(token -> Tokens.valid(store, token)));
         modules.add(new TrackModule(store));
+        modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         PricerServer server = PricerServer.start(host, port, modules);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

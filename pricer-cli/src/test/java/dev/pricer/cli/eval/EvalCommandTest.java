@@ -48,7 +48,8 @@ class EvalCommandTest {
     void baselinesAreScoredOnTheSameItemsWithChartsAndJson(@TempDir Path dir) throws Exception {
         split(dir.resolve("train.jsonl"), 200, 1);
         split(dir.resolve("test.jsonl"), 40, 2);
-        Result r = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString(), "--json");
+        Result r = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString(),
+                "--home", dir.resolve("home").toString(), "--dataset", "shop-test", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode reports = JsonMapper.builder().build().readTree(r.out()).get("reports");
         assertEquals(4, reports.size());
@@ -58,7 +59,9 @@ class EvalCommandTest {
         assertTrue(words.get("average_error").asDouble() < 5, "prices follow the words exactly: " + words);
         assertTrue(Files.exists(dir.resolve("charts/scatter-bag-of-words-linear-regression.png")));
 
-        Result table = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString());
+        assertTrue(Files.exists(dir.resolve("home/eval/shop-test/bag-of-words-linear-regression.json")), "kept for the leaderboard");
+        Result table = run("eval", "--data", dir.toString(), "--baselines", "--size", "30", "--out", dir.resolve("charts").toString(),
+                "--home", dir.resolve("home").toString());
         String t = table.out();
         assertTrue(t.indexOf("bag of words") < t.indexOf("constant") && t.indexOf("constant") < t.indexOf("random"), "best first: " + t);
     }
