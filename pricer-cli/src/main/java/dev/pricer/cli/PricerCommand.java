@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.data.DataCommand.class,
                 dev.pricer.cli.hub.HubCommand.class,
                 dev.pricer.cli.train.TrainCommand.class,
+                dev.pricer.cli.eval.PredictCommand.class,
+                dev.pricer.cli.eval.EvalCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

@@ -45,6 +45,7 @@ public final class ServerCommand implements Callable<Integer> {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PRICER_HOME", home.toString());
         modules.add(HubModule.fromEnvironment(env));
+        modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         PricerServer server = PricerServer.start(host, port, modules);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,0 +1,64 @@
+package dev.pricer.cli.eval;
+
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.eval.checkpoint.Checkpoint;
+import dev.pricer.eval.checkpoint.Checkpoints;
+import dev.pricer.eval.checkpoint.PricingModel;
+import dev.pricer.eval.predict.Decoding;
+import dev.pricer.hub.HubClient;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.LocalHub;
+import picocli.CommandLine.Option;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+
+/** Where models come from and how prices are decoded: shared by {@code predict} and {@code eval}. */
+final class ModelOptions {
+
+    @Option(names = "--base", description = "Base model: a folder or REPO[@REV] on the hub (default: the adapter's base_model_name_or_path).")
+    String base;
+
+    @Option(names = "--decoding", defaultValue = "weighted", description = "greedy or weighted (default: ${DEFAULT-VALUE}).")
+    String decoding;
+
+    @Option(names = "--top-k", defaultValue = "3", description = "Tokens weighed by the weighted decoding (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Prompts per forward pass (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--hub-url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local hub).")
+    URI hubUrl;
+
+    @Option(names = "--hub-store", description = "Local hub folder (default: $PRICER_HOME/hub).")
+    Path hubStore;
+
+    @Option(names = "--home", description = "Pricer home: model cache and tracking store (default: $PRICER_HOME, else ~/.pricer).")
+    Path home;
+
+    Path home() {
+        return home != null ? home : dev.pricer.track.TrackerOptions.defaultHome();
+    }
+
+    HubClient hub() {
+        Map<String, String> env = System.getenv();
+        if (hubUrl != null) return Hubs.remote(hubUrl, env.getOrDefault("PRICER_HUB_TOKEN", env.get("HF_TOKEN")));
+        if (hubStore != null) return new LocalHub(Hubs.local(hubStore), env.getOrDefault("PRICER_USER", "pricer"));
+        return Hubs.fromEnvironment(env);
+    }
+
+    /** Downloaded checkpoints are kept by commit sha under {@code $PRICER_HOME/cache}. */
+    Checkpoints checkpoints(HubClient hub) {
+        return new Checkpoints(hub, home().resolve("cache"));
+    }
+
+    Decoding decoding() {
+        return Decoding.parse(decoding);
+    }
+
+    PricingModel open(Checkpoint adapter, Checkpoints checkpoints) {
+        return PricingModel.open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir(), new CpuBackend());
+    }
+}

@@ -1,0 +1,91 @@
+package dev.pricer.eval.checkpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.model.LlamaModel;
+import dev.pricer.core.tokenizer.Tokenizer;
+import dev.pricer.eval.predict.Decoding;
+import dev.pricer.eval.predict.PricePredictor;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A base model (weights and tokenizer) with an adapter that can be swapped, so every checkpoint of a run is
+ * evaluated on one loaded base.
+ */
+public final class PricingModel implements AutoCloseable {
+
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+
+    private PricingModel(LlamaModel model, Tokenizer tokenizer) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+    }
+
+    /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none). */
+    public static PricingModel open(Path baseDir, Path adapterDir, Backend backend) {
+        Tokenizer tokenizer = Tokenizer.load(baseDir);
+        try {
+            return new PricingModel(LlamaModel.load(baseDir, adapterDir, backend), tokenizer);
+        } catch (RuntimeException e) {
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Where the base model of an adapter is: {@code base} as given (a folder, or {@code REPO[@REV]} on the hub),
+     * else the adapter config's {@code base_model_name_or_path} read the same way.
+     */
+    public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints) {
+        String name = base != null ? base : declaredBase(adapterDir);
+        Path dir = Path.of(name);
+        if (Files.isDirectory(dir)) return dir;
+        try {
+            return checkpoints.fetch(ModelRef.parse(name)).dir();
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the base model '" + name + "' is neither a folder nor a hub model: " + e.getMessage(), e);
+        }
+    }
+
+    private static String declaredBase(Path adapterDir) {
+        Path config = adapterDir.resolve("adapter_config.json");
+        try {
+            JsonNode name = new ObjectMapper().readTree(config.toFile()).get("base_model_name_or_path");
+            if (name == null || !name.isTextual() || name.asText().isBlank()) {
+                throw new IllegalArgumentException(config + " names no base_model_name_or_path: pass --base");
+            }
+            return name.asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + config + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Replaces the adapter (checked against the base before anything changes). */
+    public void useAdapter(Path adapterDir) {
+        model.loadAdapter(adapterDir);
+    }
+
+    public PricePredictor predictor(String name, Decoding decoding, int topK, int batchSize) {
+        return new PricePredictor(name, model, tokenizer, decoding, topK, batchSize);
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+        tokenizer.close();
+    }
+}
