@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.train.TrainCommand.class,
                 dev.pricer.cli.eval.PredictCommand.class,
                 dev.pricer.cli.eval.EvalCommand.class,
+                dev.pricer.cli.demo.DemoCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

@@ -1,6 +1,14 @@
 package dev.pricer.cli.train;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.hub.Hubs;
+import dev.pricer.track.Run;
+import dev.pricer.track.RunSpec;
+import dev.pricer.track.Tracker;
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.TrainingJob;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
@@ -16,7 +24,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 import sun.misc.Signal;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Map;
@@ -37,6 +47,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     static final int EXIT_DIVERGED = 3;
     static final int EXIT_INTERRUPTED = 130;
+    private final Map<String, sun.misc.SignalHandler> previousHandlers = new java.util.HashMap<>();
+    static final String TRACKED_RUN_FILE = "tracked-run-id";
+    private static final ObjectMapper JSON = new ObjectMapper();
     static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("yyyy-MM-dd_HH.mm.ss");
 
     @CommandLine.Spec
@@ -67,6 +80,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--home", description = "where runs are kept (default: $PRICER_HOME, else ~/.pricer)")
     Path home;
+
+    @Option(names = "--no-track", description = "do not record the run in the tracking store (metrics stay in the run folder)")
+    boolean noTrack;
+
+    @Option(names = "--no-push", description = "do not commit checkpoints to the run's hub repository {project}/{project}-{name}")
+    boolean noPush;
 
     @Override
     public Integer call() throws Exception {
@@ -100,31 +119,75 @@ public final class TrainCommand implements Callable<Integer> {
         Progress progress = Progress.forConsole(System.out);
         progress.message("run " + project + "/" + runDir.getFileName() + " in " + runDir + from.map(c -> ", resuming from " + c.dir()).orElse(""));
         int resumeStep = from.map(Checkpoint::step).orElse(0);
+        String runName = runDir.getFileName().toString();
         try (CpuBackend backend = new CpuBackend();
-             JsonlMetricsSink metrics = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep)) {
-            TrainingJob.Spec job = new TrainingJob.Spec(base, base.toAbsolutePath().normalize().toString(), data, runDir, args, from, fromScratch);
-            Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, CheckpointSink.RUN_FOLDER_ONLY, progress),
-                    TrainCommand::stopOnSignals);
-            if (result.status() == Trainer.Status.INTERRUPTED) {
-                System.err.println("interrupted at step " + result.globalStep() + "; resume with: pricer train --base " + base
-                        + " --data " + data + " --resume " + result.lastCheckpoint().map(c -> c.dir().toString()).orElse(""));
-                return EXIT_INTERRUPTED;
+             Tracker tracker = noTrack ? null : Tracker.open(trackerOptions());
+             CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
+                     : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), HubCheckpoints.repoOf(project, runName))) {
+            Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from.isPresent());
+            MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
+            if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);
+            if (checkpoints instanceof HubCheckpoints h) progress.message("checkpoints are committed to hub repository " + h.repo());
+            try (MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
+                TrainingJob.Spec job = new TrainingJob.Spec(base, base.toAbsolutePath().normalize().toString(), data, runDir, args, from, fromScratch);
+                Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
+                        this::stopOnSignals);
+                if (result.status() == Trainer.Status.INTERRUPTED) {
+                    System.err.println("interrupted at step " + result.globalStep() + "; resume with: pricer train --base " + base
+                            + " --data " + data + " --resume " + result.lastCheckpoint().map(c -> c.dir().toString()).orElse(""));
+                    return EXIT_INTERRUPTED;
+                }
+                if (run != null) run.finish();
+                progress.message("done: " + result.globalStep() + " steps; final checkpoint " + result.lastCheckpoint().map(Checkpoint::dir).orElseThrow());
+                return 0;
+            } catch (TrainingDivergedException e) {
+                if (run != null) run.fail(e);
+                System.err.println(e.getMessage());
+                return EXIT_DIVERGED;
+            } catch (RuntimeException | java.io.IOException e) {
+                if (run != null) run.fail(e);
+                throw e;
+            } finally {
+                restoreSignals();
             }
-            progress.message("done: " + result.globalStep() + " steps; final checkpoint " + result.lastCheckpoint().map(Checkpoint::dir).orElseThrow());
-            return 0;
-        } catch (TrainingDivergedException e) {
-            System.err.println(e.getMessage());
-            return EXIT_DIVERGED;
         }
     }
 
+    /** A new run, or, on resume, the run the folder was tracked as (its id kept in {@value #TRACKED_RUN_FILE}). */
+    private Run trackedRun(Tracker tracker, Path runDir, String runName, TrainingArguments args, boolean resuming) throws java.io.IOException {
+        Path idFile = runDir.resolve(TRACKED_RUN_FILE);
+        if (resuming && Files.isRegularFile(idFile)) return tracker.resume(Files.readString(idFile).strip());
+        Map<String, Object> config = new java.util.LinkedHashMap<>(JSON.convertValue(args, new TypeReference<Map<String, Object>>() { }));
+        config.put("base", base.toAbsolutePath().normalize().toString());
+        config.put("data", data.toAbsolutePath().normalize().toString());
+        config.put("from_scratch", fromScratch);
+        Run run = tracker.start(RunSpec.of(project).withName(runName).withConfig(config)
+                .withTags(List.of(fromScratch ? "from-scratch" : args.usePeft() ? "lora" : "full")));
+        Files.createDirectories(runDir);
+        Files.writeString(idFile, run.id());
+        return run;
+    }
+
+    private TrackerOptions trackerOptions() {
+        TrackerOptions env = TrackerOptions.fromEnvironment();
+        return new TrackerOptions(pricerHome(), env.server(), env.token(), env.systemMetricsEvery());
+    }
+
+    /** The environment, with PRICER_HOME set to this command's home, so the local hub lives beside the runs. */
+    private Map<String, String> hubEnvironment() {
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("PRICER_HOME", pricerHome().toString());
+        return env;
+    }
+
+    private Path pricerHome() {
+        if (home != null) return home;
+        String env = System.getenv("PRICER_HOME");
+        return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pricer");
+    }
+
     private Path runsRoot() {
-        Path root = home;
-        if (root == null) {
-            String env = System.getenv("PRICER_HOME");
-            root = env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".pricer");
-        }
-        return root.resolve("runs");
+        return pricerHome().resolve("runs");
     }
 
     /**
@@ -132,14 +195,20 @@ public final class TrainCommand implements Callable<Integer> {
      * {@code sun.misc.Signal} (jdk.unsupported) is the only way to handle a signal without starting the JVM's
      * shutdown, which would leave no time to finish the step and write the checkpoint.
      */
-    private static void stopOnSignals(Trainer trainer) {
+    private void stopOnSignals(Trainer trainer) {
         AtomicInteger signals = new AtomicInteger();
         for (String name : new String[]{"INT", "TERM"}) {
-            Signal.handle(new Signal(name), s -> {
+            previousHandlers.put(name, Signal.handle(new Signal(name), s -> {
                 if (signals.incrementAndGet() > 1) Runtime.getRuntime().halt(EXIT_INTERRUPTED);
                 System.err.println("\nstopping after this step to save a checkpoint (press Ctrl-C again to quit at once)");
                 trainer.requestStop();
-            });
+            }));
         }
+    }
+
+    /** Gives Ctrl-C back to whatever handled it before training (the JVM's shutdown, when run in a longer command). */
+    private void restoreSignals() {
+        previousHandlers.forEach((name, handler) -> Signal.handle(new Signal(name), handler));
+        previousHandlers.clear();
     }
 }
