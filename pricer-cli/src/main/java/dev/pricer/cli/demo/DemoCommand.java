@@ -196,7 +196,7 @@ public final class DemoCommand implements Callable<Integer> {
             args.add("--resume");
         }
         args.addAll(options);
-        int code = new CommandLine(new PricerCommand()).execute(args.toArray(String[]::new));
+        int code = PricerCommand.create().execute(args.toArray(String[]::new));
         if (code == INTERRUPTED) throw new Stopped();
         if (code != 0) throw new IllegalStateException("pricer " + String.join(" ", args) + " failed with exit code " + code);
     }
@@ -206,14 +206,14 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static int pricer(String... args) {
-        int code = new CommandLine(new PricerCommand()).execute(args);
+        int code = PricerCommand.create().execute(args);
         if (code != 0) throw new IllegalStateException("pricer " + String.join(" ", args) + " failed with exit code " + code);
         return code;
     }
 
     private static String pricerOut(String... args) {
         StringWriter out = new StringWriter();
-        CommandLine cli = new CommandLine(new PricerCommand());
+        CommandLine cli = PricerCommand.create();
         cli.setOut(new PrintWriter(out, true));
         int code = cli.execute(args);
         if (code != 0) throw new IllegalStateException("pricer " + String.join(" ", args) + " failed with exit code " + code);
