@@ -55,8 +55,17 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--base", required = true, description = "a Hugging Face model folder (config.json, safetensors, tokenizer.json)")
-    Path base;
+    @Option(names = "--base", description = "a Hugging Face model folder (config.json, safetensors, tokenizer.json), or hf:owner/name[@rev]"
+            + " downloaded through the Hugging Face Hub protocol (HF_ENDPOINT, HF_TOKEN)")
+    String baseModel;
+
+    @Option(names = "--preset", description = "named settings, under any flag given: course (the course's QLoRA run of Llama 3.1 8B)")
+    String preset;
+
+    @Option(names = "--load-in-4bit", description = "quantize the base's weights to NF4 (QLoRA)")
+    boolean loadIn4bit;
+
+    private Path base;
 
     @Option(names = "--data", required = true, description = "training examples, JSON lines: prompt + completion, or text + price")
     Path data;
@@ -90,6 +99,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Map<String, String> flags = TrainingArgumentOptions.given(spec);
+        if (preset != null) {
+            Preset p = Preset.parse(preset);
+            flags = p.under(flags);
+            if (baseModel == null) baseModel = p.base();
+            loadIn4bit |= p.nf4();
+        }
+        if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder or hf:owner/name) or --preset");
+        if (loadIn4bit) {
+            // The NF4 quantizer and matmul exist (dev.pricer.core.quant); loading a model's frozen weights through them does not yet.
+            throw new CommandLine.ParameterException(spec.commandLine(), "--load-in-4bit"
+                    + (preset != null ? " (from --preset " + preset + ")" : "") + ": the engine does not load a model's weights as NF4 yet");
+        }
+        base = BaseModels.resolve(baseModel, pricerHome(), System.getenv(), System.out::println);
         Optional<Checkpoint> from = Optional.empty();
         Path runDir;
         TrainingArguments args;
@@ -133,7 +155,7 @@ public final class TrainCommand implements Callable<Integer> {
                 Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
                         this::stopOnSignals);
                 if (result.status() == Trainer.Status.INTERRUPTED) {
-                    System.err.println("interrupted at step " + result.globalStep() + "; resume with: pricer train --base " + base
+                    System.err.println("interrupted at step " + result.globalStep() + "; resume with: pricer train --base " + baseModel
                             + " --data " + data + " --resume " + result.lastCheckpoint().map(c -> c.dir().toString()).orElse(""));
                     return EXIT_INTERRUPTED;
                 }

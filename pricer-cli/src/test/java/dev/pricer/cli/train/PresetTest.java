@@ -1,0 +1,100 @@
+package dev.pricer.cli.train;
+
+import dev.pricer.cli.PricerCommand;
+import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.LocalHub;
+import dev.pricer.hub.Push;
+import dev.pricer.hub.RepoId;
+import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.PricerServer;
+import dev.pricer.server.hub.HubAccess;
+import dev.pricer.server.hub.HubLimits;
+import dev.pricer.server.hub.HubModule;
+import dev.pricer.train.config.LrSchedulerType;
+import dev.pricer.train.config.TrainingArguments;
+import dev.pricer.train.config.TrainingArgumentsIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PresetTest {
+
+    @Test
+    void theCoursePresetHoldsTheCoursesSettings() {
+        TrainingArguments a = TrainingArgumentsIO.load(null, Preset.COURSE.under(Map.of()));
+        assertEquals("hf:meta-llama/Llama-3.1-8B", Preset.COURSE.base());
+        assertTrue(Preset.COURSE.nf4());
+        assertEquals(32, a.loraR());
+        assertEquals(64.0, a.loraAlpha());
+        assertEquals(0.1, a.loraDropout());
+        assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj"), a.loraTargetModules());
+        assertEquals(1.0, a.numTrainEpochs());
+        assertEquals(-1, a.maxSteps());
+        assertEquals(4, a.perDeviceTrainBatchSize());
+        assertEquals(1, a.gradientAccumulationSteps());
+        assertEquals(1e-4, a.learningRate());
+        assertEquals(LrSchedulerType.COSINE, a.lrSchedulerType());
+        assertEquals(0.03, a.warmupRatio());
+        assertEquals(0, a.warmupSteps());
+        assertEquals(182, a.maxSeqLength());
+        assertEquals(2000, a.saveSteps());
+        assertEquals(50, a.loggingSteps());
+        assertTrue(a.usePeft());
+        TrainingArguments defaults = TrainingArguments.defaults();
+        assertEquals(defaults.weightDecay(), a.weightDecay(), "the rest keeps Hugging Face's defaults");
+        assertEquals(defaults.maxGradNorm(), a.maxGradNorm());
+    }
+
+    @Test
+    void aFlagWinsOverThePreset() {
+        assertEquals(2e-4, TrainingArgumentsIO.load(null, Preset.COURSE.under(Map.of("learning_rate", "2e-4"))).learningRate());
+        assertThrows(IllegalArgumentException.class, () -> Preset.parse("notebook"));
+    }
+
+    @Test
+    void theCoursePresetAsksForNf4WhichTheEngineDoesNotLoadYet(@TempDir Path home) {
+        StringWriter err = new StringWriter();
+        var cmd = PricerCommand.create();
+        cmd.setErr(new PrintWriter(err, true));
+        int code = cmd.execute("train", "--preset", "course", "--data", "items.jsonl", "--home", home.toString());
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("--load-in-4bit (from --preset course)"), err.toString());
+    }
+
+    @Test
+    void anHfBaseIsDownloadedOnceThroughTheHuggingFaceProtocol(@TempDir Path dir) throws Exception {
+        Path model = Path.of(PresetTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
+        HubStore store = Hubs.local(dir.resolve("server-hub"));
+        RepoId repo = RepoId.model("owner/tiny");
+        try (LocalHub local = new LocalHub(store, "owner")) {
+            local.ensureRepo(repo, false);
+            local.push(repo, Push.files(Map.of("config.json", model.resolve("config.json"),
+                    "model.safetensors", model.resolve("model.safetensors")), "tiny llama"));
+        }
+        try (PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, HubAccess.of(Map.of()), HubLimits.DEFAULT)))) {
+            Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port());
+            List<String> said = new ArrayList<>();
+            Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add);
+            assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")), Files.readAllBytes(got.resolve("model.safetensors")));
+            assertEquals(LlamaConfig.read(model), LlamaConfig.read(got));
+            assertEquals(1, said.size(), said.toString());
+            assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", dir.resolve("home"), env, said::add), "the same commit");
+            assertEquals(1, said.size(), "downloaded once: " + said);
+            var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add));
+            assertTrue(missing.getMessage().contains("owner/absent"), missing.getMessage());
+        }
+    }
+}
