@@ -21,7 +21,7 @@ public class PredictBench {
         int items = Integer.parseInt(args[0]), batch = Integer.parseInt(args[1]);
         Path dir = Files.createTempDirectory("predict-bench");
         Files.writeString(dir.resolve("config.json"), """
-                {"hidden_size": 512, "intermediate_size": 1376, "num_hidden_layers": 4, "num_attention_heads": 8,
+                {"model_type": "llama", "hidden_act": "silu", "hidden_size": 512, "intermediate_size": 1376, "num_hidden_layers": 4, "num_attention_heads": 8,
                  "num_key_value_heads": 4, "head_dim": 64, "vocab_size": 512, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
                  "max_position_embeddings": 4096, "bos_token_id": 1, "eos_token_id": 2, "tie_word_embeddings": false}
                 """);

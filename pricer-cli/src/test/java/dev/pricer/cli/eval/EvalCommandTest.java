@@ -52,7 +52,7 @@ class EvalCommandTest {
                 "--home", dir.resolve("home").toString(), "--dataset", "shop-test", "--json");
         assertEquals(0, r.code(), r.err());
         JsonNode reports = JsonMapper.builder().build().readTree(r.out()).get("reports");
-        assertEquals(4, reports.size());
+        assertEquals(5, reports.size());
         for (JsonNode rep : reports) assertEquals(30, rep.get("items").asInt());
         JsonNode words = reports.get(3);
         assertEquals("bag of words + linear regression", words.get("name").asText());

@@ -15,7 +15,8 @@ public final class Baselines {
 
     /** All of them, fitted on {@code train}. */
     public static List<Estimator> all(List<CuratedItem> train, long seed) {
-        return List.of(random(seed), constant(train), TextFeatureRegression.fit(train), BagOfWordsRegression.fit(train));
+        return List.of(random(seed), constant(train), TextFeatureRegression.fit(train), BagOfWordsRegression.fit(train),
+                BagOfWordsBoosting.fit(train, seed));
     }
 
     /** A uniform whole-dollar guess from 1 to 999, as the course's random pricer made. */

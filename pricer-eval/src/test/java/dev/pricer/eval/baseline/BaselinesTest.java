@@ -29,8 +29,9 @@ class BaselinesTest {
         List<CuratedItem> train = catalog(3, 1500);
         Tester tester = new Tester(catalog(4, 250), 250);
         List<Report> reports = Baselines.all(train, 42).stream().map(tester::run).toList();
-        Report random = reports.get(0), constant = reports.get(1), features = reports.get(2), words = reports.get(3);
+        Report random = reports.get(0), constant = reports.get(1), features = reports.get(2), words = reports.get(3), boosted = reports.get(4);
         assertTrue(words.averageError() < constant.averageError() * 0.8, words + " vs " + constant);
+        assertTrue(boosted.averageError() < constant.averageError() * 0.8, boosted + " vs " + constant);
         assertTrue(constant.averageError() < random.averageError() || constant.rmsle() < random.rmsle());
         assertTrue(features.averageError() <= constant.averageError() * 1.05, "least squares fits at least the mean on similar data");
         reports.forEach(r -> assertEquals(0, r.misses()));
@@ -54,6 +55,6 @@ class BaselinesTest {
         assertEquals(5, f[1]);
         assertEquals(2, f[2]);
         assertEquals(Math.log1p(120), f[3], 1e-12);
-        assertEquals(List.of("oak", "desk", "drawers"), BagOfWordsRegression.words("The oak desk, with drawers"));
+        assertEquals(List.of("oak", "desk", "drawers"), BagOfWords.words("The oak desk, with drawers"));
     }
 }
