@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.track.TokenCommand.class,
                 dev.pricer.cli.data.DataCommand.class,
                 dev.pricer.cli.hub.HubCommand.class,
+                dev.pricer.cli.train.TrainCommand.class,
         })
 public final class PricerCommand implements Runnable {
 
