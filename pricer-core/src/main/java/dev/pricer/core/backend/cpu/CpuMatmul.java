@@ -1,90 +1,356 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.stream.IntStream;
 
 /**
  * The three float32 matrix products a linear layer needs, on row-major matrices in memory segments.
  * Forward {@code y = x·Wᵀ} is {@link #matmulABt}; backward {@code dx = dy·W} is {@link #matmulAB};
  * the weight gradient {@code dW = dyᵀ·x} is {@link #matmulAtB}. With {@code accumulate} the product is
  * added to {@code c} instead of replacing it, which gradient accumulation and residual paths rely on.
+ *
+ * <p>All three are one blocked GEMM in the style of GotoBLAS/BLIS: the left operand is packed once into
+ * {@value #MR}-row panels laid out k-major, so a micro-kernel step broadcasts {@value #MR} consecutive floats;
+ * the right operand is packed per k-block into panels of two vectors' width, so each step loads two
+ * consecutive vectors. The transposes of the three variants are absorbed by the packing, and the micro-kernel
+ * keeps an {@value #MR}×(2·lanes) tile of C in registers over a whole k-block. Rows of C with fewer than
+ * {@value #MR} rows (generation, one token at a time) take a streaming path instead, since packing the whole
+ * weight would cost more than the product.
+ *
+ * <p>The summation order of every element of C depends only on the shapes, never on the thread count.
  */
 public final class CpuMatmul {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
+    private static final int L = F.length();
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(NATIVE);
+
+    /** Rows of C in a micro-tile. */
+    static final int MR = 8;
+    /** Columns of C in a micro-tile: two vectors. */
+    static final int NR = 2 * L;
+    /** Depth of a k-block: an NR-wide panel of it (32 KiB with 16 lanes) stays in L1 while A streams from L2. */
+    private static final int KC = 256;
+    /** Rows of A per L2 block, a multiple of MR. */
+    private static final int MC = 24 * MR;
+    /** Widest column range one task packs, in NR panels, so its packed block of B stays in L2. */
+    private static final int MAX_PANELS_PER_TASK = 8;
+
+    private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NR * MAX_PANELS_PER_TASK]);
 
     private CpuMatmul() {
     }
 
     /** c[m×n] (+)= a[m×k] · b[n×k]ᵀ */
     public static void matmulABt(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k, boolean accumulate) {
-        IntStream.range(0, m).parallel().forEach(i -> {
-            long aRow = (long) i * k * Float.BYTES;
-            for (int j = 0; j < n; j++) {
-                float dot = dot(a, aRow, b, (long) j * k * Float.BYTES, k);
-                long at = ((long) i * n + j) * Float.BYTES;
-                c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + dot : dot);
-            }
-        });
+        checkShapes("matmulABt", a, b, c, m, n, k);
+        gemm(new Operand(a, k, false), new Operand(b, k, true), c, m, n, k, accumulate);
     }
 
     /** c[m×n] (+)= a[m×k] · b[k×n] */
     public static void matmulAB(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k, boolean accumulate) {
-        IntStream.range(0, m).parallel().forEach(i -> {
-            long cRow = (long) i * n * Float.BYTES;
-            if (!accumulate) c.asSlice(cRow, (long) n * Float.BYTES).fill((byte) 0);
-            for (int p = 0; p < k; p++) {
-                float aip = a.get(FLOAT, ((long) i * k + p) * Float.BYTES);
-                axpy(aip, b, (long) p * n * Float.BYTES, c, cRow, n);
-            }
-        });
+        checkShapes("matmulAB", a, b, c, m, n, k);
+        gemm(new Operand(a, k, false), new Operand(b, n, false), c, m, n, k, accumulate);
     }
 
     /** c[m×n] (+)= a[k×m]ᵀ · b[k×n] */
     public static void matmulAtB(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k, boolean accumulate) {
-        IntStream.range(0, m).parallel().forEach(i -> {
-            long cRow = (long) i * n * Float.BYTES;
-            if (!accumulate) c.asSlice(cRow, (long) n * Float.BYTES).fill((byte) 0);
-            for (int p = 0; p < k; p++) {
-                float api = a.get(FLOAT, ((long) p * m + i) * Float.BYTES);
-                axpy(api, b, (long) p * n * Float.BYTES, c, cRow, n);
-            }
-        });
+        checkShapes("matmulAtB", a, b, c, m, n, k);
+        gemm(new Operand(a, m, true), new Operand(b, n, false), c, m, n, k, accumulate);
     }
 
-    private static float dot(MemorySegment x, long xOff, MemorySegment y, long yOff, int len) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            FloatVector xv = FloatVector.fromMemorySegment(F, x, xOff + (long) i * Float.BYTES, ByteOrder.nativeOrder());
-            FloatVector yv = FloatVector.fromMemorySegment(F, y, yOff + (long) i * Float.BYTES, ByteOrder.nativeOrder());
-            acc = xv.fma(yv, acc);
+    /**
+     * A matrix operand in memory. Element (r, s) of the operand sits at float index {@code r·stride + s},
+     * or at {@code s·stride + r} when the operand is the transpose of what is stored.
+     */
+    private record Operand(MemorySegment segment, int stride, boolean transposed) {
+        float get(int r, int s) {
+            long index = transposed ? (long) s * stride + r : (long) r * stride + s;
+            return segment.get(FLOAT, index * Float.BYTES);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < len; i++) sum += x.get(FLOAT, xOff + (long) i * Float.BYTES) * y.get(FLOAT, yOff + (long) i * Float.BYTES);
+    }
+
+    private static void checkShapes(String op, MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k) {
+        if (m < 0 || n < 0 || k < 0) {
+            throw new IllegalArgumentException(op + ": negative shape m=" + m + " n=" + n + " k=" + k);
+        }
+        requireFloats(op, "a", a, (long) m * k, m, n, k);
+        requireFloats(op, "b", b, (long) n * k, m, n, k);
+        requireFloats(op, "c", c, (long) m * n, m, n, k);
+    }
+
+    private static void requireFloats(String op, String name, MemorySegment s, long floats, int m, int n, int k) {
+        if (s.byteSize() < floats * Float.BYTES) {
+            throw new IllegalArgumentException(op + ": segment " + name + " holds " + s.byteSize() + " bytes but m=" + m
+                    + " n=" + n + " k=" + k + " needs " + floats * Float.BYTES);
+        }
+    }
+
+    private static void gemm(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate) {
+        if (m == 0 || n == 0) return;
+        if (k == 0) {
+            if (!accumulate) c.asSlice(0, (long) m * n * Float.BYTES).fill((byte) 0);
+            return;
+        }
+        if (m < MR) {
+            streaming(a, b, c, m, n, k, accumulate);
+            return;
+        }
+        int rowPanels = ceilDiv(m, MR);
+        float[] packedA = packedA((long) rowPanels * MR * k);
+        int packTasks = Math.min(rowPanels, 4 * CpuThreads.count());
+        int panelsPerPackTask = ceilDiv(rowPanels, packTasks);
+        CpuThreads.run(ceilDiv(rowPanels, panelsPerPackTask), t -> {
+            int end = Math.min(rowPanels, (t + 1) * panelsPerPackTask);
+            for (int panel = t * panelsPerPackTask; panel < end; panel++) packAPanel(a, packedA, panel, m, k);
+        }, a.segment());
+
+        int colPanels = ceilDiv(n, NR);
+        int target = CpuThreads.count() == 1 ? 1 : 4 * CpuThreads.count();
+        int colPanelsPerTask = Math.clamp(ceilDiv(colPanels, target), 1, MAX_PANELS_PER_TASK);
+        int colTasks = ceilDiv(colPanels, colPanelsPerTask);
+        int rowPanelsPerTask = ceilDiv(rowPanels, Math.clamp(ceilDiv(target, colTasks), 1, rowPanels));
+        int rowTasks = ceilDiv(rowPanels, rowPanelsPerTask);
+        CpuThreads.run(rowTasks * colTasks, t -> {
+            int firstRowPanel = (t / colTasks) * rowPanelsPerTask;
+            int firstColPanel = (t % colTasks) * colPanelsPerTask;
+            computeBlock(packedA, b, c, m, n, k, accumulate,
+                    firstRowPanel, Math.min(rowPanels, firstRowPanel + rowPanelsPerTask),
+                    firstColPanel, Math.min(colPanels, firstColPanel + colPanelsPerTask));
+        }, b.segment(), c);
+    }
+
+    private static float[] packedA(long floats) {
+        if (floats > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("matmul: left operand too large to pack: " + floats + " floats");
+        float[] buffer = PACKED_A.get();
+        if (buffer.length < floats) {
+            buffer = new float[(int) floats];
+            PACKED_A.set(buffer);
+        }
+        return buffer;
+    }
+
+    /** Panel {@code panel} holds rows [panel·MR, panel·MR+MR) of A as k steps of MR floats, zero past row m. */
+    private static void packAPanel(Operand a, float[] dst, int panel, int m, int k) {
+        int row0 = panel * MR;
+        int rows = Math.min(MR, m - row0);
+        int base = panel * MR * k;
+        if (a.transposed()) {
+            for (int p = 0; p < k; p++) {
+                int at = base + p * MR;
+                MemorySegment.copy(a.segment(), FLOAT, ((long) p * a.stride() + row0) * Float.BYTES, dst, at, rows);
+                for (int r = rows; r < MR; r++) dst[at + r] = 0f;
+            }
+        } else {
+            for (int r = 0; r < MR; r++) {
+                if (r < rows) {
+                    long src = (long) (row0 + r) * a.stride() * Float.BYTES;
+                    for (int p = 0; p < k; p++) dst[base + p * MR + r] = a.segment().get(FLOAT, src + (long) p * Float.BYTES);
+                } else {
+                    for (int p = 0; p < k; p++) dst[base + p * MR + r] = 0f;
+                }
+            }
+        }
+    }
+
+    /** Column panels [firstColPanel, endColPanel) of B for k-rows [p0, p0+depth), each depth steps of NR floats, zero past column n. */
+    private static void packB(Operand b, float[] dst, int p0, int depth, int firstColPanel, int endColPanel, int n) {
+        for (int panel = firstColPanel; panel < endColPanel; panel++) {
+            int col0 = panel * NR;
+            int cols = Math.min(NR, n - col0);
+            int base = (panel - firstColPanel) * depth * NR;
+            if (b.transposed()) {
+                for (int j = 0; j < NR; j++) {
+                    if (j < cols) {
+                        long src = ((long) (col0 + j) * b.stride() + p0) * Float.BYTES;
+                        for (int p = 0; p < depth; p++) dst[base + p * NR + j] = b.segment().get(FLOAT, src + (long) p * Float.BYTES);
+                    } else {
+                        for (int p = 0; p < depth; p++) dst[base + p * NR + j] = 0f;
+                    }
+                }
+            } else {
+                for (int p = 0; p < depth; p++) {
+                    int at = base + p * NR;
+                    MemorySegment.copy(b.segment(), FLOAT, ((long) (p0 + p) * b.stride() + col0) * Float.BYTES, dst, at, cols);
+                    for (int j = cols; j < NR; j++) dst[at + j] = 0f;
+                }
+            }
+        }
+    }
+
+    private static void computeBlock(float[] packedA, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate,
+                                     int firstRowPanel, int endRowPanel, int firstColPanel, int endColPanel) {
+        float[] packedB = PACKED_B.get();
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int depth = Math.min(KC, k - p0);
+            boolean load = accumulate || p0 > 0;
+            packB(b, packedB, p0, depth, firstColPanel, endColPanel, n);
+            for (int rowBlock = firstRowPanel; rowBlock < endRowPanel; rowBlock += MC / MR) {
+                int rowBlockEnd = Math.min(endRowPanel, rowBlock + MC / MR);
+                for (int colPanel = firstColPanel; colPanel < endColPanel; colPanel++) {
+                    int col0 = colPanel * NR;
+                    int cols = Math.min(NR, n - col0);
+                    int bOffset = (colPanel - firstColPanel) * depth * NR;
+                    for (int rowPanel = rowBlock; rowPanel < rowBlockEnd; rowPanel++) {
+                        int row0 = rowPanel * MR;
+                        microKernel(packedA, rowPanel * MR * k + p0 * MR, packedB, bOffset, depth,
+                                c, ((long) row0 * n + col0) * Float.BYTES, (long) n * Float.BYTES,
+                                Math.min(MR, m - row0), cols, load);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * C tile [rows × cols] at {@code cOffset} (+)= packed A panel · packed B panel over {@code depth} steps.
+     * The sixteen accumulators are named locals so that they live in registers for the whole loop.
+     */
+    private static void microKernel(float[] a, int aOffset, float[] b, int bOffset, int depth,
+                                    MemorySegment c, long cOffset, long cRowBytes, int rows, int cols, boolean load) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
+        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
+        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
+        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+        for (int p = 0; p < depth; p++) {
+            int ap = aOffset + p * MR;
+            int bp = bOffset + p * NR;
+            FloatVector b0 = FloatVector.fromArray(F, b, bp);
+            FloatVector b1 = FloatVector.fromArray(F, b, bp + L);
+            FloatVector x;
+            x = FloatVector.broadcast(F, a[ap]);
+            c00 = b0.fma(x, c00); c01 = b1.fma(x, c01);
+            x = FloatVector.broadcast(F, a[ap + 1]);
+            c10 = b0.fma(x, c10); c11 = b1.fma(x, c11);
+            x = FloatVector.broadcast(F, a[ap + 2]);
+            c20 = b0.fma(x, c20); c21 = b1.fma(x, c21);
+            x = FloatVector.broadcast(F, a[ap + 3]);
+            c30 = b0.fma(x, c30); c31 = b1.fma(x, c31);
+            x = FloatVector.broadcast(F, a[ap + 4]);
+            c40 = b0.fma(x, c40); c41 = b1.fma(x, c41);
+            x = FloatVector.broadcast(F, a[ap + 5]);
+            c50 = b0.fma(x, c50); c51 = b1.fma(x, c51);
+            x = FloatVector.broadcast(F, a[ap + 6]);
+            c60 = b0.fma(x, c60); c61 = b1.fma(x, c61);
+            x = FloatVector.broadcast(F, a[ap + 7]);
+            c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
+        }
+        storeRow(c, cOffset, c00, c01, cols, load);
+        if (rows > 1) storeRow(c, cOffset + cRowBytes, c10, c11, cols, load);
+        if (rows > 2) storeRow(c, cOffset + 2 * cRowBytes, c20, c21, cols, load);
+        if (rows > 3) storeRow(c, cOffset + 3 * cRowBytes, c30, c31, cols, load);
+        if (rows > 4) storeRow(c, cOffset + 4 * cRowBytes, c40, c41, cols, load);
+        if (rows > 5) storeRow(c, cOffset + 5 * cRowBytes, c50, c51, cols, load);
+        if (rows > 6) storeRow(c, cOffset + 6 * cRowBytes, c60, c61, cols, load);
+        if (rows > 7) storeRow(c, cOffset + 7 * cRowBytes, c70, c71, cols, load);
+    }
+
+    private static void storeRow(MemorySegment c, long offset, FloatVector v0, FloatVector v1, int cols, boolean load) {
+        long offset1 = offset + (long) L * Float.BYTES;
+        if (cols == NR) {
+            if (load) {
+                v0 = v0.add(FloatVector.fromMemorySegment(F, c, offset, NATIVE));
+                v1 = v1.add(FloatVector.fromMemorySegment(F, c, offset1, NATIVE));
+            }
+            v0.intoMemorySegment(c, offset, NATIVE);
+            v1.intoMemorySegment(c, offset1, NATIVE);
+        } else {
+            VectorMask<Float> m0 = F.indexInRange(0, cols);
+            VectorMask<Float> m1 = F.indexInRange(L, cols);
+            if (load) {
+                v0 = v0.add(FloatVector.fromMemorySegment(F, c, offset, NATIVE, m0));
+                v1 = v1.add(FloatVector.fromMemorySegment(F, c, offset1, NATIVE, m1));
+            }
+            v0.intoMemorySegment(c, offset, NATIVE, m0);
+            v1.intoMemorySegment(c, offset1, NATIVE, m1);
+        }
+    }
+
+    /**
+     * For fewer than MR rows of C: reads B once, in place, column range by column range, reusing the few rows
+     * of A from cache. Dot products when B's rows run along k (forward), row updates when they run along n.
+     */
+    private static void streaming(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate) {
+        int colsPerTask = Math.max(NR, ceilDiv(ceilDiv(n, 4 * CpuThreads.count()), L) * L);
+        int tasks = ceilDiv(n, colsPerTask);
+        CpuThreads.run(tasks, t -> {
+            int col0 = t * colsPerTask;
+            int col1 = Math.min(n, col0 + colsPerTask);
+            if (b.transposed()) streamingDots(a, b, c, m, n, k, accumulate, col0, col1);
+            else streamingRowUpdates(a, b, c, m, n, k, accumulate, col0, col1);
+        }, a.segment(), b.segment(), c);
+    }
+
+    private static void streamingDots(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
+        MemorySegment as = a.segment();
+        MemorySegment bs = b.segment();
+        for (int j = col0; j < col1; j++) {
+            long bRow = (long) j * b.stride() * Float.BYTES;
+            for (int i = 0; i < m; i++) {
+                float dot = dot(as, (long) i * a.stride() * Float.BYTES, bs, bRow, k);
+                long at = ((long) i * n + j) * Float.BYTES;
+                c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + dot : dot);
+            }
+        }
+    }
+
+    private static void streamingRowUpdates(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
+        long width = (long) (col1 - col0) * Float.BYTES;
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) c.asSlice(((long) i * n + col0) * Float.BYTES, width).fill((byte) 0);
+        }
+        for (int p = 0; p < k; p++) {
+            long bRow = ((long) p * b.stride() + col0) * Float.BYTES;
+            for (int i = 0; i < m; i++) {
+                axpy(a.get(i, p), b.segment(), bRow, c, ((long) i * n + col0) * Float.BYTES, col1 - col0);
+            }
+        }
+    }
+
+    private static float dot(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int length) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = length - 2 * L; i <= bound; i += 2 * L) {
+            long xo = xOffset + (long) i * Float.BYTES, yo = yOffset + (long) i * Float.BYTES;
+            acc0 = FloatVector.fromMemorySegment(F, x, xo, NATIVE).fma(FloatVector.fromMemorySegment(F, y, yo, NATIVE), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, x, xo + (long) L * Float.BYTES, NATIVE)
+                    .fma(FloatVector.fromMemorySegment(F, y, yo + (long) L * Float.BYTES, NATIVE), acc1);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < length; i++) {
+            sum += x.get(FLOAT, xOffset + (long) i * Float.BYTES) * y.get(FLOAT, yOffset + (long) i * Float.BYTES);
+        }
         return sum;
     }
 
-    private static void axpy(float alpha, MemorySegment x, long xOff, MemorySegment y, long yOff, int len) {
-        if (alpha == 0f) return;
+    private static void axpy(float alpha, MemorySegment x, long xOffset, MemorySegment y, long yOffset, int length) {
         FloatVector av = FloatVector.broadcast(F, alpha);
         int i = 0;
-        for (int bound = F.loopBound(len); i < bound; i += F.length()) {
-            long xo = xOff + (long) i * Float.BYTES, yo = yOff + (long) i * Float.BYTES;
-            FloatVector xv = FloatVector.fromMemorySegment(F, x, xo, ByteOrder.nativeOrder());
-            FloatVector yv = FloatVector.fromMemorySegment(F, y, yo, ByteOrder.nativeOrder());
-            xv.fma(av, yv).intoMemorySegment(y, yo, ByteOrder.nativeOrder());
+        for (int bound = F.loopBound(length); i < bound; i += L) {
+            long xo = xOffset + (long) i * Float.BYTES, yo = yOffset + (long) i * Float.BYTES;
+            FloatVector.fromMemorySegment(F, x, xo, NATIVE).fma(av, FloatVector.fromMemorySegment(F, y, yo, NATIVE))
+                    .intoMemorySegment(y, yo, NATIVE);
         }
-        for (; i < len; i++) {
-            long xo = xOff + (long) i * Float.BYTES, yo = yOff + (long) i * Float.BYTES;
+        for (; i < length; i++) {
+            long xo = xOffset + (long) i * Float.BYTES, yo = yOffset + (long) i * Float.BYTES;
             y.set(FLOAT, yo, y.get(FLOAT, yo) + alpha * x.get(FLOAT, xo));
         }
+    }
+
+    private static int ceilDiv(int x, int y) {
+        return (x + y - 1) / y;
     }
 }
