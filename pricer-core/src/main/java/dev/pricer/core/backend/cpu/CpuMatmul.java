@@ -1,10 +1,10 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -45,6 +45,9 @@ public final class CpuMatmul {
 
     private static final ThreadLocal<float[]> PACKED_A = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> PACKED_B = ThreadLocal.withInitial(() -> new float[KC * NR * MAX_PANELS_PER_TASK]);
+    /** Where a ragged tile at the bottom or right edge of C is computed whole before its valid part is added. */
+    private static final ThreadLocal<MemorySegment> EDGE_TILE = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate((long) MR * NR * Float.BYTES, 64));
 
     private CpuMatmul() {
     }
@@ -189,6 +192,8 @@ public final class CpuMatmul {
     private static void computeBlock(float[] packedA, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate,
                                      int firstRowPanel, int endRowPanel, int firstColPanel, int endColPanel) {
         float[] packedB = PACKED_B.get();
+        MemorySegment edgeTile = EDGE_TILE.get();
+        long cRowBytes = (long) n * Float.BYTES;
         for (int p0 = 0; p0 < k; p0 += KC) {
             int depth = Math.min(KC, k - p0);
             boolean load = accumulate || p0 > 0;
@@ -201,29 +206,55 @@ public final class CpuMatmul {
                     int bOffset = (colPanel - firstColPanel) * depth * NR;
                     for (int rowPanel = rowBlock; rowPanel < rowBlockEnd; rowPanel++) {
                         int row0 = rowPanel * MR;
-                        microKernel(packedA, rowPanel * MR * k + p0 * MR, packedB, bOffset, depth,
-                                c, ((long) row0 * n + col0) * Float.BYTES, (long) n * Float.BYTES,
-                                Math.min(MR, m - row0), cols, load);
+                        int rows = Math.min(MR, m - row0);
+                        int aOffset = rowPanel * MR * k + p0 * MR;
+                        long cOffset = ((long) row0 * n + col0) * Float.BYTES;
+                        if (rows == MR && cols == NR) {
+                            if (!load) clearTile(c, cOffset, cRowBytes);
+                            microKernel(packedA, aOffset, packedB, bOffset, depth, c, cOffset, cRowBytes);
+                        } else {
+                            clearTile(edgeTile, 0, NR * Float.BYTES);
+                            microKernel(packedA, aOffset, packedB, bOffset, depth, edgeTile, 0, NR * Float.BYTES);
+                            addEdgeTile(edgeTile, c, cOffset, cRowBytes, rows, cols, load);
+                        }
                     }
                 }
             }
         }
     }
 
+    private static void clearTile(MemorySegment c, long offset, long rowBytes) {
+        for (int r = 0; r < MR; r++) c.asSlice(offset + r * rowBytes, NR * Float.BYTES).fill((byte) 0);
+    }
+
+    /** Adds (or with {@code load} false, copies) the top-left rows × cols of a full tile into C. */
+    private static void addEdgeTile(MemorySegment tile, MemorySegment c, long cOffset, long cRowBytes, int rows, int cols, boolean load) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < cols; j++) {
+                long at = cOffset + r * cRowBytes + (long) j * Float.BYTES;
+                float v = tile.get(FLOAT, ((long) r * NR + j) * Float.BYTES);
+                c.set(FLOAT, at, load ? c.get(FLOAT, at) + v : v);
+            }
+        }
+    }
+
     /**
-     * C tile [rows × cols] at {@code cOffset} (+)= packed A panel · packed B panel over {@code depth} steps.
+     * The full C tile [MR × NR] at {@code cOffset} += packed A panel · packed B panel over {@code depth} steps.
      * The sixteen accumulators are named locals so that they live in registers for the whole loop.
      */
     private static void microKernel(float[] a, int aOffset, float[] b, int bOffset, int depth,
-                                    MemorySegment c, long cOffset, long cRowBytes, int rows, int cols, boolean load) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
-        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
+                                    MemorySegment c, long cOffset, long cRowBytes) {
+        long o0 = cOffset, o1 = o0 + cRowBytes, o2 = o1 + cRowBytes, o3 = o2 + cRowBytes;
+        long o4 = o3 + cRowBytes, o5 = o4 + cRowBytes, o6 = o5 + cRowBytes, o7 = o6 + cRowBytes;
+        long h = (long) L * Float.BYTES;
+        FloatVector c00 = FloatVector.fromMemorySegment(F, c, o0, NATIVE), c01 = FloatVector.fromMemorySegment(F, c, o0 + h, NATIVE);
+        FloatVector c10 = FloatVector.fromMemorySegment(F, c, o1, NATIVE), c11 = FloatVector.fromMemorySegment(F, c, o1 + h, NATIVE);
+        FloatVector c20 = FloatVector.fromMemorySegment(F, c, o2, NATIVE), c21 = FloatVector.fromMemorySegment(F, c, o2 + h, NATIVE);
+        FloatVector c30 = FloatVector.fromMemorySegment(F, c, o3, NATIVE), c31 = FloatVector.fromMemorySegment(F, c, o3 + h, NATIVE);
+        FloatVector c40 = FloatVector.fromMemorySegment(F, c, o4, NATIVE), c41 = FloatVector.fromMemorySegment(F, c, o4 + h, NATIVE);
+        FloatVector c50 = FloatVector.fromMemorySegment(F, c, o5, NATIVE), c51 = FloatVector.fromMemorySegment(F, c, o5 + h, NATIVE);
+        FloatVector c60 = FloatVector.fromMemorySegment(F, c, o6, NATIVE), c61 = FloatVector.fromMemorySegment(F, c, o6 + h, NATIVE);
+        FloatVector c70 = FloatVector.fromMemorySegment(F, c, o7, NATIVE), c71 = FloatVector.fromMemorySegment(F, c, o7 + h, NATIVE);
         for (int p = 0; p < depth; p++) {
             int ap = aOffset + p * MR;
             int bp = bOffset + p * NR;
@@ -247,35 +278,14 @@ public final class CpuMatmul {
             x = FloatVector.broadcast(F, a[ap + 7]);
             c70 = b0.fma(x, c70); c71 = b1.fma(x, c71);
         }
-        storeRow(c, cOffset, c00, c01, cols, load);
-        if (rows > 1) storeRow(c, cOffset + cRowBytes, c10, c11, cols, load);
-        if (rows > 2) storeRow(c, cOffset + 2 * cRowBytes, c20, c21, cols, load);
-        if (rows > 3) storeRow(c, cOffset + 3 * cRowBytes, c30, c31, cols, load);
-        if (rows > 4) storeRow(c, cOffset + 4 * cRowBytes, c40, c41, cols, load);
-        if (rows > 5) storeRow(c, cOffset + 5 * cRowBytes, c50, c51, cols, load);
-        if (rows > 6) storeRow(c, cOffset + 6 * cRowBytes, c60, c61, cols, load);
-        if (rows > 7) storeRow(c, cOffset + 7 * cRowBytes, c70, c71, cols, load);
-    }
-
-    private static void storeRow(MemorySegment c, long offset, FloatVector v0, FloatVector v1, int cols, boolean load) {
-        long offset1 = offset + (long) L * Float.BYTES;
-        if (cols == NR) {
-            if (load) {
-                v0 = v0.add(FloatVector.fromMemorySegment(F, c, offset, NATIVE));
-                v1 = v1.add(FloatVector.fromMemorySegment(F, c, offset1, NATIVE));
-            }
-            v0.intoMemorySegment(c, offset, NATIVE);
-            v1.intoMemorySegment(c, offset1, NATIVE);
-        } else {
-            VectorMask<Float> m0 = F.indexInRange(0, cols);
-            VectorMask<Float> m1 = F.indexInRange(L, cols);
-            if (load) {
-                v0 = v0.add(FloatVector.fromMemorySegment(F, c, offset, NATIVE, m0));
-                v1 = v1.add(FloatVector.fromMemorySegment(F, c, offset1, NATIVE, m1));
-            }
-            v0.intoMemorySegment(c, offset, NATIVE, m0);
-            v1.intoMemorySegment(c, offset1, NATIVE, m1);
-        }
+        c00.intoMemorySegment(c, o0, NATIVE); c01.intoMemorySegment(c, o0 + h, NATIVE);
+        c10.intoMemorySegment(c, o1, NATIVE); c11.intoMemorySegment(c, o1 + h, NATIVE);
+        c20.intoMemorySegment(c, o2, NATIVE); c21.intoMemorySegment(c, o2 + h, NATIVE);
+        c30.intoMemorySegment(c, o3, NATIVE); c31.intoMemorySegment(c, o3 + h, NATIVE);
+        c40.intoMemorySegment(c, o4, NATIVE); c41.intoMemorySegment(c, o4 + h, NATIVE);
+        c50.intoMemorySegment(c, o5, NATIVE); c51.intoMemorySegment(c, o5 + h, NATIVE);
+        c60.intoMemorySegment(c, o6, NATIVE); c61.intoMemorySegment(c, o6 + h, NATIVE);
+        c70.intoMemorySegment(c, o7, NATIVE); c71.intoMemorySegment(c, o7 + h, NATIVE);
     }
 
     /**
