@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# CPU matmul GFLOP/s: Pricer's CpuMatmul next to OpenBLAS sgemm (numpy's bundled OpenBLAS), same shapes
+# (bench/matmul-shapes.txt: Llama 3.2 1B projections over 728 tokens), same thread count, one run.
+#   bench/matmul.sh [THREADS] [REPEATS]      (defaults: all cores, 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-$(nproc)}
+repeats=${2:-5}
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+jar=pricer-bench/target/pricer-bench.jar
+if [[ ! -f $jar || -n $(find pricer-core/src pricer-bench/src -newer "$jar" -print -quit) ]]; then
+  ./mvnw -B -q -pl pricer-bench -am package -DskipTests >&2
+fi
+python=${PYTHON:-python3}
+shapes=bench/matmul-shapes.txt
+ours=$(mktemp) theirs=$(mktemp)
+trap 'rm -f "$ours" "$theirs"' EXIT
+
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads"
+"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dpricer.threads="$threads" -cp "$jar" \
+  dev.pricer.bench.MatmulBench "$shapes" "$repeats" 2>/dev/null >"$ours"
+OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$python" bench/peers/numpy_matmul.py "$shapes" "$repeats" >"$theirs"
+grep '^#' "$ours"; grep '^#' "$theirs"
+
+"$python" - "$ours" "$theirs" <<'PY'
+import math, sys
+def rows(path):
+    return [l.split() for l in open(path) if l.strip() and not l.startswith("#")]
+ours, theirs = rows(sys.argv[1]), rows(sys.argv[2])
+print(f"{'shape':<12} {'op':<4} {'m':>5} {'n':>5} {'k':>5} {'pricer GF/s':>12} {'OpenBLAS GF/s':>14} {'ratio':>6}")
+ratios = []
+for o, t in zip(ours, theirs):
+    assert o[:5] == t[:5], f"shape mismatch {o[:5]} vs {t[:5]}"
+    r = float(o[6]) / float(t[6])
+    ratios.append(r)
+    print(f"{o[0]:<12} {o[1]:<4} {o[2]:>5} {o[3]:>5} {o[4]:>5} {float(o[6]):>12.1f} {float(t[6]):>14.1f} {r:>6.2f}")
+total_ours = sum(2.0 * int(o[2]) * int(o[3]) * int(o[4]) for o in ours) / sum(float(o[5]) for o in ours) / 1e9
+total_theirs = sum(2.0 * int(t[2]) * int(t[3]) * int(t[4]) for t in theirs) / sum(float(t[5]) for t in theirs) / 1e9
+print(f"{'all shapes':<36} {total_ours:>12.1f} {total_theirs:>14.1f} {total_ours / total_theirs:>6.2f}")
+print(f"geometric mean of ratios: {math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}, lowest: {min(ratios):.2f}")
+PY
