@@ -1,0 +1,124 @@
+package dev.pricer.core.backend;
+
+import dev.pricer.core.tensor.DType;
+import dev.pricer.core.tensor.HostTensor;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The kernels the Llama model and the trainer need, over {@link Buffer}s this backend allocates. The model plans
+ * its buffers up front and only calls these methods, so a CPU and a CUDA implementation are interchangeable.
+ *
+ * <p>Conventions: matrices are row-major F32; {@code rows} counts tokens; a method that says "accumulates" adds
+ * into its output (gradients, residual streams), the others overwrite. Methods returning a Java number
+ * synchronise with the device.
+ */
+public interface Backend extends AutoCloseable {
+
+    String name();
+
+    // ---- memory ----
+
+    /** A zero-filled buffer of F32 or I32 elements. */
+    Buffer allocate(DType dtype, long length);
+
+    /**
+     * The tensor as an F32 buffer (integers as I32). Converts BF16/F16/F64; the CPU backend may share an F32
+     * tensor's memory (a mapped weight file) without copying, so the buffer must be treated as read-only
+     * unless {@code writable}.
+     */
+    Buffer upload(HostTensor tensor, boolean writable);
+
+    /** Copies {@code dst.length()} elements from host memory (native byte order, same dtype as {@code dst}). */
+    void copyFromHost(MemorySegment src, Buffer dst);
+
+    /** Copies all of {@code src} to host memory (native byte order). */
+    void copyToHost(Buffer src, MemorySegment dst);
+
+    void copy(Buffer src, Buffer dst);
+
+    void fill(Buffer buffer, float value);
+
+    // ---- linear algebra (F32, row-major) ----
+
+    /** c[m×n] (+)= a[m×k] · b[n×k]ᵀ: a linear layer's forward {@code y = x·Wᵀ}. */
+    void matmulABt(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /** c[m×n] (+)= a[m×k] · b[k×n]: a linear layer's input gradient {@code dx = dy·W}. */
+    void matmulAB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /** c[m×n] (+)= a[k×m]ᵀ · b[k×n]: a linear layer's weight gradient {@code dW = dyᵀ·x}. */
+    void matmulAtB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /** y += alpha · x, elementwise. */
+    void axpy(float alpha, Buffer x, Buffer y);
+
+    /** x *= alpha, elementwise. */
+    void scale(Buffer x, float alpha);
+
+    /** Σ x², in double: per-parameter terms of the global gradient norm. */
+    double sumOfSquares(Buffer x);
+
+    // ---- layers ----
+
+    /**
+     * HF Llama RMSNorm over rows of {@code dim}: {@code out = weight · x / sqrt(mean(x²) + eps)}, computed in
+     * float32. Saves {@code 1/sqrt(mean(x²) + eps)} per row in {@code rstd} for the backward pass.
+     */
+    void rmsNormForward(Buffer x, Buffer weight, Buffer out, Buffer rstd, int rows, int dim, float eps);
+
+    /** Accumulates into {@code dx}; accumulates into {@code dweight} unless it is null (frozen weight). */
+    void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim);
+
+    /**
+     * Rotate-half RoPE in place on {@code [rows, heads * headDim]}; row r is at position {@code positions[r]} (I32).
+     * {@code cos} and {@code sin} are {@code [maxPositions, headDim / 2]}. {@code inverse} rotates backwards,
+     * which is the backward pass of the rotation.
+     */
+    void rope(Buffer x, Buffer positions, Buffer cos, Buffer sin, int rows, int heads, int headDim, boolean inverse);
+
+    /**
+     * Causal grouped-query attention with scale {@code 1/sqrt(headDim)} (see {@link AttentionShape}).
+     * {@code validLengths} (I32, one per sequence) masks right padding. {@code probs} saves the softmax for the
+     * backward pass; null in inference.
+     */
+    void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape shape);
+
+    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and the saved probabilities. */
+    void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
+                           Buffer dq, Buffer dk, Buffer dv, AttentionShape shape);
+
+    /** out = silu(gate) · up, elementwise. */
+    void swigluForward(Buffer gate, Buffer up, Buffer out);
+
+    /** Overwrites dgate and dup. */
+    void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup);
+
+    /** out[r] = table[indices[r]]: the embedding lookup, and picking label positions out of a sequence. */
+    void gatherRows(Buffer table, Buffer indices, Buffer out, int rows, int dim);
+
+    /** table[indices[r]] += src[r]: the backward of {@link #gatherRows}. Repeated indices add up. */
+    void scatterAddRows(Buffer src, Buffer indices, Buffer table, int rows, int dim);
+
+    /**
+     * Cross-entropy of each row of {@code logits} against {@code targets} (I32); returns the sum over rows.
+     * When {@code gradScale != 0}, replaces the logits in place by {@code gradScale · (softmax − onehot)}, the
+     * gradient of {@code gradScale · sum}.
+     */
+    double crossEntropy(Buffer logits, Buffer targets, int rows, int vocab, float gradScale);
+
+    /**
+     * Inverted dropout: {@code out = x · mask / (1 − p)}, the mask drawn from a counter-based hash of
+     * {@code (seed, index)}. Being a pure function of the seed, it is its own backward: apply it to the gradient
+     * with the same seed.
+     */
+    void dropout(Buffer x, Buffer out, float p, long seed);
+
+    // ---- optimizer ----
+
+    /** One AdamW update of {@code param} in place, moments {@code m} and {@code v} updated too. */
+    void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW hyper);
+
+    @Override
+    void close();
+}

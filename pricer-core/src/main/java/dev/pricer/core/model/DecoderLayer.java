@@ -1,0 +1,95 @@
+package dev.pricer.core.model;
+
+import dev.pricer.core.backend.AttentionShape;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.config.LlamaConfig;
+
+/**
+ * One Llama decoder layer: {@code h = x + o(attn(rope(q(n1(x))), rope(k(n1(x))), v(n1(x))))},
+ * {@code out = h + down(silu(gate(n2(h))) · up(n2(h)))}. Forward and backward are written out step by step;
+ * what the backward pass reads is exactly what {@link LayerActivations} holds.
+ */
+final class DecoderLayer {
+
+    final int index;
+    final Buffer inputNorm;
+    final Buffer postNorm;
+    final Buffer inputNormGrad;
+    final Buffer postNormGrad;
+    final Linear[] linears;
+    private final LlamaConfig config;
+
+    DecoderLayer(int index, LlamaConfig config, Buffer inputNorm, Buffer postNorm, Buffer inputNormGrad,
+                 Buffer postNormGrad, Linear[] linears) {
+        this.index = index;
+        this.config = config;
+        this.inputNorm = inputNorm;
+        this.postNorm = postNorm;
+        this.inputNormGrad = inputNormGrad;
+        this.postNormGrad = postNormGrad;
+        this.linears = linears;
+    }
+
+    Linear linear(Projection p) {
+        return linears[p.ordinal()];
+    }
+
+    /**
+     * {@code kAll}/{@code vAll} are the keys and values attention reads ({@code a.k()}/{@code a.v()} in training,
+     * the whole cache in generation); this pass writes its new keys and values into {@code a.k()}/{@code a.v()}.
+     */
+    void forward(Backend be, Buffer x, Buffer out, LayerActivations a, Buffer kAll, Buffer vAll, Pass pass, Rope rope, Workspace w) {
+        int rows = pass.rows(), hidden = config.hiddenSize();
+        AttentionShape shape = pass.attention();
+        float eps = (float) config.rmsNormEps();
+        be.rmsNormForward(x, inputNorm, a.xn1(), a.rstd1(), rows, hidden, eps);
+        project(be, Projection.Q, a.xn1(), a.q(), a, pass, w);
+        project(be, Projection.K, a.xn1(), a.k(), a, pass, w);
+        project(be, Projection.V, a.xn1(), a.v(), a, pass, w);
+        be.rope(a.q(), pass.positions(), rope.cos(), rope.sin(), rows, config.numHeads(), config.headDim(), false);
+        be.rope(a.k(), pass.positions(), rope.cos(), rope.sin(), rows, config.numKvHeads(), config.headDim(), false);
+        be.attentionForward(a.q(), kAll, vAll, pass.validLengths(), a.att(), a.probs(), shape);
+        project(be, Projection.O, a.att(), a.resid2(), a, pass, w);
+        be.axpy(1f, x, a.resid2());
+        be.rmsNormForward(a.resid2(), postNorm, a.xn2(), a.rstd2(), rows, hidden, eps);
+        project(be, Projection.GATE, a.xn2(), a.gate(), a, pass, w);
+        project(be, Projection.UP, a.xn2(), a.up(), a, pass, w);
+        be.swigluForward(a.gate(), a.up(), a.act());
+        project(be, Projection.DOWN, a.act(), out, a, pass, w);
+        be.axpy(1f, a.resid2(), out);
+    }
+
+    private void project(Backend be, Projection p, Buffer x, Buffer y, LayerActivations a, Pass pass, Workspace w) {
+        linear(p).forward(be, x, y, a.lora()[p.ordinal()], pass.rows(), pass.dropout(index, p), w.scratch());
+    }
+
+    /**
+     * Backward from {@code dOut} (the gradient of this layer's output, consumed: it becomes the gradient of the
+     * mid-layer residual) to {@code dIn} (overwritten with the gradient of this layer's input).
+     */
+    void backward(Backend be, Buffer x, Buffer dOut, Buffer dIn, LayerActivations a, Pass pass, Rope rope, Workspace w) {
+        int rows = pass.rows(), hidden = config.hiddenSize();
+        projectBack(be, Projection.DOWN, dOut, a.act(), w.dact(), false, a, pass, w);
+        be.swigluBackward(w.dact(), a.gate(), a.up(), w.dgate(), w.dup());
+        projectBack(be, Projection.GATE, w.dgate(), a.xn2(), w.dxn(), false, a, pass, w);
+        projectBack(be, Projection.UP, w.dup(), a.xn2(), w.dxn(), true, a, pass, w);
+        // dOut now also takes the post-attention norm's share: it becomes the gradient of the residual h.
+        be.rmsNormBackward(w.dxn(), a.resid2(), postNorm, a.rstd2(), dOut, postNormGrad, rows, hidden);
+        be.copy(dOut, dIn);
+        projectBack(be, Projection.O, dOut, a.att(), w.datt(), false, a, pass, w);
+        be.attentionBackward(w.datt(), a.q(), a.k(), a.v(), a.probs(), pass.validLengths(), w.dq(), w.dk(), w.dv(), pass.attention());
+        // The rotation is orthogonal: its backward is the rotation by the opposite angle.
+        be.rope(w.dq(), pass.positions(), rope.cos(), rope.sin(), rows, config.numHeads(), config.headDim(), true);
+        be.rope(w.dk(), pass.positions(), rope.cos(), rope.sin(), rows, config.numKvHeads(), config.headDim(), true);
+        projectBack(be, Projection.Q, w.dq(), a.xn1(), w.dxn(), false, a, pass, w);
+        projectBack(be, Projection.K, w.dk(), a.xn1(), w.dxn(), true, a, pass, w);
+        projectBack(be, Projection.V, w.dv(), a.xn1(), w.dxn(), true, a, pass, w);
+        be.rmsNormBackward(w.dxn(), x, inputNorm, a.rstd1(), dIn, inputNormGrad, rows, hidden);
+    }
+
+    private void projectBack(Backend be, Projection p, Buffer dy, Buffer x, Buffer dx, boolean accumulate,
+                             LayerActivations a, Pass pass, Workspace w) {
+        linear(p).backward(be, dy, x, dx, accumulate, a.lora()[p.ordinal()], pass.rows(), pass.dropout(index, p), w.du(), w.scratch());
+    }
+}

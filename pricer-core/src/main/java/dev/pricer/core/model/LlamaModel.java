@@ -1,0 +1,472 @@
+package dev.pricer.core.model;
+
+import dev.pricer.core.FormatException;
+import dev.pricer.core.backend.AttentionShape;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.LoraConfig;
+import dev.pricer.core.lora.LoraWeights;
+import dev.pricer.core.lora.PeftAdapter;
+import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.tensor.DType;
+import dev.pricer.core.tensor.HostTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A Llama-family causal language model on a {@link Backend}, with an optional LoRA adapter: forward passes
+ * (logits, loss), the backward pass into the trainable parameters' gradients, and greedy generation with a KV cache.
+ * Numerics follow Hugging Face transformers (float32) and PEFT.
+ *
+ * <p>Not thread-safe: one pass at a time. Close it to release the memory-mapped weight files.
+ */
+public final class LlamaModel implements AutoCloseable {
+
+    private final LlamaConfig config;
+    private final Backend backend;
+    private final SafeTensors files;
+    private final Buffer embedding;
+    private final Buffer finalNorm;
+    private final Buffer lmHead;
+    private final DecoderLayer[] layers;
+    private final Rope rope;
+    private final List<Parameter> fullParameters;
+    private final Buffer embeddingGrad;
+    private final Buffer finalNormGrad;
+    private final Buffer lmHeadGrad;
+    private LoraConfig lora;
+    private List<Parameter> loraParameters = List.of();
+    private Plan plan;
+    private long dropoutSeed = 0x5EEDL;
+    private long passes;
+
+    private LlamaModel(LlamaConfig config, Backend backend, SafeTensors files, Map<String, Buffer> weights, boolean fullTraining) {
+        this.config = config;
+        this.backend = backend;
+        this.files = files;
+        this.rope = new Rope(backend, config);
+        Map<String, Buffer> grads = new LinkedHashMap<>();
+        if (fullTraining) weights.forEach((name, w) -> grads.put(name, backend.allocate(DType.F32, w.length())));
+        embedding = weights.get(WeightNames.EMBEDDING);
+        finalNorm = weights.get(WeightNames.FINAL_NORM);
+        lmHead = config.tieWordEmbeddings() ? embedding : weights.get(WeightNames.LM_HEAD);
+        embeddingGrad = grads.get(WeightNames.EMBEDDING);
+        finalNormGrad = grads.get(WeightNames.FINAL_NORM);
+        lmHeadGrad = config.tieWordEmbeddings() ? embeddingGrad : grads.get(WeightNames.LM_HEAD);
+        layers = new DecoderLayer[config.numLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            Linear[] linears = new Linear[Projection.values().length];
+            for (Projection p : Projection.values()) {
+                String name = p.modulePath(l) + ".weight";
+                int[] shape = WeightNames.projectionShape(config, p);
+                linears[p.ordinal()] = new Linear(p.modulePath(l), shape[1], shape[0], weights.get(name), grads.get(name));
+            }
+            String in = WeightNames.inputNorm(l), post = WeightNames.postNorm(l);
+            layers[l] = new DecoderLayer(l, config, weights.get(in), weights.get(post), grads.get(in), grads.get(post), linears);
+        }
+        List<Parameter> full = new ArrayList<>();
+        Map<String, long[]> shapes = WeightNames.expectedShapes(config);
+        grads.forEach((name, g) -> full.add(new Parameter(name, shapes.get(name), weights.get(name), g)));
+        fullParameters = List.copyOf(full);
+    }
+
+    // ---- loading ----
+
+    /** The base model of a Hugging Face folder ({@code config.json} + safetensors), weights frozen. */
+    public static LlamaModel load(Path modelDir, Backend backend) {
+        return load(modelDir, null, backend);
+    }
+
+    /** The base model plus, when {@code adapterDir} is not null, the PEFT LoRA adapter in it (trainable). */
+    public static LlamaModel load(Path modelDir, Path adapterDir, Backend backend) {
+        LlamaModel model = open(modelDir, backend, false);
+        if (adapterDir != null) {
+            try {
+                model.loadAdapter(adapterDir);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+        return model;
+    }
+
+    /** Every weight trainable, each with a gradient buffer (full-parameter training, for small models). */
+    public static LlamaModel loadForFullTraining(Path modelDir, Backend backend) {
+        return open(modelDir, backend, true);
+    }
+
+    /**
+     * A model with fresh random weights (normal, std {@code initStd}; norms 1), every weight trainable:
+     * the start of training a small model from scratch.
+     */
+    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, Buffer> weights = new LinkedHashMap<>();
+        WeightNames.expectedShapes(config).forEach((name, shape) -> {
+            float[] values = new float[Math.toIntExact(HostTensor.elementCount(shape))];
+            boolean norm = shape.length == 1;
+            for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
+            weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
+        });
+        return new LlamaModel(config, backend, null, weights, true);
+    }
+
+    private static double gaussian(SplittableRandom random) {
+        double u1 = 1.0 - random.nextDouble(), u2 = random.nextDouble();
+        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    }
+
+    private static LlamaModel open(Path modelDir, Backend backend, boolean fullTraining) {
+        LlamaConfig config = LlamaConfig.read(modelDir);
+        SafeTensors files = SafeTensors.open(modelDir);
+        try {
+            Map<String, long[]> shapes = WeightNames.expectedShapes(config);
+            // Check every tensor before uploading any, so a bad file leaves nothing half-loaded.
+            shapes.forEach((name, shape) -> WeightNames.check(files, name, shape));
+            Map<String, Buffer> weights = new LinkedHashMap<>();
+            shapes.forEach((name, shape) -> weights.put(name, backend.upload(files.tensor(name), fullTraining)));
+            return new LlamaModel(config, backend, files, weights, fullTraining);
+        } catch (RuntimeException e) {
+            files.close();
+            throw e;
+        }
+    }
+
+    // ---- adapters ----
+
+    /** Loads a PEFT adapter folder; its shapes are checked against this model before anything is attached. */
+    public void loadAdapter(Path adapterDir) {
+        PeftAdapter adapter = PeftAdapter.read(adapterDir);
+        attachAdapter(adapter.config(), adapter.tensors(), adapter.weightsFile().toString());
+    }
+
+    /** A fresh adapter as PEFT initialises one: A uniform in ±1/√in (Kaiming, a=√5), B zero, so it starts as a no-op. */
+    public void createAdapter(LoraConfig config, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        forEachLoraSite(config, (layer, p, in, out) -> {
+            float[] a = new float[config.r() * in];
+            double bound = 1.0 / Math.sqrt(in);
+            for (int i = 0; i < a.length; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_A"), HostTensor.ofFloats(a, config.r(), in));
+            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_B"), HostTensor.ofFloats(new float[out * config.r()], out, config.r()));
+        });
+        attachAdapter(config, tensors, "new adapter");
+    }
+
+    private interface LoraSite {
+        void accept(int layer, Projection p, int in, int out);
+    }
+
+    private void forEachLoraSite(LoraConfig config, LoraSite site) {
+        for (int l = 0; l < layers.length; l++) {
+            for (Projection p : Projection.values()) {
+                if (!config.targets(p.shortName())) continue;
+                Linear linear = layers[l].linear(p);
+                site.accept(l, p, linear.in, linear.out);
+            }
+        }
+    }
+
+    private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
+        Map<String, HostTensor> unused = new LinkedHashMap<>(tensors);
+        forEachLoraSite(config, (layer, p, in, out) -> {
+            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_A"), new long[]{config.r(), in});
+            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_B"), new long[]{out, config.r()});
+        });
+        if (!unused.isEmpty()) {
+            throw new FormatException(source + ": tensor '" + unused.keySet().iterator().next() + "' matches no LoRA target of this model"
+                    + " (target_modules " + config.targetModules() + ", " + layers.length + " layers)");
+        }
+        List<Parameter> params = new ArrayList<>();
+        float scaling = (float) config.scaling();
+        forEachLoraSite(config, (layer, p, in, out) -> {
+            String aKey = PeftAdapter.key(p.modulePath(layer), "lora_A"), bKey = PeftAdapter.key(p.modulePath(layer), "lora_B");
+            Buffer a = backend.upload(tensors.get(aKey), true), b = backend.upload(tensors.get(bKey), true);
+            LoraWeights w = new LoraWeights(config.r(), scaling, (float) config.dropout(), a, b,
+                    backend.allocate(DType.F32, a.length()), backend.allocate(DType.F32, b.length()));
+            layers[layer].linear(p).lora = w;
+            params.add(new Parameter(aKey, new long[]{config.r(), in}, a, w.gradA()));
+            params.add(new Parameter(bKey, new long[]{out, config.r()}, b, w.gradB()));
+        });
+        for (DecoderLayer layer : layers) {
+            for (Projection p : Projection.values()) if (!config.targets(p.shortName())) layer.linear(p).lora = null;
+        }
+        lora = config;
+        loraParameters = List.copyOf(params);
+        plan = null;
+    }
+
+    private static void check(String source, Map<String, HostTensor> tensors, String key, long[] shape) {
+        HostTensor t = tensors.remove(key);
+        if (t == null) throw new FormatException(source + ": missing tensor '" + key + "'");
+        if (!Arrays.equals(t.shape(), shape)) {
+            throw new FormatException(source + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape())
+                    + ", the model needs " + Arrays.toString(shape));
+        }
+        if (!t.dtype().isFloatingPoint()) throw new FormatException(source + ": tensor '" + key + "' has dtype " + t.dtype() + ", not a float type");
+    }
+
+    /** Writes the adapter in PEFT's format ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
+    public void saveAdapter(Path adapterDir, String baseModelName) {
+        if (lora == null) throw new IllegalStateException("no adapter to save");
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        for (Parameter p : loraParameters) tensors.put(p.name(), download(p.value(), p.shape()));
+        PeftAdapter.write(adapterDir, lora, tensors, baseModelName);
+    }
+
+    // ---- parameters ----
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public Backend backend() {
+        return backend;
+    }
+
+    /** The adapter's config, or null when none is attached. */
+    public LoraConfig loraConfig() {
+        return lora;
+    }
+
+    /** LoRA tensors under their PEFT keys when an adapter is attached, otherwise every weight in full training. */
+    public List<Parameter> trainableParameters() {
+        return lora != null ? loraParameters : fullParameters;
+    }
+
+    public void zeroGradients() {
+        for (Parameter p : trainableParameters()) backend.fill(p.grad(), 0f);
+    }
+
+    /** Seeds LoRA dropout; each training pass after this draws fresh masks from it deterministically. */
+    public void seedDropout(long seed) {
+        dropoutSeed = seed;
+        passes = 0;
+    }
+
+    public HostTensor download(Buffer buffer, long... shape) {
+        MemorySegment host = Arena.ofAuto().allocate(buffer.length() * Float.BYTES, 8);
+        backend.copyToHost(buffer, host);
+        return new HostTensor(DType.F32, shape, host);
+    }
+
+    // ---- passes ----
+
+    private Plan plan(int batch, int seqLen, boolean backward) {
+        if (plan == null || !plan.fits(batch, seqLen, backward)) {
+            plan = null;
+            int[] ranks = new int[Projection.values().length];
+            for (Projection p : Projection.values()) if (lora != null && lora.targets(p.shortName())) ranks[p.ordinal()] = lora.r();
+            plan = new Plan(backend, config, batch, seqLen, backward, ranks);
+        }
+        return plan;
+    }
+
+    private Pass prepare(Plan plan, Batch batch, boolean training) {
+        rope.ensure(batch.seqLen());
+        int[] positions = new int[plan.rows];
+        for (int i = 0; i < plan.rows; i++) positions[i] = i % batch.seqLen();
+        for (int id : batch.inputIds()) {
+            if (id < 0 || id >= config.vocabSize()) throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
+        }
+        backend.copyFromHost(MemorySegment.ofArray(batch.inputIds()), plan.ids);
+        backend.copyFromHost(MemorySegment.ofArray(positions), plan.positions);
+        backend.copyFromHost(MemorySegment.ofArray(batch.validLengths()), plan.lengths);
+        AttentionShape shape = new AttentionShape(batch.batchSize(), batch.seqLen(), batch.seqLen(), 0,
+                config.numHeads(), config.numKvHeads(), config.headDim());
+        long seed = training ? dropoutSeed + 0x632BE59BD9B4E019L * ++passes : 0;
+        return new Pass(plan.rows, shape, plan.positions, plan.lengths, training, seed);
+    }
+
+    /** Embeddings, every layer, final norm: leaves the normed hidden states in {@code plan.finalNormed}. */
+    private void forward(Plan plan, Pass pass) {
+        int hidden = config.hiddenSize();
+        backend.gatherRows(embedding, plan.ids, plan.resid[0], plan.rows, hidden);
+        for (int l = 0; l < layers.length; l++) {
+            LayerActivations a = plan.acts[l];
+            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), pass, rope, plan.workspace);
+        }
+        backend.rmsNormForward(plan.resid[layers.length], finalNorm, plan.finalNormed, plan.finalRstd, plan.rows, hidden, (float) config.rmsNormEps());
+    }
+
+    /** Label positions after the causal shift: row b·T+t predicts labels[b][t+1]. */
+    private record Selection(int[] rows, int[] targets) {
+        static Selection of(Batch batch) {
+            int n = Math.toIntExact(batch.labelTokens());
+            int[] rows = new int[n], targets = new int[n];
+            int i = 0;
+            for (int b = 0; b < batch.batchSize(); b++) {
+                for (int t = 0; t + 1 < batch.seqLen(); t++) {
+                    int label = batch.labels()[b * batch.seqLen() + t + 1];
+                    if (label == Batch.IGNORE) continue;
+                    rows[i] = b * batch.seqLen() + t;
+                    targets[i++] = label;
+                }
+            }
+            return new Selection(rows, targets);
+        }
+    }
+
+    private Buffer ints(int[] values) {
+        Buffer b = backend.allocate(DType.I32, values.length);
+        backend.copyFromHost(MemorySegment.ofArray(values), b);
+        return b;
+    }
+
+    /**
+     * One micro-batch forward and backward: returns the summed cross-entropy over its label tokens and their count,
+     * and adds {@code gradScale · d(sum)/dθ} to every trainable parameter's gradient (call {@link #zeroGradients}
+     * at the start of an optimizer step). Pass {@code 1 / (label tokens in the whole step)} to get HF Trainer's
+     * normalisation under gradient accumulation. Logits are computed at label positions only.
+     */
+    public LossSum forwardBackward(Batch batch, float gradScale) {
+        if (!(gradScale > 0f) || Float.isInfinite(gradScale)) throw new IllegalArgumentException("gradScale must be positive and finite, got " + gradScale);
+        if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
+        if (trainableParameters().isEmpty()) throw new IllegalStateException("nothing to train: attach an adapter or load for full training");
+        Plan p = plan(batch.batchSize(), batch.seqLen(), true);
+        Pass pass = prepare(p, batch, true);
+        forward(p, pass);
+        Selection sel = Selection.of(batch);
+        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
+        if (n == 0) return LossSum.ZERO;
+        Buffer rows = ints(sel.rows()), targets = ints(sel.targets());
+        Buffer heads = p.head(2 * n);
+        Buffer h = heads.slice(0, (long) n * hidden), dh = heads.slice((long) n * hidden, (long) n * hidden);
+        Buffer logits = p.logits(n);
+        backend.gatherRows(p.finalNormed, rows, h, n, hidden);
+        backend.matmulABt(h, lmHead, logits, n, vocab, hidden, false);
+        double loss = backend.crossEntropy(logits, targets, n, vocab, gradScale);
+        // logits now hold d(gradScale·loss)/d(logits)
+        backend.matmulAB(logits, lmHead, dh, n, hidden, vocab, false);
+        if (lmHeadGrad != null) backend.matmulAtB(logits, h, lmHeadGrad, vocab, hidden, n, true);
+        backend.fill(p.gradFinal, 0f);
+        backend.scatterAddRows(dh, rows, p.gradFinal, n, hidden);
+        backend.fill(p.gradIn, 0f);
+        backend.rmsNormBackward(p.gradFinal, p.resid[layers.length], finalNorm, p.finalRstd, p.gradIn, finalNormGrad, p.rows, hidden);
+        Buffer dOut = p.gradIn, dIn = p.gradOut;
+        for (int l = layers.length - 1; l >= 0; l--) {
+            layers[l].backward(backend, p.resid[l], dOut, dIn, p.acts[l], pass, rope, p.workspace);
+            Buffer t = dOut;
+            dOut = dIn;
+            dIn = t;
+        }
+        if (embeddingGrad != null) backend.scatterAddRows(dOut, p.ids, embeddingGrad, p.rows, hidden);
+        return new LossSum(loss, n);
+    }
+
+    /** The summed loss over the batch's label tokens, without dropout or gradients (evaluation). */
+    public LossSum loss(Batch batch) {
+        if (batch.labels() == null) throw new IllegalArgumentException("loss needs labels");
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
+        Selection sel = Selection.of(batch);
+        int n = sel.rows().length;
+        if (n == 0) return LossSum.ZERO;
+        Buffer h = p.head(n), logits = p.logits(n);
+        backend.gatherRows(p.finalNormed, ints(sel.rows()), h, n, config.hiddenSize());
+        backend.matmulABt(h, lmHead, logits, n, config.vocabSize(), config.hiddenSize(), false);
+        return new LossSum(backend.crossEntropy(logits, ints(sel.targets()), n, config.vocabSize(), 0f), n);
+    }
+
+    /** Logits at every position, {@code [batch, seqLen, vocab]}: for inspection and comparison, not for training. */
+    public HostTensor logits(Batch batch) {
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
+        Buffer logits = p.logits(p.rows);
+        backend.matmulABt(p.finalNormed, lmHead, logits, p.rows, config.vocabSize(), config.hiddenSize(), false);
+        return download(logits, batch.batchSize(), batch.seqLen(), config.vocabSize());
+    }
+
+    /**
+     * The next-token distribution after each prompt (softmax of the logits at its last token), prompts of any
+     * lengths batched with right padding. Logits are computed at those positions only.
+     */
+    public float[][] nextTokenProbabilities(int[][] prompts) {
+        Batch batch = Batch.rightPadded(prompts, null);
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
+        int[] last = new int[prompts.length];
+        for (int b = 0; b < prompts.length; b++) last[b] = b * batch.seqLen() + prompts[b].length - 1;
+        float[] logits = lastLogits(p.finalNormed, ints(last), prompts.length, p);
+        int vocab = config.vocabSize();
+        float[][] out = new float[prompts.length][];
+        for (int b = 0; b < prompts.length; b++) out[b] = softmax(Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab));
+        return out;
+    }
+
+    private float[] lastLogits(Buffer normed, Buffer rows, int n, Plan p) {
+        Buffer h = p.head(n), logits = p.logits(n);
+        backend.gatherRows(normed, rows, h, n, config.hiddenSize());
+        backend.matmulABt(h, lmHead, logits, n, config.vocabSize(), config.hiddenSize(), false);
+        MemorySegment host = Arena.ofAuto().allocate((long) n * config.vocabSize() * Float.BYTES, 8);
+        backend.copyToHost(logits, host);
+        return host.toArray(ValueLayout.JAVA_FLOAT);
+    }
+
+    private static float[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) max = Math.max(max, v);
+        double sum = 0;
+        for (float v : logits) sum += Math.exp(v - max);
+        float[] out = new float[logits.length];
+        for (int i = 0; i < logits.length; i++) out[i] = (float) (Math.exp(logits[i] - max) / sum);
+        return out;
+    }
+
+    /**
+     * Greedy decoding with a KV cache: the prompt followed by up to {@code maxNewTokens} tokens, stopping after
+     * an end-of-sequence token of the config (as HF's {@code generate} does with {@code do_sample=False}).
+     */
+    public int[] generateGreedy(int[] prompt, int maxNewTokens) {
+        return new Generation(this, prompt.length + maxNewTokens).run(prompt, maxNewTokens);
+    }
+
+    // package access for Generation
+    Backend be() {
+        return backend;
+    }
+
+    DecoderLayer[] layers() {
+        return layers;
+    }
+
+    Rope rope() {
+        return rope;
+    }
+
+    Buffer embedding() {
+        return embedding;
+    }
+
+    Buffer finalNorm() {
+        return finalNorm;
+    }
+
+    Buffer lmHead() {
+        return lmHead;
+    }
+
+    int[] loraRanks() {
+        int[] ranks = new int[Projection.values().length];
+        for (Projection p : Projection.values()) if (lora != null && lora.targets(p.shortName())) ranks[p.ordinal()] = lora.r();
+        return ranks;
+    }
+
+    @Override
+    public void close() {
+        plan = null;
+        if (files != null) files.close();
+    }
+}

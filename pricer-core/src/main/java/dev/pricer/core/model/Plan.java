@@ -1,0 +1,81 @@
+package dev.pricer.core.model;
+
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.tensor.DType;
+
+/**
+ * Every buffer one batch shape needs, allocated once and reused while the shape repeats. With {@code backward},
+ * each layer keeps its own activations; without, all layers share one set and the residual stream ping-pongs
+ * between two buffers.
+ */
+final class Plan {
+
+    final int batch;
+    final int seqLen;
+    final int rows;
+    final boolean backward;
+    final Buffer ids;
+    final Buffer positions;
+    final Buffer lengths;
+    final Buffer[] resid;
+    final LayerActivations[] acts;
+    final Buffer finalNormed;
+    final Buffer finalRstd;
+    final Buffer gradIn;
+    final Buffer gradOut;
+    final Buffer gradFinal;
+    final Workspace workspace;
+    private final Backend backend;
+    private final int hidden;
+    private final int vocab;
+    private Buffer head;
+    private Buffer logits;
+
+    Plan(Backend be, LlamaConfig c, int batch, int seqLen, boolean backward, int[] loraRanks) {
+        this.backend = be;
+        this.batch = batch;
+        this.seqLen = seqLen;
+        this.rows = batch * seqLen;
+        this.backward = backward;
+        this.hidden = c.hiddenSize();
+        this.vocab = c.vocabSize();
+        long h = (long) rows * hidden;
+        ids = be.allocate(DType.I32, rows);
+        positions = be.allocate(DType.I32, rows);
+        lengths = be.allocate(DType.I32, batch);
+        int layers = c.numLayers();
+        resid = new Buffer[layers + 1];
+        acts = new LayerActivations[layers];
+        long probs = backward ? (long) batch * c.numHeads() * seqLen * seqLen : 0;
+        Buffer[] pingPong = backward ? null : new Buffer[]{be.allocate(DType.F32, h), be.allocate(DType.F32, h)};
+        LayerActivations shared = backward ? null : LayerActivations.allocate(be, c, rows, null, null, 0, loraRanks);
+        for (int l = 0; l <= layers; l++) resid[l] = backward ? be.allocate(DType.F32, h) : pingPong[l % 2];
+        for (int l = 0; l < layers; l++) acts[l] = backward ? LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks) : shared;
+        finalNormed = be.allocate(DType.F32, h);
+        finalRstd = be.allocate(DType.F32, rows);
+        gradIn = backward ? be.allocate(DType.F32, h) : null;
+        gradOut = backward ? be.allocate(DType.F32, h) : null;
+        gradFinal = backward ? be.allocate(DType.F32, h) : null;
+        int maxRank = 0;
+        for (int r : loraRanks) maxRank = Math.max(maxRank, r);
+        workspace = Workspace.allocate(be, c, rows, maxRank, backward);
+    }
+
+    boolean fits(int batch, int seqLen, boolean backward) {
+        return this.batch == batch && this.seqLen == seqLen && this.backward == backward;
+    }
+
+    /** Room for {@code n} selected rows of hidden states ([n, hidden]), grown on demand. */
+    Buffer head(int n) {
+        if (head == null || head.length() < (long) n * hidden) head = backend.allocate(DType.F32, (long) Math.max(n, rows) * hidden);
+        return head.slice(0, (long) n * hidden);
+    }
+
+    /** Room for {@code n} rows of logits ([n, vocab]), grown on demand: only label positions ever get logits. */
+    Buffer logits(int n) {
+        if (logits == null || logits.length() < (long) n * vocab) logits = backend.allocate(DType.F32, (long) n * vocab);
+        return logits.slice(0, (long) n * vocab);
+    }
+}

@@ -1,0 +1,27 @@
+package dev.pricer.core.model;
+
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.tensor.DType;
+
+/**
+ * Scratch buffers shared by all layers: gradients that live only inside one layer's backward pass, and the
+ * room a LoRA layer needs for dropout. One per planned shape, reused layer after layer.
+ */
+record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buffer dup, Buffer dact, Buffer dxn,
+                 Buffer du, Buffer scratch) {
+
+    static Workspace allocate(Backend be, LlamaConfig c, int rows, int maxRank, boolean backward) {
+        long wide = (long) rows * Math.max(c.hiddenSize(), c.intermediateSize());
+        Buffer scratch = be.allocate(DType.F32, 2 * wide);
+        if (!backward) return new Workspace(null, null, null, null, null, null, null, null, null, scratch);
+        long i = (long) rows * c.intermediateSize();
+        return new Workspace(
+                be.allocate(DType.F32, (long) rows * c.qDim()), be.allocate(DType.F32, (long) rows * c.kvDim()),
+                be.allocate(DType.F32, (long) rows * c.kvDim()), be.allocate(DType.F32, (long) rows * c.qDim()),
+                be.allocate(DType.F32, i), be.allocate(DType.F32, i), be.allocate(DType.F32, i),
+                be.allocate(DType.F32, (long) rows * c.hiddenSize()),
+                be.allocate(DType.F32, (long) rows * Math.max(1, maxRank)), scratch);
+    }
+}

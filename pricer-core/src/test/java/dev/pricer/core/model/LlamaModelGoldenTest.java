@@ -1,0 +1,175 @@
+package dev.pricer.core.model;
+
+import dev.pricer.core.Fixtures;
+import dev.pricer.core.backend.AdamW;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.tensor.HostTensor;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+import static dev.pricer.core.Fixtures.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The engine against transformers 5.17 + PEFT 0.21 on the tiny Llama, untied and tied. */
+class LlamaModelGoldenTest {
+
+    private static final double LOGIT_TOLERANCE = 1e-4;
+    private static final double GRAD_TOLERANCE = 1e-4;
+
+    private final Backend backend = new CpuBackend();
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void baseLogitsMatchTheFloat64Reference(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), backend)) {
+            HostTensor logits = model.logits(Fixtures.batch(expected, ""));
+            assertArrayEquals(new long[]{2, 24, 512}, logits.shape());
+            assertClose(logits.toFloatArray(), expected.get("base.logits_f64").toDoubleArray(), LOGIT_TOLERANCE, "base logits");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void baseLossMatches(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), backend)) {
+            Batch batch = Fixtures.batch(expected, "");
+            LossSum loss = model.loss(batch);
+            assertEquals(batch.labelTokens(), loss.tokens());
+            assertEquals(expected.get("base.loss").toFloatArray()[0], loss.mean(), 1e-5);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void loraLogitsAndLossMatch(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            Batch batch = Fixtures.batch(expected, "");
+            assertClose(model.logits(batch).toFloatArray(), expected.get("lora.logits").toDoubleArray(), LOGIT_TOLERANCE, "lora logits");
+            assertEquals(expected.get("lora.loss").toFloatArray()[0], model.loss(batch).mean(), 1e-5);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void everyLoraGradientAndTheGradNormMatch(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            Batch batch = Fixtures.batch(expected, "");
+            model.zeroGradients();
+            LossSum loss = model.forwardBackward(batch, 1f / batch.labelTokens());
+            assertEquals(expected.get("lora.loss").toFloatArray()[0], loss.mean(), 1e-5);
+            assertEquals(28, model.trainableParameters().size());
+            double sumSquares = 0;
+            for (Parameter p : model.trainableParameters()) {
+                HostTensor want = expected.get("grad." + p.name());
+                assertArrayEquals(want.shape(), p.shape(), p.name());
+                assertClose(model.download(p.grad(), p.shape()).toFloatArray(), want.toDoubleArray(), GRAD_TOLERANCE, "grad." + p.name());
+                sumSquares += backend.sumOfSquares(p.grad());
+            }
+            assertEquals(expected.get("lora.grad_norm").toFloatArray()[0], Math.sqrt(sumSquares), 1e-5);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void oneClippedAdamWStepMatchesTorch(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            Batch batch = Fixtures.batch(expected, "");
+            model.zeroGradients();
+            model.forwardBackward(batch, 1f / batch.labelTokens());
+            double norm = Math.sqrt(model.trainableParameters().stream().mapToDouble(p -> backend.sumOfSquares(p.grad())).sum());
+            // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1
+            float clip = (float) Math.min(1.0, 1.0 / (norm + 1e-6));
+            AdamW hyper = new AdamW(1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1);
+            for (Parameter p : model.trainableParameters()) {
+                backend.scale(p.grad(), clip);
+                backend.adamw(p.value(), p.grad(), backend.allocate(p.value().dtype(), p.value().length()),
+                        backend.allocate(p.value().dtype(), p.value().length()), hyper);
+                assertClose(model.download(p.value(), p.shape()).toFloatArray(), expected.get("adamw1." + p.name()).toDoubleArray(),
+                        5e-6, "adamw1." + p.name());
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void greedyGenerationMatchesTokenForToken(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] prompt = expected.get("base.generate.prompt").toIntArray();
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), backend)) {
+            assertArrayEquals(expected.get("base.generate.output").toIntArray(), model.generateGreedy(prompt, 8));
+            model.loadAdapter(Fixtures.adapter(name));
+            assertArrayEquals(expected.get("lora.generate.output").toIntArray(), model.generateGreedy(prompt, 8));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void nextTokenDistributionAgreesWithFullLogitsAcrossPaddedPrompts(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] ids = expected.get("input_ids").toIntArray();
+        int[] a = Arrays.copyOfRange(ids, 0, 10), b = Arrays.copyOfRange(ids, 24, 24 + 17);
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            float[][] probs = model.nextTokenProbabilities(new int[][]{a, b});
+            float[] logits = expected.get("lora.logits").toFloatArray();
+            for (int[] seq : new int[][]{new int[]{0, 9}, new int[]{1, 16}}) {
+                int row = seq[0], pos = seq[1];
+                double[] want = softmax(Arrays.copyOfRange(logits, (row * 24 + pos) * 512, (row * 24 + pos + 1) * 512));
+                assertClose(probs[row], want, 1e-4, "next-token distribution of prompt " + row);
+                int argmax = 0;
+                for (int i = 1; i < 512; i++) if (want[i] > want[argmax]) argmax = i;
+                int[] generated = model.generateGreedy(row == 0 ? a : b, 1);
+                assertEquals(argmax, generated[generated.length - 1]);
+            }
+        }
+    }
+
+    private static double[] softmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (float v : logits) max = Math.max(max, v);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i] - max);
+        for (int i = 0; i < logits.length; i++) out[i] /= sum;
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void adapterWrittenUnderPeftNamesReadsBackIdentically(String name, @TempDir Path dir) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        Batch batch = Fixtures.batch(expected, "");
+        float[] before;
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            before = model.logits(batch).toFloatArray();
+            model.saveAdapter(dir, name);
+        }
+        Map<String, HostTensor> written = dev.pricer.core.safetensors.SafeTensors.readAll(dir.resolve("adapter_model.safetensors"));
+        Map<String, HostTensor> original = dev.pricer.core.safetensors.SafeTensors.readAll(Fixtures.adapter(name).resolve("adapter_model.safetensors"));
+        assertEquals(original.keySet(), written.keySet());
+        original.forEach((key, t) -> {
+            assertArrayEquals(t.shape(), written.get(key).shape(), key);
+            assertArrayEquals(t.toFloatArray(), written.get(key).toFloatArray(), key);
+        });
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), dir, backend)) {
+            double[] want = new double[before.length];
+            for (int i = 0; i < want.length; i++) want[i] = before[i];
+            assertClose(model.logits(batch).toFloatArray(), want, 1e-6, "logits through the re-read adapter");
+            assertEquals(2.0, model.loraConfig().scaling());
+        }
+        assertFalse(dir.resolve("adapter_config.json.tmp").toFile().exists());
+        assertTrue(dir.resolve("adapter_config.json").toFile().isFile());
+    }
+}
