@@ -1,6 +1,7 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -19,9 +20,9 @@ import java.nio.ByteOrder;
  * {@value #MR}-row panels laid out k-major, so a micro-kernel step broadcasts {@value #MR} consecutive floats;
  * the right operand is packed per k-block into panels of two vectors' width, so each step loads two
  * consecutive vectors. The transposes of the three variants are absorbed by the packing, and the micro-kernel
- * keeps an {@value #MR}×(2·lanes) tile of C in registers over a whole k-block. Rows of C with fewer than
- * {@value #MR} rows (generation, one token at a time) take a streaming path instead, since packing the whole
- * weight would cost more than the product.
+ * keeps an {@value #MR}×(2·lanes) tile of C in registers over a whole k-block. A C of fewer than
+ * {@value #SMALL_M} rows (the head at label positions, generation) is computed from the operands in place,
+ * since packing a whole weight would cost more than the product.
  *
  * <p>The summation order of every element of C depends only on the shapes, never on the thread count.
  */
@@ -40,6 +41,8 @@ public final class CpuMatmul {
     private static final int KC = 256;
     /** Rows of A per L2 block, a multiple of MR. */
     private static final int MC = 24 * MR;
+    /** Fewer rows of C than this are computed without packing B, which would cost more than it saves. */
+    private static final int SMALL_M = 32;
     /** Widest column range one task packs, in NR panels, so its packed block of B stays in L2. */
     private static final int MAX_PANELS_PER_TASK = 8;
 
@@ -103,8 +106,8 @@ public final class CpuMatmul {
             if (!accumulate) c.asSlice(0, (long) m * n * Float.BYTES).fill((byte) 0);
             return;
         }
-        if (m < MR) {
-            streaming(a, b, c, m, n, k, accumulate);
+        if (m < SMALL_M) {
+            unpacked(a, b, c, m, n, k, accumulate);
             return;
         }
         int rowPanels = ceilDiv(m, MR);
@@ -289,44 +292,147 @@ public final class CpuMatmul {
     }
 
     /**
-     * For fewer than MR rows of C: reads B once, in place, column range by column range, reusing the few rows
-     * of A from cache. Dot products when B's rows run along k (forward), row updates when they run along n.
+     * For fewer than {@value #SMALL_M} rows of C (the head at label positions, generation): B is read in place,
+     * once, column range by column range, while the few rows of A stay in cache. Dot products of four A rows
+     * with four B rows when B's rows run along k (forward); register tiles over k-blocks when they run along n.
      */
-    private static void streaming(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate) {
-        int colsPerTask = Math.max(NR, ceilDiv(ceilDiv(n, 4 * CpuThreads.count()), L) * L);
+    private static void unpacked(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate) {
+        int colsPerTask = Math.max(NR, ceilDiv(ceilDiv(n, 4 * CpuThreads.count()), NR) * NR);
         int tasks = ceilDiv(n, colsPerTask);
         CpuThreads.run(tasks, t -> {
             int col0 = t * colsPerTask;
             int col1 = Math.min(n, col0 + colsPerTask);
-            if (b.transposed()) streamingDots(a, b, c, m, n, k, accumulate, col0, col1);
-            else streamingRowUpdates(a, b, c, m, n, k, accumulate, col0, col1);
+            if (b.transposed()) dotTiles(a, b, c, m, n, k, accumulate, col0, col1);
+            else rowTiles(a, b, c, m, n, k, accumulate, col0, col1);
         }, a.segment(), b.segment(), c);
     }
 
-    private static void streamingDots(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
-        MemorySegment as = a.segment();
-        MemorySegment bs = b.segment();
-        for (int j = col0; j < col1; j++) {
-            long bRow = (long) j * b.stride() * Float.BYTES;
+    private static void dotTiles(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
+        MemorySegment as = a.segment(), bs = b.segment();
+        long aRow = (long) a.stride() * Float.BYTES, bRow = (long) b.stride() * Float.BYTES, cRow = (long) n * Float.BYTES;
+        int j = col0;
+        for (; j + 4 <= col1; j += 4) {
+            int i = 0;
+            for (; i + 4 <= m; i += 4) {
+                dot4x4(as, i * aRow, aRow, bs, j * bRow, bRow, k, c, i * cRow + (long) j * Float.BYTES, cRow, accumulate);
+            }
+            for (; i < m; i++) {
+                for (int jj = j; jj < j + 4; jj++) storeDot(as, i * aRow, bs, jj * bRow, k, c, i * cRow + (long) jj * Float.BYTES, accumulate);
+            }
+        }
+        for (; j < col1; j++) {
+            for (int i = 0; i < m; i++) storeDot(as, i * aRow, bs, j * bRow, k, c, i * cRow + (long) j * Float.BYTES, accumulate);
+        }
+    }
+
+    private static void storeDot(MemorySegment a, long aOffset, MemorySegment b, long bOffset, int k, MemorySegment c, long cOffset, boolean accumulate) {
+        float dot = dot(a, aOffset, b, bOffset, k);
+        c.set(FLOAT, cOffset, accumulate ? c.get(FLOAT, cOffset) + dot : dot);
+    }
+
+    /** The 4×4 block of C at {@code cOffset} (+)= dot products of rows of A and rows of B, all along k. */
+    private static void dot4x4(MemorySegment a, long aOffset, long aRow, MemorySegment b, long bOffset, long bRow, int k,
+                               MemorySegment c, long cOffset, long cRow, boolean accumulate) {
+        FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F), s02 = FloatVector.zero(F), s03 = FloatVector.zero(F);
+        FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F), s12 = FloatVector.zero(F), s13 = FloatVector.zero(F);
+        FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F), s22 = FloatVector.zero(F), s23 = FloatVector.zero(F);
+        FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F), s32 = FloatVector.zero(F), s33 = FloatVector.zero(F);
+        for (int p = 0; p < k; p += L) {
+            VectorMask<Float> in = F.indexInRange(p, k);
+            long at = (long) p * Float.BYTES;
+            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bOffset + at, NATIVE, in);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, b, bOffset + bRow + at, NATIVE, in);
+            FloatVector b2 = FloatVector.fromMemorySegment(F, b, bOffset + 2 * bRow + at, NATIVE, in);
+            FloatVector b3 = FloatVector.fromMemorySegment(F, b, bOffset + 3 * bRow + at, NATIVE, in);
+            FloatVector x = FloatVector.fromMemorySegment(F, a, aOffset + at, NATIVE, in);
+            s00 = x.fma(b0, s00); s01 = x.fma(b1, s01); s02 = x.fma(b2, s02); s03 = x.fma(b3, s03);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + aRow + at, NATIVE, in);
+            s10 = x.fma(b0, s10); s11 = x.fma(b1, s11); s12 = x.fma(b2, s12); s13 = x.fma(b3, s13);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + 2 * aRow + at, NATIVE, in);
+            s20 = x.fma(b0, s20); s21 = x.fma(b1, s21); s22 = x.fma(b2, s22); s23 = x.fma(b3, s23);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + 3 * aRow + at, NATIVE, in);
+            s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
+        }
+        storeSums(c, cOffset, s00, s01, s02, s03, accumulate);
+        storeSums(c, cOffset + cRow, s10, s11, s12, s13, accumulate);
+        storeSums(c, cOffset + 2 * cRow, s20, s21, s22, s23, accumulate);
+        storeSums(c, cOffset + 3 * cRow, s30, s31, s32, s33, accumulate);
+    }
+
+    private static void storeSums(MemorySegment c, long offset, FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, boolean accumulate) {
+        float[] sums = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
+                s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD)};
+        for (int j = 0; j < 4; j++) {
+            long at = offset + (long) j * Float.BYTES;
+            c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + sums[j] : sums[j]);
+        }
+    }
+
+    private static void rowTiles(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
+        long cRow = (long) n * Float.BYTES;
+        if (!accumulate) {
+            for (int i = 0; i < m; i++) c.asSlice(i * cRow + (long) col0 * Float.BYTES, (long) (col1 - col0) * Float.BYTES).fill((byte) 0);
+        }
+        // Element (i, p) of A: rows are k floats apart when A is stored transposed, one float apart otherwise.
+        long aRow = (a.transposed() ? 1L : a.stride()) * Float.BYTES;
+        long aStep = (a.transposed() ? a.stride() : 1L) * Float.BYTES;
+        long bRow = (long) b.stride() * Float.BYTES;
+        int fullEnd = col0 + (col1 - col0) / NR * NR;
+        for (int p0 = 0; p0 < k; p0 += KC) {
+            int depth = Math.min(KC, k - p0);
+            for (int j = col0; j < fullEnd; j += NR) {
+                for (int i = 0; i < m; i += 4) {
+                    rowTile(a.segment(), aRow, aStep, b.segment(), bRow, c, cRow, i, Math.min(4, m - i), j, p0, depth);
+                }
+            }
             for (int i = 0; i < m; i++) {
-                float dot = dot(as, (long) i * a.stride() * Float.BYTES, bs, bRow, k);
-                long at = ((long) i * n + j) * Float.BYTES;
-                c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + dot : dot);
+                for (int j = fullEnd; j < col1; j++) {
+                    float sum = 0f;
+                    for (int p = p0; p < p0 + depth; p++) sum += a.get(i, p) * b.get(p, j);
+                    long at = i * cRow + (long) j * Float.BYTES;
+                    c.set(FLOAT, at, c.get(FLOAT, at) + sum);
+                }
             }
         }
     }
 
-    private static void streamingRowUpdates(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, int col0, int col1) {
-        long width = (long) (col1 - col0) * Float.BYTES;
-        if (!accumulate) {
-            for (int i = 0; i < m; i++) c.asSlice(((long) i * n + col0) * Float.BYTES, width).fill((byte) 0);
+    /**
+     * C[row0 .. row0+rows, col0 .. col0+NR] += A[rows, p0 .. p0+depth] · B[p0 .. p0+depth, col0 .. col0+NR], rows ≤ 4,
+     * reading both operands in place. Missing rows repeat the last one and are not stored.
+     */
+    private static void rowTile(MemorySegment a, long aRow, long aStep, MemorySegment b, long bRow, MemorySegment c, long cRow,
+                                int row0, int rows, int col0, int p0, int depth) {
+        long a0 = row0 * aRow + p0 * aStep;
+        long a1 = a0 + Math.min(1, rows - 1) * aRow, a2 = a0 + Math.min(2, rows - 1) * aRow, a3 = a0 + Math.min(3, rows - 1) * aRow;
+        long c0 = row0 * cRow + (long) col0 * Float.BYTES, h = (long) L * Float.BYTES;
+        FloatVector c00 = FloatVector.fromMemorySegment(F, c, c0, NATIVE), c01 = FloatVector.fromMemorySegment(F, c, c0 + h, NATIVE);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        long b0 = p0 * bRow + (long) col0 * Float.BYTES;
+        for (int p = 0; p < depth; p++) {
+            long bp = b0 + p * bRow, ap = p * aStep;
+            FloatVector v0 = FloatVector.fromMemorySegment(F, b, bp, NATIVE);
+            FloatVector v1 = FloatVector.fromMemorySegment(F, b, bp + h, NATIVE);
+            FloatVector x = FloatVector.broadcast(F, a.get(FLOAT, a0 + ap));
+            c00 = v0.fma(x, c00); c01 = v1.fma(x, c01);
+            x = FloatVector.broadcast(F, a.get(FLOAT, a1 + ap));
+            c10 = v0.fma(x, c10); c11 = v1.fma(x, c11);
+            x = FloatVector.broadcast(F, a.get(FLOAT, a2 + ap));
+            c20 = v0.fma(x, c20); c21 = v1.fma(x, c21);
+            x = FloatVector.broadcast(F, a.get(FLOAT, a3 + ap));
+            c30 = v0.fma(x, c30); c31 = v1.fma(x, c31);
         }
-        for (int p = 0; p < k; p++) {
-            long bRow = ((long) p * b.stride() + col0) * Float.BYTES;
-            for (int i = 0; i < m; i++) {
-                axpy(a.get(i, p), b.segment(), bRow, c, ((long) i * n + col0) * Float.BYTES, col1 - col0);
-            }
-        }
+        c00.intoMemorySegment(c, c0, NATIVE); c01.intoMemorySegment(c, c0 + h, NATIVE);
+        if (rows > 1) addRow(c, c0 + cRow, c10, c11);
+        if (rows > 2) addRow(c, c0 + 2 * cRow, c20, c21);
+        if (rows > 3) addRow(c, c0 + 3 * cRow, c30, c31);
+    }
+
+    private static void addRow(MemorySegment c, long offset, FloatVector v0, FloatVector v1) {
+        long h = (long) L * Float.BYTES;
+        v0.add(FloatVector.fromMemorySegment(F, c, offset, NATIVE)).intoMemorySegment(c, offset, NATIVE);
+        v1.add(FloatVector.fromMemorySegment(F, c, offset + h, NATIVE)).intoMemorySegment(c, offset + h, NATIVE);
     }
 
     private static float dot(MemorySegment x, long xOffset, MemorySegment y, long yOffset, int length) {
@@ -344,20 +450,6 @@ public final class CpuMatmul {
             sum += x.get(FLOAT, xOffset + (long) i * Float.BYTES) * y.get(FLOAT, yOffset + (long) i * Float.BYTES);
         }
         return sum;
-    }
-
-    private static void axpy(float alpha, MemorySegment x, long xOffset, MemorySegment y, long yOffset, int length) {
-        FloatVector av = FloatVector.broadcast(F, alpha);
-        int i = 0;
-        for (int bound = F.loopBound(length); i < bound; i += L) {
-            long xo = xOffset + (long) i * Float.BYTES, yo = yOffset + (long) i * Float.BYTES;
-            FloatVector.fromMemorySegment(F, x, xo, NATIVE).fma(av, FloatVector.fromMemorySegment(F, y, yo, NATIVE))
-                    .intoMemorySegment(y, yo, NATIVE);
-        }
-        for (; i < length; i++) {
-            long xo = xOffset + (long) i * Float.BYTES, yo = yOffset + (long) i * Float.BYTES;
-            y.set(FLOAT, yo, y.get(FLOAT, yo) + alpha * x.get(FLOAT, xo));
-        }
     }
 
     private static int ceilDiv(int x, int y) {

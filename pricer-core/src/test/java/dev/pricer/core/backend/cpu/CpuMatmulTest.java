@@ -22,11 +22,12 @@ class CpuMatmulTest {
 
     enum Variant { ABt, AB, AtB }
 
-    /** Shapes around every edge: fewer rows than a micro-tile, ragged tiles, k-blocks, row blocks, task splits. */
+    /** Shapes around every edge: the unpacked path for few rows, ragged tiles, k-blocks, row blocks, task splits. */
     static Stream<Arguments> shapes() {
         int[][] mnk = {
                 {1, 1, 1}, {1, 37, 19}, {3, 5, 7}, {7, 33, 300}, {8, 32, 16}, {9, 17, 1}, {13, 31, 257},
-                {16, 64, 64}, {29, 45, 513}, {64, 1, 40}, {200, 70, 33}, {203, 290, 130}, {40, 600, 24},
+                {16, 64, 64}, {29, 45, 513}, {20, 1000, 40}, {16, 100, 300}, {31, 3, 2},
+                {32, 32, 32}, {33, 33, 520}, {45, 70, 300}, {64, 1, 40}, {200, 70, 33}, {203, 290, 130}, {40, 600, 24},
         };
         Stream.Builder<Arguments> out = Stream.builder();
         for (Variant v : Variant.values()) {
