@@ -1,7 +1,6 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -337,34 +336,37 @@ public final class CpuMatmul {
         FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F), s12 = FloatVector.zero(F), s13 = FloatVector.zero(F);
         FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F), s22 = FloatVector.zero(F), s23 = FloatVector.zero(F);
         FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F), s32 = FloatVector.zero(F), s33 = FloatVector.zero(F);
-        for (int p = 0; p < k; p += L) {
-            VectorMask<Float> in = F.indexInRange(p, k);
+        int full = F.loopBound(k);
+        for (int p = 0; p < full; p += L) {
             long at = (long) p * Float.BYTES;
-            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bOffset + at, NATIVE, in);
-            FloatVector b1 = FloatVector.fromMemorySegment(F, b, bOffset + bRow + at, NATIVE, in);
-            FloatVector b2 = FloatVector.fromMemorySegment(F, b, bOffset + 2 * bRow + at, NATIVE, in);
-            FloatVector b3 = FloatVector.fromMemorySegment(F, b, bOffset + 3 * bRow + at, NATIVE, in);
-            FloatVector x = FloatVector.fromMemorySegment(F, a, aOffset + at, NATIVE, in);
+            FloatVector b0 = FloatVector.fromMemorySegment(F, b, bOffset + at, NATIVE);
+            FloatVector b1 = FloatVector.fromMemorySegment(F, b, bOffset + bRow + at, NATIVE);
+            FloatVector b2 = FloatVector.fromMemorySegment(F, b, bOffset + 2 * bRow + at, NATIVE);
+            FloatVector b3 = FloatVector.fromMemorySegment(F, b, bOffset + 3 * bRow + at, NATIVE);
+            FloatVector x = FloatVector.fromMemorySegment(F, a, aOffset + at, NATIVE);
             s00 = x.fma(b0, s00); s01 = x.fma(b1, s01); s02 = x.fma(b2, s02); s03 = x.fma(b3, s03);
-            x = FloatVector.fromMemorySegment(F, a, aOffset + aRow + at, NATIVE, in);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + aRow + at, NATIVE);
             s10 = x.fma(b0, s10); s11 = x.fma(b1, s11); s12 = x.fma(b2, s12); s13 = x.fma(b3, s13);
-            x = FloatVector.fromMemorySegment(F, a, aOffset + 2 * aRow + at, NATIVE, in);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + 2 * aRow + at, NATIVE);
             s20 = x.fma(b0, s20); s21 = x.fma(b1, s21); s22 = x.fma(b2, s22); s23 = x.fma(b3, s23);
-            x = FloatVector.fromMemorySegment(F, a, aOffset + 3 * aRow + at, NATIVE, in);
+            x = FloatVector.fromMemorySegment(F, a, aOffset + 3 * aRow + at, NATIVE);
             s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
         }
-        storeSums(c, cOffset, s00, s01, s02, s03, accumulate);
-        storeSums(c, cOffset + cRow, s10, s11, s12, s13, accumulate);
-        storeSums(c, cOffset + 2 * cRow, s20, s21, s22, s23, accumulate);
-        storeSums(c, cOffset + 3 * cRow, s30, s31, s32, s33, accumulate);
-    }
-
-    private static void storeSums(MemorySegment c, long offset, FloatVector s0, FloatVector s1, FloatVector s2, FloatVector s3, boolean accumulate) {
-        float[] sums = {s0.reduceLanes(VectorOperators.ADD), s1.reduceLanes(VectorOperators.ADD),
-                s2.reduceLanes(VectorOperators.ADD), s3.reduceLanes(VectorOperators.ADD)};
-        for (int j = 0; j < 4; j++) {
-            long at = offset + (long) j * Float.BYTES;
-            c.set(FLOAT, at, accumulate ? c.get(FLOAT, at) + sums[j] : sums[j]);
+        float[] sums = {
+                s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD), s03.reduceLanes(VectorOperators.ADD),
+                s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD),
+                s20.reduceLanes(VectorOperators.ADD), s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD), s23.reduceLanes(VectorOperators.ADD),
+                s30.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD), s33.reduceLanes(VectorOperators.ADD)};
+        for (int r = 0; r < 4; r++) {
+            for (int j = 0; j < 4; j++) {
+                float sum = sums[r * 4 + j];
+                for (int p = full; p < k; p++) {
+                    long at = (long) p * Float.BYTES;
+                    sum += a.get(FLOAT, aOffset + r * aRow + at) * b.get(FLOAT, bOffset + j * bRow + at);
+                }
+                long to = cOffset + r * cRow + (long) j * Float.BYTES;
+                c.set(FLOAT, to, accumulate ? c.get(FLOAT, to) + sum : sum);
+            }
         }
     }
 
