@@ -14,9 +14,13 @@ if [[ ! -f $jar || -n $(find pricer-core/src pricer-bench/src -newer "$jar" -pri
   ./mvnw -B -q -pl pricer-bench -am package -DskipTests >&2
 fi
 torch_python=${TORCH_PYTHON:-/usr/bin/python3}   # Debian's python3-torch (apt-get install python3-torch libopenblas0-pthread)
+# The peer gets OpenBLAS's AVX-512 "SkylakeX" kernels wherever the CPU has AVX-512 (this machine's environment
+# pins OPENBLAS_CORETYPE=Haswell, AVX2 only); PEER_OPENBLAS_CORETYPE chooses another.
+if [[ -n ${PEER_OPENBLAS_CORETYPE:-} ]]; then export OPENBLAS_CORETYPE=$PEER_OPENBLAS_CORETYPE
+elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 model_dir=${PRICER_BENCH_MODEL:-${TMPDIR:-/tmp}/pricer-bench-lora-model}
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads, steps=$steps"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads, steps=$steps, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}"
 ours=$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g \
   -Dpricer.threads="$threads" -cp "$jar" dev.pricer.bench.LoraStepBench "$model_dir" "$steps" 2>/dev/null)
 export OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads

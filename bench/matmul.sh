@@ -11,12 +11,16 @@ jar=pricer-bench/target/pricer-bench.jar
 if [[ ! -f $jar || -n $(find pricer-core/src pricer-bench/src -newer "$jar" -print -quit) ]]; then
   ./mvnw -B -q -pl pricer-bench -am package -DskipTests >&2
 fi
+# The peer gets OpenBLAS's AVX-512 "SkylakeX" kernels wherever the CPU has AVX-512 (this machine's environment
+# pins OPENBLAS_CORETYPE=Haswell, AVX2 only); PEER_OPENBLAS_CORETYPE chooses another.
+if [[ -n ${PEER_OPENBLAS_CORETYPE:-} ]]; then export OPENBLAS_CORETYPE=$PEER_OPENBLAS_CORETYPE
+elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 python=${PYTHON:-python3}
 shapes=bench/matmul-shapes.txt
 ours=$(mktemp) theirs=$(mktemp)
 trap 'rm -f "$ours" "$theirs"' EXIT
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}"
 "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dpricer.threads="$threads" -cp "$jar" \
   dev.pricer.bench.MatmulBench "$shapes" "$repeats" 2>/dev/null >"$ours"
 OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$python" bench/peers/numpy_matmul.py "$shapes" "$repeats" >"$theirs"
