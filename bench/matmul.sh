@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # CPU matmul GFLOP/s: Pricer's CpuMatmul next to OpenBLAS sgemm (numpy's bundled OpenBLAS), same shapes
 # (bench/matmul-shapes.txt: Llama 3.2 1B projections over 728 tokens), same thread count, one run.
-#   bench/matmul.sh [THREADS] [REPEATS]      (defaults: all cores, 5)
+#   bench/matmul.sh [THREADS] [REPEATS] [ROUNDS]      (defaults: all cores, 5, 3)
+# Ours and the peer alternate ROUNDS times; each shape keeps its best time over all rounds and repeats, so that
+# other load on a shared machine, which only ever adds time, hurts both sides alike.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 threads=${1:-$(nproc)}
 repeats=${2:-5}
+rounds=${3:-3}
 export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 jar=pricer-bench/target/pricer-bench.jar
 if [[ ! -f $jar || -n $(find pricer-core/src pricer-bench/src -newer "$jar" -print -quit) ]]; then
@@ -17,20 +20,26 @@ if [[ -n ${PEER_OPENBLAS_CORETYPE:-} ]]; then export OPENBLAS_CORETYPE=$PEER_OPE
 elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX; fi
 python=${PYTHON:-python3}
 shapes=bench/matmul-shapes.txt
-ours=$(mktemp) theirs=$(mktemp)
-trap 'rm -f "$ours" "$theirs"' EXIT
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
 
-echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}"
-"$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dpricer.threads="$threads" -cp "$jar" \
-  dev.pricer.bench.MatmulBench "$shapes" "$repeats" 2>/dev/null >"$ours"
-OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$python" bench/peers/numpy_matmul.py "$shapes" "$repeats" >"$theirs"
-grep '^#' "$ours"; grep '^#' "$theirs"
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, threads=$threads, repeats=$repeats, rounds=$rounds, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-auto}"
+for round in $(seq "$rounds"); do
+  "$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector -Dpricer.threads="$threads" -cp "$jar" \
+    dev.pricer.bench.MatmulBench "$shapes" "$repeats" 2>/dev/null >"$dir/ours.$round"
+  OPENBLAS_NUM_THREADS=$threads OMP_NUM_THREADS=$threads "$python" bench/peers/numpy_matmul.py "$shapes" "$repeats" >"$dir/theirs.$round"
+done
+grep -h '^#' "$dir/ours.1" "$dir/theirs.1"
 
-"$python" - "$ours" "$theirs" <<'PY'
+"$python" - "$dir" "$rounds" <<'PY'
 import math, sys
 def rows(path):
     return [l.split() for l in open(path) if l.strip() and not l.startswith("#")]
-ours, theirs = rows(sys.argv[1]), rows(sys.argv[2])
+def best(side):
+    """Per shape, the round with the shortest time."""
+    runs = [rows(f"{sys.argv[1]}/{side}.{r}") for r in range(1, int(sys.argv[2]) + 1)]
+    return [min(shape, key=lambda row: float(row[5])) for shape in zip(*runs)]
+ours, theirs = best("ours"), best("theirs")
 print(f"{'shape':<12} {'op':<4} {'m':>5} {'n':>5} {'k':>5} {'pricer GF/s':>12} {'OpenBLAS GF/s':>14} {'ratio':>6}")
 ratios = []
 for o, t in zip(ours, theirs):
