@@ -1,6 +1,9 @@
 package dev.pricer.core.backend.cpu;
 
 import dev.pricer.core.backend.AttentionShape;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,6 +19,9 @@ import java.lang.foreign.MemorySegment;
  * dV, and its scratch is confined to it, so the products inside run on the task's thread.
  */
 final class CpuBlockedAttention {
+
+    private static final VectorSpecies<Float> F = Vec.F;
+    private static final int L = F.length();
 
     private CpuBlockedAttention() {
     }
@@ -97,23 +103,37 @@ final class CpuBlockedAttention {
 
     /** Row {@code [offset, offset + width)} of scores becomes the softmax of its first {@code n} entries times scale, zero after. */
     private static void softmaxRow(MemorySegment p, long offset, int n, int width, float scale) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) max = Math.max(max, Vec.get(p, offset + j) * scale);
-        float sum = 0f;
-        for (int j = 0; j < n; j++) {
-            float e = (float) Math.exp(Vec.get(p, offset + j) * scale - max);
+        int full = F.loopBound(n);
+        FloatVector maxes = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int j = 0; j < full; j += L) maxes = maxes.max(Vec.load(p, offset + j));
+        float max = maxes.reduceLanes(VectorOperators.MAX);
+        for (int j = full; j < n; j++) max = Math.max(max, Vec.get(p, offset + j));
+        // exp(x·scale − max·scale): scale > 0, so the largest scaled score is the scaled largest score.
+        float shift = max * scale;
+        FloatVector sums = FloatVector.zero(F);
+        for (int j = 0; j < full; j += L) {
+            FloatVector e = Vec.load(p, offset + j).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            Vec.store(e, p, offset + j);
+            sums = sums.add(e);
+        }
+        float sum = sums.reduceLanes(VectorOperators.ADD);
+        for (int j = full; j < n; j++) {
+            float e = (float) Math.exp(Vec.get(p, offset + j) * scale - shift);
             Vec.set(p, offset + j, e);
             sum += e;
         }
-        for (int j = 0; j < n; j++) Vec.set(p, offset + j, Vec.get(p, offset + j) / sum);
+        Vec.scale(p, offset, 1f / sum, n);
         Vec.zero(p, offset + n, width - n);
     }
 
     /** dS = P∘(dP − Σ P∘dP)·scale in place of dP; masked keys have P = 0, so their dS is 0. */
     private static void softmaxBackwardRow(MemorySegment p, MemorySegment dp, long offset, int width, float scale) {
-        float weighted = 0f;
-        for (int j = 0; j < width; j++) weighted += Vec.get(p, offset + j) * Vec.get(dp, offset + j);
-        for (int j = 0; j < width; j++) {
+        float weighted = Vec.dot(p, offset, dp, offset, width);
+        int full = F.loopBound(width);
+        for (int j = 0; j < full; j += L) {
+            Vec.store(Vec.load(p, offset + j).mul(Vec.load(dp, offset + j).sub(weighted)).mul(scale), dp, offset + j);
+        }
+        for (int j = full; j < width; j++) {
             Vec.set(dp, offset + j, Vec.get(p, offset + j) * (Vec.get(dp, offset + j) - weighted) * scale);
         }
     }
