@@ -6,7 +6,10 @@ import picocli.CommandLine.Command;
 /** The {@code pricer} command: each job is a subcommand. */
 @Command(name = "pricer", mixinStandardHelpOptions = true, version = "pricer 0.1.0",
         description = "Fine-tune LLMs to estimate prices, track every run, version every checkpoint.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {
+                CommandLine.HelpCommand.class,
+                dev.pricer.cli.engine.ForwardCommand.class,
+        })
 public final class PricerCommand implements Runnable {
 
     @CommandLine.Spec
@@ -17,7 +20,15 @@ public final class PricerCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** The command line as {@code main} runs it: errors in a command print as one line, not a stack trace. */
+    public static CommandLine create() {
+        return new CommandLine(new PricerCommand()).setExecutionExceptionHandler((e, line, parsed) -> {
+            line.getErr().println("error: " + e.getMessage());
+            return 1;
+        });
+    }
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new PricerCommand()).execute(args));
+        System.exit(create().execute(args));
     }
 }

@@ -2,6 +2,7 @@ package dev.pricer.core.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pricer.core.FormatException;
 
 import java.io.IOException;
@@ -45,6 +46,39 @@ public record LlamaConfig(
 
     public int kvDim() {
         return numKvHeads * headDim;
+    }
+
+    /** This config as Hugging Face writes it ({@code rope_scaling} in the classic Llama 3.1 form), for saving a model. */
+    public ObjectNode toJson() {
+        ObjectNode n = new ObjectMapper().createObjectNode();
+        n.putArray("architectures").add("LlamaForCausalLM");
+        n.put("model_type", "llama");
+        n.put("vocab_size", vocabSize);
+        n.put("hidden_size", hiddenSize);
+        n.put("intermediate_size", intermediateSize);
+        n.put("num_hidden_layers", numLayers);
+        n.put("num_attention_heads", numHeads);
+        n.put("num_key_value_heads", numKvHeads);
+        n.put("head_dim", headDim);
+        n.put("hidden_act", "silu");
+        n.put("max_position_embeddings", maxPositionEmbeddings);
+        n.put("rms_norm_eps", rmsNormEps);
+        n.put("rope_theta", ropeTheta);
+        switch (ropeScaling) {
+            case RopeScaling.None none -> n.putNull("rope_scaling");
+            case RopeScaling.Linear linear -> n.putObject("rope_scaling").put("rope_type", "linear").put("factor", linear.factor());
+            case RopeScaling.Llama3 l3 -> n.putObject("rope_scaling").put("rope_type", "llama3").put("factor", l3.factor())
+                    .put("low_freq_factor", l3.lowFreqFactor()).put("high_freq_factor", l3.highFreqFactor())
+                    .put("original_max_position_embeddings", l3.originalMaxPositions());
+        }
+        n.put("attention_bias", false);
+        n.put("mlp_bias", false);
+        n.put("tie_word_embeddings", tieWordEmbeddings);
+        n.put("bos_token_id", bosTokenId);
+        if (eosTokenIds.size() == 1) n.put("eos_token_id", eosTokenIds.getFirst());
+        else eosTokenIds.forEach(n.putArray("eos_token_id")::add);
+        n.put("torch_dtype", "float32");
+        return n;
     }
 
     public static LlamaConfig read(Path modelDir) {

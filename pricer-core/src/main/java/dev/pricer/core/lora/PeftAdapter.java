@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 
@@ -66,7 +67,7 @@ public record PeftAdapter(LoraConfig config, Map<String, HostTensor> tensors, Pa
         List<String> modules = new ArrayList<>();
         if (targets.isArray()) {
             targets.forEach(t -> modules.add(t.asText()));
-            modules.sort(java.util.Comparator.comparingInt(LoraConfig.ALL_PROJECTIONS::indexOf));
+            modules.sort(Comparator.comparingInt(LoraConfig.ALL_PROJECTIONS::indexOf));
         } else if (targets.asText().equals("all-linear")) {
             modules.addAll(LoraConfig.ALL_PROJECTIONS);
         } else {

@@ -37,9 +37,11 @@ final class DecoderLayer {
 
     /**
      * {@code kAll}/{@code vAll} are the keys and values attention reads ({@code a.k()}/{@code a.v()} in training,
-     * the whole cache in generation); this pass writes its new keys and values into {@code a.k()}/{@code a.v()}.
+     * the whole cache in generation); this pass writes its new keys and values into {@code a.k()}/{@code a.v()},
+     * and, when {@code cacheSlots} (I32, one per row) is given, also into those rows of {@code kAll}/{@code vAll}.
      */
-    void forward(Backend be, Buffer x, Buffer out, LayerActivations a, Buffer kAll, Buffer vAll, Pass pass, Rope rope, Workspace w) {
+    void forward(Backend be, Buffer x, Buffer out, LayerActivations a, Buffer kAll, Buffer vAll, Buffer cacheSlots,
+                 Pass pass, Rope rope, Workspace w) {
         int rows = pass.rows(), hidden = config.hiddenSize();
         AttentionShape shape = pass.attention();
         float eps = (float) config.rmsNormEps();
@@ -49,6 +51,11 @@ final class DecoderLayer {
         project(be, Projection.V, a.xn1(), a.v(), a, pass, w);
         be.rope(a.q(), pass.positions(), rope.cos(), rope.sin(), rows, config.numHeads(), config.headDim(), false);
         be.rope(a.k(), pass.positions(), rope.cos(), rope.sin(), rows, config.numKvHeads(), config.headDim(), false);
+        if (cacheSlots != null) {
+            // Each cache slot is written once and starts at zero, so adding the row is storing it.
+            be.scatterAddRows(a.k(), cacheSlots, kAll, rows, config.kvDim());
+            be.scatterAddRows(a.v(), cacheSlots, vAll, rows, config.kvDim());
+        }
         be.attentionForward(a.q(), kAll, vAll, pass.validLengths(), a.att(), a.probs(), shape);
         project(be, Projection.O, a.att(), a.resid2(), a, pass, w);
         be.axpy(1f, x, a.resid2());

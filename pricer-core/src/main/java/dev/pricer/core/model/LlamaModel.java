@@ -1,21 +1,24 @@
 package dev.pricer.core.model;
 
-import dev.pricer.core.FormatException;
 import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
-import dev.pricer.core.lora.LoraWeights;
 import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -40,13 +43,15 @@ public final class LlamaModel implements AutoCloseable {
     private final Buffer lmHead;
     private final DecoderLayer[] layers;
     private final Rope rope;
+    private final Map<String, Buffer> weights;
     private final List<Parameter> fullParameters;
     private final Buffer embeddingGrad;
     private final Buffer finalNormGrad;
     private final Buffer lmHeadGrad;
     private LoraConfig lora;
     private List<Parameter> loraParameters = List.of();
-    private Plan plan;
+    private Plan trainingPlan;
+    private Plan inferencePlan;
     private long dropoutSeed = 0x5EEDL;
     private long passes;
 
@@ -55,6 +60,7 @@ public final class LlamaModel implements AutoCloseable {
         this.backend = backend;
         this.files = files;
         this.rope = new Rope(backend, config);
+        this.weights = Map.copyOf(weights);
         Map<String, Buffer> grads = new LinkedHashMap<>();
         if (fullTraining) weights.forEach((name, w) -> grads.put(name, backend.allocate(DType.F32, w.length())));
         embedding = weights.get(WeightNames.EMBEDDING);
@@ -107,10 +113,10 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * A model with fresh random weights (normal, std {@code initStd}; norms 1), every weight trainable:
-     * the start of training a small model from scratch.
+     * A model with fresh random weights (normal, std {@code initStd}; norms 1): with {@code trainable}, every
+     * weight gets a gradient (training a small model from scratch); without, the base is frozen (LoRA benchmarks).
      */
-    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed) {
+    public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed, boolean trainable) {
         SplittableRandom random = new SplittableRandom(seed);
         Map<String, Buffer> weights = new LinkedHashMap<>();
         WeightNames.expectedShapes(config).forEach((name, shape) -> {
@@ -119,7 +125,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
             weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
         });
-        return new LlamaModel(config, backend, null, weights, true);
+        return new LlamaModel(config, backend, null, weights, trainable);
     }
 
     private static double gaussian(SplittableRandom random) {
@@ -153,69 +159,17 @@ public final class LlamaModel implements AutoCloseable {
 
     /** A fresh adapter as PEFT initialises one: A uniform in ±1/√in (Kaiming, a=√5), B zero, so it starts as a no-op. */
     public void createAdapter(LoraConfig config, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        Map<String, HostTensor> tensors = new LinkedHashMap<>();
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            float[] a = new float[config.r() * in];
-            double bound = 1.0 / Math.sqrt(in);
-            for (int i = 0; i < a.length; i++) a[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
-            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_A"), HostTensor.ofFloats(a, config.r(), in));
-            tensors.put(PeftAdapter.key(p.modulePath(layer), "lora_B"), HostTensor.ofFloats(new float[out * config.r()], out, config.r()));
-        });
-        attachAdapter(config, tensors, "new adapter");
-    }
-
-    private interface LoraSite {
-        void accept(int layer, Projection p, int in, int out);
-    }
-
-    private void forEachLoraSite(LoraConfig config, LoraSite site) {
-        for (int l = 0; l < layers.length; l++) {
-            for (Projection p : Projection.values()) {
-                if (!config.targets(p.shortName())) continue;
-                Linear linear = layers[l].linear(p);
-                site.accept(l, p, linear.in, linear.out);
-            }
-        }
+        attachAdapter(config, AdapterBinding.initialTensors(config, layers, seed), "new adapter");
     }
 
     private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
-        Map<String, HostTensor> unused = new LinkedHashMap<>(tensors);
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_A"), new long[]{config.r(), in});
-            check(source, unused, PeftAdapter.key(p.modulePath(layer), "lora_B"), new long[]{out, config.r()});
-        });
-        if (!unused.isEmpty()) {
-            throw new FormatException(source + ": tensor '" + unused.keySet().iterator().next() + "' matches no LoRA target of this model"
-                    + " (target_modules " + config.targetModules() + ", " + layers.length + " layers)");
-        }
-        List<Parameter> params = new ArrayList<>();
-        float scaling = (float) config.scaling();
-        forEachLoraSite(config, (layer, p, in, out) -> {
-            String aKey = PeftAdapter.key(p.modulePath(layer), "lora_A"), bKey = PeftAdapter.key(p.modulePath(layer), "lora_B");
-            Buffer a = backend.upload(tensors.get(aKey), true), b = backend.upload(tensors.get(bKey), true);
-            LoraWeights w = new LoraWeights(config.r(), scaling, (float) config.dropout(), a, b,
-                    backend.allocate(DType.F32, a.length()), backend.allocate(DType.F32, b.length()));
-            layers[layer].linear(p).lora = w;
-            params.add(new Parameter(aKey, new long[]{config.r(), in}, a, w.gradA()));
-            params.add(new Parameter(bKey, new long[]{out, config.r()}, b, w.gradB()));
-        });
-        for (DecoderLayer layer : layers) {
-            for (Projection p : Projection.values()) if (!config.targets(p.shortName())) layer.linear(p).lora = null;
-        }
+        // One kind of training at a time: an adapter on trainable weights would make two sets of gradients.
+        if (!fullParameters.isEmpty()) throw new IllegalStateException("LoRA adapters go on a frozen base; this model trains every weight");
+        AdapterBinding.check(config, layers, tensors, source);
+        loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
         lora = config;
-        loraParameters = List.copyOf(params);
-        plan = null;
-    }
-
-    private static void check(String source, Map<String, HostTensor> tensors, String key, long[] shape) {
-        HostTensor t = tensors.remove(key);
-        if (t == null) throw new FormatException(source + ": missing tensor '" + key + "'");
-        if (!Arrays.equals(t.shape(), shape)) {
-            throw new FormatException(source + ": tensor '" + key + "' has shape " + Arrays.toString(t.shape())
-                    + ", the model needs " + Arrays.toString(shape));
-        }
-        if (!t.dtype().isFloatingPoint()) throw new FormatException(source + ": tensor '" + key + "' has dtype " + t.dtype() + ", not a float type");
+        trainingPlan = null;
+        inferencePlan = null;
     }
 
     /** Writes the adapter in PEFT's format ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
@@ -224,6 +178,24 @@ public final class LlamaModel implements AutoCloseable {
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (Parameter p : loraParameters) tensors.put(p.name(), download(p.value(), p.shape()));
         PeftAdapter.write(adapterDir, lora, tensors, baseModelName);
+    }
+
+    /**
+     * Writes the model in Hugging Face's layout ({@code config.json} + {@code model.safetensors}, F32), e.g. after
+     * training from scratch; each file is replaced atomically.
+     */
+    public void saveModel(Path dir) {
+        Map<String, HostTensor> tensors = new LinkedHashMap<>();
+        WeightNames.expectedShapes(config).forEach((name, shape) -> tensors.put(name, download(weights.get(name), shape)));
+        try {
+            Files.createDirectories(dir);
+            SafeTensorsWriter.write(dir.resolve(SafeTensors.SINGLE), tensors, Map.of("format", "pt"));
+            Path tmp = Files.createTempFile(dir, ".config.json", ".tmp");
+            Files.writeString(tmp, config.toJson().toPrettyString());
+            Files.move(tmp, dir.resolve("config.json"), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot save model to " + dir, e);
+        }
     }
 
     // ---- parameters ----
@@ -264,14 +236,16 @@ public final class LlamaModel implements AutoCloseable {
 
     // ---- passes ----
 
+    /** The buffers for this shape; training and inference plans are kept apart, so alternating them costs nothing. */
     private Plan plan(int batch, int seqLen, boolean backward) {
-        if (plan == null || !plan.fits(batch, seqLen, backward)) {
-            plan = null;
-            int[] ranks = new int[Projection.values().length];
-            for (Projection p : Projection.values()) if (lora != null && lora.targets(p.shortName())) ranks[p.ordinal()] = lora.r();
-            plan = new Plan(backend, config, batch, seqLen, backward, ranks);
-        }
-        return plan;
+        Plan cached = backward ? trainingPlan : inferencePlan;
+        if (cached != null && cached.fits(batch, seqLen, backward)) return cached;
+        if (backward) trainingPlan = null;
+        else inferencePlan = null;
+        Plan fresh = new Plan(backend, config, batch, seqLen, backward, loraRanks());
+        if (backward) trainingPlan = fresh;
+        else inferencePlan = fresh;
+        return fresh;
     }
 
     private Pass prepare(Plan plan, Batch batch, boolean training) {
@@ -296,14 +270,14 @@ public final class LlamaModel implements AutoCloseable {
         backend.gatherRows(embedding, plan.ids, plan.resid[0], plan.rows, hidden);
         for (int l = 0; l < layers.length; l++) {
             LayerActivations a = plan.acts[l];
-            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), pass, rope, plan.workspace);
+            layers[l].forward(backend, plan.resid[l], plan.resid[l + 1], a, a.k(), a.v(), null, pass, rope, plan.workspace);
         }
         backend.rmsNormForward(plan.resid[layers.length], finalNorm, plan.finalNormed, plan.finalRstd, plan.rows, hidden, (float) config.rmsNormEps());
     }
 
     /** Label positions after the causal shift: row b·T+t predicts labels[b][t+1]. */
     private record Selection(int[] rows, int[] targets) {
-        static Selection of(Batch batch) {
+        static Selection of(Batch batch, int vocab) {
             int n = Math.toIntExact(batch.labelTokens());
             int[] rows = new int[n], targets = new int[n];
             int i = 0;
@@ -311,6 +285,9 @@ public final class LlamaModel implements AutoCloseable {
                 for (int t = 0; t + 1 < batch.seqLen(); t++) {
                     int label = batch.labels()[b * batch.seqLen() + t + 1];
                     if (label == Batch.IGNORE) continue;
+                    if (label < 0 || label >= vocab) {
+                        throw new IllegalArgumentException("label " + label + " at [" + b + "][" + (t + 1) + "] is neither -100 nor a token id below " + vocab);
+                    }
                     rows[i] = b * batch.seqLen() + t;
                     targets[i++] = label;
                 }
@@ -335,12 +312,12 @@ public final class LlamaModel implements AutoCloseable {
         if (!(gradScale > 0f) || Float.isInfinite(gradScale)) throw new IllegalArgumentException("gradScale must be positive and finite, got " + gradScale);
         if (batch.labels() == null) throw new IllegalArgumentException("training needs labels");
         if (trainableParameters().isEmpty()) throw new IllegalStateException("nothing to train: attach an adapter or load for full training");
+        Selection sel = Selection.of(batch, config.vocabSize());
+        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
+        if (n == 0) return LossSum.ZERO;
         Plan p = plan(batch.batchSize(), batch.seqLen(), true);
         Pass pass = prepare(p, batch, true);
         forward(p, pass);
-        Selection sel = Selection.of(batch);
-        int n = sel.rows().length, hidden = config.hiddenSize(), vocab = config.vocabSize();
-        if (n == 0) return LossSum.ZERO;
         Buffer rows = ints(sel.rows()), targets = ints(sel.targets());
         Buffer heads = p.head(2 * n);
         Buffer h = heads.slice(0, (long) n * hidden), dh = heads.slice((long) n * hidden, (long) n * hidden);
@@ -369,11 +346,11 @@ public final class LlamaModel implements AutoCloseable {
     /** The summed loss over the batch's label tokens, without dropout or gradients (evaluation). */
     public LossSum loss(Batch batch) {
         if (batch.labels() == null) throw new IllegalArgumentException("loss needs labels");
-        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
-        forward(p, prepare(p, batch, false));
-        Selection sel = Selection.of(batch);
+        Selection sel = Selection.of(batch, config.vocabSize());
         int n = sel.rows().length;
         if (n == 0) return LossSum.ZERO;
+        Plan p = plan(batch.batchSize(), batch.seqLen(), false);
+        forward(p, prepare(p, batch, false));
         Buffer h = p.head(n), logits = p.logits(n);
         backend.gatherRows(p.finalNormed, ints(sel.rows()), h, n, config.hiddenSize());
         backend.matmulABt(h, lmHead, logits, n, config.vocabSize(), config.hiddenSize(), false);
@@ -430,14 +407,15 @@ public final class LlamaModel implements AutoCloseable {
      * an end-of-sequence token of the config (as HF's {@code generate} does with {@code do_sample=False}).
      */
     public int[] generateGreedy(int[] prompt, int maxNewTokens) {
-        return new Generation(this, prompt.length + maxNewTokens).run(prompt, maxNewTokens);
+        return generateGreedy(new int[][]{prompt}, maxNewTokens)[0];
+    }
+
+    /** {@link #generateGreedy(int[], int)} for many prompts of any lengths, decoded together one token per pass. */
+    public int[][] generateGreedy(int[][] prompts, int maxNewTokens) {
+        return new Generation(this, prompts, maxNewTokens).run();
     }
 
     // package access for Generation
-    Backend be() {
-        return backend;
-    }
-
     DecoderLayer[] layers() {
         return layers;
     }
@@ -466,7 +444,8 @@ public final class LlamaModel implements AutoCloseable {
 
     @Override
     public void close() {
-        plan = null;
+        trainingPlan = null;
+        inferencePlan = null;
         if (files != null) files.close();
     }
 }

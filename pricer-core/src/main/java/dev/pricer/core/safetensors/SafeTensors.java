@@ -6,6 +6,8 @@ import dev.pricer.core.FormatException;
 import dev.pricer.core.tensor.HostTensor;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -122,7 +124,7 @@ public final class SafeTensors implements AutoCloseable {
             Map<String, HostTensor> out = new LinkedHashMap<>();
             for (String name : f.names()) {
                 HostTensor t = f.tensor(name);
-                java.lang.foreign.MemorySegment copy = java.lang.foreign.Arena.ofAuto().allocate(t.data().byteSize(), 8);
+                MemorySegment copy = Arena.ofAuto().allocate(t.data().byteSize(), 8);
                 copy.copyFrom(t.data());
                 out.put(name, new HostTensor(t.dtype(), t.shape(), copy));
             }

@@ -11,11 +11,13 @@ import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -58,7 +60,7 @@ public final class SafeTensorsFile implements AutoCloseable {
             long size = channel.size();
             if (size < 8) throw new FormatException(path + ": truncated safetensors file (" + size + " bytes, no header length)");
             MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLength = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0);
+            long headerLength = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
             if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
                 throw new FormatException(path + ": header length " + headerLength + " does not fit a file of " + size + " bytes (truncated?)");
             }
@@ -128,7 +130,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         return new Entry(name, dtype, shape, begin, end);
     }
 
-    private static void checkNoOverlap(Path path, java.util.Collection<Entry> entries) {
+    private static void checkNoOverlap(Path path, Collection<Entry> entries) {
         List<Entry> sorted = new ArrayList<>(entries);
         sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
         for (int i = 1; i < sorted.size(); i++) {

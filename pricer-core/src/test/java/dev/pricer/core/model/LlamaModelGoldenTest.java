@@ -5,10 +5,13 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.tensor.HostTensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -118,6 +121,37 @@ class LlamaModelGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void batchedGenerationOfPromptsOfDifferentLengthsMatchesOneByOne(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] ids = expected.get("input_ids").toIntArray();
+        int[][] prompts = {expected.get("base.generate.prompt").toIntArray(), Arrays.copyOfRange(ids, 24, 24 + 18), Arrays.copyOfRange(ids, 24, 24 + 5)};
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            int[][] together = model.generateGreedy(prompts, 8);
+            assertArrayEquals(expected.get("lora.generate.output").toIntArray(), together[0]);
+            for (int b = 0; b < prompts.length; b++) assertArrayEquals(model.generateGreedy(prompts[b], 8), together[b], "prompt " + b);
+        }
+    }
+
+    /** Each sequence stops after its own end-of-sequence token; the others go on. */
+    @Test
+    void generationStopsEachSequenceAtAnEosToken(@TempDir Path dir) throws IOException {
+        Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
+        int[] prompt = expected.get("base.generate.prompt").toIntArray(), full = expected.get("base.generate.output").toIntArray();
+        int eos = full[prompt.length + 1];
+        Files.copy(Fixtures.model("tiny-llama").resolve("model.safetensors"), dir.resolve("model.safetensors"));
+        Files.writeString(dir.resolve("config.json"), Files.readString(Fixtures.model("tiny-llama").resolve("config.json"))
+                .replace("\"eos_token_id\": 2", "\"eos_token_id\": " + eos));
+        int[] other = Arrays.copyOfRange(expected.get("input_ids").toIntArray(), 24, 24 + 18);
+        try (LlamaModel model = LlamaModel.load(dir, backend)) {
+            int[][] out = model.generateGreedy(new int[][]{prompt, other}, 8);
+            assertArrayEquals(Arrays.copyOf(full, prompt.length + 2), out[0]);
+            int[] alone = model.generateGreedy(other, 8);
+            assertArrayEquals(alone, out[1]);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
     void nextTokenDistributionAgreesWithFullLogitsAcrossPaddedPrompts(String name) {
         Map<String, HostTensor> expected = Fixtures.expected(name);
         int[] ids = expected.get("input_ids").toIntArray();
@@ -171,5 +205,31 @@ class LlamaModelGoldenTest {
         }
         assertFalse(dir.resolve("adapter_config.json.tmp").toFile().exists());
         assertTrue(dir.resolve("adapter_config.json").toFile().isFile());
+    }
+
+    /** A right-padded row must give the logits its prefix gives unpadded: causal attention never sees the padding. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama", "tiny-llama-tied"})
+    void rightPaddedBatchesMatchTheUnpaddedPrefix(String name) {
+        Map<String, HostTensor> expected = Fixtures.expected(name);
+        int[] ids = expected.get("input_ids").toIntArray(), labels = expected.get("labels").toIntArray();
+        int keep = 20;
+        int[][] sequences = {Arrays.copyOfRange(ids, 0, 24), Arrays.copyOfRange(ids, 24, 24 + keep)};
+        int[][] sequenceLabels = {Arrays.copyOfRange(labels, 0, 24), Arrays.copyOfRange(labels, 24, 24 + keep)};
+        Batch padded = Batch.rightPadded(sequences, sequenceLabels);
+        assertArrayEquals(new int[]{24, keep}, padded.validLengths());
+        try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
+            float[] logits = model.logits(padded).toFloatArray();
+            double[] want = expected.get("lora.logits").toDoubleArray();
+            int v = 512;
+            assertClose(Arrays.copyOfRange(logits, 0, 24 * v), Arrays.copyOfRange(want, 0, 24 * v), LOGIT_TOLERANCE, "full row");
+            assertClose(Arrays.copyOfRange(logits, 24 * v, (24 + keep) * v), Arrays.copyOfRange(want, 24 * v, (24 + keep) * v),
+                    LOGIT_TOLERANCE, "padded row's prefix");
+            LossSum paddedLoss = model.loss(padded);
+            assertEquals((24 - 15) + (keep - 18), paddedLoss.tokens());
+            model.zeroGradients();
+            LossSum trained = model.forwardBackward(padded, 1f);
+            assertEquals(paddedLoss.sum(), trained.sum(), 1e-4);
+        }
     }
 }

@@ -16,7 +16,9 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -51,12 +53,33 @@ class ModelLoadingTest {
         });
         Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
         double[] reference = expected.get("base.logits_f64").toDoubleArray();
-        for (var weights : java.util.List.of(Map.entry(bf16, 2e-2), Map.entry(f16, 2e-3))) {
+        for (var weights : List.of(Map.entry(bf16, 2e-2), Map.entry(f16, 2e-3))) {
             SafeTensorsWriter.write(dir.resolve("model.safetensors"), weights.getKey(), Map.of());
             try (LlamaModel model = LlamaModel.load(dir, new CpuBackend())) {
                 double err = Fixtures.relativeError(model.logits(Fixtures.batch(expected, "")).toFloatArray(), reference);
                 assertTrue(err < weights.getValue() && err > 0, "relative error " + err);
             }
+        }
+    }
+
+    @Test
+    void shardedWeightsLoadThroughTheIndex() throws IOException {
+        withConfig();
+        Map<String, HostTensor> first = new LinkedHashMap<>(), second = new LinkedHashMap<>();
+        StringBuilder map = new StringBuilder();
+        fixtureWeights().forEach((name, t) -> {
+            boolean early = name.startsWith("model.embed") || name.startsWith("model.layers.0.");
+            (early ? first : second).put(name, t);
+            String shard = early ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+            map.append(map.isEmpty() ? "" : ", ").append('"').append(name).append("\": \"").append(shard).append('"');
+        });
+        SafeTensorsWriter.write(dir.resolve("model-00001-of-00002.safetensors"), first, Map.of());
+        SafeTensorsWriter.write(dir.resolve("model-00002-of-00002.safetensors"), second, Map.of());
+        Files.writeString(dir.resolve(SafeTensors.INDEX), "{\"weight_map\": {" + map + "}}");
+        Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
+        try (LlamaModel model = LlamaModel.load(dir, new CpuBackend())) {
+            Fixtures.assertClose(model.logits(Fixtures.batch(expected, "")).toFloatArray(), expected.get("base.logits_f64").toDoubleArray(),
+                    1e-4, "logits from shards");
         }
     }
 
@@ -84,7 +107,7 @@ class ModelLoadingTest {
     void truncatedWeightFileIsRefusedBeforeAnythingLoads() throws IOException {
         withConfig();
         byte[] bytes = Files.readAllBytes(Fixtures.model("tiny-llama").resolve("model.safetensors"));
-        Files.write(dir.resolve("model.safetensors"), java.util.Arrays.copyOf(bytes, bytes.length - 4));
+        Files.write(dir.resolve("model.safetensors"), Arrays.copyOf(bytes, bytes.length - 4));
         FormatException e = assertThrows(FormatException.class, () -> LlamaModel.load(dir, new CpuBackend()));
         assertTrue(e.getMessage().contains(dir.resolve("model.safetensors").toString()) && e.getMessage().contains("data_offsets"), e.getMessage());
     }

@@ -16,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -101,11 +102,11 @@ class SafeTensorsTest {
         Path original = Fixtures.model("tiny-llama").resolve("model.safetensors");
         byte[] bytes = Files.readAllBytes(original);
         Path file = dir.resolve("model.safetensors");
-        Files.write(file, java.util.Arrays.copyOf(bytes, bytes.length / 2));
+        Files.write(file, Arrays.copyOf(bytes, bytes.length / 2));
         assertRefused(file, "data_offsets", "truncated");
-        Files.write(file, java.util.Arrays.copyOf(bytes, 5));
+        Files.write(file, Arrays.copyOf(bytes, 5));
         assertRefused(file, "truncated");
-        Files.write(file, java.util.Arrays.copyOf(bytes, 100));
+        Files.write(file, Arrays.copyOf(bytes, 100));
         assertRefused(file, "header length");
     }
 

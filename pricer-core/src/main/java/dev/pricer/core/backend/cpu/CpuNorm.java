@@ -63,7 +63,11 @@ final class CpuNorm {
                     set(dx, row + i, get(dx, row + i) + get(dout, row + i) * get(weight, i) * inv - get(x, row + i) * c);
                 }
                 if (dw != null) {
-                    for (int j = 0; j < dim; j++) dw[j] += get(dout, row + j) * get(x, row + j) * inv;
+                    int j = 0;
+                    for (int bound = F.loopBound(dim); j < bound; j += F.length()) {
+                        FloatVector.fromArray(F, dw, j).add(load(dout, row + j).mul(load(x, row + j)).mul(inv)).intoArray(dw, j);
+                    }
+                    for (; j < dim; j++) dw[j] += get(dout, row + j) * get(x, row + j) * inv;
                 }
             }
             if (dw != null) {
