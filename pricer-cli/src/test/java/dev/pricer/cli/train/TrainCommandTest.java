@@ -131,13 +131,14 @@ class TrainCommandTest {
     @Test
     void ctrlCSavesACheckpointAndExits() throws Exception {
         List<String> seen = new ArrayList<>();
-        Process p = child(command("interrupted", "--save-steps", "100"), l -> l.startsWith("step 1/"), seen);
+        // Enough steps that the run cannot end before the signal arrives, even on a loaded machine.
+        Process p = child(command("interrupted", "--save-steps", "1000", "--max-steps", "400"), l -> l.startsWith("step 1/"), seen);
         new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start().waitFor();
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the process stops");
         p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         assertEquals(TrainCommand.EXIT_INTERRUPTED, p.exitValue());
         Checkpoint cp = new CheckpointStore(runDir("interrupted")).latest().orElseThrow();
-        assertTrue(cp.step() >= 1 && cp.step() < 8, "saved where it stopped, not at save_steps: " + cp.step());
+        assertTrue(cp.step() >= 1 && cp.step() < 400, "saved where it stopped, not at save_steps: " + cp.step());
         assertTrue(cp.files().contains("adapter_model.safetensors"), cp.files().toString());
     }
 
