@@ -9,11 +9,12 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 dev.pricer.cli.engine.ForwardCommand.class,
-                dev.pricer.cli.hub.HubCommand.class,
+                dev.pricer.cli.device.DeviceCommand.class,
                 dev.pricer.cli.server.ServerCommand.class,
                 dev.pricer.cli.track.RunsCommand.class,
                 dev.pricer.cli.track.TokenCommand.class,
                 dev.pricer.cli.data.DataCommand.class,
+                dev.pricer.cli.hub.HubCommand.class,
                 dev.pricer.cli.eval.PredictCommand.class,
                 dev.pricer.cli.eval.EvalCommand.class,
         })

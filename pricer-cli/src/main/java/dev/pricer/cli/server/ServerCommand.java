@@ -3,6 +3,7 @@ package dev.pricer.cli.server;
 import dev.pricer.server.BearerAuth;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
+import dev.pricer.server.hub.HubModule;
 import dev.pricer.server.track.TrackModule;
 import dev.pricer.track.TrackerOptions;
 import dev.pricer.track.store.Tokens;
@@ -12,13 +13,15 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code pricer server}: the dashboard and the APIs, from one process, until Ctrl-C. */
 @Command(name = "server", mixinStandardHelpOptions = true,
-        description = "Serve the dashboard, the tracking API (and its MLflow subset) from PRICER_HOME.")
+        description = "Serve the dashboard, the tracking API (and its MLflow subset) and the hub (and its Hugging Face API) from PRICER_HOME.")
 public final class ServerCommand implements Callable<Integer> {
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
@@ -39,6 +42,9 @@ public final class ServerCommand implements Callable<Integer> {
         List<ServerModule> modules = new ArrayList<>();
         if (auth) modules.add(new BearerAuth(token -> Tokens.valid(store, token)));
         modules.add(new TrackModule(store));
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PRICER_HOME", home.toString());
+        modules.add(HubModule.fromEnvironment(env));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         PricerServer server = PricerServer.start(host, port, modules);
         CountDownLatch stopped = new CountDownLatch(1);

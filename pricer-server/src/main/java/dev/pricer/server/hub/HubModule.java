@@ -9,6 +9,7 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -32,6 +33,11 @@ public final class HubModule implements ServerModule {
 
     public HubStore store() {
         return store;
+    }
+
+    @Override
+    public List<NavLink> navigation() {
+        return List.of(new NavLink("Models", "/hub/index.html"));
     }
 
     @Override

@@ -1,0 +1,247 @@
+package dev.pricer.cuda;
+
+import dev.pricer.cuda.kernel.KernelCache;
+import dev.pricer.cuda.kernel.KernelSource;
+import dev.pricer.cuda.lib.CublasLt;
+import dev.pricer.cuda.lib.Driver;
+import dev.pricer.cuda.lib.LibraryLocator;
+import dev.pricer.cuda.lib.Nvrtc;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One GPU, opened: the driver, NVRTC and cuBLASLt loaded, the device's primary context, one stream that
+ * orders all of its work, stream-ordered memory with a count of the bytes in use and their peak, and the
+ * project's kernels compiled for this GPU's architecture on first use (through {@link KernelCache}).
+ */
+public final class Cuda {
+
+    private static volatile Cuda shared;
+
+    private final Driver driver;
+    private final Nvrtc nvrtc;
+    private final CublasLt cublasLt;
+    private final int device;
+    private final MemorySegment context;
+    private final MemorySegment stream;
+    private final String name;
+    private final String arch;
+    private final int multiprocessors;
+    private final KernelCache cache;
+    private final Map<String, MemorySegment> modules = new ConcurrentHashMap<>();
+    private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
+    private final Map<Long, Integer> sharedLimits = new ConcurrentHashMap<>();
+    private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
+    private final AtomicLong inUse = new AtomicLong();
+    private final AtomicLong peak = new AtomicLong();
+    private final Gemm gemm;
+
+    private Cuda(LibraryLocator locator, Map<String, String> env) {
+        driver = Driver.load(locator);
+        int init = driver.init();
+        if (init != 0) {
+            throw new CudaUnavailableException("CUDA is not available: cuInit in " + driver.library() + " returned "
+                    + driver.errorName(init) + " (" + init + "): no usable NVIDIA GPU or driver");
+        }
+        if (driver.deviceCount() == 0) throw new CudaUnavailableException("CUDA is not available: the driver sees no GPU");
+        nvrtc = Nvrtc.load(locator);
+        cublasLt = CublasLt.load(locator);
+        device = driver.device(0);
+        name = driver.deviceName(device);
+        arch = "sm_" + driver.attribute(device, Driver.ATTR_COMPUTE_CAPABILITY_MAJOR)
+                + driver.attribute(device, Driver.ATTR_COMPUTE_CAPABILITY_MINOR);
+        multiprocessors = driver.attribute(device, Driver.ATTR_MULTIPROCESSOR_COUNT);
+        context = driver.retainPrimaryContext(device);
+        makeCurrent();
+        stream = driver.createStream();
+        driver.keepPoolMemory(device);
+        String nvrtcVersion = nvrtc.version();
+        cache = new KernelCache(KernelCache.defaultDirectory(env), new KernelCache.Compiler() {
+            @Override
+            public String version() {
+                return "nvrtc " + nvrtcVersion;
+            }
+
+            @Override
+            public byte[] compile(KernelSource source, List<String> options) {
+                return nvrtc.compile(source.fileName(), source.text(), source.headers(), options);
+            }
+        });
+        gemm = new Gemm(this, cublasLt);
+    }
+
+    /** Opens the first GPU, finding the libraries through the process environment. */
+    public static Cuda open() {
+        return open(LibraryLocator.system(), System.getenv());
+    }
+
+    public static Cuda open(LibraryLocator locator, Map<String, String> env) {
+        return new Cuda(locator, env);
+    }
+
+    /** The process-wide instance, opened on first use; CUDA contexts are per process anyway. */
+    public static Cuda shared() {
+        Cuda c = shared;
+        if (c == null) {
+            synchronized (Cuda.class) {
+                if (shared == null) shared = open();
+                c = shared;
+            }
+        }
+        return c;
+    }
+
+    public String deviceName() {
+        return name;
+    }
+
+    public String arch() {
+        return arch;
+    }
+
+    public int multiprocessors() {
+        return multiprocessors;
+    }
+
+    public Gemm gemm() {
+        return gemm;
+    }
+
+    MemorySegment stream() {
+        makeCurrent();
+        return stream;
+    }
+
+    Driver driver() {
+        return driver;
+    }
+
+    /** The CUDA context is per thread: make ours current on whichever thread calls. */
+    private void makeCurrent() {
+        if (!current.get()) {
+            driver.setCurrent(context);
+            current.set(true);
+        }
+    }
+
+    public DeviceBuffer allocate(long bytes) {
+        long size = Math.max(bytes, 1);
+        long address = driver.allocAsync(size, stream());
+        long now = inUse.addAndGet(size);
+        peak.accumulateAndGet(now, Math::max);
+        return new DeviceBuffer(address, bytes);
+    }
+
+    public void free(DeviceBuffer buffer) {
+        driver.freeAsync(buffer.address(), stream());
+        inUse.addAndGet(-Math.max(buffer.bytes(), 1));
+    }
+
+    /** Bytes allocated through this object and not yet freed. */
+    public long bytesInUse() {
+        return inUse.get();
+    }
+
+    /** The most bytes ever in use since the last {@link #resetPeak()}. */
+    public long peakBytes() {
+        return peak.get();
+    }
+
+    public void resetPeak() {
+        peak.set(inUse.get());
+    }
+
+    /** Free and total device memory as the driver reports them (all processes). */
+    public long[] memoryInfo() {
+        makeCurrent();
+        return driver.memoryInfo();
+    }
+
+    public void upload(MemorySegment host, DeviceBuffer dst) {
+        if (host.byteSize() > dst.bytes()) throw new IllegalArgumentException(host.byteSize() + " bytes into a " + dst.bytes() + "-byte buffer");
+        driver.copyToDevice(dst.address(), host, host.byteSize(), stream());
+    }
+
+    public DeviceBuffer upload(MemorySegment host) {
+        DeviceBuffer b = allocate(host.byteSize());
+        upload(host, b);
+        return b;
+    }
+
+    /** Copies to the host and waits for the copy (and all work before it). */
+    public void download(DeviceBuffer src, MemorySegment host) {
+        if (host.byteSize() > src.bytes()) throw new IllegalArgumentException(host.byteSize() + " bytes from a " + src.bytes() + "-byte buffer");
+        driver.copyToHost(host, src.address(), host.byteSize(), stream());
+        synchronize();
+    }
+
+    public void copy(DeviceBuffer src, DeviceBuffer dst, long bytes) {
+        if (bytes > src.bytes() || bytes > dst.bytes()) throw new IllegalArgumentException("copy of " + bytes + " bytes between " + src + " and " + dst);
+        driver.copyOnDevice(dst.address(), src.address(), bytes, stream());
+    }
+
+    public void zero(DeviceBuffer buffer) {
+        driver.fillBytes(buffer.address(), (byte) 0, buffer.bytes(), stream());
+    }
+
+    /** Sets every 32-bit word of the buffer to {@code value}'s bits. */
+    public void fill(DeviceBuffer buffer, float value) {
+        driver.fillWords(buffer.address(), Float.floatToRawIntBits(value), buffer.bytes() / 4, stream());
+    }
+
+    public void synchronize() {
+        driver.synchronize(stream());
+    }
+
+    /** A kernel entry point from one of the project's .cu files, compiled (or read from the cache) on first use. */
+    MemorySegment function(String file, String entry) {
+        return functions.computeIfAbsent(file + ":" + entry, key -> {
+            MemorySegment module = modules.computeIfAbsent(file, f -> {
+                byte[] cubin = cache.cubin(KernelSource.load(f), arch);
+                makeCurrent();
+                try (Arena arena = Arena.ofConfined()) {
+                    return driver.loadModule(arena.allocateFrom(ValueLayout.JAVA_BYTE, cubin));
+                }
+            });
+            return driver.function(module, entry);
+        });
+    }
+
+    /**
+     * Launches a kernel. Arguments are passed by their Java type: {@code Integer} as int, {@code Long} as
+     * long, {@code Float} as float, {@link DeviceBuffer} as its address and {@code null} as a null pointer.
+     */
+    void launch(MemorySegment function, int gridX, int gridY, int gridZ, int block, int sharedBytes, Object... args) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment params = arena.allocate(ValueLayout.ADDRESS, args.length);
+            for (int i = 0; i < args.length; i++) {
+                MemorySegment value = switch (args[i]) {
+                    case null -> arena.allocateFrom(ValueLayout.JAVA_LONG, 0L);
+                    case DeviceBuffer b -> arena.allocateFrom(ValueLayout.JAVA_LONG, b.address());
+                    case Long l -> arena.allocateFrom(ValueLayout.JAVA_LONG, l);
+                    case Integer n -> arena.allocateFrom(ValueLayout.JAVA_INT, n);
+                    case Float f -> arena.allocateFrom(ValueLayout.JAVA_FLOAT, f);
+                    default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
+                };
+                params.setAtIndex(ValueLayout.ADDRESS, i, value);
+            }
+            driver.check(driver.launch(function, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream(), params), "cuLaunchKernel");
+        }
+    }
+
+    /** Raises a kernel's dynamic shared memory limit past the default 48 KiB (once per kernel and size). */
+    void allowSharedMemory(MemorySegment function, int bytes) {
+        sharedLimits.compute(function.address(), (f, limit) -> {
+            if (limit != null && limit >= bytes) return limit;
+            makeCurrent();
+            driver.allowDynamicSharedMemory(function, bytes);
+            return bytes;
+        });
+    }
+}

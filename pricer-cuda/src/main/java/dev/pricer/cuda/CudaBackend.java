@@ -1,0 +1,444 @@
+package dev.pricer.cuda;
+
+import dev.pricer.core.backend.AdamW;
+import dev.pricer.core.backend.AttentionShape;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.tensor.DType;
+import dev.pricer.core.tensor.HostTensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
+import java.nio.ByteOrder;
+import java.util.stream.IntStream;
+
+/**
+ * The engine's {@link Backend} on one NVIDIA GPU: cuBLASLt products and the project's NVRTC-compiled kernels,
+ * all ordered on one stream. Methods that return a Java number wait for the GPU; the others only enqueue.
+ *
+ * <p>{@link Precision#FLOAT32} computes everything in float32 (no TF32), for checking against the CPU backend
+ * and the golden fixtures. {@link Precision#BF16} keeps frozen weight matrices (those uploaded read-only) in
+ * bfloat16 and runs their products on the tensor cores with float32 accumulation, the activation operand rounded
+ * to bf16 on the way in; products of two float32 operands (the LoRA paths) use TF32; LoRA parameters, optimizer state, norms, softmax statistics and the activations between
+ * kernels stay float32.
+ */
+public final class CudaBackend implements Backend {
+
+    public enum Precision { FLOAT32, BF16 }
+
+    private static final Cleaner CLEANER = Cleaner.create();
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final Cuda cuda;
+    private final Kernels kernels;
+    private final Precision precision;
+    private final DeviceBuffer[] staging = new DeviceBuffer[2];
+    private DeviceBuffer statistics;
+    private int statisticsRows;
+    private DeviceBuffer attentionScratch;
+    private final DeviceBuffer sumOfSquares;
+
+    public CudaBackend(Precision precision) {
+        this(Cuda.shared(), precision);
+    }
+
+    public CudaBackend(Cuda cuda, Precision precision) {
+        this.cuda = cuda;
+        this.kernels = new Kernels(cuda);
+        this.precision = precision;
+        this.sumOfSquares = cuda.allocate(Double.BYTES);
+    }
+
+    @Override
+    public String name() {
+        return "cuda (" + cuda.deviceName() + ", " + precision.name().toLowerCase() + ")";
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    public Cuda cuda() {
+        return cuda;
+    }
+
+    /** The most device memory this process held through the backend since the last reset, in bytes. */
+    public long peakMemoryBytes() {
+        return cuda.peakBytes();
+    }
+
+    public void resetPeakMemory() {
+        cuda.resetPeak();
+    }
+
+    /** Waits for all work enqueued so far. */
+    public void synchronize() {
+        cuda.synchronize();
+    }
+
+    // ---- memory ----
+
+    private CudaBuffer allocate(DType dtype, DType storage, long length) {
+        DeviceBuffer memory = cuda.allocate(length * storage.byteSize());
+        Object allocation = new Object();
+        CLEANER.register(allocation, () -> cuda.free(memory));
+        return new CudaBuffer(dtype, storage, memory, allocation);
+    }
+
+    @Override
+    public Buffer allocate(DType dtype, long length) {
+        if (dtype != DType.F32 && dtype != DType.I32) throw new IllegalArgumentException("CUDA buffers hold F32 or I32, not " + dtype);
+        CudaBuffer b = allocate(dtype, dtype, length);
+        cuda.zero(b.memory());
+        return b;
+    }
+
+    @Override
+    public Buffer upload(HostTensor tensor, boolean writable) {
+        long n = tensor.elementCount();
+        if (!tensor.dtype().isFloatingPoint()) {
+            CudaBuffer out = allocate(DType.I32, DType.I32, n);
+            try (Arena arena = Arena.ofConfined()) {
+                cuda.upload(arena.allocateFrom(ValueLayout.JAVA_INT, tensor.toIntArray()), out.memory());
+            }
+            return out;
+        }
+        boolean bf16 = precision == Precision.BF16 && !writable && tensor.shape().length >= 2;
+        CudaBuffer out = allocate(DType.F32, bf16 ? DType.BF16 : DType.F32, n);
+        if (tensor.dtype() == out.storage()) {
+            copyIn(tensor.data(), out.memory());
+            return out;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment host = arena.allocate(n * out.storage().byteSize(), 8);
+            float[] values = tensor.toFloatArray();
+            if (bf16) {
+                IntStream.range(0, values.length).parallel().forEach(i -> host.setAtIndex(HALF, i, toBf16(values[i])));
+            } else {
+                MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
+            }
+            cuda.upload(host, out.memory());
+            cuda.synchronize();
+        }
+        return out;
+    }
+
+    /** bfloat16 by round-to-nearest-even, as PyTorch's {@code .to(torch.bfloat16)}; NaN stays NaN. */
+    static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if ((bits & 0x7fffffff) > 0x7f800000) return (short) ((bits >>> 16) | 0x40);
+        return (short) ((bits + 0x7fff + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** Host to device; heap segments (e.g. over an int[]) are staged through native memory first. */
+    private void copyIn(MemorySegment src, DeviceBuffer dst) {
+        if (src.isNative()) {
+            cuda.upload(src, dst);
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment staged = arena.allocate(src.byteSize(), 8);
+            staged.copyFrom(src);
+            cuda.upload(staged, dst);
+            cuda.synchronize();
+        }
+    }
+
+    @Override
+    public void copyFromHost(MemorySegment src, Buffer dst) {
+        CudaBuffer d = writable(dst);
+        copyIn(src.asSlice(0, d.memory().bytes()), d.memory());
+    }
+
+    @Override
+    public void copyToHost(Buffer src, MemorySegment dst) {
+        CudaBuffer s = of(src);
+        long n = s.length();
+        if (s.storage() == DType.BF16) {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment half = arena.allocate(n * 2, 8);
+                cuda.download(s.memory(), half);
+                for (long i = 0; i < n; i++) {
+                    dst.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, Float.intBitsToFloat((half.getAtIndex(HALF, i) & 0xffff) << 16));
+                }
+            }
+        } else if (dst.isNative()) {
+            cuda.download(s.memory(), dst.asSlice(0, s.memory().bytes()));
+        } else {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment staged = arena.allocate(s.memory().bytes(), 8);
+                cuda.download(s.memory(), staged);
+                dst.asSlice(0, staged.byteSize()).copyFrom(staged);
+            }
+        }
+    }
+
+    @Override
+    public void copy(Buffer src, Buffer dst) {
+        CudaBuffer s = of(src), d = writable(dst);
+        if (s.storage() == DType.BF16) {
+            kernels.toF32(d.memory(), s.memory(), s.length());
+        } else {
+            cuda.copy(s.memory(), d.memory(), d.memory().bytes());
+        }
+    }
+
+    @Override
+    public void fill(Buffer buffer, float value) {
+        CudaBuffer b = writable(buffer);
+        if (value == 0f) cuda.zero(b.memory());
+        else cuda.fill(b.memory(), value);
+    }
+
+    // ---- linear algebra ----
+
+    @Override
+    public void matmulABt(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        product(false, true, a, b, c, m, n, k, accumulate);
+    }
+
+    @Override
+    public void matmulAB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        product(false, false, a, b, c, m, n, k, accumulate);
+    }
+
+    @Override
+    public void matmulAtB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        product(true, false, a, b, c, m, n, k, accumulate);
+    }
+
+    /**
+     * A product with a bf16 weight runs in bf16 on the tensor cores, the other operand rounded into a staging
+     * buffer first. Float products (LoRA, activations) are exact float32 in FLOAT32 precision and TF32 in BF16. Accumulation is cuBLASLt's beta = 1, never a separate pass.
+     */
+    private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        float beta = accumulate ? 1f : 0f;
+        if (ca.storage() == DType.F32 && cb.storage() == DType.F32) {
+            cuda.gemm().matmul(transA, transB, m, n, k, 1f, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
+                    beta, cc.memory(), n, ElementType.F32, precision == Precision.BF16);
+        } else {
+            DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
+            cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,
+                    beta, cc.memory(), n, ElementType.F32);
+        }
+    }
+
+    private DeviceBuffer asBf16(CudaBuffer buffer, long elements, int slot) {
+        if (buffer.storage() == DType.BF16) return buffer.memory();
+        long bytes = elements * 2;
+        if (staging[slot] == null || staging[slot].bytes() < bytes) {
+            if (staging[slot] != null) cuda.free(staging[slot]);
+            staging[slot] = cuda.allocate(bytes);
+        }
+        DeviceBuffer out = staging[slot].slice(0, bytes);
+        kernels.toBf16(out, buffer.memory(), elements);
+        return out;
+    }
+
+    @Override
+    public void axpy(float alpha, Buffer x, Buffer y) {
+        sameLength(x, y);
+        kernels.axpy(ElementType.F32, writable(y).memory(), f32(x).memory(), alpha, x.length());
+    }
+
+    @Override
+    public void scale(Buffer x, float alpha) {
+        kernels.scale(writable(x).memory(), alpha, x.length());
+    }
+
+    @Override
+    public double sumOfSquares(Buffer x) {
+        cuda.zero(sumOfSquares);
+        kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            cuda.download(sumOfSquares, host);
+            return host.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
+    // ---- layers ----
+
+    @Override
+    public void rmsNormForward(Buffer x, Buffer weight, Buffer out, Buffer rstd, int rows, int dim, float eps) {
+        kernels.rmsnormForward(ElementType.F32, writable(out).memory(), writable(rstd).memory(), f32(x).memory(),
+                f32(weight).memory(), rows, dim, eps);
+    }
+
+    @Override
+    public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
+        kernels.rmsnormBackward(ElementType.F32, writable(dx).memory(), f32(dout).memory(), f32(x).memory(),
+                f32(weight).memory(), f32(rstd).memory(), rows, dim, true);
+        if (dweight != null) {
+            kernels.rmsnormWeightGrad(writable(dweight).memory(), f32(dout).memory(), f32(x).memory(), f32(rstd).memory(), rows, dim);
+        }
+    }
+
+    @Override
+    public void rope(Buffer x, Buffer positions, Buffer cos, Buffer sin, int rows, int heads, int headDim, boolean inverse) {
+        kernels.rope(ElementType.F32, writable(x).memory(), ints(positions).memory(), f32(cos).memory(),
+                f32(sin).memory(), rows, heads, headDim, inverse);
+    }
+
+    /**
+     * Flash-style: instead of the softmax probabilities, {@code probs} receives each query row's log-sum-exp
+     * ([batch, heads, queryLen], which fits in the probability buffer), from which the backward pass rebuilds them.
+     */
+    @Override
+    public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape s) {
+        long stats = (long) s.batch() * s.numHeads() * s.queryLen();
+        DeviceBuffer lse = probs != null ? statisticsIn(probs, stats) : attentionScratch(stats);
+        kernels.attentionForward(ElementType.F32, writable(out).memory(), lse, f32(q).memory(), f32(k).memory(),
+                f32(v).memory(), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
+                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+    }
+
+    @Override
+    public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
+                                  Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
+        long stats = (long) s.batch() * s.numHeads() * s.queryLen();
+        long partials = Kernels.attentionPartialBytes(s.batch(), s.keyStride(), s.numHeads(), s.headDim()) / Float.BYTES;
+        DeviceBuffer scratch = attentionScratch(stats + partials);
+        kernels.attentionBackward(ElementType.F32, writable(dq).memory(), writable(dk).memory(), writable(dv).memory(),
+                scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), f32(q).memory(), f32(k).memory(), f32(v).memory(), f32(dout).memory(),
+                statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
+                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+    }
+
+    private DeviceBuffer statisticsIn(Buffer probs, long count) {
+        CudaBuffer p = writable(probs);
+        if (p.length() < count) throw new IllegalArgumentException("attention statistics need " + count + " floats, " + p + " is smaller");
+        return p.memory().slice(0, count * Float.BYTES);
+    }
+
+    private DeviceBuffer attentionScratch(long floats) {
+        if (attentionScratch == null || attentionScratch.bytes() < floats * Float.BYTES) {
+            if (attentionScratch != null) cuda.free(attentionScratch);
+            attentionScratch = cuda.allocate(floats * Float.BYTES);
+        }
+        return attentionScratch.slice(0, floats * Float.BYTES);
+    }
+
+    @Override
+    public void swigluForward(Buffer gate, Buffer up, Buffer out) {
+        sameLength(gate, up);
+        int n = elementCount(gate);
+        kernels.swigluForward(ElementType.F32, writable(out).memory(), f32(gate).memory(), f32(up).memory(), 1, n, n, n);
+    }
+
+    @Override
+    public void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup) {
+        sameLength(gate, dout);
+        int n = elementCount(gate);
+        kernels.swigluBackward(ElementType.F32, writable(dgate).memory(), writable(dup).memory(), f32(dout).memory(),
+                f32(gate).memory(), f32(up).memory(), 1, n, n, n);
+    }
+
+    @Override
+    public void gatherRows(Buffer table, Buffer indices, Buffer out, int rows, int dim) {
+        CudaBuffer t = of(table);
+        if (t.storage() == DType.BF16) {
+            kernels.gatherRowsFromBf16(writable(out).memory(), t.memory(), ints(indices).memory(), rows, dim);
+        } else {
+            kernels.gatherRows(ElementType.F32, writable(out).memory(), t.memory(), ints(indices).memory(), rows, dim);
+        }
+    }
+
+    @Override
+    public void scatterAddRows(Buffer src, Buffer indices, Buffer table, int rows, int dim) {
+        kernels.scatterAddRows(ElementType.F32, writable(table).memory(), f32(src).memory(), ints(indices).memory(), rows, dim);
+    }
+
+    /** Row statistics in one kernel pass, then the gradient in place in a second; only the per-row losses come back. */
+    @Override
+    public double crossEntropy(Buffer logits, Buffer targets, int rows, int vocab, float gradScale) {
+        CudaBuffer l = writable(logits);
+        DeviceBuffer s = statistics(rows);
+        long row = (long) rows * Float.BYTES;
+        DeviceBuffer rowMax = s.slice(0, row), rowSum = s.slice(row, row), target = s.slice(2 * row, row),
+                loss = s.slice(3 * row, row), lse = s.slice(4 * row, row), dloss = s.slice(5 * row, row);
+        cuda.fill(rowMax, Float.NEGATIVE_INFINITY);
+        cuda.zero(rowSum);
+        kernels.crossEntropyChunk(l.memory(), rows, vocab, 0, ints(targets).memory(), rowMax, rowSum, target);
+        kernels.crossEntropyFinish(loss, lse, rowMax, rowSum, target, rows);
+        if (gradScale != 0f) {
+            cuda.fill(dloss, gradScale);
+            kernels.crossEntropyChunkGrad(ElementType.F32, l.memory(), l.memory(), rows, vocab, 0, ints(targets).memory(), lse, dloss);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(row);
+            cuda.download(loss, host);
+            double sum = 0;
+            for (int r = 0; r < rows; r++) sum += host.getAtIndex(ValueLayout.JAVA_FLOAT, r);
+            return sum;
+        }
+    }
+
+    private DeviceBuffer statistics(int rows) {
+        if (statistics == null || statisticsRows < rows) {
+            if (statistics != null) cuda.free(statistics);
+            statistics = cuda.allocate(6L * rows * Float.BYTES);
+            statisticsRows = rows;
+        }
+        return statistics;
+    }
+
+    @Override
+    public void dropout(Buffer x, Buffer out, float p, long seed) {
+        sameLength(x, out);
+        if (x.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("dropout over more than 2^31 elements");
+        kernels.dropout(writable(out).memory(), f32(x).memory(), x.length(), p, seed);
+    }
+
+    // ---- optimizer ----
+
+    @Override
+    public void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW h) {
+        sameLength(param, grad);
+        kernels.adamw(ElementType.F32, writable(param).memory(), f32(grad).memory(), writable(m).memory(),
+                writable(v).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), null);
+    }
+
+    @Override
+    public void close() {
+        cuda.synchronize();
+    }
+
+    // ---- checks ----
+
+    private static CudaBuffer of(Buffer buffer) {
+        if (buffer instanceof CudaBuffer c) return c;
+        throw new IllegalArgumentException("not a CUDA buffer: " + (buffer == null ? "null" : buffer.getClass().getName()));
+    }
+
+    private static CudaBuffer f32(Buffer buffer) {
+        CudaBuffer c = of(buffer);
+        if (c.storage() != DType.F32) throw new IllegalArgumentException("this kernel needs a float32 buffer, got " + c);
+        return c;
+    }
+
+    private static CudaBuffer ints(Buffer buffer) {
+        CudaBuffer c = of(buffer);
+        if (c.storage() != DType.I32) throw new IllegalArgumentException("this kernel needs an int32 buffer, got " + c);
+        return c;
+    }
+
+    /** Outputs must be float32 memory: bf16 weights are the frozen, read-only copies. */
+    private static CudaBuffer writable(Buffer buffer) {
+        CudaBuffer c = of(buffer);
+        if (c.storage() == DType.BF16) throw new IllegalArgumentException("cannot write into a frozen bf16 weight " + c);
+        return c;
+    }
+
+    private static int elementCount(Buffer b) {
+        return Math.toIntExact(b.length());
+    }
+
+    private static void sameLength(Buffer a, Buffer b) {
+        if (a.length() != b.length()) throw new IllegalArgumentException("buffer lengths differ: " + a.length() + " vs " + b.length());
+    }
+}

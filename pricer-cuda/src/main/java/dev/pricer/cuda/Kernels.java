@@ -1,0 +1,227 @@
+package dev.pricer.cuda;
+
+import java.lang.foreign.MemorySegment;
+
+
+/**
+ * Typed launches of the project's kernels (sources under {@code resources/dev/pricer/cuda/kernels}).
+ * Each method names the shapes it expects; buffers hold row-major data of the given {@link ElementType}
+ * unless the parameter says float (statistics, optimizer state, losses) or int (indices).
+ */
+public final class Kernels {
+
+    private static final int THREADS = 256;
+    private static final int ATTENTION_TILE = 32;
+    private static final int ATTENTION_THREADS = 256;
+    private static final java.util.Set<Integer> HEAD_DIMS = java.util.Set.of(16, 32, 64, 128, 256);
+    /** Per block: 8 warps × 32 keys × the probabilities of 4 rows. */
+    private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
+    private static final int DEFAULT_SHARED_BYTES = 48 << 10;
+
+    private final Cuda cuda;
+
+    public Kernels(Cuda cuda) {
+        this.cuda = cuda;
+    }
+
+    public Cuda cuda() {
+        return cuda;
+    }
+
+    /** out = w * rmsnorm(x) over rows of {@code dim}; rstd[rows] keeps 1/rms for the backward pass. */
+    public void rmsnormForward(ElementType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
+    }
+
+    /** dweight[dim] (float) += Σ_rows dy·x·rstd: the norm weight's gradient, for full training. */
+    public void rmsnormWeightGrad(DeviceBuffer dweight, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer rstd, int rows, int dim) {
+        cuda.launch(cuda.function("norm.cu", "rmsnorm_dweight"), (int) ceilDiv(dim, THREADS), 1, 1, THREADS, 0, dweight, dy, x, rstd, rows, dim);
+    }
+
+    /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
+    public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
+                                int rows, int dim, boolean accumulate) {
+        launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+    }
+
+    /**
+     * Rotates x [tokens, heads, headDim] in place by the angles of each token's position (int[tokens]);
+     * cos/sin tables are float [positions, headDim/2]. {@code inverse} applies the transpose (backward).
+     */
+    public void rope(ElementType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
+                     int tokens, int heads, int headDim, boolean inverse) {
+        launchElements("rope.cu", "rope_" + t.suffix(), (long) tokens * heads * (headDim / 2),
+                x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
+    }
+
+    /** h[rows, cols] = silu(g) * u, with g and u rows {@code ldg} and {@code ldu} elements apart. */
+    public void swigluForward(ElementType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
+        launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
+    }
+
+    /** dg, du from dh; may write over g and u (pass the same buffers). */
+    public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+                               int rows, int cols, int ldg, int ldu) {
+        launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
+    }
+
+    /**
+     * Causal GQA attention. q, out: rows b·seq + i of [batch·seq, heads·headDim]; k, v: rows b·keyStride + j of
+     * [batch·keyStride, kvHeads·headDim]. Query i is at position past + i and sees keys j ≤ past + i below
+     * lengths[b] (int, one per sequence; null: no padding). lse: float [batch, heads, seq], kept for backward.
+     */
+    public void attentionForward(ElementType t, DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
+                                 DeviceBuffer lengths, int batch, int seq, int keyStride, int past, int heads, int kvHeads,
+                                 int headDim, float scale) {
+        checkAttention(heads, kvHeads, headDim);
+        int floats = ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim + PROBABILITY_FLOATS;
+        launchAttention("attention_fwd_" + t.suffix() + "_" + headDim, seq, heads, batch, floats,
+                out, lse, q, k, v, lengths, seq, keyStride, past, heads, kvHeads, scale);
+    }
+
+    /**
+     * Gradients of {@link #attentionForward} from dout and the saved lse. Scratch: delta, float [batch, heads, seq],
+     * and partials, float 2 · [batch · keyStride, heads, headDim] (each query head's share of dk and dv before
+     * the group sum). dq, dk and dv are overwritten (keys no query sees get zeros).
+     */
+    public void attentionBackward(ElementType t, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                  DeviceBuffer partials, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout,
+                                  DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int keyStride, int past,
+                                  int heads, int kvHeads, int headDim, float scale) {
+        checkAttention(heads, kvHeads, headDim);
+        long share = (long) batch * keyStride * heads * headDim * Float.BYTES;
+        if (partials.bytes() < 2 * share) throw new IllegalArgumentException("attention partials need " + 2 * share + " bytes, got " + partials);
+        DeviceBuffer dkPart = partials.slice(0, share), dvPart = partials.slice(share, share);
+        int staged = 2 * ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim;
+        launchAttention("attention_bwd_dq_" + t.suffix() + "_" + headDim, seq, heads, batch, staged + PROBABILITY_FLOATS,
+                dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, scale);
+        launchAttention("attention_bwd_dkdv_" + t.suffix() + "_" + headDim, keyStride, heads, batch, staged + 2 * PROBABILITY_FLOATS,
+                dkPart, dvPart, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, scale);
+        long rows = (long) batch * keyStride;
+        launchElements("attention.cu", "attention_reduce_kv_" + t.suffix(), rows * kvHeads * headDim,
+                dk, dv, dkPart, dvPart, rows, heads, kvHeads, headDim);
+    }
+
+    /** Bytes of the partials scratch {@link #attentionBackward} needs. */
+    public static long attentionPartialBytes(int batch, int keyStride, int heads, int headDim) {
+        return 2L * batch * keyStride * heads * headDim * Float.BYTES;
+    }
+
+    /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */
+    public void crossEntropyChunk(DeviceBuffer logits, int rows, int cols, int c0, DeviceBuffer targets,
+                                  DeviceBuffer rowMax, DeviceBuffer rowSum, DeviceBuffer targetLogit) {
+        launchRows("loss.cu", "ce_chunk_stats", rows, cols, logits, rows, cols, c0, targets, rowMax, rowSum, targetLogit);
+    }
+
+    public void crossEntropyFinish(DeviceBuffer loss, DeviceBuffer lse, DeviceBuffer rowMax, DeviceBuffer rowSum,
+                                   DeviceBuffer targetLogit, int rows) {
+        cuda.launch(cuda.function("loss.cu", "ce_finish"), (int) ceilDiv(rows, THREADS), 1, 1, THREADS, 0,
+                loss, lse, rowMax, rowSum, targetLogit, rows);
+    }
+
+    /** dlogits [rows, cols] in type t = (softmax - onehot) * dloss[row], for one vocabulary chunk. */
+    public void crossEntropyChunkGrad(ElementType t, DeviceBuffer dlogits, DeviceBuffer logits, int rows, int cols, int c0,
+                                      DeviceBuffer targets, DeviceBuffer lse, DeviceBuffer dloss) {
+        launchRows("loss.cu", "ce_chunk_grad_" + t.suffix(), rows, cols, dlogits, logits, rows, cols, c0, targets, lse, dloss);
+    }
+
+    /** acc (one double, zeroed first) += sum of squares of n floats. */
+    public void sumSquares(DeviceBuffer g, long n, DeviceBuffer acc) {
+        launchElements("optim.cu", "sum_squares", n, g, n, acc);
+    }
+
+    /** norm = sqrt(acc), scale = min(1, maxNorm / (norm + 1e-6)); both one float. */
+    public void clipFactor(DeviceBuffer acc, float maxNorm, DeviceBuffer norm, DeviceBuffer scale) {
+        cuda.launch(cuda.function("optim.cu", "clip_factor"), 1, 1, 1, 1, 0, acc, maxNorm, norm, scale);
+    }
+
+    /**
+     * One AdamW step over n float parameters, gradients scaled by {@code gradScale[0]} (null: 1). The new
+     * parameters are also written to {@code shadow} in type t when it is not null.
+     */
+    public void adamw(ElementType t, DeviceBuffer params, DeviceBuffer grads, DeviceBuffer m, DeviceBuffer v, DeviceBuffer shadow,
+                      long n, float lr, float beta1, float beta2, float eps, float weightDecay, int step, DeviceBuffer gradScale) {
+        float bc1 = 1f - (float) Math.pow(beta1, step);
+        float bc2 = (float) (1 - Math.pow(beta2, step));
+        launchElements("optim.cu", "adamw_" + t.suffix(), n, params, grads, m, v, shadow, n, lr, beta1, beta2, eps,
+                weightDecay, bc1, bc2, gradScale);
+    }
+
+    /** out[r] = table[index[r]] for rows of {@code dim}. */
+    public void gatherRows(ElementType t, DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "gather_rows_" + t.suffix(), (long) rows * dim, out, table, index, rows, dim);
+    }
+
+    /** out[r] (float) = table[index[r]] (bf16): the embedding lookup of a bf16 table. */
+    public void gatherRowsFromBf16(DeviceBuffer out, DeviceBuffer table, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "gather_rows_bf16_to_f32", (long) rows * dim, out, table, index, rows, dim);
+    }
+
+    /** tableGrad[index[r]] += src[r] in float, atomically (indices may repeat). */
+    public void scatterAddRows(ElementType t, DeviceBuffer tableGrad, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "scatter_add_rows_" + t.suffix(), (long) rows * dim, tableGrad, src, index, rows, dim);
+    }
+
+    /** out[index[r]] = src[r]; indices must be distinct. */
+    public void scatterRows(ElementType t, DeviceBuffer out, DeviceBuffer src, DeviceBuffer index, int rows, int dim) {
+        launchElements("rows.cu", "scatter_rows_" + t.suffix(), (long) rows * dim, out, src, index, rows, dim);
+    }
+
+    public void toBf16(DeviceBuffer out, DeviceBuffer in, long n) {
+        launchElements("elementwise.cu", "f32_to_bf16", n, out, in, n);
+    }
+
+    public void toF32(DeviceBuffer out, DeviceBuffer in, long n) {
+        launchElements("elementwise.cu", "bf16_to_f32", n, out, in, n);
+    }
+
+    /** y += alpha * x over n elements. */
+    public void axpy(ElementType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
+    }
+
+    /** x *= alpha over n floats. */
+    public void scale(DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "scale_f32", n, x, alpha, n);
+    }
+
+    /**
+     * Inverted dropout over n floats, mask bits from the CPU backend's hash of (seed, index):
+     * out = x / (1 - p) where kept, else 0.
+     */
+    public void dropout(DeviceBuffer out, DeviceBuffer x, long n, float p, long seed) {
+        int threshold = (int) (p * (1 << 24));
+        launchElements("elementwise.cu", "dropout_f32", n, out, x, n, (int) seed, (int) (seed >>> 32), threshold, 1f / (1f - p));
+    }
+
+    private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {
+        int block = Math.clamp(Integer.highestOneBit(Math.max(1, rowLength / 4)), 32, 1024);
+        cuda.launch(cuda.function(file, entry), rows, 1, 1, block, 0, args);
+    }
+
+    private void launchElements(String file, String entry, long n, Object... args) {
+        long blocks = Math.clamp(ceilDiv(n, THREADS), 1, (long) cuda.multiprocessors() * 16);
+        cuda.launch(cuda.function(file, entry), (int) blocks, 1, 1, THREADS, 0, args);
+    }
+
+    /** One block per tile of 32 rows and head; {@code sharedFloats} of dynamic shared memory (tiles staged as float). */
+    private void launchAttention(String entry, int rows, int heads, int batch, int sharedFloats, Object... args) {
+        MemorySegment function = cuda.function("attention.cu", entry);
+        int bytes = sharedFloats * Float.BYTES;
+        if (bytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, bytes);
+        cuda.launch(function, (int) ceilDiv(rows, ATTENTION_TILE), heads, batch, ATTENTION_THREADS, bytes, args);
+    }
+
+    private static void checkAttention(int heads, int kvHeads, int headDim) {
+        if (kvHeads <= 0 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException(heads + " attention heads are not a multiple of " + kvHeads + " key/value heads");
+        }
+        if (!HEAD_DIMS.contains(headDim)) {
+            throw new IllegalArgumentException("head dimension " + headDim + " is not one the attention kernels are built for: " + HEAD_DIMS);
+        }
+    }
+
+    private static long ceilDiv(long a, long b) {
+        return (a + b - 1) / b;
+    }
+}

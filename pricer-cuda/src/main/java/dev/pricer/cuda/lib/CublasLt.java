@@ -1,0 +1,150 @@
+package dev.pricer.cuda.lib;
+
+import dev.pricer.cuda.CudaException;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static dev.pricer.cuda.lib.Driver.call;
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The cuBLASLt calls for one matrix product {@code D = alpha·op(A)·op(B) + beta·C}: handle, operation and
+ * layout descriptors, the heuristic that picks an algorithm, and the product itself. cuBLASLt is
+ * column-major; {@link dev.pricer.cuda.Gemm} maps the row-major products of the model onto it.
+ */
+public final class CublasLt {
+
+    public static final int COMPUTE_32F = 68;
+    public static final int COMPUTE_32F_FAST_TF32 = 77;
+    public static final int R_32F = 0;
+    public static final int R_16BF = 14;
+    public static final int OP_N = 0;
+    public static final int OP_T = 1;
+    static final int DESC_TRANSA = 3;
+    static final int DESC_TRANSB = 4;
+    static final int PREF_MAX_WORKSPACE_BYTES = 1;
+    /** sizeof(cublasLtMatmulHeuristicResult_t): a 64-byte algo, size_t workspace, status, waves, 4 reserved ints. */
+    public static final long HEURISTIC_RESULT_BYTES = 96;
+
+    private final MethodHandle create, getVersion, descCreate, descSetAttribute, layoutCreate, preferenceCreate,
+            preferenceSetAttribute, algoGetHeuristic, matmul, getStatusName;
+
+    private CublasLt(NativeLibrary lib) {
+        create = lib.function("cublasLtCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        getVersion = lib.function("cublasLtGetVersion", FunctionDescriptor.of(JAVA_LONG));
+        descCreate = lib.function("cublasLtMatmulDescCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        descSetAttribute = lib.function("cublasLtMatmulDescSetAttribute",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+        layoutCreate = lib.function("cublasLtMatrixLayoutCreate",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+        preferenceCreate = lib.function("cublasLtMatmulPreferenceCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        preferenceSetAttribute = lib.function("cublasLtMatmulPreferenceSetAttribute",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
+        algoGetHeuristic = lib.function("cublasLtMatmulAlgoGetHeuristic", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
+        matmul = lib.function("cublasLtMatmul", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS,
+                JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS,
+                JAVA_LONG, JAVA_LONG, ADDRESS));
+        getStatusName = lib.function("cublasLtGetStatusName", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    }
+
+    public static CublasLt load(LibraryLocator locator) {
+        return new CublasLt(NativeLibrary.load(locator, LibraryLocator.Library.CUBLASLT));
+    }
+
+    public long version() {
+        return call2(() -> (long) getVersion.invokeExact());
+    }
+
+    public MemorySegment createHandle() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ADDRESS);
+            check(call(() -> (int) create.invokeExact(v)), "cublasLtCreate");
+            return v.get(ADDRESS, 0);
+        }
+    }
+
+    /** An operation descriptor: fp32 scale, the given compute type and transposes. */
+    public MemorySegment operation(int computeType, int transA, int transB) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ADDRESS);
+            check(call(() -> (int) descCreate.invokeExact(v, computeType, R_32F)), "cublasLtMatmulDescCreate");
+            MemorySegment desc = v.get(ADDRESS, 0);
+            MemorySegment ta = arena.allocateFrom(JAVA_INT, transA), tb = arena.allocateFrom(JAVA_INT, transB);
+            check(call(() -> (int) descSetAttribute.invokeExact(desc, DESC_TRANSA, ta, 4L)), "set TRANSA");
+            check(call(() -> (int) descSetAttribute.invokeExact(desc, DESC_TRANSB, tb, 4L)), "set TRANSB");
+            return desc;
+        }
+    }
+
+    /** A column-major layout of {@code rows × cols} elements of {@code type} with leading dimension {@code ld}. */
+    public MemorySegment layout(int type, long rows, long cols, long ld) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ADDRESS);
+            check(call(() -> (int) layoutCreate.invokeExact(v, type, rows, cols, ld)),
+                    "cublasLtMatrixLayoutCreate(" + rows + "x" + cols + ", ld " + ld + ")");
+            return v.get(ADDRESS, 0);
+        }
+    }
+
+    public MemorySegment preference(long workspaceBytes) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ADDRESS);
+            check(call(() -> (int) preferenceCreate.invokeExact(v)), "cublasLtMatmulPreferenceCreate");
+            MemorySegment pref = v.get(ADDRESS, 0);
+            MemorySegment ws = arena.allocateFrom(JAVA_LONG, workspaceBytes);
+            check(call(() -> (int) preferenceSetAttribute.invokeExact(pref, PREF_MAX_WORKSPACE_BYTES, ws, 8L)),
+                    "set MAX_WORKSPACE_BYTES");
+            return pref;
+        }
+    }
+
+    /** The best algorithm for the product, written into {@code result} (HEURISTIC_RESULT_BYTES long). */
+    public void heuristic(MemorySegment handle, MemorySegment op, MemorySegment a, MemorySegment b,
+                          MemorySegment c, MemorySegment preference, MemorySegment result, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment returned = arena.allocate(JAVA_INT);
+            check(call(() -> (int) algoGetHeuristic.invokeExact(handle, op, a, b, c, c, preference, 1, result, returned)),
+                    "cublasLtMatmulAlgoGetHeuristic(" + what + ")");
+            if (returned.get(JAVA_INT, 0) == 0) throw new CudaException("cuBLASLt has no algorithm for " + what);
+        }
+    }
+
+    public void matmul(MemorySegment handle, MemorySegment op, MemorySegment alpha, long a, MemorySegment aLayout,
+                       long b, MemorySegment bLayout, MemorySegment beta, long c, MemorySegment cLayout,
+                       MemorySegment algo, long workspace, long workspaceBytes, MemorySegment stream, String what) {
+        check(call(() -> (int) matmul.invokeExact(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, c, cLayout,
+                algo, workspace, workspaceBytes, stream)), "cublasLtMatmul(" + what + ")");
+    }
+
+    private void check(int status, String what) {
+        if (status != 0) throw new CudaException(what + " failed: " + statusName(status) + " (" + status + ")");
+    }
+
+    private String statusName(int status) {
+        try {
+            MemorySegment text = (MemorySegment) getStatusName.invokeExact(status);
+            return text.reinterpret(256).getString(0);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    @FunctionalInterface
+    private interface LongCall {
+        long invoke() throws Throwable;
+    }
+
+    private static long call2(LongCall c) {
+        try {
+            return c.invoke();
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+// Element-wise kernels: conversions between float and bf16, axpy, scaling, and inverted dropout.
+#include "common.cuh"
+
+extern "C" __global__ void f32_to_bf16(bf16* out, const float* in, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) out[i] = from_float<bf16>(in[i]);
+}
+
+extern "C" __global__ void bf16_to_f32(float* out, const bf16* in, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) out[i] = to_float(in[i]);
+}
+
+// y += alpha * x
+template <typename T>
+__device__ void axpy(T* y, const T* x, float alpha, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        y[i] = from_float<T>(to_float(y[i]) + alpha * to_float(x[i]));
+    }
+}
+EXPORT2(axpy, (T* y, const T* x, float alpha, long n), (y, x, alpha, n))
+
+extern "C" __global__ void scale_f32(float* x, float alpha, long n) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) x[i] *= alpha;
+}
+
+// The counter-based hash of the CPU backend (MurmurHash3's finaliser over index and seed), bit for bit,
+// so both backends draw the same dropout masks.
+__device__ __forceinline__ unsigned int dropout_hash(unsigned int index, unsigned int seed_lo, unsigned int seed_hi) {
+    unsigned int h = (index ^ seed_hi) * 0x9E3779B1u + seed_lo;
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+// out = x * keep_scale where the top 24 bits of the hash reach threshold (= p * 2^24), else 0.
+extern "C" __global__ void dropout_f32(float* out, const float* x, long n, unsigned int seed_lo, unsigned int seed_hi,
+                                       int threshold, float keep_scale) {
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        bool kept = (int) (dropout_hash((unsigned int) i, seed_lo, seed_hi) >> 8) >= threshold;
+        out[i] = kept ? x[i] * keep_scale : 0.f;
+    }
+}

@@ -1,0 +1,53 @@
+// RMSNorm as Hugging Face's LlamaRMSNorm: statistics in float, x * rsqrt(mean(x^2) + eps) rounded to the
+// activation type, then scaled by the weight. One block per row.
+#include "common.cuh"
+
+template <typename T>
+__device__ void rmsnorm_fwd(T* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps) {
+    int row = blockIdx.x;
+    const T* xr = x + (size_t) row * dim;
+    float ss = 0.f;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        float v = to_float(xr[i]);
+        ss += v * v;
+    }
+    float r = rsqrtf(block_sum(ss) / dim + eps);
+    T* o = out + (size_t) row * dim;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        float normed = to_float(from_float<T>(to_float(xr[i]) * r));
+        o[i] = from_float<T>(to_float(w[i]) * normed);
+    }
+    if (threadIdx.x == 0) rstd[row] = r;
+}
+EXPORT2(rmsnorm_fwd, (T* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps),
+        (out, rstd, x, w, rows, dim, eps))
+
+// dx (+)= r * w*dy - x * r^3 / dim * sum(w*dy*x); accumulate adds to dx, as the residual stream needs.
+template <typename T>
+__device__ void rmsnorm_bwd(T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
+                            int accumulate) {
+    int row = blockIdx.x;
+    const T* xr = x + (size_t) row * dim;
+    const T* dyr = dy + (size_t) row * dim;
+    float dot = 0.f;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) dot += to_float(w[i]) * to_float(dyr[i]) * to_float(xr[i]);
+    dot = block_sum(dot);
+    float r = rstd[row];
+    float c = dot * r * r * r / dim;
+    T* d = dx + (size_t) row * dim;
+    for (int i = threadIdx.x; i < dim; i += blockDim.x) {
+        float g = r * to_float(w[i]) * to_float(dyr[i]) - to_float(xr[i]) * c;
+        d[i] = from_float<T>(accumulate ? to_float(d[i]) + g : g);
+    }
+}
+EXPORT2(rmsnorm_bwd, (T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
+        (dx, dy, x, w, rstd, rows, dim, accumulate))
+
+// dweight[c] += sum over rows of dy * x * rstd: the norm weight's gradient (full training). One thread per column.
+extern "C" __global__ void rmsnorm_dweight(float* dweight, const float* dy, const float* x, const float* rstd, int rows, int dim) {
+    int c = blockIdx.x * blockDim.x + threadIdx.x;
+    if (c >= dim) return;
+    float acc = 0.f;
+    for (int r = 0; r < rows; r++) acc += dy[(long) r * dim + c] * x[(long) r * dim + c] * rstd[r];
+    dweight[c] += acc;
+}

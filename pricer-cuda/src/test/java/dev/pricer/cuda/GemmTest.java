@@ -1,0 +1,51 @@
+package dev.pricer.cuda;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.util.SplittableRandom;
+
+import static dev.pricer.cuda.GpuTestSupport.*;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Row-major cuBLASLt products in every transpose, with beta accumulation, against Java references. */
+class GemmTest {
+
+    @ParameterizedTest
+    @CsvSource({"F32,F32,false,false", "F32,F32,true,false", "F32,F32,false,true", "F32,F32,true,true",
+            "BF16,F32,false,true", "BF16,F32,true,false", "BF16,BF16,false,true", "BF16,BF16,false,false"})
+    void productMatchesReference(ElementType ab, ElementType c, boolean transA, boolean transB) {
+        Cuda cuda = cuda();
+        SplittableRandom rnd = new SplittableRandom(5);
+        int m = 37, n = 53, k = 70;
+        float[] a = roundTo(ab, random(rnd, m * k, 1)), b = roundTo(ab, random(rnd, k * n, 1)), c0 = roundTo(c, random(rnd, m * n, 1));
+        DeviceBuffer dA = upload(ab, a), dB = upload(ab, b), dC = upload(c, c0);
+        float alpha = 0.75f, beta = 1f;
+        cuda.gemm().matmul(transA, transB, m, n, k, alpha, dA, transA ? m : k, dB, transB ? k : n, ab, beta, dC, n, c);
+        double[] ref = new double[m * n];
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                double s = 0;
+                for (int p = 0; p < k; p++) {
+                    double av = transA ? a[p * m + i] : a[i * k + p];
+                    double bv = transB ? b[j * k + p] : b[p * n + j];
+                    s += av * bv;
+                }
+                ref[i * n + j] = alpha * s + beta * c0[i * n + j];
+            }
+        }
+        assertClose("gemm " + ab + "->" + c + " tA=" + transA + " tB=" + transB, download(c, dC, m * n), ref,
+                ab == ElementType.F32 ? 1e-5 : c == ElementType.F32 ? 1e-4 : 1e-2);
+        free(dA, dB, dC);
+    }
+
+    @Test
+    void rejectsBuffersTooSmallForTheShape() {
+        Cuda cuda = cuda();
+        DeviceBuffer small = cuda.allocate(16), big = cuda.allocate(4096);
+        assertThrows(IllegalArgumentException.class,
+                () -> cuda.gemm().linear(small, big, big, 8, 8, 8, ElementType.F32, ElementType.F32, 1f, 0f));
+        free(small, big);
+    }
+}

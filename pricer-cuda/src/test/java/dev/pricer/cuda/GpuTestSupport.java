@@ -1,0 +1,115 @@
+package dev.pricer.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/** Shared by the GPU tests: the device (or a skip where there is none), transfers, and error measures. */
+final class GpuTestSupport {
+
+    private static Cuda cuda;
+    private static String unavailable;
+
+    private GpuTestSupport() {
+    }
+
+    /** The GPU, or the test is skipped (JUnit assumption) with the reason CUDA is unavailable. */
+    static synchronized Cuda cuda() {
+        if (cuda == null && unavailable == null) {
+            try {
+                cuda = Cuda.shared();
+            } catch (CudaUnavailableException e) {
+                unavailable = e.getMessage();
+            }
+        }
+        assumeTrue(cuda != null, () -> "no GPU: " + unavailable);
+        return cuda;
+    }
+
+    static float[] random(SplittableRandom rnd, int n, double scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) ((rnd.nextDouble() * 2 - 1) * scale);
+        return a;
+    }
+
+    /** Rounds to bfloat16 (nearest even) in place, so references see exactly what the GPU sees. */
+    static float[] roundTo(ElementType t, float[] a) {
+        if (t == ElementType.BF16) for (int i = 0; i < a.length; i++) a[i] = bf16ToFloat(floatToBf16(a[i]));
+        return a;
+    }
+
+    static short floatToBf16(float f) {
+        int u = Float.floatToRawIntBits(f);
+        u += 0x7fff + ((u >>> 16) & 1);
+        return (short) (u >>> 16);
+    }
+
+    static float bf16ToFloat(short b) {
+        return Float.intBitsToFloat((b & 0xffff) << 16);
+    }
+
+    static DeviceBuffer upload(ElementType t, float[] a) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate((long) a.length * t.bytes());
+            for (int i = 0; i < a.length; i++) {
+                if (t == ElementType.F32) host.setAtIndex(ValueLayout.JAVA_FLOAT, i, a[i]);
+                else host.setAtIndex(ValueLayout.JAVA_SHORT, i, floatToBf16(a[i]));
+            }
+            return cuda.upload(host);
+        }
+    }
+
+    static DeviceBuffer uploadInts(int[] a) {
+        try (Arena arena = Arena.ofConfined()) {
+            return cuda.upload(arena.allocateFrom(ValueLayout.JAVA_INT, a));
+        }
+    }
+
+    /** A buffer of n elements filled with NaN, so an element the kernel forgets to write fails the check. */
+    static DeviceBuffer poisoned(ElementType t, long n) {
+        DeviceBuffer b = cuda.allocate(n * t.bytes());
+        cuda.driver().fillBytes(b.address(), (byte) 0xff, b.bytes(), cuda.stream());
+        return b;
+    }
+
+    static float[] download(ElementType t, DeviceBuffer b, int n) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate((long) n * t.bytes());
+            cuda.download(b, host);
+            float[] a = new float[n];
+            for (int i = 0; i < n; i++) {
+                a[i] = t == ElementType.F32 ? host.getAtIndex(ValueLayout.JAVA_FLOAT, i) : bf16ToFloat(host.getAtIndex(ValueLayout.JAVA_SHORT, i));
+            }
+            return a;
+        }
+    }
+
+    /** ‖out − ref‖ / ‖ref‖; NaN anywhere in out gives infinity. */
+    static double relativeError(float[] out, double[] ref) {
+        double num = 0, den = 0;
+        for (int i = 0; i < ref.length; i++) {
+            if (Float.isNaN(out[i])) return Double.POSITIVE_INFINITY;
+            num += (out[i] - ref[i]) * (out[i] - ref[i]);
+            den += ref[i] * ref[i];
+        }
+        return Math.sqrt(num / Math.max(den, 1e-300));
+    }
+
+    static void assertClose(String what, float[] out, double[] ref, double tolerance) {
+        double err = relativeError(out, ref);
+        assertTrue(err <= tolerance, () -> what + ": relative error " + err + " > " + tolerance);
+    }
+
+    /** Tolerance by type: float arithmetic, or bf16 inputs and outputs. */
+    static double tolerance(ElementType t) {
+        return t == ElementType.F32 ? 1e-5 : 1e-2;
+    }
+
+    static void free(DeviceBuffer... buffers) {
+        for (DeviceBuffer b : buffers) cuda.free(b);
+    }
+}

@@ -1,0 +1,28 @@
+package dev.pricer.cuda.kernel;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** The kernel files ship on the class path with their headers resolved. */
+class KernelSourceTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"norm.cu", "rope.cu", "swiglu.cu", "attention.cu", "loss.cu", "optim.cu", "rows.cu", "elementwise.cu"})
+    void everyKernelFileLoadsWithItsHeader(String file) {
+        KernelSource source = KernelSource.load(file);
+        assertTrue(source.text().contains("__global__") || source.text().contains("EXPORT2"), file);
+        assertEquals(List.of("common.cuh"), List.copyOf(source.headers().keySet()));
+        assertTrue(source.headers().get("common.cuh").contains("struct bf16"));
+    }
+
+    @Test
+    void missingFileIsNamed() {
+        var e = assertThrows(IllegalArgumentException.class, () -> KernelSource.load("nope.cu"));
+        assertTrue(e.getMessage().contains("nope.cu"));
+    }
+}
