@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 dev.pricer.cli.hub.HubCommand.class,
                 dev.pricer.cli.eval.PredictCommand.class,
                 dev.pricer.cli.eval.EvalCommand.class,
+                dev.pricer.cli.train.TrainCommand.class,
         })
 public final class PricerCommand implements Runnable {
 

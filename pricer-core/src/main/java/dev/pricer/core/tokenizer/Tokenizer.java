@@ -28,6 +28,11 @@ public final class Tokenizer implements AutoCloseable {
     }
 
     public static Tokenizer load(Path path) {
+        // On a machine with a GPU, DJL would otherwise look for (and try to download) a CUDA build of the native
+        // library; tokenizing needs only the CPU build, which ships in DJL's jar, so machines offline work too.
+        if (System.getenv("RUST_FLAVOR") == null && System.getProperty("RUST_FLAVOR") == null) {
+            System.setProperty("RUST_FLAVOR", "cpu");
+        }
         Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
         if (!Files.isRegularFile(file)) {
             throw new UncheckedIOException(new NoSuchFileException(file.toString(), null, "no tokenizer.json here"));

@@ -140,13 +140,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape shape) {
-        CpuAttention.forward(of(q), of(k), of(v), of(validLengths), of(out), probs == null ? null : of(probs), shape);
+        CpuBlockedAttention.forward(of(q), of(k), of(v), of(validLengths), of(out), probs == null ? null : of(probs), shape);
     }
 
     @Override
     public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape shape) {
-        CpuAttention.backward(of(dout), of(q), of(k), of(v), of(probs), of(validLengths), of(dq), of(dk), of(dv), shape);
+        CpuBlockedAttention.backward(of(dout), of(q), of(k), of(v), of(probs), of(validLengths), of(dq), of(dk), of(dv), shape);
     }
 
     @Override

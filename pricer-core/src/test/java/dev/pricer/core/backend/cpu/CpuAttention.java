@@ -8,7 +8,8 @@ import java.util.stream.IntStream;
 import static dev.pricer.core.backend.cpu.Vec.get;
 
 /**
- * Causal grouped-query attention. Forward runs one task per (sequence, head, query); backward one task per
+ * The reference for {@link CpuBlockedAttention}: causal grouped-query attention one (query, key) pair at a time,
+ * as plainly as it can be written. Forward runs one task per (sequence, head, query); backward one task per
  * (sequence, KV head), so that the key and value gradients a task accumulates belong to it alone.
  */
 final class CpuAttention {

@@ -1,0 +1,156 @@
+package dev.pricer.cli.train;
+
+import dev.pricer.cli.PricerCommand;
+import dev.pricer.train.checkpoint.Checkpoint;
+import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.train.metrics.JsonlMetricsSink;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code pricer train} end to end on the tiny model, in this JVM and as a separate process that gets killed. */
+class TrainCommandTest {
+
+    static final Map<String, String> SMALL = Map.of("--per-device-train-batch-size", "2", "--max-steps", "8", "--save-steps", "2",
+            "--logging-steps", "1", "--validation-split-percentage", "0", "--lora-r", "4", "--learning-rate", "3e-3",
+            "--lr-scheduler-type", "cosine", "--warmup-steps", "1", "--lora-target-modules", "q_proj,v_proj");
+
+    @TempDir
+    static Path dir;
+    static Path base;
+    static Path data;
+
+    @BeforeAll
+    static void files() throws IOException, URISyntaxException {
+        Path fixture = Path.of(TrainCommandTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
+        base = Files.createDirectories(dir.resolve("tiny-llama"));
+        Files.copy(fixture.resolve("config.json"), base.resolve("config.json"));
+        Files.copy(fixture.resolve("model.safetensors"), base.resolve("model.safetensors"));
+        Files.copy(Path.of(TrainCommandTest.class.getResource("/tokenizers/byte-tokenizer.json").toURI()), base.resolve("tokenizer.json"));
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 16; i++) lines.add("{\"text\":\"item " + i + " of " + (i * 7 % 11) + " parts\",\"price\":" + (3 + i * 13) + "}");
+        data = Files.write(dir.resolve("items.jsonl"), lines);
+    }
+
+    /** {@code pricer train} of run {@code name} with small-run flags; {@code more} are flag-value pairs or lone flags. */
+    static List<String> command(String name, String... more) {
+        List<String> args = new ArrayList<>(List.of("train", "--base", base.toString(), "--data", data.toString(),
+                "--home", dir.resolve("home").toString(), "--project", "p", "--name", name));
+        Map<String, String> flags = new java.util.TreeMap<>(SMALL);
+        List<String> lone = new ArrayList<>();
+        for (int i = 0; i < more.length; i++) {
+            if (i + 1 < more.length && !more[i + 1].startsWith("--")) flags.put(more[i], more[++i]);
+            else lone.add(more[i]);
+        }
+        flags.forEach((k, v) -> args.addAll(List.of(k, v)));
+        args.addAll(lone);
+        return args;
+    }
+
+    static int inProcess(StringWriter err, List<String> args) {
+        CommandLine cmd = PricerCommand.create();
+        cmd.setErr(new PrintWriter(err, true));
+        return cmd.execute(args.toArray(String[]::new));
+    }
+
+    static Path runDir(String name) {
+        return dir.resolve("home/runs/p").resolve(name);
+    }
+
+    /** Starts {@code pricer train} in a new JVM and returns once a line of its output satisfies {@code until}. */
+    static Process child(List<String> args, Predicate<String> until, List<String> seen) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-cp", System.getProperty("java.class.path"), PricerCommand.class.getName()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
+        String line;
+        while ((line = out.readLine()) != null) {
+            seen.add(line);
+            if (until.test(line)) return p;
+        }
+        throw new AssertionError("the training process ended before the expected line; it printed:\n" + String.join("\n", seen));
+    }
+
+    static Map<Integer, Map<String, Object>> trainingLines(String name) throws IOException {
+        var out = new java.util.TreeMap<Integer, Map<String, Object>>();
+        for (Map<String, Object> m : JsonlMetricsSink.read(runDir(name).resolve(JsonlMetricsSink.FILE))) {
+            if (m.containsKey("train/loss")) out.put(((Number) m.get("step")).intValue(), m);
+        }
+        return out;
+    }
+
+    @Test
+    void aRunKilledAfterACheckpointResumesAsTheUninterruptedRun() throws Exception {
+        StringWriter err = new StringWriter();
+        assertEquals(0, inProcess(err, command("whole", "--save-total-limit", "2")), err.toString());
+        assertEquals(List.of(6, 8), new CheckpointStore(runDir("whole")).list().stream().map(Checkpoint::step).toList(),
+                "save_total_limit keeps the newest two");
+
+        List<String> seen = new ArrayList<>();
+        Process p = child(command("killed"), l -> l.startsWith("saved ") && l.endsWith("checkpoint-2"), seen);
+        p.destroyForcibly();  // SIGKILL: no handler runs, nothing is flushed
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(137, p.exitValue(), "killed by SIGKILL");
+        int killedAt = new CheckpointStore(runDir("killed")).latest().orElseThrow().step();
+        assertTrue(killedAt >= 2 && killedAt < 8, "killed mid-run, at checkpoint " + killedAt);
+
+        assertEquals(0, inProcess(err, command("killed", "--resume")), err.toString());
+        Map<Integer, Map<String, Object>> whole = trainingLines("whole"), resumed = trainingLines("killed");
+        assertEquals(whole.keySet(), resumed.keySet(), "every step logged once");
+        for (int step : whole.keySet()) {
+            for (String k : List.of("train/loss", "train/grad_norm", "train/learning_rate", "train/epoch")) {
+                double a = ((Number) whole.get(step).get(k)).doubleValue(), b = ((Number) resumed.get(step).get(k)).doubleValue();
+                assertEquals(a, b, 1e-6 * Math.abs(a), k + " at step " + step);
+            }
+        }
+        Checkpoint last = new CheckpointStore(runDir("killed")).latest().orElseThrow();
+        assertEquals(8, last.step());
+    }
+
+    @Test
+    void ctrlCSavesACheckpointAndExits() throws Exception {
+        List<String> seen = new ArrayList<>();
+        Process p = child(command("interrupted", "--save-steps", "100"), l -> l.startsWith("step 1/"), seen);
+        new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start().waitFor();
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the process stops");
+        p.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
+        assertEquals(TrainCommand.EXIT_INTERRUPTED, p.exitValue());
+        Checkpoint cp = new CheckpointStore(runDir("interrupted")).latest().orElseThrow();
+        assertTrue(cp.step() >= 1 && cp.step() < 8, "saved where it stopped, not at save_steps: " + cp.step());
+        assertTrue(cp.files().contains("adapter_model.safetensors"), cp.files().toString());
+    }
+
+    @Test
+    void badArgumentsGetOneLineErrorsNamingTheFieldAndFile() throws IOException {
+        Path yaml = Files.writeString(dir.resolve("bad.yaml"), "learning_rate: 1e-4\nwarmup_ration: 0.1\n");
+        StringWriter err = new StringWriter();
+        assertEquals(1, inProcess(err, command("bad", "--config", yaml.toString())));
+        assertTrue(err.toString().contains("warmup_ration") && err.toString().contains("bad.yaml"), err.toString());
+
+        err = new StringWriter();
+        assertEquals(1, inProcess(err, command("bad2", "--lr-scheduler-type", "cosine_with_restarts")));
+        assertTrue(err.toString().contains("cosine_with_restarts"), err.toString());
+        assertFalse(Files.exists(runDir("bad2").resolve("checkpoint-8")));
+    }
+}

@@ -1,0 +1,67 @@
+package dev.pricer.train.data;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Training examples from a JSON-lines file. Each line holds either {@code prompt} and {@code completion}, or
+ * an item's {@code text} and {@code price} (as {@code pricer data curate} writes them), which become the
+ * course's prompt {@code QUESTION\n\n{text}\n\nPrice is $} and completion {@code {round(price)}.00}.
+ * A line that is neither is an error naming the file and line: training on silently thinned data is worse
+ * than not starting.
+ */
+public final class ExamplesFile {
+
+    static final String QUESTION = "How much does this cost to the nearest dollar?";
+    static final String PRICE_PREFIX = "Price is $";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ExamplesFile() {
+    }
+
+    public static List<Example> read(Path file) {
+        List<Example> out = new ArrayList<>();
+        try (BufferedReader in = Files.newBufferedReader(file)) {
+            String line;
+            int number = 0;
+            while ((line = in.readLine()) != null) {
+                number++;
+                if (line.isBlank()) continue;
+                out.add(parse(line, file, number));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read training data " + file + ": " + e.getMessage(), e);
+        }
+        if (out.isEmpty()) throw new IllegalArgumentException(file + ": no examples");
+        return out;
+    }
+
+    private static Example parse(String line, Path file, int number) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(file + ":" + number + ": not JSON: " + e.getOriginalMessage(), e);
+        }
+        if (node != null && node.path("prompt").isTextual() && node.path("completion").isTextual()) {
+            return new Example(node.get("prompt").asText(), node.get("completion").asText());
+        }
+        if (node != null && node.path("text").isTextual() && node.path("price").isNumber()) {
+            double price = node.get("price").asDouble();
+            if (!(price >= 0) || Double.isInfinite(price)) {
+                throw new IllegalArgumentException(file + ":" + number + ": price " + price + " is not a non-negative number");
+            }
+            return new Example(QUESTION + "\n\n" + node.get("text").asText() + "\n\n" + PRICE_PREFIX, (long) Math.rint(price) + ".00");
+        }
+        throw new IllegalArgumentException(file + ":" + number + ": expected \"prompt\" and \"completion\" strings, or \"text\" and a numeric \"price\"");
+    }
+}

@@ -1,0 +1,95 @@
+package dev.pricer.train.loop;
+
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.model.LlamaModel;
+import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.tensor.HostTensor;
+import dev.pricer.train.TinyLlama;
+import dev.pricer.train.checkpoint.Checkpoint;
+import dev.pricer.train.checkpoint.CheckpointSink;
+import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.train.config.TrainingArguments;
+import dev.pricer.train.config.TrainingArgumentsIO;
+import dev.pricer.train.data.SequentialBatches;
+import dev.pricer.train.engine.LlamaTrainable;
+import dev.pricer.train.metrics.JsonlMetricsSink;
+import dev.pricer.train.progress.Progress;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The fixture's 12-step LoRA run from transformers + PEFT, through the real loop. */
+class FixtureRunTest {
+
+    @TempDir
+    Path run;
+
+    static TrainingArguments fixtureArgs() {
+        return TrainingArgumentsIO.load(null, Map.ofEntries(
+                Map.entry("num_train_epochs", "1"), Map.entry("per_device_train_batch_size", "2"),
+                Map.entry("gradient_accumulation_steps", "2"), Map.entry("learning_rate", "2e-3"),
+                Map.entry("lr_scheduler_type", "cosine"), Map.entry("warmup_steps", "2"), Map.entry("weight_decay", "0"),
+                Map.entry("max_grad_norm", "1"), Map.entry("logging_steps", "1"), Map.entry("save_steps", "100"),
+                Map.entry("lora_r", "8"), Map.entry("lora_alpha", "16"), Map.entry("lora_dropout", "0"),
+                Map.entry("lora_target_modules", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj")));
+    }
+
+    @Test
+    void twelveStepsMatchTransformersAndPeft() throws Exception {
+        Map<String, HostTensor> expected = TinyLlama.expected();
+        TrainingArguments args = fixtureArgs();
+        var data = new SequentialBatches(TinyLlama.runExamples(expected), 0, args.perDeviceTrainBatchSize());
+        Trainer.Result result;
+        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args, "tiny-llama");
+             var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
+            Trainer trainer = new Trainer(args, model, data, null,
+                    new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY, metrics,
+                            new Progress.Lines(new PrintStream(OutputStream.nullOutputStream()))));
+            assertEquals(12, trainer.totalSteps());
+            result = trainer.train(Optional.empty());
+        }
+        double[] loss = expected.get("run.loss").toDoubleArray();
+        double[] lr = expected.get("run.lr").toDoubleArray();
+        double[] norm = expected.get("run.grad_norm").toDoubleArray();
+        List<Map<String, Object>> history = result.logHistory();
+        assertEquals(12, history.size());
+        for (int s = 0; s < 12; s++) {
+            Map<String, Object> h = history.get(s);
+            assertEquals(s + 1, h.get("step"));
+            assertRelative(loss[s], (double) h.get("loss"), "loss at step " + s);
+            assertRelative(lr[s], (double) h.get("learning_rate"), "lr at step " + s);
+            assertRelative(norm[s], (double) h.get("grad_norm"), "grad norm at step " + s);
+        }
+        Checkpoint last = result.lastCheckpoint().orElseThrow();
+        assertEquals(12, last.step());
+        try (SafeTensors adapter = SafeTensors.open(last.file(LlamaTrainable.ADAPTER_WEIGHTS))) {
+            int compared = 0;
+            for (String key : expected.keySet()) {
+                if (!key.startsWith("run.final.")) continue;
+                String name = key.substring("run.final.".length());
+                float[] got = adapter.tensor(name).toFloatArray();
+                double[] want = expected.get(key).toDoubleArray();
+                double diff = 0, ref = 0;
+                for (int i = 0; i < want.length; i++) {
+                    diff += (got[i] - want[i]) * (got[i] - want[i]);
+                    ref += want[i] * want[i];
+                }
+                assertEquals(0.0, Math.sqrt(diff / ref), 1e-4, "final adapter tensor " + name);
+                compared++;
+            }
+            assertEquals(2 * 7 * 2, compared);
+        }
+    }
+
+    static void assertRelative(double want, double got, String what) {
+        assertEquals(want, got, 1e-4 * Math.max(Math.abs(want), 1e-12), what);
+    }
+}
