@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.List;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -93,8 +92,12 @@ class PricePredictorTest {
         for (Decoding d : Decoding.values()) {
             List<Guess> batched = tuned.predictor("t", d, 3, 4).estimate(Fixtures.ITEMS);
             List<Guess> single = tuned.predictor("t", d, 3, 1).estimate(Fixtures.ITEMS);
-            assertArrayEquals(batched.stream().mapToDouble(Guess::price).toArray(),
-                    single.stream().mapToDouble(Guess::price).toArray(), 1e-3, d.name());
+            // Batches of different sizes take different matmul paths, so probabilities differ in their last bits;
+            // a weighted guess multiplies those by prices in the hundreds.
+            for (int i = 0; i < batched.size(); i++) {
+                double want = single.get(i).price();
+                assertEquals(want, batched.get(i).price(), 1e-5 * Math.max(1, Math.abs(want)), d.name() + " item " + i);
+            }
         }
     }
 
