@@ -18,8 +18,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Opens hubs. From the environment: {@code PRICER_HUB_URL} (with {@code PRICER_HUB_TOKEN} or {@code HF_TOKEN})
- * selects a remote hub; otherwise the local store, which is {@code PRICER_HUB_STORE=s3://bucket/prefix} (endpoint
+ * Opens hubs. From the environment: {@code PRICER_HUB_URL} (with the token {@link #token} finds) selects a remote hub; otherwise the local store, which is {@code PRICER_HUB_STORE=s3://bucket/prefix} (endpoint
  * from {@code AWS_ENDPOINT_URL}, credentials and region the AWS SDK's usual way) or {@code PRICER_HOME/hub}
  * ({@code PRICER_HOME} defaults to {@code ~/.pricer}).
  */
@@ -35,9 +34,21 @@ public final class Hubs {
     public static HubClient fromEnvironment(Map<String, String> env) {
         String url = env.get("PRICER_HUB_URL");
         if (url != null && !url.isBlank()) {
-            return remote(URI.create(url), env.getOrDefault("PRICER_HUB_TOKEN", env.get("HF_TOKEN")));
+            return remote(URI.create(url), token(env));
         }
         return new LocalHub(store(env), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
+    }
+
+    /**
+     * The token for a Pricer server: {@code PRICER_HUB_TOKEN}, else {@code PRICER_TOKEN} (the one the tracking client
+     * sends: a server's tokens serve both), else {@code HF_TOKEN}; null when none is set.
+     */
+    public static String token(Map<String, String> env) {
+        for (String name : new String[]{"PRICER_HUB_TOKEN", "PRICER_TOKEN", "HF_TOKEN"}) {
+            String value = env.get(name);
+            if (value != null && !value.isBlank()) return value;
+        }
+        return null;
     }
 
     /** The local store the environment names (see the class comment). */

@@ -44,7 +44,7 @@ final class ModelOptions {
 
     HubClient hub() {
         Map<String, String> env = System.getenv();
-        if (hubUrl != null) return Hubs.remote(hubUrl, env.getOrDefault("PRICER_HUB_TOKEN", env.get("HF_TOKEN")));
+        if (hubUrl != null) return Hubs.remote(hubUrl, Hubs.token(env));
         if (hubStore != null) return new LocalHub(Hubs.local(hubStore), env.getOrDefault("PRICER_USER", "pricer"));
         return Hubs.fromEnvironment(env);
     }

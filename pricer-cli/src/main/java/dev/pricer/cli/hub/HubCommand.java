@@ -54,7 +54,7 @@ public final class HubCommand implements Runnable {
         @Option(names = "--url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local store).")
         URI url;
 
-        @Option(names = "--token", description = "Token for the server (default: $PRICER_HUB_TOKEN or $HF_TOKEN).")
+        @Option(names = "--token", description = "Token for the server (default: $PRICER_HUB_TOKEN, $PRICER_TOKEN or $HF_TOKEN).")
         String token;
 
         @Option(names = "--store", description = "Local store folder (default: $PRICER_HOME/hub).")
@@ -68,7 +68,7 @@ public final class HubCommand implements Runnable {
 
         HubClient open() {
             Map<String, String> env = System.getenv();
-            if (url != null) return Hubs.remote(url, token != null ? token : env.getOrDefault("PRICER_HUB_TOKEN", env.get("HF_TOKEN")));
+            if (url != null) return Hubs.remote(url, token != null ? token : Hubs.token(env));
             if (store != null) return new LocalHub(Hubs.local(store), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
             return Hubs.fromEnvironment(env);
         }

@@ -1,6 +1,6 @@
 package dev.pricer.cli.server;
 
-import dev.pricer.server.BearerAuth;
+import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
 import dev.pricer.server.hub.HubModule;
@@ -33,18 +33,24 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--home", description = "Pricer home folder (default: PRICER_HOME or ~/.pricer).")
     Path home = TrackerOptions.defaultHome();
 
-    @Option(names = "--auth", description = "Writes need a bearer token (create one with: pricer token create).")
+    @Option(names = "--auth", description = "Writes need a token even on loopback while no token exists (then the server is"
+            + " read-only until: pricer token create). Once a token exists, every server needs one for writes.")
     boolean auth;
 
     @Override
     public Integer call() throws InterruptedException {
         TrackStore store = TrackStore.openHome(home);
+        int imported = Tokens.importLegacyHubTokens(store, home);
+        if (imported > 0) {
+            System.out.println("pricer server: moved " + imported + " token(s) of " + home.resolve(Tokens.LEGACY_HUB_FILE)
+                    + " into the token store (file renamed " + Tokens.LEGACY_HUB_FILE + ".imported; see: pricer token list)");
+        }
+        Access access = Access.forServer(store, host, auth);
         List<ServerModule> modules = new ArrayList<>();
-        if (auth) modules.add(new BearerAuth(token -> Tokens.valid(store, token)));
-        modules.add(new TrackModule(store));
+        modules.add(new TrackModule(store, access));
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PRICER_HOME", home.toString());
-        modules.add(HubModule.fromEnvironment(env));
+        modules.add(HubModule.fromEnvironment(env, access));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         PricerServer server = PricerServer.start(host, port, modules);
         CountDownLatch stopped = new CountDownLatch(1);
@@ -54,7 +60,7 @@ public final class ServerCommand implements Callable<Integer> {
             stopped.countDown();
         }, "pricer-server-stop"));
         System.out.println("pricer server: http://" + host + ":" + server.port() + "/ (store " + store.describe()
-                + (auth ? ", writes need a token" : "") + ")");
+                + "; " + access.describe() + ")");
         System.out.flush();
         stopped.await();
         return 0;

@@ -16,12 +16,14 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class RunsCommandTest {
@@ -76,13 +78,32 @@ class RunsCommandTest {
     }
 
     @Test
-    void tokenCreateStoresOnlyAHash() throws Exception {
-        JsonNode created = TrackClient.JSON.readTree(pricer("token", "create", "--home", home.toString(), "--name", "ci", "--json").out());
+    void tokensAreCreatedListedAndRevokedStoringOnlyAHash() throws Exception {
+        String h = home.toString();
+        JsonNode created = TrackClient.JSON.readTree(pricer("token", "create", "--home", h, "--name", "ci", "--user", "alice",
+                "--namespace", "team,lab", "--json").out());
         String token = created.get("token").asText();
         assertTrue(token.startsWith("pricer_"));
+        assertEquals("alice", created.get("user").asText());
+        assertEquals(List.of("team", "lab"), TrackClient.JSON.convertValue(created.get("namespaces"), List.class));
         try (TrackStore store = TrackStore.openHome(home)) {
             assertTrue(Tokens.valid(store, token));
             assertTrue(!Tokens.valid(store, token + "x"));
         }
+        assertFalse(Files.readString(home.resolve("track.db"), StandardCharsets.ISO_8859_1).contains(token), "no secret on disk");
+        pricer("token", "create", "--home", h, "--name", "ci");
+        JsonNode listed = TrackClient.JSON.readTree(pricer("token", "list", "--home", h, "--json").out());
+        assertEquals(2, listed.size());
+        assertFalse(listed.toString().contains(token), "a listing never shows a secret");
+        assertEquals(2, pricer("token", "revoke", "--home", h, "ci").exit(), "two active tokens are named ci: ambiguous");
+        String id = created.get("id").asText();
+        JsonNode revoked = TrackClient.JSON.readTree(pricer("token", "revoke", "--home", h, id, "--json").out());
+        assertFalse(revoked.get("active").asBoolean());
+        try (TrackStore store = TrackStore.openHome(home)) {
+            assertFalse(Tokens.valid(store, token), "a revoked token is refused");
+        }
+        assertEquals(2, pricer("token", "revoke", "--home", h, id).exit(), "already revoked");
+        assertEquals(0, pricer("token", "revoke", "--home", h, "ci").exit(), "now the name is unambiguous");
+        assertEquals(2, pricer("token", "create", "--home", h, "--user", "bad/user").exit(), "a user that is no hub namespace");
     }
 }

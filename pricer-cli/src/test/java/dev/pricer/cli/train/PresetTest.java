@@ -7,8 +7,9 @@ import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
-import dev.pricer.server.hub.HubAccess;
+import dev.pricer.track.store.TrackStore;
 import dev.pricer.server.hub.HubLimits;
 import dev.pricer.server.hub.HubModule;
 import dev.pricer.train.config.LrSchedulerType;
@@ -84,7 +85,8 @@ class PresetTest {
             local.push(repo, Push.files(Map.of("config.json", model.resolve("config.json"),
                     "model.safetensors", model.resolve("model.safetensors")), "tiny llama"));
         }
-        try (PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, HubAccess.of(Map.of()), HubLimits.DEFAULT)))) {
+        try (TrackStore tokens = TrackStore.openHome(dir.resolve("server-home"));
+             PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, new Access(tokens, false), HubLimits.DEFAULT)))) {
             Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port());
             List<String> said = new ArrayList<>();
             Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add);

@@ -15,6 +15,8 @@ import dev.pricer.hub.RepoType;
 import dev.pricer.hub.store.Blob;
 import dev.pricer.hub.store.Change;
 import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.Access;
+import dev.pricer.server.Access.Caller;
 import io.javalin.http.Context;
 import jakarta.servlet.http.HttpServletResponse;
 
@@ -53,11 +55,11 @@ final class HfApi {
     private static final int COPY_BUFFER = 256 << 10;
 
     private final HubStore store;
-    private final HubAccess access;
+    private final Access access;
     private final HubLimits limits;
     private final UploadSigner signer = new UploadSigner();
 
-    HfApi(HubStore store, HubAccess access, HubLimits limits) {
+    HfApi(HubStore store, Access access, HubLimits limits) {
         this.store = store;
         this.access = access;
         this.limits = limits;
@@ -65,8 +67,8 @@ final class HfApi {
 
     // ---- access
 
-    private Optional<HubAccess.Caller> caller(Context ctx) {
-        return access.caller(ctx.header("Authorization"));
+    private Optional<Caller> caller(Context ctx) {
+        return access.caller(ctx);
     }
 
     private static RepoId repoId(Context ctx, RepoType type) {
@@ -80,7 +82,7 @@ final class HfApi {
         return store.repoInfo(id).filter(repo -> HubAccess.mayRead(caller(ctx), repo)).orElseThrow(() -> HubStore.missingRepo(id));
     }
 
-    private HubAccess.Caller writable(Context ctx, RepoType type) {
+    private Caller writable(Context ctx, RepoType type) {
         RepoInfo repo = readable(ctx, type);
         return HubAccess.requireWrite(caller(ctx), repo.id());
     }
@@ -93,9 +95,9 @@ final class HfApi {
         if (!typeName.equals("model") && !typeName.equals("dataset")) {
             throw new HubException.Invalid("repository type '" + typeName + "' is not supported here (model or dataset)");
         }
-        Optional<HubAccess.Caller> caller = caller(ctx);
+        Optional<Caller> caller = caller(ctx);
         String namespace = body.hasNonNull("organization") ? body.get("organization").asText()
-            : caller.map(HubAccess.Caller::user).orElseThrow(() -> new HubException.Unauthorized("a token is needed to create a repository"));
+            : caller.map(Caller::user).orElseThrow(() -> new HubException.Unauthorized("a token is needed to create a repository"));
         RepoId id = new RepoId(RepoType.parse(typeName), namespace, body.path("name").asText());
         HubAccess.requireWrite(caller, id);
         boolean isPrivate = body.path("private").asBoolean(false) || "private".equals(body.path("visibility").asText());
@@ -136,7 +138,7 @@ final class HfApi {
     }
 
     void listRepos(Context ctx, RepoType type) {
-        Optional<HubAccess.Caller> caller = caller(ctx);
+        Optional<Caller> caller = caller(ctx);
         String author = ctx.queryParam("author");
         String search = ctx.queryParam("search");
         List<ObjectNode> visible = new ArrayList<>();
@@ -150,7 +152,7 @@ final class HfApi {
     }
 
     void whoami(Context ctx) {
-        HubAccess.Caller who = caller(ctx).orElseThrow(() -> new HubException.Unauthorized("no token"));
+        Caller who = caller(ctx).orElseThrow(() -> new HubException.Unauthorized("no token"));
         ObjectNode node = JSON.createObjectNode().put("type", "user").put("name", who.user());
         ArrayNode orgs = node.putArray("orgs");
         who.namespaces().stream().filter(ns -> !ns.equals(who.user())).sorted().forEach(ns -> orgs.addObject().put("name", ns));
@@ -356,7 +358,7 @@ final class HfApi {
     /** The NDJSON commit: a header line, then file (base64 or utf-8), lfsFile and deletedFile lines. */
     void commit(Context ctx, RepoType type) throws IOException {
         RepoId id = repoId(ctx, type);
-        HubAccess.Caller caller = writable(ctx, type);
+        Caller caller = writable(ctx, type);
         if (ctx.queryParam("create_pr") != null && !"0".equals(ctx.queryParam("create_pr"))) {
             throw new HubException.Invalid("pull requests are not supported by this hub");
         }

@@ -4,6 +4,7 @@ import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoType;
 import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.Access;
 import dev.pricer.server.ServerModule;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
@@ -21,14 +22,14 @@ public final class HubModule implements ServerModule {
     private final HubStore store;
     private final HfApi api;
 
-    public HubModule(HubStore store, HubAccess access, HubLimits limits) {
+    public HubModule(HubStore store, Access access, HubLimits limits) {
         this.store = store;
         this.api = new HfApi(store, access, limits);
     }
 
-    /** The store {@link Hubs#store} names, tokens from {@code PRICER_HOME/hub-tokens}, limits from {@code PRICER_HUB_*}. */
-    public static HubModule fromEnvironment(Map<String, String> env) {
-        return new HubModule(Hubs.store(env), HubAccess.load(Hubs.pricerHome(env).resolve("hub-tokens")), HubLimits.fromEnvironment(env));
+    /** The store {@link Hubs#store} names, limits from {@code PRICER_HUB_*}. */
+    public static HubModule fromEnvironment(Map<String, String> env, Access access) {
+        return new HubModule(Hubs.store(env), access, HubLimits.fromEnvironment(env));
     }
 
     public HubStore store() {

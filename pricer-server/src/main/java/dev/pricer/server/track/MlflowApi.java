@@ -29,7 +29,7 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MlflowApi {
 
-    private static final String BASE = "/api/2.0/mlflow/";
+    static final String BASE = "/api/2.0/mlflow/";
     private static final String RUN_NAME_TAG = "mlflow.runName";
     private static final String NOTE_TAG = "mlflow.note.content";
 

@@ -2,6 +2,7 @@ package dev.pricer.server.track;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
 import dev.pricer.track.model.Point;
@@ -37,11 +38,14 @@ public final class TrackModule implements ServerModule {
     private static final int MAX_NAME = 400;
 
     private final TrackStore store;
+    private final Access access;
     private final SeriesCache cache;
     private final LiveUpdates live;
 
-    public TrackModule(TrackStore store) {
+    /** Writes (runs, points, MLflow calls) need a caller {@code access} knows. */
+    public TrackModule(TrackStore store, Access access) {
         this.store = store;
+        this.access = access;
         this.cache = new SeriesCache(store, 50_000_000);
         this.live = new LiveUpdates(store);
     }
@@ -56,6 +60,7 @@ public final class TrackModule implements ServerModule {
         var routes = config.routes;
         routes.exception(NoSuchRunException.class, (e, ctx) -> PricerServer.error(ctx, 404, e.getMessage()));
         routes.exception(JacksonException.class, (e, ctx) -> PricerServer.error(ctx, 400, "malformed JSON: " + e.getOriginalMessage()));
+        access.guardWrites(config, "/api/track/*", MlflowApi.BASE + "*");
 
         routes.get("/", ctx -> ctx.redirect("/projects"));
         routes.get("/projects", ctx -> ctx.html(page("projects.html")));

@@ -2,29 +2,34 @@ package dev.pricer.server.hub;
 
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
+import dev.pricer.track.store.Tokens;
+import dev.pricer.track.store.TrackStore;
 
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 
-/** A server with only the hub module on a free port, over a store in {@code dir}: alice (also in team) and bob have tokens. */
+/**
+ * A server with only the hub module on a free port, over a store in {@code dir}, and tokens in a track store
+ * beside it: alice (also in team) and bob.
+ */
 final class HubServerFixture implements AutoCloseable {
 
     static final String ALICE = "hf_alice_token_0123456789";
     static final String BOB = "hf_bob_token_0123456789";
 
     final HubStore store;
+    final TrackStore tokens;
     final PricerServer server;
 
     HubServerFixture(Path dir, HubLimits limits) {
         store = Hubs.local(dir);
-        HubAccess access = HubAccess.of(Map.of(
-            ALICE, new HubAccess.Caller("alice", Set.of("team")),
-            BOB, new HubAccess.Caller("bob", Set.of())));
-        server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, access, limits)));
+        tokens = TrackStore.openHome(dir.resolveSibling(dir.getFileName() + "-home"));
+        Tokens.adopt(tokens, ALICE, "alice", "alice", List.of("team"));
+        Tokens.adopt(tokens, BOB, "bob", "bob", List.of("bob"));
+        server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, new Access(tokens, false), limits)));
     }
 
     URI uri() {
@@ -35,5 +40,6 @@ final class HubServerFixture implements AutoCloseable {
     public void close() {
         server.close();
         store.close();
+        tokens.close();
     }
 }

@@ -1,6 +1,7 @@
 package dev.pricer.server.track;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
 import dev.pricer.track.remote.TrackClient;
@@ -22,10 +23,11 @@ final class TrackServerFixture implements AutoCloseable {
     final PricerServer server;
     final HttpClient http = HttpClient.newHttpClient();
 
+    /** Open to callers without a token while the store has none, as {@code pricer server} on loopback. */
     TrackServerFixture(Path home, ServerModule... extra) {
         store = TrackStore.openHome(home);
         List<ServerModule> modules = new ArrayList<>(List.of(extra));
-        modules.add(new TrackModule(store));
+        modules.add(new TrackModule(store, new Access(store, true)));
         server = PricerServer.start("127.0.0.1", 0, modules);
     }
 

@@ -16,7 +16,7 @@ import java.util.List;
 final class Migrations {
 
     /** In order; a released migration is never edited, a change is a new file. */
-    private static final List<String> SCRIPTS = List.of("V1__runs_and_metrics.sql");
+    private static final List<String> SCRIPTS = List.of("V1__runs_and_metrics.sql", "V2__token_owners.sql");
 
     private Migrations() {
     }

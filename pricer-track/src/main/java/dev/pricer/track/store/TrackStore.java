@@ -397,30 +397,76 @@ public final class TrackStore implements AutoCloseable {
         });
     }
 
-    /** Stores the sha256 of a new API token. */
-    public void addToken(String sha256, String name) {
+    /** Stores a new API token by its sha256 (the secret itself is never stored). */
+    public void addToken(String sha256, String name, String owner, List<String> namespaces, long createdMs) {
         write(c -> {
-            try (PreparedStatement p = c.prepareStatement("INSERT INTO tokens (sha256, name, created_ms) VALUES (?, ?, ?)")) {
+            try (PreparedStatement p = c.prepareStatement(
+                    "INSERT INTO tokens (sha256, name, owner, namespaces, created_ms) VALUES (?, ?, ?, ?, ?)")) {
                 p.setString(1, sha256);
                 p.setString(2, name);
-                p.setLong(3, System.currentTimeMillis());
+                p.setString(3, owner);
+                p.setString(4, String.join(",", namespaces));
+                p.setLong(5, createdMs);
                 p.executeUpdate();
             }
             return null;
         });
     }
 
+    /** Marks the token whose id is {@code id} revoked; false when there is no such active token. */
+    public boolean revokeToken(String id, long nowMs) {
+        return write(c -> {
+            try (PreparedStatement p = c.prepareStatement(
+                    "UPDATE tokens SET revoked_ms = ? WHERE substr(sha256, 1, " + Token.ID_LENGTH + ") = ? AND revoked_ms IS NULL")) {
+                p.setLong(1, nowMs);
+                p.setString(2, id);
+                return p.executeUpdate() > 0;
+            }
+        });
+    }
+
     // ---- reads -----------------------------------------------------------------------------------
 
-    public boolean hasToken(String sha256) {
+    /** The token stored with this sha256, revoked or not. */
+    public Optional<Token> token(String sha256) {
         return read(c -> {
-            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM tokens WHERE sha256 = ?")) {
+            try (PreparedStatement p = c.prepareStatement("SELECT " + TOKEN_COLUMNS + " FROM tokens WHERE sha256 = ?")) {
                 p.setString(1, sha256);
                 try (ResultSet r = p.executeQuery()) {
-                    return r.next();
+                    return r.next() ? Optional.of(tokenRow(r)) : Optional.empty();
                 }
             }
         });
+    }
+
+    /** Every token, oldest first, revoked ones included. */
+    public List<Token> tokens() {
+        return read(c -> {
+            List<Token> out = new ArrayList<>();
+            try (PreparedStatement p = c.prepareStatement("SELECT " + TOKEN_COLUMNS + " FROM tokens ORDER BY created_ms, sha256");
+                 ResultSet r = p.executeQuery()) {
+                while (r.next()) out.add(tokenRow(r));
+            }
+            return out;
+        });
+    }
+
+    public boolean hasActiveTokens() {
+        return read(c -> {
+            try (PreparedStatement p = c.prepareStatement("SELECT 1 FROM tokens WHERE revoked_ms IS NULL");
+                 ResultSet r = p.executeQuery()) {
+                return r.next();
+            }
+        });
+    }
+
+    private static final String TOKEN_COLUMNS = "sha256, name, owner, namespaces, created_ms, revoked_ms";
+
+    private static Token tokenRow(ResultSet r) throws SQLException {
+        long revoked = r.getLong(6);
+        Long revokedMs = r.wasNull() ? null : revoked;
+        return new Token(r.getString(1).substring(0, Token.ID_LENGTH), r.getString(2), r.getString(3),
+                List.of(r.getString(4).split(",")), r.getLong(5), revokedMs);
     }
 
     public List<ProjectInfo> projects() {

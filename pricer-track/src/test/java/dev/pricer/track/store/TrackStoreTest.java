@@ -41,7 +41,7 @@ class TrackStoreTest {
         try (var c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("track.db"));
              var r = c.createStatement().executeQuery("SELECT COUNT(*) FROM schema_migrations")) {
             r.next();
-            assertEquals(1, r.getInt(1));
+            assertEquals(2, r.getInt(1), "one row per migration, each applied once");
         }
     }
 
