@@ -172,12 +172,41 @@ class MetricChart {
         drag: {x: true, y: false, setScale: false},
         bind: {dblclick: () => () => { this.resetZoom(); return null; }},
       },
-      hooks: {setSelect: [u => this.zoomTo(u)]},
+      hooks: {setSelect: [u => this.zoomTo(u)], draw: [u => this.drawMark(u)]},
     };
     this.u = new uPlot(opts, data, this.plot);
     // Min/max bands and, while smoothing, the faint raw lines stay out of the legend: one entry per run.
     const rows = this.u.root.querySelectorAll('.u-legend .u-series');
     for (const idx of hidden) if (rows[idx]) rows[idx].style.display = 'none';
+  }
+
+  // settings.markStep (a run page opened at ?step=N, e.g. from a checkpoint commit) is drawn as a dashed line at
+  // that step's x, whatever the x-axis; markedX is where it went (null when the step is not on this chart).
+  drawMark(u) {
+    this.markedX = null;
+    const step = this.settings.markStep;
+    if (step == null) return;
+    let x = null;
+    if (this.settings.xMode === 'step') x = step;
+    else {
+      for (const {xs, steps} of this.steps) {
+        const i = steps.findIndex(s => s >= step);
+        if (i >= 0) { x = xs[i]; break; }
+      }
+    }
+    if (x == null || x < u.scales.x.min || x > u.scales.x.max) return;
+    const left = u.valToPos(x, 'x', true);
+    const ctx = u.ctx;
+    ctx.save();
+    ctx.strokeStyle = '#d62728';
+    ctx.lineWidth = 1.5 * devicePixelRatio;
+    ctx.setLineDash([5 * devicePixelRatio, 3 * devicePixelRatio]);
+    ctx.beginPath();
+    ctx.moveTo(left, u.bbox.top);
+    ctx.lineTo(left, u.bbox.top + u.bbox.height);
+    ctx.stroke();
+    ctx.restore();
+    this.markedX = x;
   }
 
   // A drag selected [left, left + width] pixels: re-query the steps that fall in it.

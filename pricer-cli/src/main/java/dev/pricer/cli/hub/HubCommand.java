@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubClient;
@@ -11,6 +12,7 @@ import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
+import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
 import dev.pricer.hub.RepoType;
@@ -154,14 +156,27 @@ public final class HubCommand implements Runnable {
             RepoRef ref = RepoRef.parse(repo);
             List<CommitInfo> log = hub.log(ref.repo(), ref.revision(), limit);
             Map<String, List<String>> tags = new java.util.HashMap<>();
-            hub.refs(ref.repo()).forEach(r -> tags.computeIfAbsent(r.target(), k -> new ArrayList<>()).add(r.name()));
+            hub.refs(ref.repo()).stream().filter(r -> r.kind() == Ref.Kind.TAG)
+                .forEach(r -> tags.computeIfAbsent(r.target(), k -> new ArrayList<>()).add(r.name()));
+            List<LogEntry> entries = log.stream().map(c -> LogEntry.of(c, tags.getOrDefault(c.sha(), List.of()))).toList();
             StringBuilder text = new StringBuilder();
-            for (CommitInfo commit : log) {
+            for (LogEntry entry : entries) {
                 if (!text.isEmpty()) text.append('\n');
-                text.append(commit.sha(), 0, 7).append(' ').append(commit.time()).append(' ').append(commit.author()).append("  ").append(commit.title());
-                if (tags.containsKey(commit.sha())) text.append("  (").append(String.join(", ", tags.get(commit.sha()))).append(')');
+                text.append(entry.sha(), 0, 7).append(' ').append(entry.time()).append(' ').append(entry.author()).append("  ")
+                    .append(entry.message().lines().findFirst().orElse(""));
+                if (!entry.tags().isEmpty()) text.append("  (").append(String.join(", ", entry.tags())).append(')');
+                if (entry.run() != null) text.append("  run ").append(entry.run());
             }
-            target.print(log, text.toString());
+            target.print(entries, text.toString());
+        }
+    }
+
+    /** A commit as {@code hub log} shows it: with its tags, and the step and tracked run it saved when it is a checkpoint. */
+    record LogEntry(String sha, String parent, String author, java.time.Instant time, String message, List<String> tags, Long step, String run) {
+        static LogEntry of(CommitInfo commit, List<String> tags) {
+            var origin = CheckpointOrigin.of(commit, tags);
+            return new LogEntry(commit.sha(), commit.parent(), commit.author(), commit.time(), commit.message(), tags.stream().sorted().toList(),
+                origin.map(CheckpointOrigin::step).orElse(null), origin.map(CheckpointOrigin::runId).orElse(null));
         }
     }
 

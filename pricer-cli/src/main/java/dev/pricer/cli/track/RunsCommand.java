@@ -1,5 +1,14 @@
 package dev.pricer.cli.track;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pricer.hub.CheckpointOrigin;
+import dev.pricer.hub.CommitInfo;
+import dev.pricer.hub.HubClient;
+import dev.pricer.hub.HubException;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.Ref;
+import dev.pricer.hub.RepoId;
 import dev.pricer.track.TrackerOptions;
 import dev.pricer.track.model.Point;
 import dev.pricer.track.model.RunInfo;
@@ -20,6 +29,8 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,8 +110,11 @@ public final class RunsCommand {
         private Integer run() throws Exception {
             try (TrackStore store = home.open()) {
                 RunInfo r = store.requireRun(id);
+                String repo = r.config().get(CheckpointOrigin.RUN_CONFIG_KEY);
                 if (json) {
-                    System.out.println(Json.MAPPER.writeValueAsString(r));
+                    ObjectNode node = Json.MAPPER.valueToTree(r);
+                    if (repo != null) node.set("hub", hubLinks(repo, r.id(), home.home));
+                    System.out.println(Json.MAPPER.writeValueAsString(node));
                     return 0;
                 }
                 Map<String, String> facts = new LinkedHashMap<>();
@@ -114,6 +128,7 @@ public final class RunsCommand {
                 facts.put("git commit", String.valueOf(r.gitCommit()));
                 facts.put("command", String.valueOf(r.command()));
                 facts.put("tags", String.join(", ", r.tags()));
+                if (repo != null) facts.put("repository", repo);
                 facts.put("notes", r.notes() == null ? "" : r.notes());
                 facts.put("points", Long.toString(r.lastSeq()));
                 facts.forEach((k, v) -> System.out.printf("%-11s %s%n", k, v));
@@ -124,6 +139,33 @@ public final class RunsCommand {
             }
             return 0;
         }
+    }
+
+    /**
+     * The run's hub repository and the checkpoint commits in it that name this run, each with its step: what the
+     * run page links to. The hub is the one the trainer pushed to (the home's local hub, or PRICER_HUB_URL).
+     */
+    static ObjectNode hubLinks(String repo, String runId, Path home) {
+        ObjectNode hub = Json.MAPPER.createObjectNode().put("repo", repo);
+        ArrayNode checkpoints = hub.putArray("checkpoints");
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PRICER_HOME", home.toString());
+        try (HubClient client = Hubs.fromEnvironment(env)) {
+            RepoId id = RepoId.model(repo);
+            Map<String, List<String>> tags = new HashMap<>();
+            client.refs(id).stream().filter(ref -> ref.kind() == Ref.Kind.TAG)
+                    .forEach(ref -> tags.computeIfAbsent(ref.target(), k -> new ArrayList<>()).add(ref.name()));
+            List<CommitInfo> log = new ArrayList<>(client.log(id, "main", 10_000));
+            Collections.reverse(log);
+            for (CommitInfo commit : log) {
+                CheckpointOrigin.of(commit, tags.getOrDefault(commit.sha(), List.of()))
+                        .filter(origin -> origin.runId() == null || origin.runId().equals(runId))
+                        .ifPresent(origin -> checkpoints.addObject().put("step", origin.step()).put("commit", commit.sha()).put("title", commit.title()));
+            }
+        } catch (HubException e) {
+            hub.put("error", e.getMessage());
+        }
+        return hub;
     }
 
     @Command(name = "rename", mixinStandardHelpOptions = true, description = "Rename a run.")

@@ -3,7 +3,9 @@ package dev.pricer.cli.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.Hubs;
+import dev.pricer.hub.RepoId;
 import dev.pricer.track.Run;
 import dev.pricer.track.RunSpec;
 import dev.pricer.track.Tracker;
@@ -142,15 +144,16 @@ public final class TrainCommand implements Callable<Integer> {
         progress.message("run " + project + "/" + runDir.getFileName() + " in " + runDir + from.map(c -> ", resuming from " + c.dir()).orElse(""));
         int resumeStep = from.map(Checkpoint::step).orElse(0);
         String runName = runDir.getFileName().toString();
+        RepoId repo = HubCheckpoints.repoOf(project, runName);
         try (CpuBackend backend = new CpuBackend();
-             Tracker tracker = noTrack ? null : Tracker.open(trackerOptions());
-             CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
-                     : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), HubCheckpoints.repoOf(project, runName))) {
-            Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from.isPresent());
-            MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
+             Tracker tracker = noTrack ? null : Tracker.open(trackerOptions())) {
+            Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from.isPresent(), noPush ? null : repo);
             if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);
-            if (checkpoints instanceof HubCheckpoints h) progress.message("checkpoints are committed to hub repository " + h.repo());
-            try (MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
+            MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
+            try (CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
+                         : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id());
+                 MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
+                if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
                 TrainingJob.Spec job = new TrainingJob.Spec(base, base.toAbsolutePath().normalize().toString(), data, runDir, args, from, fromScratch);
                 Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
                         this::stopOnSignals);
@@ -175,14 +178,20 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** A new run, or, on resume, the run the folder was tracked as (its id kept in {@value #TRACKED_RUN_FILE}). */
-    private Run trackedRun(Tracker tracker, Path runDir, String runName, TrainingArguments args, boolean resuming) throws java.io.IOException {
+    /**
+     * A new run, or, on resume, the run the folder was tracked as (its id kept in {@value #TRACKED_RUN_FILE}). A new
+     * run records the hub repository its checkpoints go to ({@code repo}, null when they are not pushed) as config
+     * {@code hub.repo} ({@link CheckpointOrigin#RUN_CONFIG_KEY}): the dashboard's link from the run to its repository.
+     */
+    private Run trackedRun(Tracker tracker, Path runDir, String runName, TrainingArguments args, boolean resuming, RepoId repo)
+            throws java.io.IOException {
         Path idFile = runDir.resolve(TRACKED_RUN_FILE);
         if (resuming && Files.isRegularFile(idFile)) return tracker.resume(Files.readString(idFile).strip());
         Map<String, Object> config = new java.util.LinkedHashMap<>(JSON.convertValue(args, new TypeReference<Map<String, Object>>() { }));
         config.put("base", base.toAbsolutePath().normalize().toString());
         config.put("data", data.toAbsolutePath().normalize().toString());
         config.put("from_scratch", fromScratch);
+        if (repo != null) config.put(CheckpointOrigin.RUN_CONFIG_KEY, repo.toString());
         Run run = tracker.start(RunSpec.of(project).withName(runName).withConfig(config)
                 .withTags(List.of(fromScratch ? "from-scratch" : args.usePeft() ? "lora" : "full")));
         Files.createDirectories(runDir);

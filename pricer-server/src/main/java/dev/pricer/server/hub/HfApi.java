@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubException;
@@ -247,6 +248,7 @@ final class HfApi {
         int limit = intParam(ctx, "limit", 50, 1, MAX_PAGE);
         int page = intParam(ctx, "p", 0, 0, Integer.MAX_VALUE);
         List<CommitInfo> log = store.log(repo.id(), sha, page * limit, limit + 1);
+        Map<String, List<String>> tags = tagsByCommit(repo.id());
         ArrayNode items = JSON.createArrayNode();
         for (CommitInfo commit : log.subList(0, Math.min(limit, log.size()))) {
             String[] titleAndBody = commit.message().split("\n\n", 2);
@@ -255,6 +257,7 @@ final class HfApi {
             node.putArray("authors").addObject().put("user", commit.author()).put("avatar", "");
             ArrayNode parents = node.putArray("parents");
             if (commit.parent() != null) parents.add(commit.parent());
+            putOrigin(node, commit, tags);
         }
         if (log.size() > limit) link(ctx, "p", Integer.toString(page + 1));
         json(ctx, items);
@@ -273,13 +276,33 @@ final class HfApi {
         json(ctx, node);
     }
 
-    /** Pricer's own: what a commit added, changed and removed, for the commit page. */
+    private Map<String, List<String>> tagsByCommit(RepoId repo) {
+        Map<String, List<String>> tags = new java.util.HashMap<>();
+        for (Ref ref : store.refs(repo)) {
+            if (ref.kind() == Ref.Kind.TAG) tags.computeIfAbsent(ref.target(), k -> new ArrayList<>()).add(ref.name());
+        }
+        return tags;
+    }
+
+    /** Pricer's own fields on a checkpoint commit: {@code step}, and {@code run} (the tracked run's id) when known. */
+    private static void putOrigin(ObjectNode node, CommitInfo commit, Map<String, List<String>> tags) {
+        CheckpointOrigin.of(commit, tags.getOrDefault(commit.sha(), List.of())).ifPresent(origin -> {
+            node.put("step", origin.step());
+            if (origin.runId() != null) node.put("run", origin.runId());
+        });
+    }
+
+    /** Pricer's own: what a commit added, changed and removed, for the commit page; with its tags, step and run. */
     void changes(Context ctx, RepoType type) {
         RepoInfo repo = readable(ctx, type);
         String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
         CommitInfo commit = store.commitInfo(repo.id(), sha);
         ObjectNode node = JSON.createObjectNode().put("id", sha).put("parent", commit.parent()).put("author", commit.author())
             .put("date", commit.time().toString()).put("message", commit.message());
+        Map<String, List<String>> tags = tagsByCommit(repo.id());
+        ArrayNode tagNames = node.putArray("tags");
+        tags.getOrDefault(sha, List.of()).stream().sorted().forEach(tagNames::add);
+        putOrigin(node, commit, tags);
         ArrayNode changes = node.putArray("changes");
         for (Change change : store.changes(repo.id(), sha)) {
             changes.addObject().put("path", change.path()).put("kind", change.kind().name().toLowerCase())

@@ -4,8 +4,12 @@ const params = new URLSearchParams(location.search);
 export const type = params.get("type") === "datasets" ? "datasets" : "models";
 export const repo = params.get("repo");
 
+/** Reads send the token the dashboard keeps (pricer token create), so private repositories show to their members. */
 export async function api(path) {
-  const res = await fetch(path, { headers: { accept: "application/json" } });
+  const headers = { accept: "application/json" };
+  const token = localStorage.getItem("pricerToken");
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(path, { headers });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
     throw new Error(body.error || `${res.status} ${res.statusText}`);
@@ -57,4 +61,27 @@ export async function tagsByCommit() {
 
 export function fail(error) {
   document.querySelector("main").append(el("p", { class: "error" }, error.message));
+}
+
+/** The page of the tracked run a checkpoint commit belongs to, at the step it saved (marked on the charts). */
+export function runLink(runId, step) {
+  return `/runs/${encodeURIComponent(runId)}${step != null ? `?step=${step}` : ""}`;
+}
+
+/** "step N", linking to the run at that step when the commit names its run. */
+export function stepNode(commit) {
+  if (commit.step == null) return "";
+  const text = `step ${commit.step}`;
+  return commit.run ? el("a", { class: "step-link", href: runLink(commit.run, commit.step) }, text) : text;
+}
+
+/** A link to the tracked run, by name when the tracking API knows it. */
+export async function runNode(runId) {
+  const link = el("a", { id: "run-link", href: runLink(runId) }, runId);
+  try {
+    link.textContent = (await api(`/api/track/runs/${encodeURIComponent(runId)}`)).name;
+  } catch (e) {
+    link.title = e.message;
+  }
+  return link;
 }
