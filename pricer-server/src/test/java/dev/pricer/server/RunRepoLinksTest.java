@@ -1,0 +1,164 @@
+package dev.pricer.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.hub.CheckpointOrigin;
+import dev.pricer.hub.CommitInfo;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.LocalHub;
+import dev.pricer.hub.Push;
+import dev.pricer.hub.RepoId;
+import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.hub.HubLimits;
+import dev.pricer.server.hub.HubModule;
+import dev.pricer.server.track.TrackModule;
+import dev.pricer.track.Run;
+import dev.pricer.track.RunSpec;
+import dev.pricer.track.Tracker;
+import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.store.TrackStore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The links between a tracked run and its hub repository, as the trainer makes them (config hub.repo on the run,
+ * Step/Run trailers and step-N tags on the commits): in the hub API's JSON, and clicked through in Chromium.
+ */
+class RunRepoLinksTest {
+
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path DRIVER = Path.of("/usr/bin/chromedriver");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final RepoId REPO = RepoId.model("links/links-first");
+
+    @TempDir
+    static Path home;
+    static TrackStore store;
+    static HubStore hub;
+    static PricerServer server;
+    static Tracker tracker;
+    static Run run;
+    static final List<CommitInfo> commits = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        tracker = Tracker.open(TrackerOptions.local(home).withSystemMetricsEvery(Duration.ZERO));
+        run = tracker.start(RunSpec.of("links").withName("first").withConfig(Map.of(CheckpointOrigin.RUN_CONFIG_KEY, REPO.toString())));
+        for (int step = 1; step <= 30; step++) run.log(step, Map.of("train/loss", 3.0 / step));
+        run.finish();
+        hub = Hubs.local(home.resolve("hub"));
+        try (LocalHub local = new LocalHub(hub, "trainer")) {
+            local.ensureRepo(REPO, false);
+            for (int step : new int[]{10, 20}) {
+                CheckpointOrigin origin = new CheckpointOrigin(step, run.id());
+                CommitInfo commit = local.push(REPO, Push.files(Map.of("adapter.bin", Files.writeString(home.resolve("w" + step), "weights " + step)),
+                        origin.message("step " + step)));
+                local.tag(REPO, origin.tag(), commit.sha());
+                commits.add(commit);
+            }
+            local.push(REPO, Push.files(Map.of("README.md", Files.writeString(home.resolve("readme"), "notes")), "a note, no checkpoint"));
+        }
+        store = TrackStore.openHome(home);
+        Access access = new Access(store, true);
+        server = PricerServer.start("127.0.0.1", 0, List.of(new TrackModule(store, access), new HubModule(hub, access, HubLimits.DEFAULT)));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) server.close();
+        if (store != null) store.close();
+        if (hub != null) hub.close();
+        if (tracker != null) tracker.close();
+    }
+
+    private static String base() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    private static JsonNode get(String path) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base() + path)).build(), HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, response.statusCode(), path + ": " + response.body());
+            return JSON.readTree(response.body());
+        }
+    }
+
+    @Test
+    void theHubApiGivesEachCheckpointCommitItsStepAndRun() throws Exception {
+        JsonNode history = get("/api/models/" + REPO + "/commits/main");
+        assertEquals(3, history.size());
+        assertFalse(history.get(0).has("step"), "a commit that saved no step has none");
+        assertEquals(20, history.get(1).get("step").asInt());
+        assertEquals(run.id(), history.get(1).get("run").asText());
+        assertEquals(10, history.get(2).get("step").asInt());
+        JsonNode commit = get("/api/hub/changes/models/" + REPO + "/" + commits.getFirst().sha());
+        assertEquals(10, commit.get("step").asInt());
+        assertEquals(run.id(), commit.get("run").asText());
+        assertEquals("step-10", commit.get("tags").get(0).asText());
+        assertEquals(REPO.toString(), get("/api/track/runs/" + run.id()).get("config").get(CheckpointOrigin.RUN_CONFIG_KEY).asText());
+    }
+
+    @Test
+    void inTheBrowserRunAndRepositoryAndCommitAndStepLinkBothWays() {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1200");
+        ChromeDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+            browser.get(base() + "/runs/" + run.id());
+            wait.until(d -> d.findElements(By.cssSelector("#checkpoints tbody tr")).size() == 2);
+            assertEquals(List.of("10", "20"), browser.findElements(By.cssSelector("#checkpoints tbody tr td:first-child")).stream().map(e -> e.getText()).toList());
+
+            // run -> repository -> (its run link) -> back to the run
+            browser.findElement(By.id("hub-repo")).click();
+            wait.until(d -> d.getCurrentUrl().contains("/hub/repo.html"));
+            wait.until(d -> !d.findElements(By.id("run-link")).isEmpty() && d.findElement(By.id("run-link")).getText().equals("first"));
+            assertTrue(browser.getCurrentUrl().contains("repo=" + REPO.namespace() + "%2F" + REPO.name()), browser.getCurrentUrl());
+
+            // repository history -> the step a commit saved -> the run page, that step marked
+            browser.get(base() + "/hub/repo.html?type=models&repo=" + REPO.namespace() + "%2F" + REPO.name() + "&tab=history");
+            wait.until(d -> d.findElements(By.cssSelector("a.step-link")).size() == 2);
+            browser.findElement(By.cssSelector("tr[data-commit='" + commits.getFirst().sha() + "'] a.step-link")).click();
+            wait.until(d -> d.getCurrentUrl().endsWith("/runs/" + run.id() + "?step=10"));
+            wait.until(d -> Long.valueOf(10).equals(((JavascriptExecutor) d).executeScript(
+                    "const c = window.pricerCharts && window.pricerCharts['train/loss']; return c && c.u ? c.markedX : null;")));
+            wait.until(d -> !d.findElements(By.cssSelector("#checkpoints tr.marked[data-step='10']")).isEmpty());
+
+            // run page -> a checkpoint's commit page -> its step -> the run again
+            browser.findElement(By.cssSelector("#checkpoints tr[data-step='20'] a.commit-link")).click();
+            wait.until(d -> d.getCurrentUrl().contains("/hub/commit.html") && !d.findElements(By.cssSelector("#meta a.step-link")).isEmpty());
+            assertTrue(browser.findElement(By.id("meta")).getText().contains("step 20"), browser.findElement(By.id("meta")).getText());
+            browser.findElement(By.cssSelector("#meta a.step-link")).click();
+            wait.until(d -> d.getCurrentUrl().endsWith("/runs/" + run.id() + "?step=20"));
+        } finally {
+            browser.quit();
+        }
+    }
+}
