@@ -1,6 +1,7 @@
 package dev.pricer.hub.store;
 
 import dev.pricer.hub.CommitInfo;
+import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
@@ -12,6 +13,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpMethod;
+import software.amazon.awssdk.http.SdkHttpRequest;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
@@ -19,13 +25,19 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -33,18 +45,20 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The hub over S3, against a real S3-compatible server: s3rver (npm, pinned, installed under target/ once),
- * reached through the AWS SDK v2 as any S3 endpoint is. s3rver ignores conditional writes, so the compare-and-set
- * race is proven on the file store only; here the same layout, reads, ranges, listing and gc are.
+ * The hub over S3, against a real S3-compatible server: Adobe's S3Mock (its runnable jar, which the build copies
+ * from Maven Central into target/s3mock, started as a process), reached through the AWS SDK v2 as any S3 endpoint
+ * is. S3Mock honours conditional writes (If-Match, If-None-Match), so the compare-and-set that moves refs is
+ * proven here against a server, racing pushes included. (Its check is not atomic under simultaneous requests,
+ * unlike AWS S3's; the race below is therefore ordered: the loser's ref write is held until the winner's landed.)
  */
 class S3ObjectStoreTest {
 
-    static final String SERVER = "s3rver@3.7.1";
-    static final Path INSTALL = Path.of("target", "s3rver");
+    static final Path JAR = Path.of("target", "s3mock", "s3mock.jar");
 
     static Process server;
     static URI endpoint;
@@ -54,25 +68,30 @@ class S3ObjectStoreTest {
 
     @BeforeAll
     static void startServer(@TempDir Path data) throws Exception {
-        if (!Files.exists(INSTALL.resolve("node_modules/s3rver/package.json"))) {
-            Files.createDirectories(INSTALL);
-            Process npm = new ProcessBuilder("npm", "install", "--no-audit", "--no-fund", "--prefix", INSTALL.toString(), SERVER)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!npm.waitFor(300, TimeUnit.SECONDS) || npm.exitValue() != 0) throw new AssertionError("npm install " + SERVER + " failed");
-        }
-        server = new ProcessBuilder("node", INSTALL.resolve("node_modules/s3rver/bin/s3rver.js").toString(),
-            "-d", data.toString(), "-a", "127.0.0.1", "-p", "0", "--configure-bucket", "hub").redirectErrorStream(true).start();
+        assertTrue(Files.isRegularFile(JAR), JAR + " is missing: the build's maven-dependency-plugin copies it (mvn generate-test-resources)");
+        String java = ProcessHandle.current().info().command().orElseThrow();
+        server = new ProcessBuilder(java, "-Xmx256m", "-XX:TieredStopAtLevel=1", "-jar", JAR.toString(), "--server.port=0", "--http.port=0",
+            "--com.adobe.testing.s3mock.store.initial-buckets=hub", "--com.adobe.testing.s3mock.store.root=" + data,
+            "--spring.main.banner-mode=off").redirectErrorStream(true).start();
         BufferedReader lines = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-        Pattern listening = Pattern.compile("listening on ([0-9.]+:[0-9]+)");
+        Pattern started = Pattern.compile("started on ports \\d+ \\(https\\), (\\d+) \\(http\\)");
+        List<String> seen = new ArrayList<>();
         for (String line; (line = lines.readLine()) != null; ) {
-            Matcher m = listening.matcher(line);
+            seen.add(line);
+            Matcher m = started.matcher(line);
             if (m.find()) {
-                endpoint = URI.create("http://" + m.group(1));
+                endpoint = URI.create("http://127.0.0.1:" + m.group(1));
                 break;
             }
         }
-        if (endpoint == null) throw new AssertionError("s3rver did not start");
-        Thread.ofVirtual().start(() -> lines.lines().forEach(ignored -> { }));
+        if (endpoint == null) throw new AssertionError("S3Mock did not start:\n" + String.join("\n", seen));
+        Thread.ofVirtual().start(() -> {
+            try {
+                lines.lines().forEach(ignored -> { });
+            } catch (UncheckedIOException stopped) {
+                // the server's output closes when stopServer ends it
+            }
+        });
     }
 
     @AfterAll
@@ -81,8 +100,14 @@ class S3ObjectStoreTest {
     }
 
     private S3ObjectStore store(String prefix) throws IOException {
+        return store(prefix, List.of());
+    }
+
+    /** A client of its own, as another process would have; {@code interceptors} see its requests. */
+    private S3ObjectStore store(String prefix, List<ExecutionInterceptor> interceptors) throws IOException {
         S3Client s3 = Hubs.compatible(S3Client.builder(), endpoint).region(Region.US_EAST_1)
-            .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("S3RVER", "S3RVER"))).build();
+            .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create("test", "test")))
+            .overrideConfiguration(c -> interceptors.forEach(c::addExecutionInterceptor)).build();
         return new S3ObjectStore(s3, "hub", prefix, tmp.resolve("staging"));
     }
 
@@ -103,6 +128,10 @@ class S3ObjectStoreTest {
             assertTrue(objects.compareAndSet("a/b", "hello world".getBytes(), "next".getBytes()));
             assertFalse(objects.compareAndSet("a/b", "stale".getBytes(), "lost".getBytes()));
             assertArrayEquals("next".getBytes(), objects.read("a/b").orElseThrow());
+            assertFalse(objects.compareAndSet("a/b", null, "created?".getBytes()), "If-None-Match: * on an existing key");
+            assertTrue(objects.compareAndSet("a/new", null, "created".getBytes()));
+            assertTrue(objects.compareAndSet("a/new", "created".getBytes(), null), "a delete by If-Match");
+            assertTrue(objects.stat("a/new").isEmpty());
             objects.delete("a/b");
             assertTrue(objects.stat("a/b").isEmpty());
         }
@@ -134,6 +163,59 @@ class S3ObjectStoreTest {
             hub.store().ingest(new java.io.ByteArrayInputStream("orphan".getBytes()), null, -1, 100);
             assertEquals(1, hub.store().gc(Duration.ZERO).blobsRemoved());
             assertEquals(3, hub.store().gc(Duration.ZERO).blobsKept());
+        }
+    }
+
+    @Test
+    void twoPushesRaceOnOneBranchAndExactlyOneWins() throws Exception {
+        RepoId repo = RepoId.model("alice/race");
+        CountDownLatch loserAtRef = new CountDownLatch(1);
+        CountDownLatch winnerLanded = new CountDownLatch(1);
+        List<String> ifMatch = new CopyOnWriteArrayList<>();
+        ExecutionInterceptor holdTheRefWrite = new ExecutionInterceptor() {
+            @Override
+            public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+                SdkHttpRequest request = context.httpRequest();
+                if (request.method() != SdkHttpMethod.PUT || !request.encodedPath().endsWith("/refs/heads/main")) return;
+                request.firstMatchingHeader("If-Match").ifPresent(ifMatch::add);
+                loserAtRef.countDown();
+                try {
+                    assertTrue(winnerLanded.await(30, TimeUnit.SECONDS), "the other push never landed");
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        };
+        try (LocalHub winner = new LocalHub(new HubStore(store("race")), "winner");
+             LocalHub loser = new LocalHub(new HubStore(store("race", List.of(holdTheRefWrite))), "loser")) {
+            winner.createRepo(repo, false);
+            CommitInfo base = winner.push(repo, Push.files(Map.of("config.json", Files.writeString(tmp.resolve("c"), "{}")), "base"));
+            String baseEtag = "\"" + java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5")
+                .digest(base.sha().getBytes(StandardCharsets.US_ASCII))) + "\"";
+
+            CompletableFuture<CommitInfo> lost = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return loser.push(repo, Push.files(Map.of("loser.bin", Files.writeString(tmp.resolve("l"), "from the loser")), "loser's step"));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            assertTrue(loserAtRef.await(30, TimeUnit.SECONDS), "the loser reached its ref write");
+            CommitInfo won = winner.push(repo, Push.files(Map.of("winner.bin", Files.writeString(tmp.resolve("w"), "from the winner")), "winner's step"));
+            winnerLanded.countDown();
+
+            ExecutionException failure = assertThrows(ExecutionException.class, () -> lost.get(30, TimeUnit.SECONDS));
+            HubException.Conflict conflict = assertInstanceOf(HubException.Conflict.class, failure.getCause());
+            assertTrue(conflict.getMessage().contains("main"), conflict.getMessage());
+            assertEquals(List.of(baseEtag), ifMatch, "the loser's write carried the ETag of the head it read");
+
+            assertEquals(won.sha(), winner.resolve(repo, "main"));
+            assertEquals(base.sha(), won.parent());
+            assertEquals(List.of("config.json", "winner.bin"), winner.files(repo, "main").stream().map(FileEntry::path).toList());
+            assertEquals("from the winner", Files.readString(winner.download(repo, "main", "winner.bin", tmp.resolve("out/winner.bin"))));
+            assertEquals(1, winner.store().gc(Duration.ZERO).blobsRemoved(), "only the loser's blob was left unreferenced");
+            assertEquals(2, winner.log(repo, "main", 10).size());
+            assertEquals("{}", Files.readString(winner.download(repo, "main", "config.json", tmp.resolve("out/config.json"))));
         }
     }
 }
