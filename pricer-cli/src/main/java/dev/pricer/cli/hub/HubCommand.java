@@ -155,9 +155,7 @@ public final class HubCommand implements Runnable {
         void run(HubClient hub) {
             RepoRef ref = RepoRef.parse(repo);
             List<CommitInfo> log = hub.log(ref.repo(), ref.revision(), limit);
-            Map<String, List<String>> tags = new java.util.HashMap<>();
-            hub.refs(ref.repo()).stream().filter(r -> r.kind() == Ref.Kind.TAG)
-                .forEach(r -> tags.computeIfAbsent(r.target(), k -> new ArrayList<>()).add(r.name()));
+            Map<String, List<String>> tags = Ref.tagsByCommit(hub.refs(ref.repo()));
             List<LogEntry> entries = log.stream().map(c -> LogEntry.of(c, tags.getOrDefault(c.sha(), List.of()))).toList();
             StringBuilder text = new StringBuilder();
             for (LogEntry entry : entries) {
@@ -175,7 +173,7 @@ public final class HubCommand implements Runnable {
     record LogEntry(String sha, String parent, String author, java.time.Instant time, String message, List<String> tags, Long step, String run) {
         static LogEntry of(CommitInfo commit, List<String> tags) {
             var origin = CheckpointOrigin.of(commit, tags);
-            return new LogEntry(commit.sha(), commit.parent(), commit.author(), commit.time(), commit.message(), tags.stream().sorted().toList(),
+            return new LogEntry(commit.sha(), commit.parent(), commit.author(), commit.time(), commit.message(), tags,
                 origin.map(CheckpointOrigin::step).orElse(null), origin.map(CheckpointOrigin::runId).orElse(null));
         }
     }

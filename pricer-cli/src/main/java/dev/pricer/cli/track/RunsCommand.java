@@ -152,9 +152,7 @@ public final class RunsCommand {
         env.put("PRICER_HOME", home.toString());
         try (HubClient client = Hubs.fromEnvironment(env)) {
             RepoId id = RepoId.model(repo);
-            Map<String, List<String>> tags = new HashMap<>();
-            client.refs(id).stream().filter(ref -> ref.kind() == Ref.Kind.TAG)
-                    .forEach(ref -> tags.computeIfAbsent(ref.target(), k -> new ArrayList<>()).add(ref.name()));
+            Map<String, List<String>> tags = Ref.tagsByCommit(client.refs(id));
             List<CommitInfo> log = new ArrayList<>(client.log(id, "main", 10_000));
             Collections.reverse(log);
             for (CommitInfo commit : log) {

@@ -156,7 +156,7 @@ final class HfApi {
         Caller who = caller(ctx).orElseThrow(() -> new HubException.Unauthorized("no token"));
         ObjectNode node = JSON.createObjectNode().put("type", "user").put("name", who.user());
         ArrayNode orgs = node.putArray("orgs");
-        who.namespaces().stream().filter(ns -> !ns.equals(who.user())).sorted().forEach(ns -> orgs.addObject().put("name", ns));
+        who.namespaces().stream().filter(ns -> !ns.equals(who.user()) && !ns.equals("*")).sorted().forEach(ns -> orgs.addObject().put("name", ns));
         json(ctx, node);
     }
 
@@ -248,7 +248,7 @@ final class HfApi {
         int limit = intParam(ctx, "limit", 50, 1, MAX_PAGE);
         int page = intParam(ctx, "p", 0, 0, Integer.MAX_VALUE);
         List<CommitInfo> log = store.log(repo.id(), sha, page * limit, limit + 1);
-        Map<String, List<String>> tags = tagsByCommit(repo.id());
+        Map<String, List<String>> tags = Ref.tagsByCommit(store.refs(repo.id()));
         ArrayNode items = JSON.createArrayNode();
         for (CommitInfo commit : log.subList(0, Math.min(limit, log.size()))) {
             String[] titleAndBody = commit.message().split("\n\n", 2);
@@ -276,14 +276,6 @@ final class HfApi {
         json(ctx, node);
     }
 
-    private Map<String, List<String>> tagsByCommit(RepoId repo) {
-        Map<String, List<String>> tags = new java.util.HashMap<>();
-        for (Ref ref : store.refs(repo)) {
-            if (ref.kind() == Ref.Kind.TAG) tags.computeIfAbsent(ref.target(), k -> new ArrayList<>()).add(ref.name());
-        }
-        return tags;
-    }
-
     /** Pricer's own fields on a checkpoint commit: {@code step}, and {@code run} (the tracked run's id) when known. */
     private static void putOrigin(ObjectNode node, CommitInfo commit, Map<String, List<String>> tags) {
         CheckpointOrigin.of(commit, tags.getOrDefault(commit.sha(), List.of())).ifPresent(origin -> {
@@ -299,9 +291,9 @@ final class HfApi {
         CommitInfo commit = store.commitInfo(repo.id(), sha);
         ObjectNode node = JSON.createObjectNode().put("id", sha).put("parent", commit.parent()).put("author", commit.author())
             .put("date", commit.time().toString()).put("message", commit.message());
-        Map<String, List<String>> tags = tagsByCommit(repo.id());
+        Map<String, List<String>> tags = Ref.tagsByCommit(store.refs(repo.id()));
         ArrayNode tagNames = node.putArray("tags");
-        tags.getOrDefault(sha, List.of()).stream().sorted().forEach(tagNames::add);
+        tags.getOrDefault(sha, List.of()).forEach(tagNames::add);
         putOrigin(node, commit, tags);
         ArrayNode changes = node.putArray("changes");
         for (Change change : store.changes(repo.id(), sha)) {
