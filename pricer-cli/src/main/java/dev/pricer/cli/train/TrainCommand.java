@@ -2,7 +2,8 @@ package dev.pricer.cli.train;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.hub.Hubs;
 import dev.pricer.track.Run;
 import dev.pricer.track.RunSpec;
@@ -93,6 +94,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-track", description = "do not record the run in the tracking store (metrics stay in the run folder)")
     boolean noTrack;
 
+    @CommandLine.Mixin
+    DeviceOptions device;
+
     @Option(names = "--no-push", description = "do not commit checkpoints to the run's hub repository {project}/{project}-{name}")
     boolean noPush;
 
@@ -142,7 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
         progress.message("run " + project + "/" + runDir.getFileName() + " in " + runDir + from.map(c -> ", resuming from " + c.dir()).orElse(""));
         int resumeStep = from.map(Checkpoint::step).orElse(0);
         String runName = runDir.getFileName().toString();
-        try (CpuBackend backend = new CpuBackend();
+        try (Backend backend = device.open(progress::message);
              Tracker tracker = noTrack ? null : Tracker.open(trackerOptions());
              CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
                      : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), HubCheckpoints.repoOf(project, runName))) {
