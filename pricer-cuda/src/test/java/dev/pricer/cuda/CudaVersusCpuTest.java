@@ -20,11 +20,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CUDA backend in float32 against the CPU backend on random models of shapes the fixtures do not cover
- * (head_dim 32 and 64, 3 query heads per KV head, right-padded batches, LoRA dropout, full-parameter gradients).
+ * (head_dim 32 and 64, 3 query heads per KV head, right-padded batches, LoRA dropout, full-parameter gradients),
+ * and in bf16 precision (bf16 activations kept for backward) within bf16's tolerance.
  */
 class CudaVersusCpuTest {
 
     private static final double TOLERANCE = 1e-4;
+    /** bf16 keeps 8 bits of mantissa: relative error about 2^-9 per rounding, a few roundings deep. */
+    private static final double BF16_TOLERANCE = 3e-2;
 
     private static LlamaConfig config(int hidden, int heads, int kvHeads, int headDim, int vocab) {
         return new LlamaConfig(vocab, hidden, 2 * hidden + 8, 2, heads, kvHeads, headDim, 1e-5, 10000.0,
@@ -45,13 +48,17 @@ class CudaVersusCpuTest {
     }
 
     private static void assertClose(float[] actual, float[] expected, String what) {
+        assertClose(actual, expected, TOLERANCE, what);
+    }
+
+    private static void assertClose(float[] actual, float[] expected, double tolerance, String what) {
         double diff = 0, norm = 0;
         for (int i = 0; i < actual.length; i++) {
             diff += (double) (actual[i] - expected[i]) * (actual[i] - expected[i]);
             norm += (double) expected[i] * expected[i];
         }
         double err = Math.sqrt(diff / Math.max(norm, 1e-30));
-        assertTrue(err <= TOLERANCE, what + ": relative error " + err + " > " + TOLERANCE);
+        assertTrue(err <= tolerance, what + ": relative error " + err + " > " + tolerance);
     }
 
     private record Result(LossSum loss, List<float[]> grads) {
@@ -65,10 +72,14 @@ class CudaVersusCpuTest {
     }
 
     private static void compare(LlamaModel gpu, LlamaModel cpu, Batch batch) {
+        compare(gpu, cpu, batch, 1e-5, TOLERANCE);
+    }
+
+    private static void compare(LlamaModel gpu, LlamaModel cpu, Batch batch, double lossTolerance, double gradTolerance) {
         Result g = step(gpu, batch), c = step(cpu, batch);
-        assertEquals(c.loss().sum(), g.loss().sum(), Math.abs(c.loss().sum()) * 1e-5, "loss");
+        assertEquals(c.loss().sum(), g.loss().sum(), Math.abs(c.loss().sum()) * lossTolerance, "loss");
         List<Parameter> names = cpu.trainableParameters();
-        for (int i = 0; i < names.size(); i++) assertClose(g.grads().get(i), c.grads().get(i), "grad " + names.get(i).name());
+        for (int i = 0; i < names.size(); i++) assertClose(g.grads().get(i), c.grads().get(i), gradTolerance, "grad " + names.get(i).name());
     }
 
     @Test
@@ -104,6 +115,29 @@ class CudaVersusCpuTest {
             float[][] want = cpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             float[][] got = gpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             for (int b = 0; b < 2; b++) assertClose(got[b], want[b], "next-token probabilities " + b);
+        }
+    }
+
+    /** Kept activations in bf16: the mixed kernels (norm into bf16, dropout and SwiGLU and attention backward from bf16). */
+    @Test
+    void loraWithDropoutInBf16PrecisionAgreesWithinBf16Tolerance() {
+        Cuda cuda = GpuTestSupport.cuda();
+        LlamaConfig config = config(192, 6, 2, 64, 500);
+        CudaBackend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
+        Backend cpuBackend = new CpuBackend();
+        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
+        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9, false);
+             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9, false)) {
+            gpu.createAdapter(lora, 5);
+            cpu.createAdapter(lora, 5);
+            Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
+            for (LlamaModel m : List.of(gpu, cpu)) {
+                step(m, batch);
+                for (Parameter p : m.trainableParameters()) m.backend().axpy(-50f, p.grad(), p.value());
+            }
+            compare(gpu, cpu, batch, 1e-2, BF16_TOLERANCE);
+            assertTrue(gpuBackend.allocateActivations(4) instanceof CudaBuffer b && b.storage() == dev.pricer.core.tensor.DType.BF16,
+                    "kept activations are bf16");
         }
     }
 }

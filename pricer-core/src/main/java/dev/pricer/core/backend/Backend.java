@@ -23,6 +23,15 @@ public interface Backend extends AutoCloseable {
     Buffer allocate(DType dtype, long length);
 
     /**
+     * A zero-filled F32 buffer for activations that a training pass keeps from a layer's forward pass for its
+     * backward pass. A backend may store them in lower precision (CUDA in bf16 precision keeps them as bf16, as
+     * PyTorch does under bf16), so what is written is rounded; the default stores float32.
+     */
+    default Buffer allocateActivations(long length) {
+        return allocate(DType.F32, length);
+    }
+
+    /**
      * The tensor as an F32 buffer (integers as I32). Converts BF16/F16/F64; the CPU backend may share an F32
      * tensor's memory (a mapped weight file) without copying, so the buffer must be treated as read-only
      * unless {@code writable}.
@@ -78,13 +87,22 @@ public interface Backend extends AutoCloseable {
     void rope(Buffer x, Buffer positions, Buffer cos, Buffer sin, int rows, int heads, int headDim, boolean inverse);
 
     /**
+     * How many F32 elements {@link #attentionForward} keeps in {@code probs} for the backward pass at this shape:
+     * by default the softmax probabilities, {@link AttentionShape#probabilityCount()}; a flash-style backend
+     * that recomputes them keeps only per-row statistics.
+     */
+    default long attentionSavedLength(AttentionShape shape) {
+        return shape.probabilityCount();
+    }
+
+    /**
      * Causal grouped-query attention with scale {@code 1/sqrt(headDim)} (see {@link AttentionShape}).
-     * {@code validLengths} (I32, one per sequence) masks right padding. {@code probs} saves the softmax for the
-     * backward pass; null in inference.
+     * {@code validLengths} (I32, one per sequence) masks right padding. {@code probs} ({@link #attentionSavedLength}
+     * elements) saves what the backward pass needs; null in inference.
      */
     void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape shape);
 
-    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and the saved probabilities. */
+    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and what the forward pass saved in {@code probs}. */
     void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
                            Buffer dq, Buffer dk, Buffer dv, AttentionShape shape);
 

@@ -91,7 +91,7 @@ public final class LoraThroughputBenchmark {
         var s = new dev.pricer.core.backend.AttentionShape(batch.batchSize(), batch.seqLen(), batch.seqLen(), 0, shape.heads(), shape.kvHeads(), hd);
         Buffer q = backend.allocate(DType.F32, (long) rows * shape.heads() * hd), kv = backend.allocate(DType.F32, (long) rows * shape.kvHeads() * hd);
         Buffer kv2 = backend.allocate(DType.F32, kv.length()), kv3 = backend.allocate(DType.F32, kv.length()), o = backend.allocate(DType.F32, q.length());
-        Buffer dq = backend.allocate(DType.F32, q.length()), lse = backend.allocate(DType.F32, s.probabilityCount());
+        Buffer dq = backend.allocate(DType.F32, q.length()), lse = backend.allocate(DType.F32, backend.attentionSavedLength(s));
         Buffer lengths = backend.allocate(DType.I32, batch.batchSize());
         backend.copyFromHost(java.lang.foreign.MemorySegment.ofArray(batch.validLengths()), lengths);
         backend.fill(q, 0.01f);
