@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -43,6 +44,7 @@ public final class CudaBackend implements Backend {
     private int statisticsRows;
     private DeviceBuffer attentionScratch;
     private final DeviceBuffer sumOfSquares;
+    private final DeviceBuffer gradScale;
     private final GemmAttention products;
 
     public CudaBackend(Precision precision) {
@@ -54,6 +56,7 @@ public final class CudaBackend implements Backend {
         this.kernels = new Kernels(cuda);
         this.precision = precision;
         this.sumOfSquares = cuda.allocate(Double.BYTES);
+        this.gradScale = cuda.allocate(Float.BYTES);
         boolean flashOnly = "flash".equalsIgnoreCase(System.getenv("PRICER_CUDA_ATTENTION"));
         this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
     }
@@ -290,8 +293,14 @@ public final class CudaBackend implements Backend {
 
     @Override
     public double sumOfSquares(Buffer x) {
+        return sumOfSquares(List.of(x));
+    }
+
+    /** Every buffer adds into one double on the GPU; one download, one wait. */
+    @Override
+    public double sumOfSquares(List<Buffer> xs) {
         cuda.zero(sumOfSquares);
-        kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
+        for (Buffer x : xs) kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_DOUBLE);
             cuda.download(sumOfSquares, host);
@@ -471,6 +480,22 @@ public final class CudaBackend implements Backend {
         sameLength(param, grad);
         kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(grad).memory(), f32(writable(m)).memory(),
                 f32(writable(v)).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), null);
+    }
+
+    /** The clipping factor rides into each update through one float on the GPU: no separate scaling pass. */
+    @Override
+    public void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW h, float scale) {
+        DeviceBuffer factor = null;
+        if (scale != 1f) {
+            cuda.fill(gradScale, scale);
+            factor = gradScale;
+        }
+        for (int i = 0; i < params.size(); i++) {
+            Buffer param = params.get(i), grad = grads.get(i);
+            sameLength(param, grad);
+            kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(writable(grad)).memory(), f32(writable(m.get(i))).memory(),
+                    f32(writable(v.get(i))).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        }
     }
 
     @Override

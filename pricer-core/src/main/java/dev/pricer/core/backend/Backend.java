@@ -4,6 +4,7 @@ import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The kernels the Llama model and the trainer need, over {@link Buffer}s this backend allocates. The model plans
@@ -67,6 +68,16 @@ public interface Backend extends AutoCloseable {
 
     /** Σ x², in double: per-parameter terms of the global gradient norm. */
     double sumOfSquares(Buffer x);
+
+    /**
+     * Σ x² over all the buffers, in double: the square of the global gradient norm, as one result, so a GPU
+     * waits once rather than once per parameter. The default adds each buffer's {@link #sumOfSquares(Buffer)} in order.
+     */
+    default double sumOfSquares(List<Buffer> xs) {
+        double sum = 0;
+        for (Buffer x : xs) sum += sumOfSquares(x);
+        return sum;
+    }
 
     // ---- layers ----
 
@@ -136,6 +147,18 @@ public interface Backend extends AutoCloseable {
 
     /** One AdamW update of {@code param} in place, moments {@code m} and {@code v} updated too. */
     void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW hyper);
+
+    /**
+     * One AdamW update of every parameter, each gradient first multiplied in place by {@code gradScale} (gradient
+     * clipping): the optimizer step over all trainable parameters. The default scales, then updates, one by one;
+     * a GPU fuses the scaling into the update.
+     */
+    default void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW hyper, float gradScale) {
+        for (int i = 0; i < params.size(); i++) {
+            if (gradScale != 1f) scale(grads.get(i), gradScale);
+            adamw(params.get(i), grads.get(i), m.get(i), v.get(i), hyper);
+        }
+    }
 
     @Override
     void close();
