@@ -282,7 +282,12 @@ public final class CudaBackend implements Backend {
     @Override
     public void axpy(float alpha, Buffer x, Buffer y) {
         sameLength(x, y);
-        CudaBuffer cy = writable(y), cx = sameType(x, cy);
+        CudaBuffer cy = writable(y), cx = of(x);
+        if (cy.storage() == DType.BF16 && cx.storage() == DType.F32) {
+            kernels.axpyIntoBf16(cy.memory(), cx.memory(), alpha, x.length());
+            return;
+        }
+        sameType(cx, cy);
         kernels.axpy(cy.type(), cy.memory(), cx.memory(), alpha, x.length());
     }
 
@@ -404,15 +409,21 @@ public final class CudaBackend implements Backend {
         kernels.swigluForward(o.type(), o.memory(), sameType(gate, o).memory(), sameType(up, o).memory(), 1, n, n, n);
     }
 
-    /** gate and up float, or bf16 where they are kept activations; the gradients are float. */
+    /**
+     * gate and up float, or bf16 where they are kept activations; the gradients float, or all bf16 where they are
+     * bf16 gradient storage too.
+     */
     @Override
     public void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup) {
         sameLength(gate, dout);
         int n = elementCount(gate);
-        CudaBuffer g = of(gate), u = sameType(up, g);
-        DeviceBuffer dg = f32(writable(dgate)).memory(), du = f32(writable(dup)).memory(), dh = f32(dout).memory();
-        if (g.storage() == DType.BF16) kernels.swigluBackwardFromBf16(dg, du, dh, g.memory(), u.memory(), 1, n, n, n);
-        else kernels.swigluBackward(ElementType.F32, dg, du, dh, g.memory(), u.memory(), 1, n, n, n);
+        CudaBuffer g = of(gate), u = sameType(up, g), dh = of(dout), dg = sameType(writable(dgate), dh), du = sameType(writable(dup), dh);
+        if (g.storage() == DType.BF16 && dh.storage() == DType.F32) {
+            kernels.swigluBackwardFromBf16(dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+        } else {
+            sameType(dh, g);
+            kernels.swigluBackward(g.type(), dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+        }
     }
 
     @Override

@@ -238,6 +238,11 @@ public final class Kernels {
         launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
     }
 
+    /** y (bf16) += alpha * x (float) over n elements. */
+    public void axpyIntoBf16(DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "axpy_f32_to_bf16", n, y, x, alpha, n);
+    }
+
     /** x *= alpha over n floats. */
     public void scale(DeviceBuffer x, float alpha, long n) {
         launchElements("elementwise.cu", "scale_f32", n, x, alpha, n);

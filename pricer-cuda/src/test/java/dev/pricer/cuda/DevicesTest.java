@@ -14,9 +14,14 @@ import static org.junit.jupiter.api.Assertions.*;
 /** --device: the CPU stays available wherever CUDA is not. */
 class DevicesTest {
 
-    /** A machine with no CUDA library anywhere: opening the GPU fails the way it does on a CPU-only host. */
+    /**
+     * A machine with no CUDA driver: opening the GPU fails with the message the library locator gives when neither
+     * its directories nor the dynamic linker have the driver (on a GPU host the linker would still find it).
+     */
     private static Supplier<Cuda> noGpu(Path emptyRoot) {
-        return () -> Cuda.open(new LibraryLocator(Map.of(), emptyRoot), Map.of());
+        return () -> {
+            throw new CudaUnavailableException(new LibraryLocator(Map.of(), emptyRoot).missingMessage(LibraryLocator.Library.DRIVER));
+        };
     }
 
     @Test

@@ -35,8 +35,11 @@ public class DeviceOptionsTest {
         return h.device;
     }
 
+    /** Opening the GPU fails as on a host without the driver, with the library locator's message. */
     private static Supplier<Cuda> noGpu(Path emptyRoot) {
-        return () -> Cuda.open(new LibraryLocator(Map.of(), emptyRoot), Map.of());
+        return () -> {
+            throw new CudaUnavailableException(new LibraryLocator(Map.of(), emptyRoot).missingMessage(LibraryLocator.Library.DRIVER));
+        };
     }
 
     @Test

@@ -25,8 +25,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * A zero-filled F32 buffer for activations that a training pass keeps from a layer's forward pass for its
-     * backward pass. A backend may store them in lower precision (CUDA in bf16 precision keeps them as bf16, as
-     * PyTorch does under bf16), so what is written is rounded; the default stores float32.
+     * backward pass, or for gradients that only pass from one product to the next. A backend may store them in
+     * lower precision (CUDA in bf16 precision keeps them as bf16, as PyTorch does under bf16), so what is
+     * written is rounded; the default stores float32.
      */
     default Buffer allocateActivations(long length) {
         return allocate(DType.F32, length);
