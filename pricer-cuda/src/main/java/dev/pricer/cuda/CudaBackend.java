@@ -224,6 +224,8 @@ public final class CudaBackend implements Backend {
         if (value == 0f) {
             cuda.zero(b.memory());
         } else if (b.storage() == DType.BF16) {
+            // two bf16 values a word; the model never fills an odd-length activation with anything but zero
+            if (b.length() % 2 != 0) throw new IllegalArgumentException("cannot fill an odd-length bf16 buffer " + b + " with " + value);
             int half = toBf16(value) & 0xffff;
             cuda.fillWords(b.memory(), half << 16 | half);
         } else {
