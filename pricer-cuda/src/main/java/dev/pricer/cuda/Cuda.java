@@ -195,6 +195,11 @@ public final class Cuda {
         driver.fillWords(buffer.address(), Float.floatToRawIntBits(value), buffer.bytes() / 4, stream());
     }
 
+    /** Sets every 32-bit word of the buffer to {@code bits} (two bf16 values, say). */
+    public void fillWords(DeviceBuffer buffer, int bits) {
+        driver.fillWords(buffer.address(), bits, buffer.bytes() / 4, stream());
+    }
+
     public void synchronize() {
         driver.synchronize(stream());
     }

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
+import java.util.List;
 import java.util.stream.IntStream;
 
 /**
@@ -19,10 +20,14 @@ import java.util.stream.IntStream;
  * all ordered on one stream. Methods that return a Java number wait for the GPU; the others only enqueue.
  *
  * <p>{@link Precision#FLOAT32} computes everything in float32 (no TF32), for checking against the CPU backend
- * and the golden fixtures. {@link Precision#BF16} keeps frozen weight matrices (those uploaded read-only) in
- * bfloat16 and runs their products on the tensor cores with float32 accumulation, the activation operand rounded
- * to bf16 on the way in; products of two float32 operands (the LoRA paths) use TF32; LoRA parameters, optimizer state, norms, softmax statistics and the activations between
- * kernels stay float32.
+ * and the golden fixtures. {@link Precision#BF16} keeps frozen weight matrices (those uploaded read-only) and the
+ * activations a training pass keeps for backward ({@link #allocateActivations}) in bfloat16, and runs every
+ * product that touches one on the tensor cores in bf16 with float32 accumulation, a float operand rounded to
+ * bf16 on the way in; products of two float32 operands into float32 (the LoRA paths) use TF32. LoRA parameters,
+ * optimizer state, gradients, the residual stream, norms and softmax statistics stay float32. In bf16 precision,
+ * attention over whole sequences runs as batched bf16 products on the tensor cores ({@link GemmAttention});
+ * generation's steps over a KV cache, and float32 precision, use the flash kernels on the CUDA cores
+ * ({@code PRICER_CUDA_ATTENTION=flash} forces those everywhere, to compare).
  */
 public final class CudaBackend implements Backend {
 
@@ -39,6 +44,8 @@ public final class CudaBackend implements Backend {
     private int statisticsRows;
     private DeviceBuffer attentionScratch;
     private final DeviceBuffer sumOfSquares;
+    private final DeviceBuffer gradScale;
+    private final GemmAttention products;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -49,6 +56,9 @@ public final class CudaBackend implements Backend {
         this.kernels = new Kernels(cuda);
         this.precision = precision;
         this.sumOfSquares = cuda.allocate(Double.BYTES);
+        this.gradScale = cuda.allocate(Float.BYTES);
+        boolean flashOnly = "flash".equalsIgnoreCase(System.getenv("PRICER_CUDA_ATTENTION"));
+        this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
     }
 
     @Override
@@ -80,17 +90,26 @@ public final class CudaBackend implements Backend {
 
     // ---- memory ----
 
-    private CudaBuffer allocate(DType dtype, DType storage, long length) {
+    private CudaBuffer allocate(DType dtype, DType storage, boolean frozen, long length) {
         DeviceBuffer memory = cuda.allocate(length * storage.byteSize());
         Object allocation = new Object();
         CLEANER.register(allocation, () -> cuda.free(memory));
-        return new CudaBuffer(dtype, storage, memory, allocation);
+        return new CudaBuffer(dtype, storage, memory, frozen, allocation);
     }
 
     @Override
     public Buffer allocate(DType dtype, long length) {
         if (dtype != DType.F32 && dtype != DType.I32) throw new IllegalArgumentException("CUDA buffers hold F32 or I32, not " + dtype);
-        CudaBuffer b = allocate(dtype, dtype, length);
+        CudaBuffer b = allocate(dtype, dtype, false, length);
+        cuda.zero(b.memory());
+        return b;
+    }
+
+    /** In bf16 precision, bf16 memory: half the bytes of the activations a training pass keeps for backward. */
+    @Override
+    public Buffer allocateActivations(long length) {
+        if (precision == Precision.FLOAT32) return allocate(DType.F32, length);
+        CudaBuffer b = allocate(DType.F32, DType.BF16, false, length);
         cuda.zero(b.memory());
         return b;
     }
@@ -99,14 +118,14 @@ public final class CudaBackend implements Backend {
     public Buffer upload(HostTensor tensor, boolean writable) {
         long n = tensor.elementCount();
         if (!tensor.dtype().isFloatingPoint()) {
-            CudaBuffer out = allocate(DType.I32, DType.I32, n);
+            CudaBuffer out = allocate(DType.I32, DType.I32, false, n);
             try (Arena arena = Arena.ofConfined()) {
                 cuda.upload(arena.allocateFrom(ValueLayout.JAVA_INT, tensor.toIntArray()), out.memory());
             }
             return out;
         }
         boolean bf16 = precision == Precision.BF16 && !writable && tensor.shape().length >= 2;
-        CudaBuffer out = allocate(DType.F32, bf16 ? DType.BF16 : DType.F32, n);
+        CudaBuffer out = allocate(DType.F32, bf16 ? DType.BF16 : DType.F32, bf16, n);
         if (tensor.dtype() == out.storage()) {
             copyIn(tensor.data(), out.memory());
             return out;
@@ -146,10 +165,21 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** Into bf16 activations the floats are rounded on the host first. */
     @Override
     public void copyFromHost(MemorySegment src, Buffer dst) {
         CudaBuffer d = writable(dst);
-        copyIn(src.asSlice(0, d.memory().bytes()), d.memory());
+        if (d.storage() != DType.BF16) {
+            copyIn(src.asSlice(0, d.memory().bytes()), d.memory());
+            return;
+        }
+        long n = d.length();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment half = arena.allocate(n * 2, 8);
+            for (long i = 0; i < n; i++) half.setAtIndex(HALF, i, toBf16(src.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i)));
+            cuda.upload(half, d.memory());
+            cuda.synchronize();
+        }
     }
 
     @Override
@@ -178,18 +208,29 @@ public final class CudaBackend implements Backend {
     @Override
     public void copy(Buffer src, Buffer dst) {
         CudaBuffer s = of(src), d = writable(dst);
-        if (s.storage() == DType.BF16) {
+        sameLength(s, d);
+        if (s.storage() == d.storage()) {
+            cuda.copy(s.memory(), d.memory(), d.memory().bytes());
+        } else if (s.storage() == DType.BF16) {
             kernels.toF32(d.memory(), s.memory(), s.length());
         } else {
-            cuda.copy(s.memory(), d.memory(), d.memory().bytes());
+            kernels.toBf16(d.memory(), s.memory(), s.length());
         }
     }
 
     @Override
     public void fill(Buffer buffer, float value) {
         CudaBuffer b = writable(buffer);
-        if (value == 0f) cuda.zero(b.memory());
-        else cuda.fill(b.memory(), value);
+        if (value == 0f) {
+            cuda.zero(b.memory());
+        } else if (b.storage() == DType.BF16) {
+            // two bf16 values a word; the model never fills an odd-length activation with anything but zero
+            if (b.length() % 2 != 0) throw new IllegalArgumentException("cannot fill an odd-length bf16 buffer " + b + " with " + value);
+            int half = toBf16(value) & 0xffff;
+            cuda.fillWords(b.memory(), half << 16 | half);
+        } else {
+            cuda.fill(b.memory(), value);
+        }
     }
 
     // ---- linear algebra ----
@@ -210,20 +251,21 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * A product with a bf16 weight runs in bf16 on the tensor cores, the other operand rounded into a staging
-     * buffer first. Float products (LoRA, activations) are exact float32 in FLOAT32 precision and TF32 in BF16. Accumulation is cuBLASLt's beta = 1, never a separate pass.
+     * A product that touches bf16 memory (a frozen weight, a kept activation, or a bf16 output) runs in bf16 on the
+     * tensor cores, a float operand rounded into a staging buffer first. Float products (LoRA, gradients) are exact
+     * float32 in FLOAT32 precision and TF32 in BF16. Accumulation is cuBLASLt's beta = 1, never a separate pass.
      */
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
         int lda = transA ? m : k, ldb = transB ? k : n;
         float beta = accumulate ? 1f : 0f;
-        if (ca.storage() == DType.F32 && cb.storage() == DType.F32) {
+        if (ca.storage() == DType.F32 && cb.storage() == DType.F32 && cc.storage() == DType.F32) {
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
                     beta, cc.memory(), n, ElementType.F32, precision == Precision.BF16);
         } else {
             DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,
-                    beta, cc.memory(), n, ElementType.F32);
+                    beta, cc.memory(), n, cc.type());
         }
     }
 
@@ -242,18 +284,30 @@ public final class CudaBackend implements Backend {
     @Override
     public void axpy(float alpha, Buffer x, Buffer y) {
         sameLength(x, y);
-        kernels.axpy(ElementType.F32, writable(y).memory(), f32(x).memory(), alpha, x.length());
+        CudaBuffer cy = writable(y), cx = of(x);
+        if (cy.storage() == DType.BF16 && cx.storage() == DType.F32) {
+            kernels.axpyIntoBf16(cy.memory(), cx.memory(), alpha, x.length());
+            return;
+        }
+        sameType(cx, cy);
+        kernels.axpy(cy.type(), cy.memory(), cx.memory(), alpha, x.length());
     }
 
     @Override
     public void scale(Buffer x, float alpha) {
-        kernels.scale(writable(x).memory(), alpha, x.length());
+        kernels.scale(f32(writable(x)).memory(), alpha, x.length());
     }
 
     @Override
     public double sumOfSquares(Buffer x) {
+        return sumOfSquares(List.of(x));
+    }
+
+    /** Every buffer adds into one double on the GPU; one download, one wait. */
+    @Override
+    public double sumOfSquares(List<Buffer> xs) {
         cuda.zero(sumOfSquares);
-        kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
+        for (Buffer x : xs) kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_DOUBLE);
             cuda.download(sumOfSquares, host);
@@ -263,48 +317,74 @@ public final class CudaBackend implements Backend {
 
     // ---- layers ----
 
+    /** Float x and weight; out float, or bf16 where it is a kept activation. */
     @Override
     public void rmsNormForward(Buffer x, Buffer weight, Buffer out, Buffer rstd, int rows, int dim, float eps) {
-        kernels.rmsnormForward(ElementType.F32, writable(out).memory(), writable(rstd).memory(), f32(x).memory(),
-                f32(weight).memory(), rows, dim, eps);
+        CudaBuffer o = writable(out);
+        if (o.storage() == DType.BF16) {
+            kernels.rmsnormForwardToBf16(o.memory(), writable(rstd).memory(), f32(x).memory(), f32(weight).memory(), rows, dim, eps);
+        } else {
+            kernels.rmsnormForward(ElementType.F32, o.memory(), writable(rstd).memory(), f32(x).memory(), f32(weight).memory(), rows, dim, eps);
+        }
     }
 
     @Override
     public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
-        kernels.rmsnormBackward(ElementType.F32, writable(dx).memory(), f32(dout).memory(), f32(x).memory(),
+        kernels.rmsnormBackward(ElementType.F32, f32(writable(dx)).memory(), f32(dout).memory(), f32(x).memory(),
                 f32(weight).memory(), f32(rstd).memory(), rows, dim, true);
         if (dweight != null) {
-            kernels.rmsnormWeightGrad(writable(dweight).memory(), f32(dout).memory(), f32(x).memory(), f32(rstd).memory(), rows, dim);
+            kernels.rmsnormWeightGrad(f32(writable(dweight)).memory(), f32(dout).memory(), f32(x).memory(), f32(rstd).memory(), rows, dim);
         }
     }
 
     @Override
     public void rope(Buffer x, Buffer positions, Buffer cos, Buffer sin, int rows, int heads, int headDim, boolean inverse) {
-        kernels.rope(ElementType.F32, writable(x).memory(), ints(positions).memory(), f32(cos).memory(),
+        CudaBuffer cx = writable(x);
+        kernels.rope(cx.type(), cx.memory(), ints(positions).memory(), f32(cos).memory(),
                 f32(sin).memory(), rows, heads, headDim, inverse);
     }
 
+    /** Flash-style: only each query row's log-sum-exp, from which the backward pass rebuilds the probabilities. */
+    @Override
+    public long attentionSavedLength(AttentionShape s) {
+        return (long) s.batch() * s.numHeads() * s.queryLen();
+    }
+
     /**
-     * Flash-style: instead of the softmax probabilities, {@code probs} receives each query row's log-sum-exp
-     * ([batch, heads, queryLen], which fits in the probability buffer), from which the backward pass rebuilds them.
+     * {@code probs} receives each query row's log-sum-exp ([batch, heads, queryLen]). q, k, v and out share one
+     * type: float, or bf16 where they are kept activations.
      */
     @Override
     public void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape s) {
-        long stats = (long) s.batch() * s.numHeads() * s.queryLen();
+        long stats = attentionSavedLength(s);
         DeviceBuffer lse = probs != null ? statisticsIn(probs, stats) : attentionScratch(stats);
-        kernels.attentionForward(ElementType.F32, writable(out).memory(), lse, f32(q).memory(), f32(k).memory(),
-                f32(v).memory(), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
+        CudaBuffer cq = of(q), o = sameType(writable(out), cq);
+        ElementType t = cq.type();
+        if (products != null && GemmAttention.fits(s)) {
+            products.forward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(), ints(validLengths).memory(), s);
+            return;
+        }
+        kernels.attentionForward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(),
+                sameType(v, cq).memory(), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
                 s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
     }
 
     @Override
     public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
-        long stats = (long) s.batch() * s.numHeads() * s.queryLen();
+        long stats = attentionSavedLength(s);
+        CudaBuffer cq = of(q), g = of(dout);
+        if (products != null && GemmAttention.fits(s)) {
+            products.backward(cq.type(), g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
+                    writable(sameType(dv, g)).memory(), g.memory(), cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
+                    statisticsIn(probs, stats), ints(validLengths).memory(), s);
+            return;
+        }
         long partials = Kernels.attentionPartialBytes(s.batch(), s.keyStride(), s.numHeads(), s.headDim()) / Float.BYTES;
         DeviceBuffer scratch = attentionScratch(stats + partials);
-        kernels.attentionBackward(ElementType.F32, writable(dq).memory(), writable(dk).memory(), writable(dv).memory(),
-                scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), f32(q).memory(), f32(k).memory(), f32(v).memory(), f32(dout).memory(),
+        kernels.attentionBackward(cq.type(), g.type(), sameType(dq, g).memory(), sameType(dk, g).memory(), sameType(dv, g).memory(),
+                scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), cq.memory(),
+                sameType(k, cq).memory(), sameType(v, cq).memory(), g.memory(),
                 statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
                 s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
     }
@@ -327,36 +407,47 @@ public final class CudaBackend implements Backend {
     public void swigluForward(Buffer gate, Buffer up, Buffer out) {
         sameLength(gate, up);
         int n = elementCount(gate);
-        kernels.swigluForward(ElementType.F32, writable(out).memory(), f32(gate).memory(), f32(up).memory(), 1, n, n, n);
+        CudaBuffer o = writable(out);
+        kernels.swigluForward(o.type(), o.memory(), sameType(gate, o).memory(), sameType(up, o).memory(), 1, n, n, n);
     }
 
+    /**
+     * gate and up float, or bf16 where they are kept activations; the gradients float, or all bf16 where they are
+     * bf16 gradient storage too.
+     */
     @Override
     public void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup) {
         sameLength(gate, dout);
         int n = elementCount(gate);
-        kernels.swigluBackward(ElementType.F32, writable(dgate).memory(), writable(dup).memory(), f32(dout).memory(),
-                f32(gate).memory(), f32(up).memory(), 1, n, n, n);
+        CudaBuffer g = of(gate), u = sameType(up, g), dh = of(dout), dg = sameType(writable(dgate), dh), du = sameType(writable(dup), dh);
+        if (g.storage() == DType.BF16 && dh.storage() == DType.F32) {
+            kernels.swigluBackwardFromBf16(dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+        } else {
+            sameType(dh, g);
+            kernels.swigluBackward(g.type(), dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+        }
     }
 
     @Override
     public void gatherRows(Buffer table, Buffer indices, Buffer out, int rows, int dim) {
         CudaBuffer t = of(table);
         if (t.storage() == DType.BF16) {
-            kernels.gatherRowsFromBf16(writable(out).memory(), t.memory(), ints(indices).memory(), rows, dim);
+            kernels.gatherRowsFromBf16(f32(writable(out)).memory(), t.memory(), ints(indices).memory(), rows, dim);
         } else {
-            kernels.gatherRows(ElementType.F32, writable(out).memory(), t.memory(), ints(indices).memory(), rows, dim);
+            kernels.gatherRows(ElementType.F32, f32(writable(out)).memory(), t.memory(), ints(indices).memory(), rows, dim);
         }
     }
 
     @Override
     public void scatterAddRows(Buffer src, Buffer indices, Buffer table, int rows, int dim) {
-        kernels.scatterAddRows(ElementType.F32, writable(table).memory(), f32(src).memory(), ints(indices).memory(), rows, dim);
+        CudaBuffer cs = of(src);
+        kernels.scatterAddRows(cs.type(), f32(writable(table)).memory(), cs.memory(), ints(indices).memory(), rows, dim);
     }
 
     /** Row statistics in one kernel pass, then the gradient in place in a second; only the per-row losses come back. */
     @Override
     public double crossEntropy(Buffer logits, Buffer targets, int rows, int vocab, float gradScale) {
-        CudaBuffer l = writable(logits);
+        CudaBuffer l = f32(writable(logits));
         DeviceBuffer s = statistics(rows);
         long row = (long) rows * Float.BYTES;
         DeviceBuffer rowMax = s.slice(0, row), rowSum = s.slice(row, row), target = s.slice(2 * row, row),
@@ -391,7 +482,8 @@ public final class CudaBackend implements Backend {
     public void dropout(Buffer x, Buffer out, float p, long seed) {
         sameLength(x, out);
         if (x.length() > Integer.MAX_VALUE) throw new IllegalArgumentException("dropout over more than 2^31 elements");
-        kernels.dropout(writable(out).memory(), f32(x).memory(), x.length(), p, seed);
+        CudaBuffer cx = of(x);
+        kernels.dropout(cx.type(), f32(writable(out)).memory(), cx.memory(), x.length(), p, seed);
     }
 
     // ---- optimizer ----
@@ -399,8 +491,24 @@ public final class CudaBackend implements Backend {
     @Override
     public void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW h) {
         sameLength(param, grad);
-        kernels.adamw(ElementType.F32, writable(param).memory(), f32(grad).memory(), writable(m).memory(),
-                writable(v).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), null);
+        kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(grad).memory(), f32(writable(m)).memory(),
+                f32(writable(v)).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), null);
+    }
+
+    /** The clipping factor rides into each update through one float on the GPU: no separate scaling pass. */
+    @Override
+    public void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW h, float scale) {
+        DeviceBuffer factor = null;
+        if (scale != 1f) {
+            cuda.fill(gradScale, scale);
+            factor = gradScale;
+        }
+        for (int i = 0; i < params.size(); i++) {
+            Buffer param = params.get(i), grad = grads.get(i);
+            sameLength(param, grad);
+            kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(writable(grad)).memory(), f32(writable(m.get(i))).memory(),
+                    f32(writable(v.get(i))).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        }
     }
 
     @Override
@@ -427,10 +535,17 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    /** Outputs must be float32 memory: bf16 weights are the frozen, read-only copies. */
+    /** Outputs must not be the frozen, read-only bf16 copies of weights. */
     private static CudaBuffer writable(Buffer buffer) {
         CudaBuffer c = of(buffer);
-        if (c.storage() == DType.BF16) throw new IllegalArgumentException("cannot write into a frozen bf16 weight " + c);
+        if (c.frozen()) throw new IllegalArgumentException("cannot write into a frozen bf16 weight " + c);
+        return c;
+    }
+
+    /** {@code buffer}, which the kernel needs in the same element type as {@code like}. */
+    private static CudaBuffer sameType(Buffer buffer, CudaBuffer like) {
+        CudaBuffer c = of(buffer);
+        if (c.storage() != like.storage()) throw new IllegalArgumentException("this kernel needs " + c + " stored as " + like.storage() + ", like " + like);
         return c;
     }
 

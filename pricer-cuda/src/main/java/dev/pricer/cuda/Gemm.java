@@ -21,7 +21,7 @@ public final class Gemm {
     private static final long WORKSPACE_BYTES = 32L << 20;
 
     private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c,
-                         boolean tf32) {
+                         boolean tf32, int batch, long strideA, long strideB, long strideC) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -56,10 +56,27 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, int ldc, ElementType cType, boolean tf32) {
-        Shape shape = new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, tf32 && abType == ElementType.F32);
-        checkExtent("A", a, transA ? k : m, transA ? m : k, lda, abType);
-        checkExtent("B", b, transB ? n : k, transB ? k : n, ldb, abType);
-        checkExtent("C", c, m, n, ldc, cType);
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, tf32 && abType == ElementType.F32, 1, 0, 0, 0),
+                alpha, a, b, beta, c);
+    }
+
+    /**
+     * {@code batch} independent products of one shape, the i-th reading A, B and C {@code i·stride} elements past
+     * the start of each (a strided batch): attention's per-head products.
+     */
+    public void batched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
+                        DeviceBuffer a, int lda, long strideA, DeviceBuffer b, int ldb, long strideB, ElementType abType,
+                        float beta, DeviceBuffer c, int ldc, long strideC, ElementType cType) {
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, false, batch, strideA, strideB, strideC),
+                alpha, a, b, beta, c);
+    }
+
+    private void run(Shape shape, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c) {
+        boolean transA = shape.transA(), transB = shape.transB();
+        int m = shape.m(), n = shape.n(), k = shape.k();
+        checkExtent("A", a, transA ? k : m, transA ? m : k, shape.lda(), shape.ab(), shape.batch(), shape.strideA());
+        checkExtent("B", b, transB ? n : k, transB ? k : n, shape.ldb(), shape.ab(), shape.batch(), shape.strideB());
+        checkExtent("C", c, m, n, shape.ldc(), shape.c(), shape.batch(), shape.strideC());
         Plan plan = plans.computeIfAbsent(shape, this::plan);
         if (workspace == null) workspace = cuda.allocate(WORKSPACE_BYTES);
         try (Arena arena = Arena.ofConfined()) {
@@ -76,11 +93,12 @@ public final class Gemm {
         matmul(false, true, m, n, k, alpha, x, k, w, k, abType, beta, y, n, yType);
     }
 
-    private static void checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, ElementType type) {
+    private static void checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, ElementType type, int batch, long stride) {
         if (ld < cols) throw new IllegalArgumentException("matrix " + which + ": row stride " + ld + " < " + cols + " columns");
-        long needed = ((rows - 1) * ld + cols) * type.bytes();
+        if (batch > 1 && stride < rows * ld) throw new IllegalArgumentException("matrix " + which + ": batch stride " + stride + " < " + rows + " rows of " + ld);
+        long needed = ((batch - 1) * stride + (rows - 1) * ld + cols) * type.bytes();
         if (buffer.bytes() < needed) {
-            throw new IllegalArgumentException("matrix " + which + " needs " + needed + " bytes (" + rows + " rows of "
+            throw new IllegalArgumentException("matrix " + which + " needs " + needed + " bytes (" + batch + " × " + rows + " rows of "
                     + ld + " " + type + ") but its buffer has " + buffer.bytes());
         }
     }
@@ -90,6 +108,11 @@ public final class Gemm {
         MemorySegment aLayout = lt.layout(s.ab().cudaType(), s.transB() ? s.k() : s.n(), s.transB() ? s.n() : s.k(), s.ldb());
         MemorySegment bLayout = lt.layout(s.ab().cudaType(), s.transA() ? s.m() : s.k(), s.transA() ? s.k() : s.m(), s.lda());
         MemorySegment cLayout = lt.layout(s.c().cudaType(), s.n(), s.m(), s.ldc());
+        if (s.batch() > 1) {
+            lt.batch(aLayout, s.batch(), s.strideB());
+            lt.batch(bLayout, s.batch(), s.strideA());
+            lt.batch(cLayout, s.batch(), s.strideC());
+        }
         MemorySegment result = Arena.global().allocate(CublasLt.HEURISTIC_RESULT_BYTES, 16);
         lt.heuristic(handle, op, aLayout, bLayout, cLayout, preference, result, s.toString());
         return new Plan(op, aLayout, bLayout, cLayout, result);

@@ -33,6 +33,11 @@ public final class Kernels {
         launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
+    /** {@link #rmsnormForward} from float x and weight into bf16 out: the float residual stream feeding bf16 activations. */
+    public void rmsnormForwardToBf16(DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        launchRows("norm.cu", "rmsnorm_fwd_f32_to_bf16", rows, dim, out, rstd, x, w, rows, dim, eps);
+    }
+
     /** dweight[dim] (float) += Σ_rows dy·x·rstd: the norm weight's gradient, for full training. */
     public void rmsnormWeightGrad(DeviceBuffer dweight, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer rstd, int rows, int dim) {
         cuda.launch(cuda.function("norm.cu", "rmsnorm_dweight"), (int) ceilDiv(dim, THREADS), 1, 1, THREADS, 0, dweight, dy, x, rstd, rows, dim);
@@ -65,6 +70,12 @@ public final class Kernels {
         launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
+    /** {@link #swigluBackward} with bf16 g and u (kept activations) and float dh, dg and du. */
+    public void swigluBackwardFromBf16(DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+                                       int rows, int cols, int ldg, int ldu) {
+        launchElements("swiglu.cu", "swiglu_bwd_bf16_f32", (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
+    }
+
     /**
      * Causal GQA attention. q, out: rows b·seq + i of [batch·seq, heads·headDim]; k, v: rows b·keyStride + j of
      * [batch·keyStride, kvHeads·headDim]. Query i is at position past + i and sees keys j ≤ past + i below
@@ -88,23 +99,70 @@ public final class Kernels {
                                   DeviceBuffer partials, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout,
                                   DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int keyStride, int past,
                                   int heads, int kvHeads, int headDim, float scale) {
+        attentionBackward(t, t, dq, dk, dv, delta, partials, q, k, v, dout, lse, lengths, batch, seq, keyStride, past, heads, kvHeads, headDim, scale);
+    }
+
+    /**
+     * As above with q, k, v of type {@code t} and dout, dq, dk, dv of type {@code grad}: bf16 and float are the
+     * mixed pair, bf16 activations kept from the forward pass with a float backward pass.
+     */
+    public void attentionBackward(ElementType t, ElementType grad, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                  DeviceBuffer partials, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout,
+                                  DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int keyStride, int past,
+                                  int heads, int kvHeads, int headDim, float scale) {
         checkAttention(heads, kvHeads, headDim);
+        if (t == ElementType.F32 && grad == ElementType.BF16) throw new IllegalArgumentException("no attention backward from float inputs to bf16 gradients");
+        String types = t == grad ? t.suffix() : t.suffix() + "_" + grad.suffix();
         long share = (long) batch * keyStride * heads * headDim * Float.BYTES;
         if (partials.bytes() < 2 * share) throw new IllegalArgumentException("attention partials need " + 2 * share + " bytes, got " + partials);
         DeviceBuffer dkPart = partials.slice(0, share), dvPart = partials.slice(share, share);
         int staged = 2 * ATTENTION_TILE * (headDim + 4) + 2 * ATTENTION_TILE * headDim;
-        launchAttention("attention_bwd_dq_" + t.suffix() + "_" + headDim, seq, heads, batch, staged + PROBABILITY_FLOATS,
+        launchAttention("attention_bwd_dq_" + types + "_" + headDim, seq, heads, batch, staged + PROBABILITY_FLOATS,
                 dq, delta, q, k, v, dout, lse, lengths, seq, keyStride, past, heads, kvHeads, scale);
-        launchAttention("attention_bwd_dkdv_" + t.suffix() + "_" + headDim, keyStride, heads, batch, staged + 2 * PROBABILITY_FLOATS,
+        launchAttention("attention_bwd_dkdv_" + types + "_" + headDim, keyStride, heads, batch, staged + 2 * PROBABILITY_FLOATS,
                 dkPart, dvPart, q, k, v, dout, lse, delta, lengths, seq, keyStride, past, heads, kvHeads, scale);
         long rows = (long) batch * keyStride;
-        launchElements("attention.cu", "attention_reduce_kv_" + t.suffix(), rows * kvHeads * headDim,
+        launchElements("attention.cu", "attention_reduce_kv_" + grad.suffix(), rows * kvHeads * headDim,
                 dk, dv, dkPart, dvPart, rows, heads, kvHeads, headDim);
     }
 
     /** Bytes of the partials scratch {@link #attentionBackward} needs. */
     public static long attentionPartialBytes(int batch, int keyStride, int heads, int headDim) {
         return 2L * batch * keyStride * heads * headDim * Float.BYTES;
+    }
+
+    /**
+     * dst [batch·hq, seq, d] (bf16) from src (type t) rows b·seq + i of [batch·seq, heads·d], query head h reading
+     * src head h / (hq / heads): the head-major, group-repeated layout of {@link GemmAttention}'s products.
+     */
+    public void attentionPack(ElementType t, DeviceBuffer dst, DeviceBuffer src, int batch, int seq, int heads, int hq, int d) {
+        launchElements("attention_gemm.cu", "attention_pack_" + t.suffix(), (long) batch * hq * seq * d, dst, src, batch, seq, heads, hq, d);
+    }
+
+    /** out (type t) rows b·seq + i of [batch·seq, hq·d] from src [batch·hq, seq, d] (float). */
+    public void attentionUnpack(ElementType t, DeviceBuffer out, DeviceBuffer src, int batch, int seq, int hq, int d) {
+        launchElements("attention_gemm.cu", "attention_unpack_" + t.suffix(), (long) batch * seq * hq * d, out, src, batch, seq, hq, d);
+    }
+
+    /** dk, dv (type t) [batch·seq, hkv·d]: group sums of the per-query-head dkh, dvh [batch·hq, seq, d] (float). */
+    public void attentionReduceHeads(ElementType t, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer dkh, DeviceBuffer dvh,
+                                     int batch, int seq, int hq, int hkv, int d) {
+        launchElements("attention_gemm.cu", "attention_reduce_heads_" + t.suffix(), (long) batch * seq * hkv * d,
+                dk, dv, dkh, dvh, batch, seq, hq, hkv, d);
+    }
+
+    /**
+     * Causal softmax of the scaled scores [rows, ld] (float, rows = batch·hq·seq): p (bf16, same layout, zero where
+     * masked) and lse (float [rows]). Query i sees keys j ≤ i below lengths[b].
+     */
+    public void attentionSoftmax(DeviceBuffer p, DeviceBuffer lse, DeviceBuffer scores, DeviceBuffer lengths, int rows, int seq, int hq, int ld) {
+        launchWarpRows("attention_softmax", rows, p, lse, scores, lengths, rows, seq, hq, ld);
+    }
+
+    /** The softmax's backward from scores, dp (float) and lse: p and ds = p·(dp − Σ p·dp), both bf16. */
+    public void attentionSoftmaxBackward(DeviceBuffer p, DeviceBuffer ds, DeviceBuffer scores, DeviceBuffer dp, DeviceBuffer lse,
+                                         DeviceBuffer lengths, int rows, int seq, int hq, int ld) {
+        launchWarpRows("attention_softmax_bwd", rows, p, ds, scores, dp, lse, lengths, rows, seq, hq, ld);
     }
 
     /** Folds logits [rows, cols] (vocabulary columns c0..c0+cols) into the running row max and sum. */
@@ -180,18 +238,29 @@ public final class Kernels {
         launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
     }
 
+    /** y (bf16) += alpha * x (float) over n elements. */
+    public void axpyIntoBf16(DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        launchElements("elementwise.cu", "axpy_f32_to_bf16", n, y, x, alpha, n);
+    }
+
     /** x *= alpha over n floats. */
     public void scale(DeviceBuffer x, float alpha, long n) {
         launchElements("elementwise.cu", "scale_f32", n, x, alpha, n);
     }
 
     /**
-     * Inverted dropout over n floats, mask bits from the CPU backend's hash of (seed, index):
+     * Inverted dropout over n elements of type t into floats, mask bits from the CPU backend's hash of (seed, index):
      * out = x / (1 - p) where kept, else 0.
      */
-    public void dropout(DeviceBuffer out, DeviceBuffer x, long n, float p, long seed) {
+    public void dropout(ElementType t, DeviceBuffer out, DeviceBuffer x, long n, float p, long seed) {
         int threshold = (int) (p * (1 << 24));
-        launchElements("elementwise.cu", "dropout_f32", n, out, x, n, (int) seed, (int) (seed >>> 32), threshold, 1f / (1f - p));
+        launchElements("elementwise.cu", "dropout_" + t.suffix(), n, out, x, n, (int) seed, (int) (seed >>> 32), threshold, 1f / (1f - p));
+    }
+
+    /** One warp per row, 8 warps a block, the grid capped and strided over the rest. */
+    private void launchWarpRows(String entry, int rows, Object... args) {
+        long blocks = Math.clamp(ceilDiv(rows, THREADS / 32), 1, (long) cuda.multiprocessors() * 16);
+        cuda.launch(cuda.function("attention_gemm.cu", entry), (int) blocks, 1, 1, THREADS, 0, args);
     }
 
     private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {

@@ -20,11 +20,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The CUDA backend in float32 against the CPU backend on random models of shapes the fixtures do not cover
- * (head_dim 32 and 64, 3 query heads per KV head, right-padded batches, LoRA dropout, full-parameter gradients).
+ * (head_dim 32 and 64, 3 query heads per KV head, right-padded batches, LoRA dropout, full-parameter gradients),
+ * and in bf16 precision (bf16 activations kept for backward) within bf16's tolerance.
  */
 class CudaVersusCpuTest {
 
     private static final double TOLERANCE = 1e-4;
+    /**
+     * bf16 keeps 8 bits of mantissa. Through two layers of bf16 activations, on this deliberately perturbed random
+     * model, LoRA gradients differ from float32 by 4% to 13% (measured on an H200 with either attention path, so
+     * the gap is the rounding, not a kernel); a wrong kernel is off by 100% or more. Exactness is the float32 tests' job.
+     */
+    private static final double BF16_TOLERANCE = 0.2;
 
     private static LlamaConfig config(int hidden, int heads, int kvHeads, int headDim, int vocab) {
         return new LlamaConfig(vocab, hidden, 2 * hidden + 8, 2, heads, kvHeads, headDim, 1e-5, 10000.0,
@@ -45,13 +52,12 @@ class CudaVersusCpuTest {
     }
 
     private static void assertClose(float[] actual, float[] expected, String what) {
-        double diff = 0, norm = 0;
-        for (int i = 0; i < actual.length; i++) {
-            diff += (double) (actual[i] - expected[i]) * (actual[i] - expected[i]);
-            norm += (double) expected[i] * expected[i];
-        }
-        double err = Math.sqrt(diff / Math.max(norm, 1e-30));
-        assertTrue(err <= TOLERANCE, what + ": relative error " + err + " > " + TOLERANCE);
+        assertClose(actual, expected, TOLERANCE, what);
+    }
+
+    private static void assertClose(float[] actual, float[] expected, double tolerance, String what) {
+        double err = relativeError(actual, expected);
+        assertTrue(err <= tolerance, what + ": relative error " + err + " > " + tolerance);
     }
 
     private record Result(LossSum loss, List<float[]> grads) {
@@ -65,10 +71,31 @@ class CudaVersusCpuTest {
     }
 
     private static void compare(LlamaModel gpu, LlamaModel cpu, Batch batch) {
+        compare(gpu, cpu, batch, 1e-5, TOLERANCE);
+    }
+
+    private static void compare(LlamaModel gpu, LlamaModel cpu, Batch batch, double lossTolerance, double gradTolerance) {
         Result g = step(gpu, batch), c = step(cpu, batch);
-        assertEquals(c.loss().sum(), g.loss().sum(), Math.abs(c.loss().sum()) * 1e-5, "loss");
+        assertEquals(c.loss().sum(), g.loss().sum(), Math.abs(c.loss().sum()) * lossTolerance, "loss");
         List<Parameter> names = cpu.trainableParameters();
-        for (int i = 0; i < names.size(); i++) assertClose(g.grads().get(i), c.grads().get(i), "grad " + names.get(i).name());
+        StringBuilder over = new StringBuilder();
+        double worst = 0;
+        for (int i = 0; i < names.size(); i++) {
+            double err = relativeError(g.grads().get(i), c.grads().get(i));
+            worst = Math.max(worst, err);
+            if (!(err <= gradTolerance)) over.append(String.format(java.util.Locale.ROOT, "%n  %s: %.4f", names.get(i).name(), err));
+        }
+        double w = worst;
+        assertTrue(over.isEmpty(), () -> "gradients past relative error " + gradTolerance + " (worst " + w + "):" + over);
+    }
+
+    private static double relativeError(float[] actual, float[] expected) {
+        double diff = 0, norm = 0;
+        for (int i = 0; i < actual.length; i++) {
+            diff += (double) (actual[i] - expected[i]) * (actual[i] - expected[i]);
+            norm += (double) expected[i] * expected[i];
+        }
+        return Math.sqrt(diff / Math.max(norm, 1e-30));
     }
 
     @Test
@@ -104,6 +131,29 @@ class CudaVersusCpuTest {
             float[][] want = cpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             float[][] got = gpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             for (int b = 0; b < 2; b++) assertClose(got[b], want[b], "next-token probabilities " + b);
+        }
+    }
+
+    /** Kept activations in bf16: the mixed kernels (norm into bf16, dropout and SwiGLU and attention backward from bf16). */
+    @Test
+    void loraWithDropoutInBf16PrecisionAgreesWithinBf16Tolerance() {
+        Cuda cuda = GpuTestSupport.cuda();
+        LlamaConfig config = config(192, 6, 2, 64, 500);
+        CudaBackend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
+        Backend cpuBackend = new CpuBackend();
+        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
+        try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9, false);
+             LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9, false)) {
+            gpu.createAdapter(lora, 5);
+            cpu.createAdapter(lora, 5);
+            Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
+            for (LlamaModel m : List.of(gpu, cpu)) {
+                step(m, batch);
+                for (Parameter p : m.trainableParameters()) m.backend().axpy(-50f, p.grad(), p.value());
+            }
+            compare(gpu, cpu, batch, 1e-2, BF16_TOLERANCE);
+            assertTrue(gpuBackend.allocateActivations(4) instanceof CudaBuffer b && b.storage() == dev.pricer.core.tensor.DType.BF16,
+                    "kept activations are bf16");
         }
     }
 }

@@ -1,12 +1,28 @@
 package dev.pricer.cuda;
 
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.cuda.lib.LibraryLocator;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.*;
 
 /** --device: the CPU stays available wherever CUDA is not. */
 class DevicesTest {
+
+    /**
+     * A machine with no CUDA driver: opening the GPU fails with the message the library locator gives when neither
+     * its directories nor the dynamic linker have the driver (on a GPU host the linker would still find it).
+     */
+    private static Supplier<Cuda> noGpu(Path emptyRoot) {
+        return () -> {
+            throw new CudaUnavailableException(new LibraryLocator(Map.of(), emptyRoot).missingMessage(LibraryLocator.Library.DRIVER));
+        };
+    }
 
     @Test
     void cpuIsAlwaysAvailable() {
@@ -16,21 +32,43 @@ class DevicesTest {
     }
 
     @Test
-    void autoPicksTheGpuWhenUsableAndOtherwiseSaysWhyItFellBack() {
-        Devices.Choice choice = Devices.open("auto", CudaBackend.Precision.FLOAT32);
-        if (choice.backend() instanceof CudaBackend) {
-            assertNull(choice.fallbackReason());
-        } else {
+    void withoutAGpuTheDefaultIsTheCpuAndSaysWhatIsMissing(@TempDir Path emptyRoot) {
+        for (String device : new String[]{null, "auto"}) {
+            Devices.Choice choice = Devices.open(device, CudaBackend.Precision.BF16, noGpu(emptyRoot));
             assertInstanceOf(CpuBackend.class, choice.backend());
             assertTrue(choice.fallbackReason().startsWith("CUDA is not available"), choice.fallbackReason());
-            var e = assertThrows(CudaUnavailableException.class, () -> Devices.open("cuda", CudaBackend.Precision.FLOAT32));
-            assertEquals(choice.fallbackReason(), e.getMessage());
+            assertTrue(choice.fallbackReason().contains("libcuda.so.1"), choice.fallbackReason());
         }
     }
 
     @Test
-    void unknownDeviceIsNamed() {
+    void cudaRequestedWithoutAGpuFailsNamingWhatIsMissing(@TempDir Path emptyRoot) {
+        var e = assertThrows(CudaUnavailableException.class, () -> Devices.open("cuda", CudaBackend.Precision.BF16, noGpu(emptyRoot)));
+        assertTrue(e.getMessage().startsWith("--device cuda: CUDA is not available"), e.getMessage());
+        assertTrue(e.getMessage().contains("libcuda.so.1") && e.getMessage().contains("--device cpu"), e.getMessage());
+    }
+
+    @Test
+    void autoPicksTheGpuWhenUsableAndOtherwiseSaysWhyItFellBack() {
+        Devices.Choice choice = Devices.open("auto", CudaBackend.Precision.FLOAT32);
+        if (choice.backend() instanceof CudaBackend) {
+            assertNull(choice.fallbackReason());
+            assertInstanceOf(CudaBackend.class, Devices.open("cuda", CudaBackend.Precision.FLOAT32).backend());
+        } else {
+            assertInstanceOf(CpuBackend.class, choice.backend());
+            assertTrue(choice.fallbackReason().startsWith("CUDA is not available"), choice.fallbackReason());
+            var e = assertThrows(CudaUnavailableException.class, () -> Devices.open("cuda", CudaBackend.Precision.FLOAT32));
+            assertTrue(e.getMessage().contains(choice.fallbackReason()), e.getMessage());
+        }
+    }
+
+    @Test
+    void unknownDeviceAndPrecisionAreNamed() {
         var e = assertThrows(IllegalArgumentException.class, () -> Devices.open("tpu", CudaBackend.Precision.BF16));
         assertTrue(e.getMessage().contains("'tpu'"));
+        assertEquals(CudaBackend.Precision.FLOAT32, Devices.precision("float32"));
+        assertEquals(CudaBackend.Precision.BF16, Devices.precision(null));
+        var p = assertThrows(IllegalArgumentException.class, () -> Devices.precision("fp8"));
+        assertTrue(p.getMessage().contains("'fp8'"));
     }
 }

@@ -107,7 +107,7 @@ class LossAndOptimizerTest {
         int n = 5000;
         float[] p = random(rnd, n, 1), g = random(rnd, n, 0.05);
         float lr = 1e-3f, b1 = 0.9f, b2 = 0.999f, eps = 1e-8f, wd = 0.01f, maxNorm = 1f;
-        DeviceBuffer dP = upload(ElementType.F32, p), dG = upload(ElementType.F32, g), m = cuda.allocate(n * 4L), v = cuda.allocate(n * 4L);
+        DeviceBuffer dP = upload(ElementType.F32, p), m = cuda.allocate(n * 4L), v = cuda.allocate(n * 4L);
         DeviceBuffer shadow = poisoned(ElementType.BF16, n), acc = cuda.allocate(8), norm = cuda.allocate(4), clip = cuda.allocate(4);
         cuda.zero(m);
         cuda.zero(v);
@@ -116,11 +116,17 @@ class LossAndOptimizerTest {
         double sumsq = 0;
         for (float gi : g) sumsq += (double) gi * gi;
         double normRef = Math.sqrt(sumsq), clipRef = Math.min(1, maxNorm / (normRef + 1e-6));
+        double[] scaled = new double[n];
+        for (int i = 0; i < n; i++) scaled[i] = g[i] * clipRef;
         for (int step = 1; step <= 3; step++) {
+            // each step's gradient is fresh: the update scales it in place
+            DeviceBuffer dG = upload(ElementType.F32, g);
             cuda.zero(acc);
             kernels.sumSquares(dG, n, acc);
             kernels.clipFactor(acc, maxNorm, norm, clip);
             kernels.adamw(ElementType.BF16, dP, dG, m, v, shadow, n, lr, b1, b2, eps, wd, step, clip);
+            assertClose("gradient scaled in place", download(ElementType.F32, dG, n), scaled, 1e-6);
+            free(dG);
             double bc1 = 1 - Math.pow(b1, step), bc2 = 1 - Math.pow(b2, step);
             for (int i = 0; i < n; i++) {
                 double gi = g[i] * clipRef;
@@ -136,6 +142,6 @@ class LossAndOptimizerTest {
         assertClose("adamw m", download(ElementType.F32, m, n), mr, 1e-6);
         assertClose("adamw v", download(ElementType.F32, v, n), vr, 1e-5);
         assertClose("adamw bf16 shadow", download(ElementType.BF16, shadow, n), pr, 4e-3);
-        free(dP, dG, m, v, shadow, acc, norm, clip);
+        free(dP, m, v, shadow, acc, norm, clip);
     }
 }

@@ -21,6 +21,9 @@ public final class DeviceCommand implements Callable<Integer> {
     @Option(names = "--device", defaultValue = "auto", description = "cuda, cpu or auto (default: ${DEFAULT-VALUE})")
     String device;
 
+    @Option(names = "--precision", defaultValue = "bf16", description = "bf16 or float32, on cuda (default: ${DEFAULT-VALUE})")
+    String precision;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -28,7 +31,7 @@ public final class DeviceCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Devices.Choice choice;
         try {
-            choice = Devices.open(device, CudaBackend.Precision.BF16);
+            choice = Devices.open(device, Devices.precision(precision));
         } catch (CudaUnavailableException e) {
             System.err.println("pricer device: " + e.getMessage());
             return 1;

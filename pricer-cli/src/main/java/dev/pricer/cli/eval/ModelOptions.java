@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
-import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.PricingModel;
@@ -8,6 +9,7 @@ import dev.pricer.eval.predict.Decoding;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.net.URI;
@@ -38,6 +40,9 @@ final class ModelOptions {
     @Option(names = "--home", description = "Pricer home: model cache and tracking store (default: $PRICER_HOME, else ~/.pricer).")
     Path home;
 
+    @Mixin
+    DeviceOptions device;
+
     Path home() {
         return home != null ? home : dev.pricer.track.TrackerOptions.defaultHome();
     }
@@ -59,6 +64,11 @@ final class ModelOptions {
     }
 
     PricingModel open(Checkpoint adapter, Checkpoints checkpoints) {
-        return PricingModel.open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir(), new CpuBackend());
+        return PricingModel.open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir(), backend());
+    }
+
+    /** The backend of --device; a fall-back to the CPU is said on stderr, so JSON on stdout stays clean. */
+    Backend backend() {
+        return device.open(System.err::println);
     }
 }

@@ -2,7 +2,8 @@ package dev.pricer.cli.train;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
@@ -95,6 +96,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--no-track", description = "do not record the run in the tracking store (metrics stay in the run folder)")
     boolean noTrack;
 
+    @CommandLine.Mixin
+    DeviceOptions device;
+
     @Option(names = "--no-push", description = "do not commit checkpoints to the run's hub repository {project}/{project}-{name}")
     boolean noPush;
 
@@ -145,7 +149,7 @@ public final class TrainCommand implements Callable<Integer> {
         int resumeStep = from.map(Checkpoint::step).orElse(0);
         String runName = runDir.getFileName().toString();
         RepoId repo = HubCheckpoints.repoOf(project, runName);
-        try (CpuBackend backend = new CpuBackend();
+        try (Backend backend = device.open(progress::message);
              Tracker tracker = noTrack ? null : Tracker.open(trackerOptions())) {
             Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from.isPresent(), noPush ? null : repo);
             if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);

@@ -113,6 +113,14 @@ class EvalCommandTest {
             assertEquals(1, cached.count(), "the checkpoint is cached by sha");
         }
 
+        if (!dev.pricer.cli.device.DeviceOptionsTest.gpuUsable()) {
+            for (String[] command : List.of(new String[]{"predict", "A lamp"}, new String[]{"eval", "--data", dir.toString()})) {
+                Result onCuda = run(concat(concat(command, new String[]{"--model", "shop/shop-run1@step-5", "--device", "cuda"}), common));
+                assertEquals(1, onCuda.code(), command[0] + ": " + onCuda.err());
+                assertTrue(onCuda.err().startsWith("error: --device cuda: CUDA is not available"), command[0] + ": " + onCuda.err());
+            }
+        }
+
         Result unknown = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-9", "A lamp"}, common));
         assertEquals(1, unknown.code());
         assertTrue(unknown.err().contains("unknown revision 'step-9'") && unknown.err().contains("tags step-5"), unknown.err());
@@ -121,7 +129,7 @@ class EvalCommandTest {
         assertTrue(empty.err().contains("text 1 is empty"), empty.err());
 
         Result all = run(concat(new String[]{"eval", "--model", "shop/shop-run1", "--all-revisions", "--data", dir.toString(),
-                "--out", dir.resolve("charts").toString(), "--json"}, common));
+                "--out", dir.resolve("charts").toString(), "--device", "cpu", "--json"}, common));
         assertEquals(0, all.code(), all.err());
         JsonNode doc = JsonMapper.builder().build().readTree(all.out());
         assertEquals(1, doc.get("reports").size());

@@ -143,6 +143,15 @@ class TrainCommandTest {
     }
 
     @Test
+    void deviceCudaWithoutAGpuFailsNamingWhatIsMissingBeforeAnythingIsWritten() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(dev.pricer.cli.device.DeviceOptionsTest.gpuUsable(), "this machine has a GPU");
+        StringWriter err = new StringWriter();
+        assertEquals(1, inProcess(err, command("on-cuda", "--device", "cuda")));
+        assertTrue(err.toString().startsWith("error: --device cuda: CUDA is not available"), err.toString());
+        assertFalse(Files.exists(runDir("on-cuda")), "no run folder");
+    }
+
+    @Test
     void badArgumentsGetOneLineErrorsNamingTheFieldAndFile() throws IOException {
         Path yaml = Files.writeString(dir.resolve("bad.yaml"), "learning_rate: 1e-4\nwarmup_ration: 0.1\n");
         StringWriter err = new StringWriter();

@@ -4,6 +4,7 @@ import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * The kernels the Llama model and the trainer need, over {@link Buffer}s this backend allocates. The model plans
@@ -21,6 +22,16 @@ public interface Backend extends AutoCloseable {
 
     /** A zero-filled buffer of F32 or I32 elements. */
     Buffer allocate(DType dtype, long length);
+
+    /**
+     * A zero-filled F32 buffer for activations that a training pass keeps from a layer's forward pass for its
+     * backward pass, or for gradients that only pass from one product to the next. A backend may store them in
+     * lower precision (CUDA in bf16 precision keeps them as bf16, as PyTorch does under bf16), so what is
+     * written is rounded; the default stores float32.
+     */
+    default Buffer allocateActivations(long length) {
+        return allocate(DType.F32, length);
+    }
 
     /**
      * The tensor as an F32 buffer (integers as I32). Converts BF16/F16/F64; the CPU backend may share an F32
@@ -59,6 +70,16 @@ public interface Backend extends AutoCloseable {
     /** Σ x², in double: per-parameter terms of the global gradient norm. */
     double sumOfSquares(Buffer x);
 
+    /**
+     * Σ x² over all the buffers, in double: the square of the global gradient norm, as one result, so a GPU
+     * waits once rather than once per parameter. The default adds each buffer's {@link #sumOfSquares(Buffer)} in order.
+     */
+    default double sumOfSquares(List<Buffer> xs) {
+        double sum = 0;
+        for (Buffer x : xs) sum += sumOfSquares(x);
+        return sum;
+    }
+
     // ---- layers ----
 
     /**
@@ -78,13 +99,22 @@ public interface Backend extends AutoCloseable {
     void rope(Buffer x, Buffer positions, Buffer cos, Buffer sin, int rows, int heads, int headDim, boolean inverse);
 
     /**
+     * How many F32 elements {@link #attentionForward} keeps in {@code probs} for the backward pass at this shape:
+     * by default the softmax probabilities, {@link AttentionShape#probabilityCount()}; a flash-style backend
+     * that recomputes them keeps only per-row statistics.
+     */
+    default long attentionSavedLength(AttentionShape shape) {
+        return shape.probabilityCount();
+    }
+
+    /**
      * Causal grouped-query attention with scale {@code 1/sqrt(headDim)} (see {@link AttentionShape}).
-     * {@code validLengths} (I32, one per sequence) masks right padding. {@code probs} saves the softmax for the
-     * backward pass; null in inference.
+     * {@code validLengths} (I32, one per sequence) masks right padding. {@code probs} ({@link #attentionSavedLength}
+     * elements) saves what the backward pass needs; null in inference.
      */
     void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape shape);
 
-    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and the saved probabilities. */
+    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and what the forward pass saved in {@code probs}. */
     void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
                            Buffer dq, Buffer dk, Buffer dv, AttentionShape shape);
 
@@ -118,6 +148,18 @@ public interface Backend extends AutoCloseable {
 
     /** One AdamW update of {@code param} in place, moments {@code m} and {@code v} updated too. */
     void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW hyper);
+
+    /**
+     * One AdamW update of every parameter, each gradient first multiplied in place by {@code gradScale} (gradient
+     * clipping): the optimizer step over all trainable parameters. The default scales, then updates, one by one;
+     * a GPU fuses the scaling into the update.
+     */
+    default void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW hyper, float gradScale) {
+        for (int i = 0; i < params.size(); i++) {
+            if (gradScale != 1f) scale(grads.get(i), gradScale);
+            adamw(params.get(i), grads.get(i), m.get(i), v.get(i), hyper);
+        }
+    }
 
     @Override
     void close();

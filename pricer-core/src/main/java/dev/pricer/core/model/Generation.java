@@ -111,7 +111,7 @@ final class Generation {
         Workspace w = Workspace.allocate(be, config, rows, 0, false);
         Buffer x = be.allocate(DType.F32, (long) rows * hidden), y = be.allocate(DType.F32, (long) rows * hidden);
         be.gatherRows(model.embedding(), ints(tokens), x, rows, hidden);
-        LayerActivations shared = LayerActivations.allocate(be, config, rows, null, null, 0, model.loraRanks());
+        LayerActivations shared = LayerActivations.allocate(be, config, rows, null, null, 0, model.loraRanks(), false);
         DecoderLayer[] layers = model.layers();
         for (int l = 0; l < layers.length; l++) {
             Buffer kAll = keysOf.of(l), vAll = valuesOf.of(l);

@@ -5,26 +5,32 @@ import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.tensor.DType;
 
+import java.util.function.LongFunction;
+
 /**
  * What one decoder layer saves in its forward pass for its backward pass, for {@code rows} tokens.
  * {@code k} and {@code v} may be views into a KV cache; {@code probs} is null when nothing will run backward.
- * {@code lora[p]} is the LoRA intermediate of projection p, null where p has no adapter.
+ * {@code lora[p]} is the LoRA intermediate of projection p, null where p has no adapter. With {@code kept} (a
+ * training plan, where every layer keeps its own), the projections' inputs and outputs are the backend's
+ * {@link Backend#allocateActivations} (bf16 on CUDA in bf16 precision); the residual stream, norm statistics and
+ * LoRA intermediates stay float32.
  */
 record LayerActivations(Buffer xn1, Buffer rstd1, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer att,
                         Buffer resid2, Buffer xn2, Buffer rstd2, Buffer gate, Buffer up, Buffer act, Buffer[] lora) {
 
-    static LayerActivations allocate(Backend be, LlamaConfig c, int rows, Buffer k, Buffer v, long probCount, int[] loraRanks) {
+    static LayerActivations allocate(Backend be, LlamaConfig c, int rows, Buffer k, Buffer v, long probCount, int[] loraRanks, boolean kept) {
+        LongFunction<Buffer> act = kept ? be::allocateActivations : n -> be.allocate(DType.F32, n);
         Buffer[] lora = new Buffer[Projection.values().length];
         for (int p = 0; p < lora.length; p++) if (loraRanks[p] > 0) lora[p] = be.allocate(DType.F32, (long) rows * loraRanks[p]);
         long h = (long) rows * c.hiddenSize(), i = (long) rows * c.intermediateSize();
         return new LayerActivations(
-                be.allocate(DType.F32, h), be.allocate(DType.F32, rows),
-                be.allocate(DType.F32, (long) rows * c.qDim()),
-                k != null ? k : be.allocate(DType.F32, (long) rows * c.kvDim()),
-                v != null ? v : be.allocate(DType.F32, (long) rows * c.kvDim()),
+                act.apply(h), be.allocate(DType.F32, rows),
+                act.apply((long) rows * c.qDim()),
+                k != null ? k : act.apply((long) rows * c.kvDim()),
+                v != null ? v : act.apply((long) rows * c.kvDim()),
                 probCount > 0 ? be.allocate(DType.F32, probCount) : null,
-                be.allocate(DType.F32, (long) rows * c.qDim()),
-                be.allocate(DType.F32, h), be.allocate(DType.F32, h), be.allocate(DType.F32, rows),
-                be.allocate(DType.F32, i), be.allocate(DType.F32, i), be.allocate(DType.F32, i), lora);
+                act.apply((long) rows * c.qDim()),
+                be.allocate(DType.F32, h), act.apply(h), be.allocate(DType.F32, rows),
+                act.apply(i), act.apply(i), act.apply(i), lora);
     }
 }

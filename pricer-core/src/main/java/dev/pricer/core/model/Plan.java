@@ -1,5 +1,6 @@
 package dev.pricer.core.model;
 
+import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.config.LlamaConfig;
@@ -48,11 +49,11 @@ final class Plan {
         int layers = c.numLayers();
         resid = new Buffer[layers + 1];
         acts = new LayerActivations[layers];
-        long probs = backward ? (long) batch * c.numHeads() * seqLen * seqLen : 0;
+        long probs = backward ? be.attentionSavedLength(new AttentionShape(batch, seqLen, seqLen, 0, c.numHeads(), c.numKvHeads(), c.headDim())) : 0;
         Buffer[] pingPong = backward ? null : new Buffer[]{be.allocate(DType.F32, h), be.allocate(DType.F32, h)};
-        LayerActivations shared = backward ? null : LayerActivations.allocate(be, c, rows, null, null, 0, loraRanks);
+        LayerActivations shared = backward ? null : LayerActivations.allocate(be, c, rows, null, null, 0, loraRanks, false);
         for (int l = 0; l <= layers; l++) resid[l] = backward ? be.allocate(DType.F32, h) : pingPong[l % 2];
-        for (int l = 0; l < layers; l++) acts[l] = backward ? LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks) : shared;
+        for (int l = 0; l < layers; l++) acts[l] = backward ? LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks, true) : shared;
         finalNormed = be.allocate(DType.F32, h);
         finalRstd = be.allocate(DType.F32, rows);
         gradIn = backward ? be.allocate(DType.F32, h) : null;

@@ -28,10 +28,12 @@ public final class CublasLt {
     static final int DESC_TRANSA = 3;
     static final int DESC_TRANSB = 4;
     static final int PREF_MAX_WORKSPACE_BYTES = 1;
+    static final int LAYOUT_BATCH_COUNT = 5;
+    static final int LAYOUT_STRIDED_BATCH_OFFSET = 6;
     /** sizeof(cublasLtMatmulHeuristicResult_t): a 64-byte algo, size_t workspace, status, waves, 4 reserved ints. */
     public static final long HEURISTIC_RESULT_BYTES = 96;
 
-    private final MethodHandle create, getVersion, descCreate, descSetAttribute, layoutCreate, preferenceCreate,
+    private final MethodHandle create, getVersion, descCreate, descSetAttribute, layoutCreate, layoutSetAttribute, preferenceCreate,
             preferenceSetAttribute, algoGetHeuristic, matmul, getStatusName;
 
     private CublasLt(NativeLibrary lib) {
@@ -42,6 +44,8 @@ public final class CublasLt {
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         layoutCreate = lib.function("cublasLtMatrixLayoutCreate",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_LONG));
+        layoutSetAttribute = lib.function("cublasLtMatrixLayoutSetAttribute",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
         preferenceCreate = lib.function("cublasLtMatmulPreferenceCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         preferenceSetAttribute = lib.function("cublasLtMatmulPreferenceSetAttribute",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -89,6 +93,15 @@ public final class CublasLt {
             check(call(() -> (int) layoutCreate.invokeExact(v, type, rows, cols, ld)),
                     "cublasLtMatrixLayoutCreate(" + rows + "x" + cols + ", ld " + ld + ")");
             return v.get(ADDRESS, 0);
+        }
+    }
+
+    /** Makes {@code layout} a strided batch: {@code count} matrices, {@code stride} elements apart. */
+    public void batch(MemorySegment layout, int count, long stride) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment c = arena.allocateFrom(JAVA_INT, count), st = arena.allocateFrom(JAVA_LONG, stride);
+            check(call(() -> (int) layoutSetAttribute.invokeExact(layout, LAYOUT_BATCH_COUNT, c, 4L)), "set BATCH_COUNT " + count);
+            check(call(() -> (int) layoutSetAttribute.invokeExact(layout, LAYOUT_STRIDED_BATCH_OFFSET, st, 8L)), "set STRIDED_BATCH_OFFSET " + stride);
         }
     }
 

@@ -135,8 +135,8 @@ __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const 
 // dq_i = scale * sum_j p_ij (dp_ij - delta_i) k_j with dp_ij = dout_i . v_j and delta_i = sum_j p_ij dp_ij.
 // delta (which equals dout_i . out_i, without needing out) takes a first pass over the key tiles; it is stored
 // for the dk/dv kernel.
-template <typename T, int D>
-__device__ void attention_bwd_dq(T* dq, float* delta, const T* q, const T* k, const T* v, const T* dout,
+template <typename T, typename G, int D>
+__device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, const T* v, const G* dout,
                                  const float* lse, const int* lengths, int seq, int key_stride, int past, int hq,
                                  int hkv, float scale) {
     extern __shared__ float4 shared4[];
@@ -152,7 +152,7 @@ __device__ void attention_bwd_dq(T* dq, float* delta, const T* q, const T* k, co
     const T* kb = k + (long) b * key_stride * kvStride + (long) kvh * D;
     const T* vb = v + (long) b * key_stride * kvStride + (long) kvh * D;
     stage<T, D>(qs, D, q + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, scale);
-    stage<T, D>(dos, D, dout + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, 1.f);
+    stage<G, D>(dos, D, dout + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, 1.f);
     const float* lseRow = lse + ((long) b * hq + h) * seq;
     int n[ROWS], nWarp = 0;
     float li[ROWS], di[ROWS], acc[ROWS][CHUNKS];
@@ -226,11 +226,11 @@ __device__ void attention_bwd_dq(T* dq, float* delta, const T* q, const T* k, co
         int i = i0 + warp + r * WARPS;
         if (i >= seq) continue;
         if (lane == 0) delta[((long) b * hq + h) * seq + i] = di[r];
-        T* row = dq + (((long) b * seq + i) * hq + h) * D;
+        G* row = dq + (((long) b * seq + i) * hq + h) * D;
 #pragma unroll
         for (int c = 0; c < CHUNKS; c++) {
             int x = lane + 32 * c;
-            if (x < D) row[x] = from_float<T>(acc[r][c] * scale);
+            if (x < D) row[x] = from_float<G>(acc[r][c] * scale);
         }
     }
 }
@@ -239,8 +239,8 @@ __device__ void attention_bwd_dq(T* dq, float* delta, const T* q, const T* k, co
 // p_ij dout_i) and of dk_j (scale * sum of ds_ij q_i), walking the query tiles. Shares go to float partials
 // [B, K, Hq, D]; attention_reduce_kv then sums each group's heads into dk and dv, so no atomics are needed and
 // there are Hq (not Hkv) blocks per key tile to spread over the GPU. Keys no query sees get zeros.
-template <typename T, int D>
-__device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, const T* k, const T* v, const T* dout,
+template <typename T, typename G, int D>
+__device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, const T* k, const T* v, const G* dout,
                                    const float* lse, const float* delta, const int* lengths, int seq, int key_stride,
                                    int past, int hq, int hkv, float scale) {
     extern __shared__ float4 shared4[];
@@ -271,13 +271,13 @@ __device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, c
     int qStart = firstQuery / TILE * TILE;
     if (j0 < len) {
         const T* qb = q + (long) b * seq * qStride + (long) h * D;
-        const T* db = dout + (long) b * seq * qStride + (long) h * D;
+        const G* db = dout + (long) b * seq * qStride + (long) h * D;
         const float* lseRow = lse + ((long) b * hq + h) * seq;
         const float* deltaRow = delta + ((long) b * hq + h) * seq;
         for (int i0 = qStart; i0 < seq; i0 += TILE) {
             __syncthreads();
             stage<T, D>(qs, P4, qb, qStride, i0, seq, 1.f);
-            stage<T, D>(dos, P4, db, qStride, i0, seq, 1.f);
+            stage<G, D>(dos, P4, db, qStride, i0, seq, 1.f);
             if (threadIdx.x < TILE) {
                 int i = i0 + threadIdx.x;
                 lseTile[threadIdx.x] = i < seq ? lseRow[i] : 0.f;
@@ -374,22 +374,25 @@ __device__ void attention_reduce_kv(T* dk, T* dv, const float* dk_part, const fl
 EXPORT2(attention_reduce_kv, (T* dk, T* dv, const float* dk_part, const float* dv_part, long rows, int hq, int hkv, int d),
         (dk, dv, dk_part, dv_part, rows, hq, hkv, d))
 
-// Entry points attention_{fwd,bwd_dq,bwd_dkdv}_{f32,bf16}_{D}.
-#define ATTENTION_EXPORTS(TYPE, SUFFIX, D) \
+// Entry points attention_fwd_{f32,bf16}_{D} and attention_bwd_{dq,dkdv}_{f32,bf16,bf16_f32}_{D}: bf16_f32 takes
+// bf16 q, k, v (activations kept in bf16) with float gradients.
+#define ATTENTION_FWD(TYPE, SUFFIX, D) \
     extern "C" __global__ void attention_fwd_##SUFFIX##_##D(TYPE* out, float* lse, const TYPE* q, const TYPE* k, const TYPE* v, \
             const int* lengths, int seq, int key_stride, int past, int hq, int hkv, float scale) { \
-        attention_fwd<TYPE, D>(out, lse, q, k, v, lengths, seq, key_stride, past, hq, hkv, scale); } \
-    extern "C" __global__ void attention_bwd_dq_##SUFFIX##_##D(TYPE* dq, float* delta, const TYPE* q, const TYPE* k, const TYPE* v, \
-            const TYPE* dout, const float* lse, const int* lengths, int seq, int key_stride, int past, int hq, int hkv, float scale) { \
-        attention_bwd_dq<TYPE, D>(dq, delta, q, k, v, dout, lse, lengths, seq, key_stride, past, hq, hkv, scale); } \
+        attention_fwd<TYPE, D>(out, lse, q, k, v, lengths, seq, key_stride, past, hq, hkv, scale); }
+#define ATTENTION_BWD(TYPE, GRAD, SUFFIX, D) \
+    extern "C" __global__ void attention_bwd_dq_##SUFFIX##_##D(GRAD* dq, float* delta, const TYPE* q, const TYPE* k, const TYPE* v, \
+            const GRAD* dout, const float* lse, const int* lengths, int seq, int key_stride, int past, int hq, int hkv, float scale) { \
+        attention_bwd_dq<TYPE, GRAD, D>(dq, delta, q, k, v, dout, lse, lengths, seq, key_stride, past, hq, hkv, scale); } \
     extern "C" __global__ void attention_bwd_dkdv_##SUFFIX##_##D(float* dk, float* dv, const TYPE* q, const TYPE* k, const TYPE* v, \
-            const TYPE* dout, const float* lse, const float* delta, const int* lengths, int seq, int key_stride, int past, int hq, \
+            const GRAD* dout, const float* lse, const float* delta, const int* lengths, int seq, int key_stride, int past, int hq, \
             int hkv, float scale) { \
-        attention_bwd_dkdv<TYPE, D>(dk, dv, q, k, v, dout, lse, delta, lengths, seq, key_stride, past, hq, hkv, scale); }
+        attention_bwd_dkdv<TYPE, GRAD, D>(dk, dv, q, k, v, dout, lse, delta, lengths, seq, key_stride, past, hq, hkv, scale); }
 
-#define ATTENTION_HEAD_DIMS(TYPE, SUFFIX) \
-    ATTENTION_EXPORTS(TYPE, SUFFIX, 16) ATTENTION_EXPORTS(TYPE, SUFFIX, 32) ATTENTION_EXPORTS(TYPE, SUFFIX, 64) \
-    ATTENTION_EXPORTS(TYPE, SUFFIX, 128) ATTENTION_EXPORTS(TYPE, SUFFIX, 256)
+#define ATTENTION_HEAD_DIMS(M, ...) M(__VA_ARGS__, 16) M(__VA_ARGS__, 32) M(__VA_ARGS__, 64) M(__VA_ARGS__, 128) M(__VA_ARGS__, 256)
 
-ATTENTION_HEAD_DIMS(float, f32)
-ATTENTION_HEAD_DIMS(bf16, bf16)
+ATTENTION_HEAD_DIMS(ATTENTION_FWD, float, f32)
+ATTENTION_HEAD_DIMS(ATTENTION_FWD, bf16, bf16)
+ATTENTION_HEAD_DIMS(ATTENTION_BWD, float, float, f32)
+ATTENTION_HEAD_DIMS(ATTENTION_BWD, bf16, bf16, bf16)
+ATTENTION_HEAD_DIMS(ATTENTION_BWD, bf16, float, bf16_f32)

@@ -9,14 +9,15 @@ extern "C" __global__ void bf16_to_f32(float* out, const bf16* in, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) out[i] = to_float(in[i]);
 }
 
-// y += alpha * x
-template <typename T>
-__device__ void axpy(T* y, const T* x, float alpha, long n) {
+// y += alpha * x; axpy_f32_to_bf16 adds float x into bf16 y.
+template <typename T, typename X>
+__device__ void axpy(T* y, const X* x, float alpha, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
         y[i] = from_float<T>(to_float(y[i]) + alpha * to_float(x[i]));
     }
 }
 EXPORT2(axpy, (T* y, const T* x, float alpha, long n), (y, x, alpha, n))
+extern "C" __global__ void axpy_f32_to_bf16(bf16* y, const float* x, float alpha, long n) { axpy<bf16, float>(y, x, alpha, n); }
 
 extern "C" __global__ void scale_f32(float* x, float alpha, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) x[i] *= alpha;
@@ -34,11 +35,13 @@ __device__ __forceinline__ unsigned int dropout_hash(unsigned int index, unsigne
     return h;
 }
 
-// out = x * keep_scale where the top 24 bits of the hash reach threshold (= p * 2^24), else 0.
-extern "C" __global__ void dropout_f32(float* out, const float* x, long n, unsigned int seed_lo, unsigned int seed_hi,
-                                       int threshold, float keep_scale) {
+// out (float) = x * keep_scale where the top 24 bits of the hash reach threshold (= p * 2^24), else 0.
+template <typename T>
+__device__ void dropout(float* out, const T* x, long n, unsigned int seed_lo, unsigned int seed_hi, int threshold, float keep_scale) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
         bool kept = (int) (dropout_hash((unsigned int) i, seed_lo, seed_hi) >> 8) >= threshold;
-        out[i] = kept ? x[i] * keep_scale : 0.f;
+        out[i] = kept ? to_float(x[i]) * keep_scale : 0.f;
     }
 }
+EXPORT2(dropout, (float* out, const T* x, long n, unsigned int seed_lo, unsigned int seed_hi, int threshold, float keep_scale),
+        (out, x, n, seed_lo, seed_hi, threshold, keep_scale))

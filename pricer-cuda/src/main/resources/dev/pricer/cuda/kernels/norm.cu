@@ -1,9 +1,10 @@
 // RMSNorm as Hugging Face's LlamaRMSNorm: statistics in float, x * rsqrt(mean(x^2) + eps) rounded to the
-// activation type, then scaled by the weight. One block per row.
+// input's type, then scaled by the weight and stored in the output's type (a float residual stream may feed
+// bf16 activations: rmsnorm_fwd_f32_to_bf16). One block per row.
 #include "common.cuh"
 
-template <typename T>
-__device__ void rmsnorm_fwd(T* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps) {
+template <typename T, typename TO>
+__device__ void rmsnorm_fwd(TO* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps) {
     int row = blockIdx.x;
     const T* xr = x + (size_t) row * dim;
     float ss = 0.f;
@@ -12,15 +13,18 @@ __device__ void rmsnorm_fwd(T* out, float* rstd, const T* x, const T* w, int row
         ss += v * v;
     }
     float r = rsqrtf(block_sum(ss) / dim + eps);
-    T* o = out + (size_t) row * dim;
+    TO* o = out + (size_t) row * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float normed = to_float(from_float<T>(to_float(xr[i]) * r));
-        o[i] = from_float<T>(to_float(w[i]) * normed);
+        o[i] = from_float<TO>(to_float(w[i]) * normed);
     }
     if (threadIdx.x == 0) rstd[row] = r;
 }
 EXPORT2(rmsnorm_fwd, (T* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps),
         (out, rstd, x, w, rows, dim, eps))
+extern "C" __global__ void rmsnorm_fwd_f32_to_bf16(bf16* out, float* rstd, const float* x, const float* w, int rows, int dim, float eps) {
+    rmsnorm_fwd<float, bf16>(out, rstd, x, w, rows, dim, eps);
+}
 
 // dx (+)= r * w*dy - x * r^3 / dim * sum(w*dy*x); accumulate adds to dx, as the residual stream needs.
 template <typename T>

@@ -18,15 +18,17 @@ extern "C" __global__ void clip_factor(const double* acc, float max_norm, float*
     scale_out[0] = max_norm > 0.f ? fminf(1.f, max_norm / (norm + 1e-6f)) : 1.f;
 }
 
-// One AdamW step; bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. shadow (may be null) receives the new parameters
-// in the activation type, for the next forward pass's products.
+// One AdamW step; bc1 = 1 - beta1^t, bc2 = 1 - beta2^t. With grad_scale (may be null) the gradient is first
+// multiplied by grad_scale[0] in place (clipping). shadow (may be null) receives the new parameters in the
+// activation type, for the next forward pass's products.
 template <typename T>
-__device__ void adamw(float* p, const float* g, float* m, float* v, T* shadow, long n, float lr, float beta1,
+__device__ void adamw(float* p, float* g, float* m, float* v, T* shadow, long n, float lr, float beta1,
                       float beta2, float eps, float weight_decay, float bc1, float bc2, const float* grad_scale) {
     float gs = grad_scale ? grad_scale[0] : 1.f;
     float step = lr / bc1, sqrtBc2 = sqrtf(bc2);
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
         float gi = g[i] * gs;
+        if (grad_scale) g[i] = gi;
         float pi = p[i] * (1.f - lr * weight_decay);
         float mi = m[i] + (gi - m[i]) * (1.f - beta1);   // torch's lerp
         float vi = v[i] * beta2 + gi * gi * (1.f - beta2);
@@ -35,6 +37,6 @@ __device__ void adamw(float* p, const float* g, float* m, float* v, T* shadow, l
         if (shadow) shadow[i] = from_float<T>(pi);
     }
 }
-EXPORT2(adamw, (float* p, const float* g, float* m, float* v, T* shadow, long n, float lr, float beta1, float beta2, float eps,
+EXPORT2(adamw, (float* p, float* g, float* m, float* v, T* shadow, long n, float lr, float beta1, float beta2, float eps,
                 float weight_decay, float bc1, float bc2, const float* grad_scale),
         (p, g, m, v, shadow, n, lr, beta1, beta2, eps, weight_decay, bc1, bc2, grad_scale))

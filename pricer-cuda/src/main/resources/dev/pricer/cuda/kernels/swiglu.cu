@@ -1,5 +1,6 @@
 // SwiGLU: h = silu(g) * u over [rows, cols]; g and u rows may be strided (ldg, ldu), so a fused gate+up
-// product [rows, 2*cols] works as well as two separate ones. Backward may run in place over g and u.
+// product [rows, 2*cols] works as well as two separate ones. Backward may run in place over g and u, and may
+// take bf16 g and u with float gradients (swiglu_bwd_bf16_f32, bf16 activations kept for a float backward pass).
 #include "common.cuh"
 
 __device__ __forceinline__ float sigmoid(float x) { return 1.f / (1.f + expf(-x)); }
@@ -15,16 +16,20 @@ __device__ void swiglu_fwd(T* h, const T* g, const T* u, int rows, int cols, int
 }
 EXPORT2(swiglu_fwd, (T* h, const T* g, const T* u, int rows, int cols, int ldg, int ldu), (h, g, u, rows, cols, ldg, ldu))
 
-template <typename T>
-__device__ void swiglu_bwd(T* dg, T* du, const T* dh, const T* g, const T* u, int rows, int cols, int ldg, int ldu) {
+template <typename T, typename G>
+__device__ void swiglu_bwd(G* dg, G* du, const G* dh, const T* g, const T* u, int rows, int cols, int ldg, int ldu) {
     long total = (long) rows * cols;
     for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < total; idx += (long) gridDim.x * blockDim.x) {
         long r = idx / cols; int c = (int) (idx % cols);
         float gv = to_float(g[r * ldg + c]), uv = to_float(u[r * ldu + c]), d = to_float(dh[idx]);
         float s = sigmoid(gv);
-        dg[r * ldg + c] = from_float<T>(d * uv * s * (1.f + gv * (1.f - s)));
-        du[r * ldu + c] = from_float<T>(d * gv * s);
+        dg[r * ldg + c] = from_float<G>(d * uv * s * (1.f + gv * (1.f - s)));
+        du[r * ldu + c] = from_float<G>(d * gv * s);
     }
 }
 EXPORT2(swiglu_bwd, (T* dg, T* du, const T* dh, const T* g, const T* u, int rows, int cols, int ldg, int ldu),
         (dg, du, dh, g, u, rows, cols, ldg, ldu))
+extern "C" __global__ void swiglu_bwd_bf16_f32(float* dg, float* du, const float* dh, const bf16* g, const bf16* u, int rows,
+                                               int cols, int ldg, int ldu) {
+    swiglu_bwd<bf16, float>(dg, du, dh, g, u, rows, cols, ldg, ldu);
+}

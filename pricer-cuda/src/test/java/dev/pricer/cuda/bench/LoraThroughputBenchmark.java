@@ -89,19 +89,22 @@ public final class LoraThroughputBenchmark {
         long full = System.nanoTime();
         int rows = batch.batchSize() * batch.seqLen(), hd = shape.headDim();
         var s = new dev.pricer.core.backend.AttentionShape(batch.batchSize(), batch.seqLen(), batch.seqLen(), 0, shape.heads(), shape.kvHeads(), hd);
-        Buffer q = backend.allocate(DType.F32, (long) rows * shape.heads() * hd), kv = backend.allocate(DType.F32, (long) rows * shape.kvHeads() * hd);
-        Buffer kv2 = backend.allocate(DType.F32, kv.length()), kv3 = backend.allocate(DType.F32, kv.length()), o = backend.allocate(DType.F32, q.length());
-        Buffer dq = backend.allocate(DType.F32, q.length()), lse = backend.allocate(DType.F32, s.probabilityCount());
+        // as in training: q, k, v and the output kept as activations, gradients in float
+        Buffer q = backend.allocateActivations((long) rows * shape.heads() * hd), kv = backend.allocateActivations((long) rows * shape.kvHeads() * hd);
+        Buffer kv2 = backend.allocateActivations(kv.length()), o = backend.allocateActivations(q.length());
+        Buffer dout = backend.allocate(DType.F32, q.length()), dk = backend.allocate(DType.F32, kv.length()), dv = backend.allocate(DType.F32, kv.length());
+        Buffer dq = backend.allocate(DType.F32, q.length()), lse = backend.allocate(DType.F32, backend.attentionSavedLength(s));
         Buffer lengths = backend.allocate(DType.I32, batch.batchSize());
         backend.copyFromHost(java.lang.foreign.MemorySegment.ofArray(batch.validLengths()), lengths);
         backend.fill(q, 0.01f);
         backend.fill(kv, 0.02f);
+        backend.fill(dout, 0.03f);
         backend.synchronize();
         long a0 = System.nanoTime();
         for (int l = 0; l < shape.layers(); l++) backend.attentionForward(q, kv, kv2, lengths, o, lse, s);
         backend.synchronize();
         long a1 = System.nanoTime();
-        for (int l = 0; l < shape.layers(); l++) backend.attentionBackward(o, q, kv, kv2, lse, lengths, dq, kv3, kv3, s);
+        for (int l = 0; l < shape.layers(); l++) backend.attentionBackward(dout, q, kv, kv2, lse, lengths, dq, dk, dv, s);
         backend.synchronize();
         long a2 = System.nanoTime();
         System.err.printf(Locale.ROOT, "profile: forward+backward enqueue %.1f ms, on GPU %.1f ms; full step %.1f ms; attention over %d layers: forward %.1f ms, backward %.1f ms%n",
@@ -119,17 +122,14 @@ public final class LoraThroughputBenchmark {
         return new Batch(batchSize, seq, ids, labels, null);
     }
 
+    /** As the trainer's step (LlamaTrainable): the global norm in one reduction, clipping fused into AdamW. */
     private static double step(LlamaModel model, Backend backend, Batch batch, List<Parameter> params, Buffer[] m, Buffer[] v, int step) {
         model.zeroGradients();
         double loss = model.forwardBackward(batch, 1f / batch.labelTokens()).mean();
-        double sumSquares = 0;
-        for (Parameter p : params) sumSquares += backend.sumOfSquares(p.grad());
-        float clip = (float) Math.min(1.0, 1.0 / (Math.sqrt(sumSquares) + 1e-6));
+        List<Buffer> grads = params.stream().map(Parameter::grad).toList();
+        float clip = (float) Math.min(1.0, 1.0 / (Math.sqrt(backend.sumOfSquares(grads)) + 1e-6));
         AdamW hyper = new AdamW(1e-4f, 0.9f, 0.999f, 1e-8f, 0.01f, step);
-        for (int i = 0; i < params.size(); i++) {
-            if (clip < 1f) backend.scale(params.get(i).grad(), clip);
-            backend.adamw(params.get(i).value(), params.get(i).grad(), m[i], v[i], hyper);
-        }
+        backend.adamw(params.stream().map(Parameter::value).toList(), grads, List.of(m), List.of(v), hyper, clip);
         return loss;
     }
 }

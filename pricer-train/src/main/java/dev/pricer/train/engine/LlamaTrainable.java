@@ -78,19 +78,17 @@ public final class LlamaTrainable implements Trainable {
 
     @Override
     public double gradientNorm() {
-        double sum = 0;
-        for (Parameter p : model.trainableParameters()) sum += backend.sumOfSquares(p.grad());
-        return Math.sqrt(sum);
+        return Math.sqrt(backend.sumOfSquares(model.trainableParameters().stream().map(Parameter::grad).toList()));
     }
 
     @Override
     public void optimizerStep(double learningRate, double gradMultiplier, int step) {
         AdamW hyper = new AdamW((float) learningRate, (float) args.adamBeta1(), (float) args.adamBeta2(),
                 (float) args.adamEpsilon(), (float) args.weightDecay(), step);
-        for (Parameter p : model.trainableParameters()) {
-            if (gradMultiplier != 1.0) backend.scale(p.grad(), (float) gradMultiplier);
-            backend.adamw(p.value(), p.grad(), m.get(p.name()), v.get(p.name()), hyper);
-        }
+        List<Parameter> params = model.trainableParameters();
+        backend.adamw(params.stream().map(Parameter::value).toList(), params.stream().map(Parameter::grad).toList(),
+                params.stream().map(p -> m.get(p.name())).toList(), params.stream().map(p -> v.get(p.name())).toList(),
+                hyper, (float) gradMultiplier);
     }
 
     @Override
