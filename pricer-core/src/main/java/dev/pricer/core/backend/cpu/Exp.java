@@ -14,7 +14,8 @@ import static dev.pricer.core.backend.cpu.Vec.F;
  * <p>Cody–Waite reduction: {@code x = n·ln2 + r} with n the nearest integer to {@code x/ln2} and |r| ≤ ln2/2,
  * then {@code e^r} by a degree-6 polynomial (Cephes' expf coefficients) and {@code 2^n} built from exponent
  * bits, in two halves so that results down to the subnormals round once. Within 1.01 ulp of the exact value
- * over every 7th float of [-104, 89] (ExpTest checks 1.5 ulp on a sparser sweep); exp(-∞) = 0, exp(+∞) = +∞, NaN stays NaN, and below -104 or above 89 it underflows or overflows.
+ * over every 7th float of [-104, 89] (ExpTest checks 1.5 ulp on a sparser sweep); exp(-∞) = 0, exp(+∞) = +∞,
+ * NaN stays NaN, and below -104 or above 89 it underflows or overflows.
  */
 final class Exp {
 
