@@ -65,8 +65,9 @@ class TrainingJobTest {
         return r.logHistory().stream().filter(h -> h.containsKey("loss")).map(h -> h.get("loss")).toList();
     }
 
-    /** Same-run tolerance: last-bit differences of the CPU kernels only, far below what any real change moves. */
-    static final double SAME = 1e-6;
+    static byte[] adapter(Trainer.Result r) throws IOException {
+        return Files.readAllBytes(r.lastCheckpoint().orElseThrow().file(LlamaTrainable.ADAPTER_WEIGHTS));
+    }
 
     @Test
     void theSameSeedGivesTheSameCurveAndAnotherSeedAnotherOne() throws IOException {
@@ -74,7 +75,8 @@ class TrainingJobTest {
         Trainer.Result a = run("a", args, Optional.empty());
         Trainer.Result b = run("b", args, Optional.empty());
         assertEquals(10, a.globalStep(), "40 examples, batches of 4, 2 per step, 2 epochs");
-        TinyRun.assertSameHistory(a.logHistory(), b.logHistory(), SAME);
+        TinyRun.assertSameHistory(a.logHistory(), b.logHistory());
+        assertArrayEquals(adapter(a), adapter(b), "the same final adapter, byte for byte");
         Trainer.Result c = run("c", TinyRun.args(Map.of("seed", "7")), Optional.empty());
         assertNotEquals(losses(a).getFirst(), losses(c).getFirst(), "another seed, another data order");
         double first = (double) losses(a).getFirst(), last = (double) losses(a).getLast();
@@ -93,7 +95,8 @@ class TrainingJobTest {
         Files.copy(dir.resolve("whole").resolve(JsonlMetricsSink.FILE), copy.resolve(JsonlMetricsSink.FILE));
         Trainer.Result resumed = run("resumed", args, Optional.of(CheckpointStore.open(cpCopy)));
 
-        TinyRun.assertSameHistory(whole.logHistory(), resumed.logHistory(), SAME);
+        TinyRun.assertSameHistory(whole.logHistory(), resumed.logHistory());
+        assertArrayEquals(adapter(whole), adapter(resumed), "the same final adapter, byte for byte");
         assertTrue(whole.logHistory().stream().anyMatch(h -> h.containsKey("eval_loss")), "evaluation ran");
         List<Integer> steps = JsonlMetricsSink.read(copy.resolve(JsonlMetricsSink.FILE)).stream()
                 .filter(m -> m.containsKey("train/loss")).map(m -> ((Number) m.get("step")).intValue()).toList();
@@ -197,6 +200,8 @@ class TrainingJobTest {
         var e = assertThrows(IllegalArgumentException.class, () -> run("scratch", args, Optional.of(ten), true));
         assertTrue(e.getMessage().contains("later checkpoints [15]"), e.getMessage());
         Trainer.Result resumed = run("scratch-resumed", args, Optional.of(ten), true);
-        TinyRun.assertSameHistory(r.logHistory(), resumed.logHistory(), SAME);
+        TinyRun.assertSameHistory(r.logHistory(), resumed.logHistory());
+        assertArrayEquals(Files.readAllBytes(r.lastCheckpoint().orElseThrow().file(LlamaTrainable.FULL_WEIGHTS)),
+                Files.readAllBytes(resumed.lastCheckpoint().orElseThrow().file(LlamaTrainable.FULL_WEIGHTS)), "the same final weights");
     }
 }

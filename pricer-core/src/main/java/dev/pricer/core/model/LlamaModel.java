@@ -130,7 +130,7 @@ public final class LlamaModel implements AutoCloseable {
 
     private static double gaussian(SplittableRandom random) {
         double u1 = 1.0 - random.nextDouble(), u2 = random.nextDouble();
-        return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+        return Math.sqrt(-2 * StrictMath.log(u1)) * StrictMath.cos(2 * Math.PI * u2);
     }
 
     private static LlamaModel open(Path modelDir, Backend backend, boolean fullTraining) {
@@ -396,9 +396,9 @@ public final class LlamaModel implements AutoCloseable {
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) max = Math.max(max, v);
         double sum = 0;
-        for (float v : logits) sum += Math.exp(v - max);
+        for (float v : logits) sum += StrictMath.exp(v - max);
         float[] out = new float[logits.length];
-        for (int i = 0; i < logits.length; i++) out[i] = (float) (Math.exp(logits[i] - max) / sum);
+        for (int i = 0; i < logits.length; i++) out[i] = (float) (StrictMath.exp(logits[i] - max) / sum);
         return out;
     }
 

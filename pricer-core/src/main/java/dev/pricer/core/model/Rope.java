@@ -26,7 +26,7 @@ final class Rope {
         inverseFrequencies = new float[half];
         for (int i = 0; i < half; i++) {
             float exponent = (float) (2 * i) / config.headDim();
-            float inv = (float) (1.0 / (float) Math.pow(config.ropeTheta(), exponent));
+            float inv = (float) (1.0 / (float) StrictMath.pow(config.ropeTheta(), exponent));
             inverseFrequencies[i] = (float) config.ropeScaling().scale(inv);
         }
     }
@@ -43,8 +43,8 @@ final class Rope {
         for (int p = 0; p < size; p++) {
             for (int i = 0; i < half; i++) {
                 float angle = (float) p * inverseFrequencies[i];
-                c[p * half + i] = (float) Math.cos(angle);
-                s[p * half + i] = (float) Math.sin(angle);
+                c[p * half + i] = (float) StrictMath.cos(angle);
+                s[p * half + i] = (float) StrictMath.sin(angle);
             }
         }
         cos = backend.upload(HostTensor.ofFloats(c, size, half), true);

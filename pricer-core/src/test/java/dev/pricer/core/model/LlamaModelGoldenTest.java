@@ -102,9 +102,9 @@ class LlamaModelGoldenTest {
                 backend.adamw(p.value(), p.grad(), backend.allocate(p.value().dtype(), p.value().length()),
                         backend.allocate(p.value().dtype(), p.value().length()), hyper);
                 // The first step moves each weight by about lr·g/(|g| + eps): for gradients near eps, last-bit
-                // differences in g (JIT-compiled vector code rounds exp and sums differently) show up here amplified.
+                // differences in g from torch's show up here amplified.
                 assertClose(model.download(p.value(), p.shape()).toFloatArray(), expected.get("adamw1." + p.name()).toDoubleArray(),
-                        1e-5, "adamw1." + p.name());
+                        5e-6, "adamw1." + p.name());
             }
         }
     }

@@ -28,7 +28,7 @@ public record LrSchedule(LrSchedulerType type, double peak, int warmupSteps, int
             case COSINE -> {
                 double progress = (double) (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
                 // num_cycles = 0.5: half a cosine wave from the peak down to zero
-                yield Math.max(0.0, 0.5 * (1.0 + Math.cos(Math.PI * 2.0 * 0.5 * progress)));
+                yield Math.max(0.0, 0.5 * (1.0 + StrictMath.cos(Math.PI * 2.0 * 0.5 * progress)));
             }
         };
     }

@@ -112,13 +112,13 @@ final class CpuBlockedAttention {
         float shift = max * scale;
         FloatVector sums = FloatVector.zero(F);
         for (int j = 0; j < full; j += L) {
-            FloatVector e = Vec.load(p, offset + j).mul(scale).sub(shift).lanewise(VectorOperators.EXP);
+            FloatVector e = Exp.exp(Vec.load(p, offset + j).mul(scale).sub(shift));
             Vec.store(e, p, offset + j);
             sums = sums.add(e);
         }
-        float sum = sums.reduceLanes(VectorOperators.ADD);
+        float sum = Vec.sum(sums);
         for (int j = full; j < n; j++) {
-            float e = (float) Math.exp(Vec.get(p, offset + j) * scale - shift);
+            float e = Exp.exp(Vec.get(p, offset + j) * scale - shift);
             Vec.set(p, offset + j, e);
             sum += e;
         }

@@ -8,7 +8,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.IntStream;
 
 import static dev.pricer.core.backend.cpu.Vec.F;
 import static dev.pricer.core.backend.cpu.Vec.get;
@@ -16,7 +15,10 @@ import static dev.pricer.core.backend.cpu.Vec.load;
 import static dev.pricer.core.backend.cpu.Vec.set;
 import static dev.pricer.core.backend.cpu.Vec.store;
 
-/** Elementwise kernels: vectorized within a block, blocks spread over the cores. */
+/**
+ * Elementwise kernels: vectorized within a block, blocks spread over the cores. The scalar tails compute each
+ * element with the same operations in the same order as the vector lanes, so its bits do not depend on where it falls.
+ */
 final class CpuElementwise {
 
     private static final int GRAIN = 1 << 15;
@@ -33,9 +35,11 @@ final class CpuElementwise {
         Vec.blocks(n, GRAIN, (s, e) -> Vec.scale(x, s, alpha, (int) (e - s)));
     }
 
+    /** Summed per block of {@value #GRAIN}, then over the blocks in order: the same bits for any thread count. */
     static double sumOfSquares(MemorySegment x, long n) {
         int blocks = (int) Math.max(1, (n + GRAIN - 1) / GRAIN);
-        return IntStream.range(0, blocks).parallel().mapToDouble(b -> {
+        double[] partial = new double[blocks];
+        CpuThreads.run(blocks, b -> {
             long s = (long) b * GRAIN, e = Math.min(n, s + GRAIN);
             FloatVector acc = FloatVector.zero(F);
             long i = s;
@@ -43,10 +47,13 @@ final class CpuElementwise {
                 FloatVector v = load(x, i);
                 acc = v.fma(v, acc);
             }
-            double sum = acc.reduceLanes(VectorOperators.ADD);
+            double sum = Vec.sum(acc);
             for (; i < e; i++) sum += (double) get(x, i) * get(x, i);
-            return sum;
-        }).sum();
+            partial[b] = sum;
+        }, x);
+        double total = 0;
+        for (double p : partial) total += p;
+        return total;
     }
 
     static void swigluForward(MemorySegment gate, MemorySegment up, MemorySegment out, long n) {
@@ -54,12 +61,13 @@ final class CpuElementwise {
             long i = s;
             for (long bound = s + F.loopBound((int) (e - s)); i < bound; i += F.length()) {
                 FloatVector g = load(gate, i);
-                FloatVector sig = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = FloatVector.broadcast(F, 1f).div(Exp.exp(g.neg()).add(1f));
                 store(g.mul(sig).mul(load(up, i)), out, i);
             }
             for (; i < e; i++) {
                 float g = get(gate, i);
-                set(out, i, g / (1f + (float) Math.exp(-g)) * get(up, i));
+                float sig = 1f / (1f + Exp.exp(-g));
+                set(out, i, g * sig * get(up, i));
             }
         });
     }
@@ -70,7 +78,7 @@ final class CpuElementwise {
             long i = s;
             for (long bound = s + F.loopBound((int) (e - s)); i < bound; i += F.length()) {
                 FloatVector g = load(gate, i), u = load(up, i), d = load(dout, i);
-                FloatVector sig = FloatVector.broadcast(F, 1f).div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector sig = FloatVector.broadcast(F, 1f).div(Exp.exp(g.neg()).add(1f));
                 FloatVector silu = g.mul(sig);
                 store(d.mul(silu), dup, i);
                 FloatVector dsilu = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
@@ -78,9 +86,9 @@ final class CpuElementwise {
             }
             for (; i < e; i++) {
                 float g = get(gate, i), u = get(up, i), d = get(dout, i);
-                float sig = 1f / (1f + (float) Math.exp(-g));
-                set(dup, i, d * g * sig);
-                set(dgate, i, d * u * sig * (1f + g * (1f - sig)));
+                float sig = 1f / (1f + Exp.exp(-g));
+                set(dup, i, d * (g * sig));
+                set(dgate, i, d * u * (sig * (g * (1f - sig) + 1f)));
             }
         });
     }
@@ -133,8 +141,8 @@ final class CpuElementwise {
     /** torch.optim.AdamW's update, term for term, so that results match it to float rounding. */
     static void adamw(MemorySegment param, MemorySegment grad, MemorySegment m, MemorySegment v, AdamW h, long n) {
         float decay = 1f - h.lr() * h.weightDecay();
-        float bc1 = 1f - (float) Math.pow(h.beta1(), h.step());
-        float bc2Sqrt = (float) Math.sqrt(1.0 - Math.pow(h.beta2(), h.step()));
+        float bc1 = 1f - (float) StrictMath.pow(h.beta1(), h.step());
+        float bc2Sqrt = (float) Math.sqrt(1.0 - StrictMath.pow(h.beta2(), h.step()));
         float stepSize = h.lr() / bc1;
         float b1 = h.beta1(), b2 = h.beta2(), eps = h.eps();
         Vec.blocks(n, GRAIN, (s, e) -> {

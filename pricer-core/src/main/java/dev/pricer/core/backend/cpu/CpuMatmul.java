@@ -1,7 +1,6 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
@@ -353,10 +352,10 @@ public final class CpuMatmul {
             s30 = x.fma(b0, s30); s31 = x.fma(b1, s31); s32 = x.fma(b2, s32); s33 = x.fma(b3, s33);
         }
         float[] sums = {
-                s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD), s03.reduceLanes(VectorOperators.ADD),
-                s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD),
-                s20.reduceLanes(VectorOperators.ADD), s21.reduceLanes(VectorOperators.ADD), s22.reduceLanes(VectorOperators.ADD), s23.reduceLanes(VectorOperators.ADD),
-                s30.reduceLanes(VectorOperators.ADD), s31.reduceLanes(VectorOperators.ADD), s32.reduceLanes(VectorOperators.ADD), s33.reduceLanes(VectorOperators.ADD)};
+                Vec.sum(s00), Vec.sum(s01), Vec.sum(s02), Vec.sum(s03),
+                Vec.sum(s10), Vec.sum(s11), Vec.sum(s12), Vec.sum(s13),
+                Vec.sum(s20), Vec.sum(s21), Vec.sum(s22), Vec.sum(s23),
+                Vec.sum(s30), Vec.sum(s31), Vec.sum(s32), Vec.sum(s33)};
         for (int r = 0; r < 4; r++) {
             for (int j = 0; j < 4; j++) {
                 float sum = sums[r * 4 + j];
@@ -447,7 +446,7 @@ public final class CpuMatmul {
             acc1 = FloatVector.fromMemorySegment(F, x, xo + (long) L * Float.BYTES, NATIVE)
                     .fma(FloatVector.fromMemorySegment(F, y, yo + (long) L * Float.BYTES, NATIVE), acc1);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Vec.sum(acc0.add(acc1));
         for (; i < length; i++) {
             sum += x.get(FLOAT, xOffset + (long) i * Float.BYTES) * y.get(FLOAT, yOffset + (long) i * Float.BYTES);
         }

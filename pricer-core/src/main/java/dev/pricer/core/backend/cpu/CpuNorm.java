@@ -1,7 +1,6 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.util.stream.IntStream;
@@ -16,6 +15,8 @@ import static dev.pricer.core.backend.cpu.Vec.store;
 final class CpuNorm {
 
     private static final int ROWS_PER_TASK = 16;
+    /** Columns of dw per task: 1 KiB of it stays in L1 while the rows stream past. */
+    private static final int WEIGHT_COLUMNS_PER_TASK = 256;
 
     private CpuNorm() {
     }
@@ -36,14 +37,13 @@ final class CpuNorm {
 
     /**
      * With y = w·x·r and r = (mean(x²)+eps)^(-1/2): dx = r·(w·dy) − x·r³·Σ(w·dy·x)/dim, dw = Σ_rows dy·x·r.
-     * Weight gradients are summed per block of rows, then added under a lock, so no two tasks race on dw.
+     * dx goes by blocks of rows; dw by blocks of columns, each summing its columns over the rows in row order,
+     * so no two tasks write the same element and the sums do not depend on how tasks are scheduled.
      */
     static void backward(MemorySegment dout, MemorySegment x, MemorySegment weight, MemorySegment rstd,
                          MemorySegment dx, MemorySegment dweight, int rows, int dim) {
-        int tasks = (rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK;
-        IntStream.range(0, tasks).parallel().forEach(t -> {
-            float[] dw = dweight == null ? null : new float[dim];
-            for (int r = t * ROWS_PER_TASK; r < Math.min(rows, (t + 1) * ROWS_PER_TASK); r++) {
+        Vec.blocks(rows, ROWS_PER_TASK, (r0, r1) -> {
+            for (int r = (int) r0; r < r1; r++) {
                 long row = (long) r * dim;
                 float inv = get(rstd, r);
                 FloatVector acc = FloatVector.zero(F);
@@ -51,7 +51,7 @@ final class CpuNorm {
                 for (int bound = F.loopBound(dim); i < bound; i += F.length()) {
                     acc = load(dout, row + i).mul(load(weight, i)).fma(load(x, row + i), acc);
                 }
-                float dot = acc.reduceLanes(VectorOperators.ADD);
+                float dot = Vec.sum(acc);
                 for (; i < dim; i++) dot += get(dout, row + i) * get(weight, i) * get(x, row + i);
                 float c = dot * inv * inv * inv / dim;
                 i = 0;
@@ -60,20 +60,21 @@ final class CpuNorm {
                     store(load(dx, row + i).add(g), dx, row + i);
                 }
                 for (; i < dim; i++) {
-                    set(dx, row + i, get(dx, row + i) + get(dout, row + i) * get(weight, i) * inv - get(x, row + i) * c);
-                }
-                if (dw != null) {
-                    int j = 0;
-                    for (int bound = F.loopBound(dim); j < bound; j += F.length()) {
-                        FloatVector.fromArray(F, dw, j).add(load(dout, row + j).mul(load(x, row + j)).mul(inv)).intoArray(dw, j);
-                    }
-                    for (; j < dim; j++) dw[j] += get(dout, row + j) * get(x, row + j) * inv;
+                    set(dx, row + i, get(dx, row + i) + (get(dout, row + i) * get(weight, i) * inv - get(x, row + i) * c));
                 }
             }
-            if (dw != null) {
-                synchronized (dweight) {
-                    for (int j = 0; j < dim; j++) set(dweight, j, get(dweight, j) + dw[j]);
+        });
+        if (dweight == null) return;
+        Vec.blocks(dim, WEIGHT_COLUMNS_PER_TASK, (c0, c1) -> {
+            int width = (int) (c1 - c0);
+            for (int r = 0; r < rows; r++) {
+                long row = (long) r * dim + c0;
+                float inv = get(rstd, r);
+                int j = 0;
+                for (int bound = F.loopBound(width); j < bound; j += F.length()) {
+                    store(load(dout, row + j).mul(load(x, row + j)).mul(inv).add(load(dweight, c0 + j)), dweight, c0 + j);
                 }
+                for (; j < width; j++) set(dweight, c0 + j, get(dweight, c0 + j) + get(dout, row + j) * get(x, row + j) * inv);
             }
         });
     }

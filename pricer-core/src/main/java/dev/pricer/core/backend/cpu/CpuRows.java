@@ -4,7 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
-import java.util.stream.IntStream;
 
 import static dev.pricer.core.backend.cpu.Vec.F;
 import static dev.pricer.core.backend.cpu.Vec.get;
@@ -48,8 +47,10 @@ final class CpuRows {
         });
     }
 
+    /** Rows in parallel; their losses are added in row order, so the sum does not depend on scheduling. */
     static double crossEntropy(MemorySegment logits, MemorySegment targets, int rows, int vocab, float gradScale) {
-        return IntStream.range(0, rows).parallel().mapToDouble(r -> {
+        double[] losses = new double[rows];
+        CpuThreads.run(rows, r -> {
             long row = (long) r * vocab;
             int target = Vec.getInt(targets, r);
             if (target < 0 || target >= vocab) throw new IndexOutOfBoundsException("target " + target + " at row " + r + " outside vocabulary of " + vocab);
@@ -60,21 +61,23 @@ final class CpuRows {
             for (; i < vocab; i++) max = Math.max(max, get(logits, row + i));
             FloatVector sv = FloatVector.zero(F);
             i = 0;
-            for (int bound = F.loopBound(vocab); i < bound; i += F.length()) sv = sv.add(load(logits, row + i).sub(max).lanewise(VectorOperators.EXP));
-            double sum = sv.reduceLanes(VectorOperators.ADD);
-            for (; i < vocab; i++) sum += Math.exp(get(logits, row + i) - max);
-            double lse = max + Math.log(sum);
-            double loss = lse - get(logits, row + target);
+            for (int bound = F.loopBound(vocab); i < bound; i += F.length()) sv = sv.add(Exp.exp(load(logits, row + i).sub(max)));
+            double sum = Vec.sum(sv);
+            for (; i < vocab; i++) sum += Exp.exp(get(logits, row + i) - max);
+            double lse = max + StrictMath.log(sum);
+            losses[r] = lse - get(logits, row + target);
             if (gradScale != 0f) {
                 float shift = (float) lse;
                 i = 0;
                 for (int bound = F.loopBound(vocab); i < bound; i += F.length()) {
-                    store(load(logits, row + i).sub(shift).lanewise(VectorOperators.EXP).mul(gradScale), logits, row + i);
+                    store(Exp.exp(load(logits, row + i).sub(shift)).mul(gradScale), logits, row + i);
                 }
-                for (; i < vocab; i++) set(logits, row + i, (float) Math.exp(get(logits, row + i) - shift) * gradScale);
+                for (; i < vocab; i++) set(logits, row + i, Exp.exp(get(logits, row + i) - shift) * gradScale);
                 set(logits, row + target, get(logits, row + target) - gradScale);
             }
-            return loss;
-        }).sum();
+        }, logits, targets);
+        double loss = 0;
+        for (double l : losses) loss += l;
+        return loss;
     }
 }

@@ -123,7 +123,7 @@ public final class Nf4Matmul {
             acc = blockSum.fma(FloatVector.broadcast(F, scale), acc);
             for (; c < end; c++) tail += x.get(FLOAT, (long) c * Float.BYTES) * Nf4.value(w.code(first + c)) * scale;
         }
-        return acc.reduceLanes(VectorOperators.ADD) + tail;
+        return Vec.sum(acc) + tail;
     }
 
     /** The codebook values of the {@link #LANES} codes packed from byte {@code offset} on, in element order. */
@@ -213,8 +213,8 @@ public final class Nf4Matmul {
             s13 = x1.fma(t, s13);
         }
         float[][] sums = {
-                {s00.reduceLanes(VectorOperators.ADD), s01.reduceLanes(VectorOperators.ADD), s02.reduceLanes(VectorOperators.ADD), s03.reduceLanes(VectorOperators.ADD)},
-                {s10.reduceLanes(VectorOperators.ADD), s11.reduceLanes(VectorOperators.ADD), s12.reduceLanes(VectorOperators.ADD), s13.reduceLanes(VectorOperators.ADD)}};
+                {Vec.sum(s00), Vec.sum(s01), Vec.sum(s02), Vec.sum(s03)},
+                {Vec.sum(s10), Vec.sum(s11), Vec.sum(s12), Vec.sum(s13)}};
         for (int row = 0; row < xRows; row++) {
             long xr = row == 0 ? xOff : xOff1;
             for (int cc = c; cc < k; cc++) {

@@ -1,7 +1,7 @@
 package dev.pricer.core.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -17,6 +17,9 @@ final class Vec {
     static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
     static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
     static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    /** Lane i of {@code v.rearrange(ROTATE_k)} is lane (i + k) mod n of v; the folds of {@link #sum}. */
+    private static final VectorShuffle<Float> ROTATE_8 = VectorShuffle.iota(F, 8, 1, true), ROTATE_4 = VectorShuffle.iota(F, 4, 1, true),
+            ROTATE_2 = VectorShuffle.iota(F, 2, 1, true), ROTATE_1 = VectorShuffle.iota(F, 1, 1, true);
 
     private Vec() {
     }
@@ -45,9 +48,26 @@ final class Vec {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
         for (int bound = F.loopBound(len); i < bound; i += F.length()) acc = load(x, xi + i).fma(load(y, yi + i), acc);
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sum(acc);
         for (; i < len; i++) sum += get(x, xi + i) * get(y, yi + i);
         return sum;
+    }
+
+    /**
+     * The sum of the lanes in one fixed order on every JIT tier: lane i adds lane i + n/2, then i + n/4, ...
+     * ({@code reduceLanes(ADD)} sums in lane order when interpreted and as a tree when compiled, which rounds
+     * differently).
+     */
+    static float sum(FloatVector v) {
+        if (v.species() != F) {
+            for (int half = v.length() / 2; half > 0; half /= 2) v = v.add(v.rearrange(VectorShuffle.iota(v.species(), half, 1, true)));
+            return v.lane(0);
+        }
+        if (F.length() >= 16) v = v.add(v.rearrange(ROTATE_8));
+        if (F.length() >= 8) v = v.add(v.rearrange(ROTATE_4));
+        if (F.length() >= 4) v = v.add(v.rearrange(ROTATE_2));
+        if (F.length() >= 2) v = v.add(v.rearrange(ROTATE_1));
+        return v.lane(0);
     }
 
     /** y += alpha · x */
