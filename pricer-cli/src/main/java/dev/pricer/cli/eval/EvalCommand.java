@@ -1,7 +1,6 @@
 package dev.pricer.cli.eval;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.data.CuratedItem;
 import dev.pricer.eval.baseline.Baselines;
 import dev.pricer.eval.chart.Charts;
@@ -97,11 +96,11 @@ public final class EvalCommand implements Callable<Integer> {
                 List<Checkpoint> targets = allRevisions ? checkpoints.all(ref.repo()) : List.of(checkpoints.fetch(ref));
                 Path baseDir = PricingModel.baseOf(options.base, targets.getFirst().dir(), checkpoints);
                 if (baselines) {
-                    try (PricingModel base = PricingModel.open(baseDir, null, new CpuBackend())) {
+                    try (PricingModel base = options.open(baseDir, null)) {
                         reports.add(tester.run(base.predictor("base model (no adapter)", options.decoding(), options.topK, options.batch)));
                     }
                 }
-                try (PricingModel pricing = PricingModel.open(baseDir, targets.getFirst().dir(), new CpuBackend())) {
+                try (PricingModel pricing = options.open(baseDir, targets.getFirst().dir())) {
                     List<Report> tuned = new ArrayList<>();
                     for (Checkpoint c : targets) {
                         pricing.useAdapter(c.dir());

@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.PricingModel;
@@ -28,6 +29,10 @@ final class ModelOptions {
 
     @Option(names = "--batch", defaultValue = "16", description = "Prompts per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--quantize", defaultValue = "none", description = "nf4: hold the base's decoder projections in 4-bit NF4,"
+            + " as QLoRA trained the adapter (default: ${DEFAULT-VALUE}; a bitsandbytes 4-bit base is NF4 anyway).")
+    String quantize;
 
     @Option(names = "--hub-url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local hub).")
     URI hubUrl;
@@ -59,6 +64,11 @@ final class ModelOptions {
     }
 
     PricingModel open(Checkpoint adapter, Checkpoints checkpoints) {
-        return PricingModel.open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir(), new CpuBackend());
+        return open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir());
+    }
+
+    /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked. */
+    PricingModel open(Path baseDir, Path adapterDir) {
+        return PricingModel.open(baseDir, adapterDir, new CpuBackend(), Quantization.parse(quantize));
     }
 }
