@@ -2,6 +2,7 @@ package dev.pricer.core.model;
 
 import dev.pricer.core.FormatException;
 import dev.pricer.core.Fixtures;
+import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.quant.BnbNf4Format;
@@ -19,15 +20,15 @@ import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -148,7 +149,7 @@ class QuantizedModelTest {
                 m.forwardBackward(batch, 1f / batch.labelTokens());
                 for (Parameter p : m.trainableParameters()) {
                     backend.adamw(p.value(), p.grad(), backend.allocate(DType.F32, p.value().length()),
-                            backend.allocate(DType.F32, p.value().length()), new dev.pricer.core.backend.AdamW(1e-2f, 0.9f, 0.999f, 1e-8f, 0f, 1));
+                            backend.allocate(DType.F32, p.value().length()), new AdamW(1e-2f, 0.9f, 0.999f, 1e-8f, 0f, 1));
                 }
             }
             m.saveAdapter(adapter, "tiny-llama");
@@ -156,16 +157,15 @@ class QuantizedModelTest {
         }
         try (LlamaModel f32 = LlamaModel.load(Fixtures.model("tiny-llama"), adapter, new CpuBackend())) {
             assertEquals(Quantization.NONE, f32.quantization());
-            assertEquals(trained.keySet(), f32.trainableParameters().stream().map(Parameter::name).collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new)));
+            assertEquals(trained.keySet(), f32.trainableParameters().stream().map(Parameter::name).collect(Collectors.toCollection(LinkedHashSet::new)));
             for (Parameter p : f32.trainableParameters()) assertArrayEquals(trained.get(p.name()), f32.download(p.value(), p.shape()).toFloatArray(), p.name());
-            assertTrue(trained.values().stream().anyMatch(v -> Arrays.stream(box(v)).anyMatch(x -> x != 0f)), "the adapter trained");
+            assertTrue(trained.entrySet().stream().anyMatch(e -> e.getKey().contains("lora_B") && nonZero(e.getValue())), "the adapter trained");
         }
     }
 
-    private static Float[] box(float[] v) {
-        Float[] out = new Float[v.length];
-        for (int i = 0; i < v.length; i++) out[i] = v[i];
-        return out;
+    private static boolean nonZero(float[] v) {
+        for (float x : v) if (x != 0f) return true;
+        return false;
     }
 
     @Test
@@ -236,7 +236,6 @@ class QuantizedModelTest {
     private static void assertRefused(Path model, String named, String saying) {
         FormatException e = assertThrows(FormatException.class, () -> LlamaModel.load(model, new CpuBackend()).close());
         assertTrue(e.getMessage().contains(named) && e.getMessage().contains(saying), e.getMessage());
-        assertFalse(e.getMessage().isBlank());
     }
 
     @Test
