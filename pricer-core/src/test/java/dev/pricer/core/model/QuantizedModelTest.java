@@ -115,8 +115,12 @@ class QuantizedModelTest {
         assertTrue(Fixtures.relativeError(nf4, ref) < 1e-5, "NF4 vs dequantized: " + Fixtures.relativeError(nf4, ref));
         // and the quantization is real: the float model differs by far more.
         assertTrue(Fixtures.relativeError(f32, ref) > 1e-3, "NF4 vs float32: " + Fixtures.relativeError(f32, ref));
-        try (LlamaModel m = LlamaModel.load(Fixtures.model("tiny-llama"), null, new CpuBackend(), Quantization.NF4)) {
+        // Generation decodes one row at a time, the NF4 product's other path: the same greedy tokens.
+        int[] prompt = {1, 17, 33, 250, 7};
+        try (LlamaModel m = LlamaModel.load(Fixtures.model("tiny-llama"), null, new CpuBackend(), Quantization.NF4);
+             LlamaModel d = LlamaModel.load(dir.resolve("dequantized"), new CpuBackend())) {
             assertEquals(Quantization.NF4, m.quantization());
+            assertArrayEquals(d.generateGreedy(prompt, 8), m.generateGreedy(prompt, 8));
         }
     }
 
