@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Runs pricer-cuda's tests and the trainer's fixture run on the GPU (pricer-train's CudaFixtureRunTest) on a GPU
-# machine that has no Java or Maven, from what stage-device.sh packed into .device/: a small JRE, the modules'
-# classes and test classes, their dependencies, and the JUnit console launcher. Logs go to $OUT (or ./gpu-test-logs).
+# machine that has no Java or Maven, from what stage-device.sh packed into .device/ (or $DEVICE_DIR): a small JRE,
+# the modules' classes and test classes, their dependencies, and the JUnit console launcher. Logs go to $OUT
+# (or ./gpu-test-logs).
 set -uo pipefail
+dev=${DEVICE_DIR:-.device}
 out=${OUT:-gpu-test-logs}; mkdir -p "$out"
-[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf .device/jre.tgz -C j; }
+[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
 JAVA=$PWD/j/jre/bin/java
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-cp=".device/cuda/classes:.device/cuda/test-classes:.device/cuda/core-classes:.device/train/classes:.device/train/test-classes:$(ls .device/lib/*.jar 2>/dev/null | tr '\n' ':')"
+cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$dev/train/classes:$dev/train/test-classes:$(ls $dev/lib/*.jar 2>/dev/null | tr '\n' ':')"
 export PRICER_CUDA_CACHE=$PWD/.kernel-cache
 "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g \
-  -jar .device/junit.jar execute --class-path "$cp" --select-package "${1:-dev.pricer.cuda}" --select-class dev.pricer.train.loop.CudaFixtureRunTest \
+  -jar $dev/junit.jar execute --class-path "$cp" --select-package "${1:-dev.pricer.cuda}" --select-class dev.pricer.train.loop.CudaFixtureRunTest \
   --details=tree --disable-banner 2>&1 | tee "$out/tests.log"
 rc=${PIPESTATUS[0]}
 ls -la .kernel-cache | tee -a "$out/tests.log"

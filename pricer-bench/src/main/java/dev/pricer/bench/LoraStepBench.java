@@ -5,6 +5,7 @@ import dev.pricer.core.backend.cpu.CpuThreads;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.HostTensor;
 
@@ -24,8 +25,10 @@ import java.util.SplittableRandom;
  * each sequence (the price tokens of a prompt). {@code bench/lora_step.sh} runs it next to
  * {@code bench/peers/torch_lora_step.py}, which builds the same model in PyTorch.
  *
- * <p>Usage: {@code LoraStepBench MODEL_DIR [STEPS]}. A random model is written to MODEL_DIR (config.json and
- * model.safetensors) the first time and loaded, memory-mapped, as a real checkpoint would be.
+ * <p>Usage: {@code LoraStepBench MODEL_DIR [STEPS] [QUANTIZE]}. A random model is written to MODEL_DIR (config.json and
+ * model.safetensors) the first time and loaded, memory-mapped, as a real checkpoint would be; QUANTIZE {@code nf4}
+ * holds its decoder projections in NF4 (QLoRA; {@code bench/nf4_cpu.sh} compares it with float32). Besides the
+ * training step it times the forward pass alone (inference: the loss, no gradients) on the same batch.
  */
 public final class LoraStepBench {
 
@@ -35,18 +38,19 @@ public final class LoraStepBench {
 
     public static void main(String[] args) throws IOException {
         if (args.length < 1) {
-            System.err.println("usage: LoraStepBench MODEL_DIR [STEPS]");
+            System.err.println("usage: LoraStepBench MODEL_DIR [STEPS] [none|nf4]");
             System.exit(2);
         }
         Path modelDir = Path.of(args[0]);
         int steps = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        Quantization quantization = Quantization.parse(args.length > 2 ? args[2] : "none");
         if (!Files.exists(modelDir.resolve("model.safetensors"))) writeRandomModel(modelDir, 1);
 
-        try (LlamaModel model = LlamaModel.load(modelDir, new CpuBackend())) {
+        try (LlamaModel model = LlamaModel.load(modelDir, null, new CpuBackend(), quantization)) {
             model.createAdapter(new LoraConfig(RANK, ALPHA, DROPOUT, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false), 2);
             model.seedDropout(3);
             Batch batch = batch(4);
-            System.out.println("# pricer LlamaModel.forwardBackward, threads=" + CpuThreads.count());
+            System.out.println("# pricer LlamaModel.forwardBackward, threads=" + CpuThreads.count() + ", base " + quantization.flagName());
             for (int i = 0; i < 2; i++) step(model, batch);
             double[] seconds = new double[steps];
             double loss = 0;
@@ -55,7 +59,14 @@ public final class LoraStepBench {
                 loss = step(model, batch);
                 seconds[i] = (System.nanoTime() - t0) / 1e9;
             }
-            report(seconds, loss);
+            report("step", seconds, loss);
+            double[] forward = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                loss = model.loss(batch).mean();
+                forward[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            report("forward", forward, loss);
         }
     }
 
@@ -65,12 +76,12 @@ public final class LoraStepBench {
         return model.forwardBackward(batch, 1f / tokens).sum() / tokens;
     }
 
-    /** Prints {@code step best_seconds median_seconds tokens_per_second(best) loss}, the format the script reads. */
-    static void report(double[] seconds, double loss) {
+    /** Prints {@code what best_seconds median_seconds tokens_per_second(best) loss}, the format the scripts read. */
+    static void report(String what, double[] seconds, double loss) {
         double[] sorted = seconds.clone();
         Arrays.sort(sorted);
         double best = sorted[0], median = sorted[sorted.length / 2];
-        System.out.printf("step %.4f %.4f %.1f %.4f%n", best, median, BATCH * SEQ / best, loss);
+        System.out.printf("%s %.4f %.4f %.1f %.4f%n", what, best, median, BATCH * SEQ / best, loss);
     }
 
     /** Random token ids; labels are the inputs on the last LABELS positions of each row and -100 elsewhere. */

@@ -4,6 +4,10 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.backend.Nf4Buffer;
+import dev.pricer.core.quant.BlockScales;
+import dev.pricer.core.quant.Nf4;
+import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
@@ -46,6 +50,8 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer sumOfSquares;
     private final DeviceBuffer gradScale;
     private final GemmAttention products;
+    private DeviceBuffer nf4Codebook;
+    private DeviceBuffer nf4Scratch;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -141,6 +147,53 @@ public final class CudaBackend implements Backend {
             cuda.upload(host, out.memory());
             cuda.synchronize();
         }
+        return out;
+    }
+
+    /** The weight's packed codes and block scales copied to the device as they are; never dequantized as a whole. */
+    @Override
+    public Nf4Buffer uploadNf4(Nf4Weight weight) {
+        long[] shape = weight.shape();
+        if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("an NF4 matrix must be 2-D with int-sized dimensions, got shape " + java.util.Arrays.toString(shape));
+        }
+        if (weight.blockSize() % 8 != 0) throw new IllegalArgumentException("NF4 block size " + weight.blockSize() + " is not a multiple of 8");
+        DeviceBuffer packed = uploadBytes(weight.packed());
+        CudaNf4Buffer out = switch (weight.scales()) {
+            case BlockScales.Plain p -> new CudaNf4Buffer(shape[0], shape[1], weight.blockSize(), packed,
+                    uploadBytes(MemorySegment.ofArray(p.absmax())), null, null, null, 0, 0f);
+            case BlockScales.DoubleQuantized d -> new CudaNf4Buffer(shape[0], shape[1], weight.blockSize(), packed, null,
+                    uploadBytes(MemorySegment.ofArray(d.codes())), uploadBytes(MemorySegment.ofArray(d.nestedAbsmax())),
+                    uploadBytes(MemorySegment.ofArray(d.nestedMap())), d.nestedBlockSize(), d.offset());
+        };
+        DeviceBuffer[] owned = out.memory();
+        CLEANER.register(out, () -> {
+            for (DeviceBuffer b : owned) cuda.free(b);
+        });
+        return out;
+    }
+
+    private DeviceBuffer uploadBytes(MemorySegment host) {
+        DeviceBuffer d = cuda.allocate(host.byteSize());
+        copyIn(host, d);
+        return d;
+    }
+
+    /**
+     * The whole weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32
+     * in FLOAT32), valid until the next call: each product dequantizes its weight right before its GEMM, as
+     * bitsandbytes does, so only the largest weight's worth of scratch ever exists.
+     */
+    DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
+        if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
+        long bytes = w.elementCount() * t.bytes();
+        if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
+            if (nf4Scratch != null) cuda.free(nf4Scratch);
+            nf4Scratch = cuda.allocate(bytes);
+        }
+        DeviceBuffer out = nf4Scratch.slice(0, bytes);
+        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
+                w.nestedBlockSize, w.offset, w.elementCount());
         return out;
     }
 
@@ -267,6 +320,31 @@ public final class CudaBackend implements Backend {
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,
                     beta, cc.memory(), n, cc.type());
         }
+    }
+
+    @Override
+    public void matmulNf4ABt(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
+        nf4Product(true, a, nf4(w, n, k), c, m, n, k, accumulate);
+    }
+
+    @Override
+    public void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
+        nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
+    }
+
+    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
+    private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
+        CudaBuffer ca = of(a), cc = writable(c);
+        ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
+        DeviceBuffer weight = dequantize(w, t);
+        DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
+        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
+    }
+
+    private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {
+        if (!(buffer instanceof CudaNf4Buffer w)) throw new IllegalArgumentException("not a CUDA NF4 buffer: " + (buffer == null ? "null" : buffer.getClass().getName()));
+        if (w.rows != rows || w.columns != columns) throw new IllegalArgumentException(w + " used as [" + rows + ", " + columns + "]");
+        return w;
     }
 
     private DeviceBuffer asBf16(CudaBuffer buffer, long elements, int slot) {

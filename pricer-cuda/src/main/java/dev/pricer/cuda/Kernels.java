@@ -233,6 +233,21 @@ public final class Kernels {
         launchElements("elementwise.cu", "bf16_to_f32", n, out, in, n);
     }
 
+    /**
+     * out[n] (type t) = the NF4 weight's values (see nf4.cu): {@code codes} null for float {@code absmax}, else
+     * {@code absmax} null and the double quantization's codes, nested absmax, nested map and offset given.
+     * {@code codebook} holds the 16 float NF4 values.
+     */
+    public void nf4Dequantize(ElementType t, DeviceBuffer out, DeviceBuffer packed, DeviceBuffer codes, DeviceBuffer absmax,
+                              DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, DeviceBuffer codebook, int blockSize,
+                              int nestedBlockSize, float offset, long n) {
+        if (blockSize % 8 != 0) throw new IllegalArgumentException("NF4 block size " + blockSize + " is not a multiple of 8");
+        if (out.bytes() < n * t.bytes() || packed.bytes() < (n + 1) / 2) throw new IllegalArgumentException("NF4 dequantization of " + n + " elements into " + out + " from " + packed);
+        // A thread per four words of packed codes (nf4.cu's NF4_UNROLL): each thread's loads go out together.
+        launchElements("nf4.cu", "nf4_dequant_" + t.suffix(), ceilDiv((n + 7) / 8, 4), out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook,
+                blockSize, nestedBlockSize, offset, n);
+    }
+
     /** y += alpha * x over n elements. */
     public void axpy(ElementType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
         launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);

@@ -92,12 +92,15 @@ public final class TrainingJob {
         TrainingArguments args = spec.args();
         if (!args.usePeft()) {
             // A resumed full run loads the checkpoint, itself a model folder (the base may hold no weights at all).
-            if (spec.resume().isPresent()) return LlamaModel.loadForFullTraining(spec.resume().get().dir(), backend);
-            if (spec.fromScratch()) return LlamaModel.initialize(config, backend, INIT_STD, args.seed(), true);
-            return LlamaModel.loadForFullTraining(spec.base(), backend);
+            LlamaModel model = spec.resume().isPresent() ? LlamaModel.loadForFullTraining(spec.resume().get().dir(), backend)
+                    : spec.fromScratch() ? LlamaModel.initialize(config, backend, INIT_STD, args.seed(), true)
+                    : LlamaModel.loadForFullTraining(spec.base(), backend);
+            model.setGradientCheckpointing(args.gradientCheckpointing());
+            return model;
         }
-        LlamaModel model = LlamaModel.load(spec.base(), backend);
+        LlamaModel model = LlamaModel.load(spec.base(), null, backend, args.quantization());
         try {
+            model.setGradientCheckpointing(args.gradientCheckpointing());
             model.createAdapter(args.loraConfig(), args.seed());
         } catch (RuntimeException e) {
             model.close();

@@ -96,11 +96,11 @@ public final class EvalCommand implements Callable<Integer> {
                 List<Checkpoint> targets = allRevisions ? checkpoints.all(ref.repo()) : List.of(checkpoints.fetch(ref));
                 Path baseDir = PricingModel.baseOf(options.base, targets.getFirst().dir(), checkpoints);
                 if (baselines) {
-                    try (PricingModel base = PricingModel.open(baseDir, null, options.backend())) {
+                    try (PricingModel base = options.open(baseDir, null)) {
                         reports.add(tester.run(base.predictor("base model (no adapter)", options.decoding(), options.topK, options.batch)));
                     }
                 }
-                try (PricingModel pricing = PricingModel.open(baseDir, targets.getFirst().dir(), options.backend())) {
+                try (PricingModel pricing = options.open(baseDir, targets.getFirst().dir())) {
                     List<Report> tuned = new ArrayList<>();
                     for (Checkpoint c : targets) {
                         pricing.useAdapter(c.dir());

@@ -2,6 +2,7 @@ package dev.pricer.cli.eval;
 
 import dev.pricer.cli.device.DeviceOptions;
 import dev.pricer.core.backend.Backend;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.PricingModel;
@@ -30,6 +31,10 @@ final class ModelOptions {
 
     @Option(names = "--batch", defaultValue = "16", description = "Prompts per forward pass (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--quantize", defaultValue = "none", description = "nf4: hold the base's decoder projections in 4-bit NF4,"
+            + " as QLoRA trained the adapter (default: ${DEFAULT-VALUE}; a bitsandbytes 4-bit base is NF4 anyway).")
+    String quantize;
 
     @Option(names = "--hub-url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local hub).")
     URI hubUrl;
@@ -64,11 +69,16 @@ final class ModelOptions {
     }
 
     PricingModel open(Checkpoint adapter, Checkpoints checkpoints) {
-        return PricingModel.open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir(), backend());
+        return open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir());
+    }
+
+    /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked, on the --device backend. */
+    PricingModel open(Path baseDir, Path adapterDir) {
+        return PricingModel.open(baseDir, adapterDir, backend(), Quantization.parse(quantize));
     }
 
     /** The backend of --device; a fall-back to the CPU is said on stderr, so JSON on stdout stays clean. */
-    Backend backend() {
+    private Backend backend() {
         return device.open(System.err::println);
     }
 }

@@ -13,7 +13,8 @@ import java.util.stream.Collectors;
  */
 public enum Preset {
 
-    COURSE("hf:meta-llama/Llama-3.1-8B", true, Map.ofEntries(
+    COURSE("hf:meta-llama/Llama-3.1-8B", Map.ofEntries(
+            Map.entry("quantize", "nf4"),
             Map.entry("lora_r", "32"),
             Map.entry("lora_alpha", "64"),
             Map.entry("lora_dropout", "0.1"),
@@ -28,23 +29,16 @@ public enum Preset {
             Map.entry("logging_steps", "50")));
 
     private final String base;
-    private final boolean nf4;
     private final Map<String, String> arguments;
 
-    Preset(String base, boolean nf4, Map<String, String> arguments) {
+    Preset(String base, Map<String, String> arguments) {
         this.base = base;
-        this.nf4 = nf4;
         this.arguments = Map.copyOf(arguments);
     }
 
     /** The base model, a folder or {@code hf:owner/name}. */
     public String base() {
         return base;
-    }
-
-    /** Whether the base's weights are quantized to NF4 (QLoRA). */
-    public boolean nf4() {
-        return nf4;
     }
 
     /** Training arguments by Hugging Face name, as text, as flags give them. */

@@ -65,9 +65,6 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--preset", description = "named settings, under any flag given: course (the course's QLoRA run of Llama 3.1 8B)")
     String preset;
 
-    @Option(names = "--load-in-4bit", description = "quantize the base's weights to NF4 (QLoRA)")
-    boolean loadIn4bit;
-
     private Path base;
 
     @Option(names = "--data", required = true, description = "training examples, JSON lines: prompt + completion, or text + price")
@@ -109,14 +106,8 @@ public final class TrainCommand implements Callable<Integer> {
             Preset p = Preset.parse(preset);
             flags = p.under(flags);
             if (baseModel == null) baseModel = p.base();
-            loadIn4bit |= p.nf4();
         }
         if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder or hf:owner/name) or --preset");
-        if (loadIn4bit) {
-            // The NF4 quantizer and matmul exist (dev.pricer.core.quant); loading a model's frozen weights through them does not yet.
-            throw new CommandLine.ParameterException(spec.commandLine(), "--load-in-4bit"
-                    + (preset != null ? " (from --preset " + preset + ")" : "") + ": the engine does not load a model's weights as NF4 yet");
-        }
         base = BaseModels.resolve(baseModel, pricerHome(), System.getenv(), System.out::println);
         Optional<Checkpoint> from = Optional.empty();
         Path runDir;

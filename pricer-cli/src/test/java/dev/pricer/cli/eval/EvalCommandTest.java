@@ -97,6 +97,23 @@ class EvalCommandTest {
     }
 
     @Test
+    void predictAndEvaluateOnAnNf4Base(@TempDir Path dir) throws Exception {
+        Path base = hubWithCheckpoint(dir);
+        split(dir.resolve("test.jsonl"), 4, 3);
+        String[] common = {"--base", base.toString(), "--hub-store", dir.resolve("hub").toString(), "--home", dir.resolve("home").toString(),
+                "--quantize", "nf4"};
+        Result p = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-5", "--json", "A lamp"}, common));
+        assertEquals(0, p.code(), p.err());
+        assertEquals(1, JsonMapper.builder().build().readTree(p.out()).get("predictions").size());
+        Result e = run(concat(new String[]{"eval", "--model", "shop/shop-run1", "--data", dir.toString(), "--out", dir.resolve("charts").toString(), "--json"}, common));
+        assertEquals(0, e.code(), e.err());
+        Result bad = run("predict", "--model", "shop/shop-run1@step-5", "--base", base.toString(), "--hub-store", dir.resolve("hub").toString(),
+                "--home", dir.resolve("home").toString(), "--quantize", "int8", "A lamp");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().contains("quantize = int8"), bad.err());
+    }
+
+    @Test
     void predictAndEvaluateACheckpointFromTheHub(@TempDir Path dir) throws Exception {
         Path base = hubWithCheckpoint(dir);
         split(dir.resolve("test.jsonl"), 6, 3);

@@ -37,7 +37,7 @@ class PresetTest {
     void theCoursePresetHoldsTheCoursesSettings() {
         TrainingArguments a = TrainingArgumentsIO.load(null, Preset.COURSE.under(Map.of()));
         assertEquals("hf:meta-llama/Llama-3.1-8B", Preset.COURSE.base());
-        assertTrue(Preset.COURSE.nf4());
+        assertEquals("nf4", a.quantize(), "QLoRA: the base in NF4");
         assertEquals(32, a.loraR());
         assertEquals(64.0, a.loraAlpha());
         assertEquals(0.1, a.loraDropout());
@@ -66,13 +66,25 @@ class PresetTest {
     }
 
     @Test
-    void theCoursePresetAsksForNf4WhichTheEngineDoesNotLoadYet(@TempDir Path home) {
+    void theCoursePresetTrainsOnAnNf4Base(@TempDir Path dir) throws Exception {
+        Path fixture = Path.of(PresetTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
+        Path base = Files.createDirectories(dir.resolve("tiny-llama"));
+        for (String f : new String[]{"config.json", "model.safetensors"}) Files.copy(fixture.resolve(f), base.resolve(f));
+        Files.copy(Path.of(PresetTest.class.getResource("/tokenizers/byte-tokenizer.json").toURI()), base.resolve("tokenizer.json"));
+        List<String> lines = new ArrayList<>();
+        for (int i = 0; i < 8; i++) lines.add("{\"text\":\"item " + i + "\",\"price\":" + (3 + i * 13) + "}");
+        Path data = Files.write(dir.resolve("items.jsonl"), lines);
         StringWriter err = new StringWriter();
         var cmd = PricerCommand.create();
         cmd.setErr(new PrintWriter(err, true));
-        int code = cmd.execute("train", "--preset", "course", "--data", "items.jsonl", "--home", home.toString());
-        assertEquals(2, code, err.toString());
-        assertTrue(err.toString().contains("--load-in-4bit (from --preset course)"), err.toString());
+        int code = cmd.execute("train", "--preset", "course", "--base", base.toString(), "--data", data.toString(),
+                "--max-steps", "1", "--validation-split-percentage", "0", "--gradient-checkpointing",
+                "--home", dir.resolve("home").toString(), "--project", "p", "--name", "course", "--no-track", "--no-push");
+        assertEquals(0, code, err.toString());
+        Path args = dir.resolve("home/runs/p/course/checkpoint-1").resolve(dev.pricer.train.loop.Trainer.ARGS_FILE);
+        TrainingArguments saved = TrainingArgumentsIO.read(args);
+        assertEquals("nf4", saved.quantize());
+        assertTrue(saved.gradientCheckpointing());
     }
 
     @Test

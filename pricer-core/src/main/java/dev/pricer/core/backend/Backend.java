@@ -1,5 +1,6 @@
 package dev.pricer.core.backend;
 
+import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
@@ -40,6 +41,12 @@ public interface Backend extends AutoCloseable {
      */
     Buffer upload(HostTensor tensor, boolean writable);
 
+    /**
+     * A 2-D NF4 weight (QLoRA's frozen base) kept packed on this backend, for {@link #matmulNf4ABt} and
+     * {@link #matmulNf4AB}. The backend may keep a view of {@code weight}'s memory (a mapped checkpoint).
+     */
+    Nf4Buffer uploadNf4(Nf4Weight weight);
+
     /** Copies {@code dst.length()} elements from host memory (native byte order, same dtype as {@code dst}). */
     void copyFromHost(MemorySegment src, Buffer dst);
 
@@ -60,6 +67,15 @@ public interface Backend extends AutoCloseable {
 
     /** c[m×n] (+)= a[k×m]ᵀ · b[k×n]: a linear layer's weight gradient {@code dW = dyᵀ·x}. */
     void matmulAtB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /**
+     * c[m×n] (+)= a[m×k] · wᵀ with {@code w} an NF4 {@code [n, k]}: a quantized linear layer's forward. Each weight
+     * element is decoded inside the product (or into scratch for one weight at a time), never kept dequantized.
+     */
+    void matmulNf4ABt(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /** c[m×n] (+)= a[m×k] · w with {@code w} an NF4 {@code [k, n]}: a quantized layer's input gradient (the base does not train). */
+    void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate);
 
     /** y += alpha · x, elementwise. */
     void axpy(float alpha, Buffer x, Buffer y);

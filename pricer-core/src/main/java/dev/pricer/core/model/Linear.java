@@ -5,8 +5,9 @@ import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.lora.LoraWeights;
 
 /**
- * A bias-free linear layer {@code y = x·Wᵀ}, {@code W} of shape {@code [out, in]}, optionally with a LoRA pair
- * ({@code y += s·(drop(x)·Aᵀ)·Bᵀ}) and optionally with a gradient for {@code W} (full-parameter training).
+ * A bias-free linear layer {@code y = x·Wᵀ}, {@code W} of shape {@code [out, in]} (float or NF4), optionally with
+ * a LoRA pair ({@code y += s·(drop(x)·Aᵀ)·Bᵀ}) and optionally with a gradient for a float {@code W}
+ * (full-parameter training).
  *
  * <p>Saves for backward: its input (owned by the caller) and, with LoRA, {@code u = s·drop(x)·Aᵀ} of shape
  * {@code [rows, r]}. The dropout mask is not saved: it is recomputed from the seed.
@@ -16,11 +17,12 @@ final class Linear {
     final String path;
     final int in;
     final int out;
-    final Buffer weight;
+    final BaseWeight weight;
     final Buffer weightGrad;
     LoraWeights lora;
 
-    Linear(String path, int in, int out, Buffer weight, Buffer weightGrad) {
+    Linear(String path, int in, int out, BaseWeight weight, Buffer weightGrad) {
+        if (weightGrad != null && !(weight instanceof BaseWeight.Dense)) throw new IllegalArgumentException(path + ": a quantized weight cannot train");
         this.path = path;
         this.in = in;
         this.out = out;
@@ -30,7 +32,7 @@ final class Linear {
 
     /** y = x·Wᵀ (+ LoRA). {@code scratch} holds at least {@code rows·in} floats, used for dropout. */
     void forward(Backend be, Buffer x, Buffer y, Buffer u, int rows, Dropout dropout, Buffer scratch) {
-        be.matmulABt(x, weight, y, rows, out, in, false);
+        weight.forward(be, x, y, rows, out, in);
         if (lora == null) return;
         Buffer src = dropped(be, x, rows, dropout, scratch);
         be.matmulABt(src, lora.a(), u, rows, lora.r(), in, false);
@@ -45,7 +47,7 @@ final class Linear {
     void backward(Backend be, Buffer dy, Buffer x, Buffer dx, boolean accumulateDx, Buffer u, int rows,
                   Dropout dropout, Buffer du, Buffer scratch) {
         if (weightGrad != null) be.matmulAtB(dy, x, weightGrad, out, in, rows, true);
-        be.matmulAB(dy, weight, dx, rows, in, out, accumulateDx);
+        weight.backwardInput(be, dy, dx, rows, out, in, accumulateDx);
         if (lora == null) return;
         int r = lora.r();
         be.matmulAtB(dy, u, lora.gradB(), out, r, rows, true);

@@ -1,11 +1,16 @@
 package dev.pricer.core.model;
 
+import dev.pricer.core.FormatException;
 import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.backend.Nf4Buffer;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.lora.PeftAdapter;
+import dev.pricer.core.quant.BnbNf4Format;
+import dev.pricer.core.quant.Nf4Quantizer;
+import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
@@ -24,12 +29,15 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * A Llama-family causal language model on a {@link Backend}, with an optional LoRA adapter: forward passes
  * (logits, loss), the backward pass into the trainable parameters' gradients, and greedy generation with a KV cache.
- * Numerics follow Hugging Face transformers (float32) and PEFT.
+ * Numerics follow Hugging Face transformers (float32) and PEFT. The decoder projections may be held in NF4
+ * ({@link Quantization}), and activation checkpointing ({@link #setGradientCheckpointing}) trades a second
+ * forward pass per layer for keeping only each layer's input between the passes.
  *
  * <p>Not thread-safe: one pass at a time. Close it to release the memory-mapped weight files.
  */
@@ -44,6 +52,7 @@ public final class LlamaModel implements AutoCloseable {
     private final DecoderLayer[] layers;
     private final Rope rope;
     private final Map<String, Buffer> weights;
+    private final Map<String, Nf4Buffer> quantized;
     private final List<Parameter> fullParameters;
     private final Buffer embeddingGrad;
     private final Buffer finalNormGrad;
@@ -54,13 +63,18 @@ public final class LlamaModel implements AutoCloseable {
     private Plan inferencePlan;
     private long dropoutSeed = 0x5EEDL;
     private long passes;
+    private boolean gradientCheckpointing;
 
-    private LlamaModel(LlamaConfig config, Backend backend, SafeTensors files, Map<String, Buffer> weights, boolean fullTraining) {
+    /** {@code quantized} holds the NF4 projections by weight name; {@code weights} every other weight. */
+    private LlamaModel(LlamaConfig config, Backend backend, SafeTensors files, Map<String, Buffer> weights,
+                       Map<String, Nf4Buffer> quantized, boolean fullTraining) {
+        if (fullTraining && !quantized.isEmpty()) throw new IllegalArgumentException("full-parameter training needs float weights, not NF4");
         this.config = config;
         this.backend = backend;
         this.files = files;
         this.rope = new Rope(backend, config);
         this.weights = Map.copyOf(weights);
+        this.quantized = Map.copyOf(quantized);
         Map<String, Buffer> grads = new LinkedHashMap<>();
         if (fullTraining) weights.forEach((name, w) -> grads.put(name, backend.allocate(DType.F32, w.length())));
         embedding = weights.get(WeightNames.EMBEDDING);
@@ -75,7 +89,8 @@ public final class LlamaModel implements AutoCloseable {
             for (Projection p : Projection.values()) {
                 String name = p.modulePath(l) + ".weight";
                 int[] shape = WeightNames.projectionShape(config, p);
-                linears[p.ordinal()] = new Linear(p.modulePath(l), shape[1], shape[0], weights.get(name), grads.get(name));
+                BaseWeight w = quantized.containsKey(name) ? new BaseWeight.Nf4(quantized.get(name)) : new BaseWeight.Dense(weights.get(name));
+                linears[p.ordinal()] = new Linear(p.modulePath(l), shape[1], shape[0], w, grads.get(name));
             }
             String in = WeightNames.inputNorm(l), post = WeightNames.postNorm(l);
             layers[l] = new DecoderLayer(l, config, weights.get(in), weights.get(post), grads.get(in), grads.get(post), linears);
@@ -95,7 +110,17 @@ public final class LlamaModel implements AutoCloseable {
 
     /** The base model plus, when {@code adapterDir} is not null, the PEFT LoRA adapter in it (trainable). */
     public static LlamaModel load(Path modelDir, Path adapterDir, Backend backend) {
-        LlamaModel model = open(modelDir, backend, false);
+        return load(modelDir, adapterDir, backend, Quantization.NONE);
+    }
+
+    /**
+     * As {@link #load(Path, Path, Backend)}, with the decoder projections quantized to NF4 (double quantization)
+     * as they load when {@code quantization} is NF4. A checkpoint that bitsandbytes already quantized (its
+     * {@code weight.absmax}, {@code weight.quant_state.bitsandbytes__nf4}, ... keys, a {@code quantization_config}
+     * in config.json) loads as NF4 whatever is asked.
+     */
+    public static LlamaModel load(Path modelDir, Path adapterDir, Backend backend, Quantization quantization) {
+        LlamaModel model = open(modelDir, backend, false, quantization);
         if (adapterDir != null) {
             try {
                 model.loadAdapter(adapterDir);
@@ -109,7 +134,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Every weight trainable, each with a gradient buffer (full-parameter training, for small models). */
     public static LlamaModel loadForFullTraining(Path modelDir, Backend backend) {
-        return open(modelDir, backend, true);
+        return open(modelDir, backend, true, Quantization.NONE);
     }
 
     /**
@@ -125,7 +150,7 @@ public final class LlamaModel implements AutoCloseable {
             for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
             weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
         });
-        return new LlamaModel(config, backend, null, weights, trainable);
+        return new LlamaModel(config, backend, null, weights, Map.of(), trainable);
     }
 
     private static double gaussian(SplittableRandom random) {
@@ -133,16 +158,37 @@ public final class LlamaModel implements AutoCloseable {
         return Math.sqrt(-2 * StrictMath.log(u1)) * StrictMath.cos(2 * Math.PI * u2);
     }
 
-    private static LlamaModel open(Path modelDir, Backend backend, boolean fullTraining) {
+    private static LlamaModel open(Path modelDir, Backend backend, boolean fullTraining, Quantization requested) {
         LlamaConfig config = LlamaConfig.read(modelDir);
+        Quantization declared = Quantization.declared(modelDir);
+        Quantization quantization = declared == Quantization.NF4 ? declared : requested;
+        if (fullTraining && quantization == Quantization.NF4) {
+            throw new IllegalArgumentException(modelDir + ": full-parameter training needs float weights, and this model is quantized to NF4"
+                    + " (quantization_config in config.json); train a LoRA adapter on it instead (QLoRA)");
+        }
         SafeTensors files = SafeTensors.open(modelDir);
         try {
             Map<String, long[]> shapes = WeightNames.expectedShapes(config);
+            Set<String> projections = WeightNames.projectionWeights(config);
             // Check every tensor before uploading any, so a bad file leaves nothing half-loaded.
-            shapes.forEach((name, shape) -> WeightNames.check(files, name, shape));
+            Map<String, Nf4Weight> stored = new LinkedHashMap<>();
+            shapes.forEach((name, shape) -> {
+                if (BnbNf4Format.isQuantized(files, name)) stored.put(name, WeightNames.checkQuantized(files, name, shape, projections));
+                else WeightNames.check(files, name, shape);
+            });
+            if (fullTraining && !stored.isEmpty()) {
+                throw new FormatException(files.describe() + ": tensor '" + stored.keySet().iterator().next() + "' is quantized (bitsandbytes NF4);"
+                        + " full-parameter training needs float weights");
+            }
             Map<String, Buffer> weights = new LinkedHashMap<>();
-            shapes.forEach((name, shape) -> weights.put(name, backend.upload(files.tensor(name), fullTraining)));
-            return new LlamaModel(config, backend, files, weights, fullTraining);
+            Map<String, Nf4Buffer> quantized = new LinkedHashMap<>();
+            shapes.forEach((name, shape) -> {
+                Nf4Weight q = stored.get(name);
+                if (q == null && quantization == Quantization.NF4 && projections.contains(name)) q = Nf4Quantizer.quantize(files.tensor(name), true);
+                if (q != null) quantized.put(name, backend.uploadNf4(q));
+                else weights.put(name, backend.upload(files.tensor(name), fullTraining));
+            });
+            return new LlamaModel(config, backend, files, weights, quantized, fullTraining);
         } catch (RuntimeException e) {
             files.close();
             throw e;
@@ -185,6 +231,7 @@ public final class LlamaModel implements AutoCloseable {
      * training from scratch; each file is replaced atomically.
      */
     public void saveModel(Path dir) {
+        if (!quantized.isEmpty()) throw new IllegalStateException("an NF4 model is not saved as float weights; save its adapter instead");
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         WeightNames.expectedShapes(config).forEach((name, shape) -> tensors.put(name, download(weights.get(name), shape)));
         try {
@@ -206,6 +253,25 @@ public final class LlamaModel implements AutoCloseable {
 
     public Backend backend() {
         return backend;
+    }
+
+    /** NF4 when the decoder projections are held quantized, NONE when every weight is float. */
+    public Quantization quantization() {
+        return quantized.isEmpty() ? Quantization.NONE : Quantization.NF4;
+    }
+
+    /**
+     * Activation checkpointing (Hugging Face's {@code gradient_checkpointing}): training keeps only each decoder
+     * layer's input through the forward pass and recomputes the layer's activations right before its backward
+     * pass. Same losses and gradients, a fraction of the activation memory, about one more forward pass of time.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        if (on != gradientCheckpointing) trainingPlan = null;
+        gradientCheckpointing = on;
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
     }
 
     /** The adapter's config, or null when none is attached. */
@@ -239,10 +305,11 @@ public final class LlamaModel implements AutoCloseable {
     /** The buffers for this shape; training and inference plans are kept apart, so alternating them costs nothing. */
     private Plan plan(int batch, int seqLen, boolean backward) {
         Plan cached = backward ? trainingPlan : inferencePlan;
-        if (cached != null && cached.fits(batch, seqLen, backward)) return cached;
+        boolean checkpointing = backward && gradientCheckpointing;
+        if (cached != null && cached.fits(batch, seqLen, backward, checkpointing)) return cached;
         if (backward) trainingPlan = null;
         else inferencePlan = null;
-        Plan fresh = new Plan(backend, config, batch, seqLen, backward, loraRanks());
+        Plan fresh = new Plan(backend, config, batch, seqLen, backward, checkpointing, loraRanks());
         if (backward) trainingPlan = fresh;
         else inferencePlan = fresh;
         return fresh;
@@ -334,6 +401,9 @@ public final class LlamaModel implements AutoCloseable {
         backend.rmsNormBackward(p.gradFinal, p.resid[layers.length], finalNorm, p.finalRstd, p.gradIn, finalNormGrad, p.rows, hidden);
         Buffer dOut = p.gradIn, dIn = p.gradOut;
         for (int l = layers.length - 1; l >= 0; l--) {
+            // Checkpointing: every layer shares one set of activations, so rebuild this layer's (its output, already
+            // consumed by the layer above, is rewritten with the same values).
+            if (p.checkpointing) layers[l].forward(backend, p.resid[l], p.resid[l + 1], p.acts[l], p.acts[l].k(), p.acts[l].v(), null, pass, rope, p.workspace);
             layers[l].backward(backend, p.resid[l], dOut, dIn, p.acts[l], pass, rope, p.workspace);
             Buffer t = dOut;
             dOut = dIn;

@@ -9,7 +9,8 @@ import dev.pricer.core.tensor.DType;
 /**
  * Every buffer one batch shape needs, allocated once and reused while the shape repeats. With {@code backward},
  * each layer keeps its own activations; without, all layers share one set and the residual stream ping-pongs
- * between two buffers.
+ * between two buffers. With {@code checkpointing} (backward only), each layer keeps only its input (the residual
+ * stream) and all layers share one set of activations, which the backward pass recomputes layer by layer.
  */
 final class Plan {
 
@@ -17,6 +18,7 @@ final class Plan {
     final int seqLen;
     final int rows;
     final boolean backward;
+    final boolean checkpointing;
     final Buffer ids;
     final Buffer positions;
     final Buffer lengths;
@@ -34,12 +36,13 @@ final class Plan {
     private Buffer head;
     private Buffer logits;
 
-    Plan(Backend be, LlamaConfig c, int batch, int seqLen, boolean backward, int[] loraRanks) {
+    Plan(Backend be, LlamaConfig c, int batch, int seqLen, boolean backward, boolean checkpointing, int[] loraRanks) {
         this.backend = be;
         this.batch = batch;
         this.seqLen = seqLen;
         this.rows = batch * seqLen;
         this.backward = backward;
+        this.checkpointing = checkpointing;
         this.hidden = c.hiddenSize();
         this.vocab = c.vocabSize();
         long h = (long) rows * hidden;
@@ -51,9 +54,10 @@ final class Plan {
         acts = new LayerActivations[layers];
         long probs = backward ? be.attentionSavedLength(new AttentionShape(batch, seqLen, seqLen, 0, c.numHeads(), c.numKvHeads(), c.headDim())) : 0;
         Buffer[] pingPong = backward ? null : new Buffer[]{be.allocate(DType.F32, h), be.allocate(DType.F32, h)};
-        LayerActivations shared = backward ? null : LayerActivations.allocate(be, c, rows, null, null, 0, loraRanks, false);
+        boolean perLayer = backward && !checkpointing;
+        LayerActivations shared = perLayer ? null : LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks, backward);
         for (int l = 0; l <= layers; l++) resid[l] = backward ? be.allocate(DType.F32, h) : pingPong[l % 2];
-        for (int l = 0; l < layers; l++) acts[l] = backward ? LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks, true) : shared;
+        for (int l = 0; l < layers; l++) acts[l] = perLayer ? LayerActivations.allocate(be, c, rows, null, null, probs, loraRanks, true) : shared;
         finalNormed = be.allocate(DType.F32, h);
         finalRstd = be.allocate(DType.F32, rows);
         gradIn = backward ? be.allocate(DType.F32, h) : null;
@@ -64,8 +68,8 @@ final class Plan {
         workspace = Workspace.allocate(be, c, rows, maxRank, backward);
     }
 
-    boolean fits(int batch, int seqLen, boolean backward) {
-        return this.batch == batch && this.seqLen == seqLen && this.backward == backward;
+    boolean fits(int batch, int seqLen, boolean backward, boolean checkpointing) {
+        return this.batch == batch && this.seqLen == seqLen && this.backward == backward && this.checkpointing == checkpointing;
     }
 
     /** Room for {@code n} selected rows of hidden states ([n, hidden]), grown on demand. */

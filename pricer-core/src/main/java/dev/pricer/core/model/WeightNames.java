@@ -2,12 +2,16 @@ package dev.pricer.core.model;
 
 import dev.pricer.core.FormatException;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.quant.BnbNf4Format;
+import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsFile;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 
 /** The tensor names and shapes of a Hugging Face {@code LlamaForCausalLM} state dict. */
 final class WeightNames {
@@ -53,6 +57,30 @@ final class WeightNames {
         shapes.put(FINAL_NORM, new long[]{c.hiddenSize()});
         if (!c.tieWordEmbeddings()) shapes.put(LM_HEAD, new long[]{c.vocabSize(), c.hiddenSize()});
         return shapes;
+    }
+
+    /** The decoder projections' weight names: what bitsandbytes quantizes (every nn.Linear of the decoder layers). */
+    static Set<String> projectionWeights(LlamaConfig c) {
+        Set<String> names = new LinkedHashSet<>();
+        for (int l = 0; l < c.numLayers(); l++) for (Projection p : Projection.values()) names.add(p.modulePath(l) + ".weight");
+        return names;
+    }
+
+    /**
+     * A weight stored in bitsandbytes' NF4 layout, read (its quant state checked against its tensors) and checked
+     * against the shape config.json implies. Only decoder projections may be quantized, as with bitsandbytes.
+     */
+    static Nf4Weight checkQuantized(SafeTensors files, String name, long[] shape, Set<String> projections) {
+        if (!projections.contains(name)) {
+            throw new FormatException(files.describe() + ": tensor '" + name + "' is quantized; only the decoder layers' projections"
+                    + " may be (embeddings, norms and lm_head stay float, as with bitsandbytes)");
+        }
+        Nf4Weight w = BnbNf4Format.read(files, name);
+        if (!Arrays.equals(w.shape(), shape)) {
+            throw new FormatException(files.describe() + ": tensor '" + name + BnbNf4Format.QUANT_STATE + "': field 'shape' is "
+                    + Arrays.toString(w.shape()) + ", config.json implies " + Arrays.toString(shape));
+        }
+        return w;
     }
 
     static void check(SafeTensors files, String name, long[] shape) {

@@ -72,25 +72,29 @@ public final class BnbNf4Format {
         checkCount(packed, (n + 1) / 2, where + " (packed codes of shape " + Arrays.toString(state.shape()) + ")");
         float[] quantMap = expect(file, name + QUANT_MAP, DType.F32, where).toFloatArray();
         if (!Arrays.equals(quantMap, Nf4.codebook())) {
-            throw new FormatException(where + QUANT_MAP + ": not the NF4 codebook: " + Arrays.toString(quantMap));
+            throw new FormatException(key(file, name + QUANT_MAP) + ": not the NF4 codebook: " + Arrays.toString(quantMap));
         }
         HostTensor absmax = expect(file, name + ABSMAX, state.nested() ? DType.U8 : DType.F32, where);
-        checkCount(absmax, blocks, where + ABSMAX);
+        checkCount(absmax, blocks, key(file, name + ABSMAX) + " (one per block of " + state.blockSize() + ", quant state field 'blocksize')");
         BlockScales scales;
         if (state.nested()) {
             int nestedBlocks = (blocks + state.nestedBlockSize() - 1) / state.nestedBlockSize();
             HostTensor nestedAbsmax = expect(file, name + NESTED_ABSMAX, DType.F32, where);
-            checkCount(nestedAbsmax, nestedBlocks, where + NESTED_ABSMAX);
+            checkCount(nestedAbsmax, nestedBlocks, key(file, name + NESTED_ABSMAX));
             HostTensor nestedMap = expect(file, name + NESTED_QUANT_MAP, DType.F32, where);
-            checkCount(nestedMap, DynamicMap.SIZE, where + NESTED_QUANT_MAP);
-            float[] nestedAbsmaxValues = finite(nestedAbsmax.toFloatArray(), where + NESTED_ABSMAX);
-            float[] nestedMapValues = finite(nestedMap.toFloatArray(), where + NESTED_QUANT_MAP);
+            checkCount(nestedMap, DynamicMap.SIZE, key(file, name + NESTED_QUANT_MAP));
+            float[] nestedAbsmaxValues = finite(nestedAbsmax.toFloatArray(), key(file, name + NESTED_ABSMAX));
+            float[] nestedMapValues = finite(nestedMap.toFloatArray(), key(file, name + NESTED_QUANT_MAP));
             scales = new BlockScales.DoubleQuantized(absmax.data().toArray(ValueLayout.JAVA_BYTE), nestedAbsmaxValues,
                     nestedMapValues, state.nestedBlockSize(), state.nestedOffset());
         } else {
-            scales = new BlockScales.Plain(finite(absmax.toFloatArray(), where + ABSMAX));
+            scales = new BlockScales.Plain(finite(absmax.toFloatArray(), key(file, name + ABSMAX)));
         }
         return new Nf4Weight(state.shape(), state.dtype(), state.blockSize(), packed.data(), scales);
+    }
+
+    private static String key(SafeTensors file, String key) {
+        return file.describe() + ": tensor '" + key + "'";
     }
 
     private static HostTensor expect(SafeTensors file, String key, DType dtype, String where) {

@@ -145,7 +145,7 @@ class BnbNf4FormatTest {
         assertBadFile(t -> {
             float[] nan = {Float.NaN};
             t.put(NAME + BnbNf4Format.NESTED_ABSMAX, HostTensor.ofFloats(nan, 1));
-        }, "nested_absmax: element 0 is NaN");
+        }, "nested_absmax': element 0 is NaN");
         assertBadFile(t -> t.put(NAME + ".quant_state.bitsandbytes__fp4", t.remove(NAME + BnbNf4Format.QUANT_STATE)), "fp4");
     }
 

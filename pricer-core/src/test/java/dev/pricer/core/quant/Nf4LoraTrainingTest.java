@@ -8,21 +8,14 @@ import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
-import dev.pricer.core.safetensors.SafeTensors;
-import dev.pricer.core.safetensors.SafeTensorsWriter;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,24 +24,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * QLoRA's claim on the fixture's tiny Llama: the fixture's 12-step LoRA run (2 micro-batches a step, clip 1,
  * AdamW, the fixture's learning rates) on an NF4 base (double quantization, every projection of every layer,
  * as bitsandbytes' Linear4bit replaces them) stays close to the same run on the float32 base. The NF4 base is
- * given to the engine dequantized, the values {@code Nf4Matmul} computes with (its test bounds the difference
- * to float rounding), because the engine does not take packed weights yet.
+ * the engine's own: {@link Quantization#NF4} at load, packed weights decoded inside the products.
  */
 class Nf4LoraTrainingTest {
 
-    private static final Pattern PROJECTION = Pattern.compile("model\\.layers\\.\\d+\\.(self_attn|mlp)\\.[a-z]+_proj\\.weight");
     /** Stated tolerance: each step's loss within 2% of the float32 run's (measured: at most 0.81%). */
     private static final double TOLERANCE = 0.02;
 
-    @TempDir
-    Path dir;
-
     @Test
-    void loraOnAnNf4BaseFollowsTheFloat32LossCurve() throws IOException {
+    void loraOnAnNf4BaseFollowsTheFloat32LossCurve() {
         Map<String, HostTensor> expected = Fixtures.expected("tiny-llama");
-        Path nf4Model = nf4Copy(Fixtures.model("tiny-llama"), dir.resolve("tiny-llama-nf4"));
-        double[] f32 = train(Fixtures.model("tiny-llama"), expected);
-        double[] nf4 = train(nf4Model, expected);
+        double[] f32 = train(Quantization.NONE, expected);
+        double[] nf4 = train(Quantization.NF4, expected);
         double worst = 0;
         for (int s = 0; s < f32.length; s++) worst = Math.max(worst, Math.abs(nf4[s] - f32[s]) / f32[s]);
         assertTrue(worst <= TOLERANCE, "NF4 loss curve " + Arrays.toString(nf4) + " strays " + worst + " from float32 " + Arrays.toString(f32));
@@ -57,25 +44,8 @@ class Nf4LoraTrainingTest {
         assertTrue(f32[f32.length - 1] < f32[0] && nf4[nf4.length - 1] < nf4[0], "the runs do not learn");
     }
 
-    /** The model folder with every projection weight replaced by its NF4 (double-quantized) values. */
-    private static Path nf4Copy(Path modelDir, Path out) throws IOException {
-        Files.createDirectories(out);
-        Files.copy(modelDir.resolve("config.json"), out.resolve("config.json"));
-        Map<String, HostTensor> tensors = new LinkedHashMap<>(SafeTensors.readAll(modelDir.resolve(SafeTensors.SINGLE)));
-        int quantized = 0;
-        for (Map.Entry<String, HostTensor> e : tensors.entrySet()) {
-            if (!PROJECTION.matcher(e.getKey()).matches()) continue;
-            Nf4Weight q = Nf4Quantizer.quantize(e.getValue(), true);
-            e.setValue(HostTensor.ofFloats(q.dequantize(), e.getValue().shape()));
-            quantized++;
-        }
-        assertEquals(2 * 7, quantized);
-        SafeTensorsWriter.write(out.resolve(SafeTensors.SINGLE), tensors, Map.of());
-        return out;
-    }
-
     /** Per-step losses of the fixture's run, from the fixture's adapter. */
-    private static double[] train(Path modelDir, Map<String, HostTensor> expected) {
+    private static double[] train(Quantization quantization, Map<String, HostTensor> expected) {
         HostTensor ids = expected.get("run.input_ids"), labels = expected.get("run.labels");
         long[] shape = ids.shape();
         int micro = (int) shape[0], b = (int) shape[1], t = (int) shape[2];
@@ -84,7 +54,8 @@ class Nf4LoraTrainingTest {
         int accumulation = micro / lrs.length;
         double[] losses = new double[lrs.length];
         try (Backend backend = new CpuBackend();
-             LlamaModel model = LlamaModel.load(modelDir, Fixtures.adapter("tiny-llama"), backend)) {
+             LlamaModel model = LlamaModel.load(Fixtures.model("tiny-llama"), Fixtures.adapter("tiny-llama"), backend, quantization)) {
+            assertEquals(quantization, model.quantization());
             Map<String, Buffer[]> moments = new HashMap<>();
             for (Parameter p : model.trainableParameters()) {
                 moments.put(p.name(), new Buffer[]{backend.allocate(DType.F32, p.value().length()), backend.allocate(DType.F32, p.value().length())});

@@ -7,6 +7,7 @@ import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.cuda.CudaBackend;
 
@@ -20,16 +21,32 @@ import java.util.SplittableRandom;
  * LoRA training-step throughput of the engine on the CUDA backend, set up as the peer
  * ({@code shared/peers/hf_lora_throughput.py}) is: random weights of a real Llama shape (bf16), LoRA r 32,
  * alpha 64 over q, k, v and o, float32 adapter and AdamW state, loss on the last 4 tokens of each sequence,
- * clipping at 1.0; 3 warm-up steps, then {@code steps} timed ones. Prints one JSON line.
+ * clipping at 1.0; 3 warm-up steps, then {@code steps} timed ones. Prints one JSON line per setting.
  *
- * <p>Usage: {@code LoraThroughputBenchmark SHAPE BATCH SEQ [STEPS] [MODEL_CACHE_DIR]}
+ * <p>Usage: {@code LoraThroughputBenchmark SHAPE BATCH SEQ [STEPS] [MODEL_CACHE_DIR] [--quantize=nf4]
+ * [--gradient-checkpointing=on,off]}. {@code --quantize=nf4} loads the base as QLoRA does (decoder projections
+ * in NF4 with double quantization, quantized at load). Several checkpointing settings are measured one after
+ * the other on the one loaded model, smallest memory first, so each one's peak is its own.
  */
 public final class LoraThroughputBenchmark {
 
     private LoraThroughputBenchmark() {
     }
 
-    public static void main(String[] args) throws Exception {
+    public static void main(String[] allArgs) throws Exception {
+        String[] args = java.util.Arrays.stream(allArgs).filter(a -> !a.startsWith("--")).toArray(String[]::new);
+        Quantization quantization = Quantization.NONE;
+        List<Boolean> checkpointing = List.of(false);
+        for (String a : allArgs) {
+            if (a.startsWith("--quantize=")) quantization = Quantization.parse(a.substring("--quantize=".length()));
+            else if (a.startsWith("--gradient-checkpointing=")) {
+                checkpointing = java.util.Arrays.stream(a.substring("--gradient-checkpointing=".length()).split(",")).map(v -> switch (v) {
+                    case "on" -> true;
+                    case "off" -> false;
+                    default -> throw new IllegalArgumentException("--gradient-checkpointing takes on, off or both (on,off), not " + v);
+                }).toList();
+            } else if (a.startsWith("--")) throw new IllegalArgumentException("unknown option " + a);
+        }
         RandomLlama shape = RandomLlama.shape(args[0]);
         int batchSize = Integer.parseInt(args[1]), seq = Integer.parseInt(args[2]);
         int steps = args.length > 3 ? Integer.parseInt(args[3]) : 10;
@@ -40,7 +57,7 @@ public final class LoraThroughputBenchmark {
 
         CudaBackend backend = new CudaBackend(CudaBackend.Precision.BF16);
         t0 = System.nanoTime();
-        try (LlamaModel model = LlamaModel.load(dir, backend)) {
+        try (LlamaModel model = LlamaModel.load(dir, null, backend, quantization)) {
             int r = 32;
             model.createAdapter(new LoraConfig(r, 2 * r, 0.0, List.of("q_proj", "k_proj", "v_proj", "o_proj"), false), 0);
             double loadS = (System.nanoTime() - t0) / 1e9;
@@ -51,23 +68,33 @@ public final class LoraThroughputBenchmark {
                 m[i] = backend.allocate(DType.F32, params.get(i).value().length());
                 v[i] = backend.allocate(DType.F32, params.get(i).value().length());
             }
-            double loss = 0;
-            for (int s = 1; s <= 3; s++) loss = step(model, backend, batch, params, m, v, s);
-            backend.synchronize();
-            backend.resetPeakMemory();
-            long start = System.nanoTime();
-            for (int s = 4; s < 4 + steps; s++) loss = step(model, backend, batch, params, m, v, s);
-            backend.synchronize();
-            double stepS = (System.nanoTime() - start) / 1e9 / steps;
-            if (System.getenv("PRICER_BENCH_PROFILE") != null) profile(model, backend, batch, params, m, v, shape);
-            double tokensPerS = batchSize * seq / stepS;
-            System.out.println(String.format(Locale.ROOT,
-                    "{\"impl\": \"pricer-cuda\", \"shape\": \"%s\", \"batch\": %d, \"seq\": %d, \"lora_r\": %d, \"step_s\": %.4f, "
-                            + "\"tokens_per_s\": %.1f, \"peak_mem_gib\": %.2f, \"n_params\": %d, \"model_tflops_4N\": %.1f, "
-                            + "\"loss\": %.4f, \"gpu\": \"%s\", \"write_s\": %.1f, \"load_s\": %.1f}",
-                    shape.name(), batchSize, seq, r, stepS, tokensPerS, backend.peakMemoryBytes() / (double) (1L << 30),
-                    shape.parameters(), 4.0 * shape.matmulParameters() * tokensPerS / 1e12, loss,
-                    backend.cuda().deviceName(), writeS, loadS));
+            for (boolean ckpt : checkpointing) {
+                model.setGradientCheckpointing(ckpt);
+                // The previous setting's buffers go back to the device before this one's peak is measured.
+                System.gc();
+                Thread.sleep(500);
+                backend.synchronize();
+                backend.resetPeakMemory();
+                double loss = 0;
+                for (int s = 1; s <= 3; s++) loss = step(model, backend, batch, params, m, v, s);
+                backend.synchronize();
+                long start = System.nanoTime();
+                for (int s = 4; s < 4 + steps; s++) loss = step(model, backend, batch, params, m, v, s);
+                backend.synchronize();
+                double stepS = (System.nanoTime() - start) / 1e9 / steps;
+                long[] memory = backend.cuda().memoryInfo();
+                if (System.getenv("PRICER_BENCH_PROFILE") != null) profile(model, backend, batch, params, m, v, shape);
+                double tokensPerS = batchSize * seq / stepS;
+                System.out.println(String.format(Locale.ROOT,
+                        "{\"impl\": \"pricer-cuda\", \"shape\": \"%s\", \"batch\": %d, \"seq\": %d, \"lora_r\": %d, \"quantize\": \"%s\", "
+                                + "\"gradient_checkpointing\": %b, \"step_s\": %.4f, "
+                                + "\"tokens_per_s\": %.1f, \"peak_mem_gib\": %.2f, \"device_used_gib\": %.2f, \"n_params\": %d, \"model_tflops_4N\": %.1f, "
+                                + "\"loss\": %.4f, \"gpu\": \"%s\", \"write_s\": %.1f, \"load_s\": %.1f}",
+                        shape.name(), batchSize, seq, r, quantization.flagName(), ckpt, stepS, tokensPerS,
+                        backend.peakMemoryBytes() / (double) (1L << 30), (memory[1] - memory[0]) / (double) (1L << 30),
+                        shape.parameters(), 4.0 * shape.matmulParameters() * tokensPerS / 1e12, loss,
+                        backend.cuda().deviceName(), writeS, loadS));
+            }
         }
     }
 

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class KernelSourceTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"norm.cu", "rope.cu", "swiglu.cu", "attention.cu", "attention_gemm.cu", "loss.cu", "optim.cu", "rows.cu", "elementwise.cu"})
+    @ValueSource(strings = {"norm.cu", "rope.cu", "swiglu.cu", "attention.cu", "attention_gemm.cu", "loss.cu", "optim.cu", "rows.cu", "elementwise.cu", "nf4.cu"})
     void everyKernelFileLoadsWithItsHeader(String file) {
         KernelSource source = KernelSource.load(file);
         assertTrue(source.text().contains("__global__") || source.text().contains("EXPORT2"), file);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.model.LlamaModel;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.eval.predict.Decoding;
 import dev.pricer.eval.predict.PricePredictor;
@@ -29,9 +30,14 @@ public final class PricingModel implements AutoCloseable {
 
     /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none). */
     public static PricingModel open(Path baseDir, Path adapterDir, Backend backend) {
+        return open(baseDir, adapterDir, backend, Quantization.NONE);
+    }
+
+    /** As {@link #open(Path, Path, Backend)}, the base's decoder projections held as {@code quantization} says (QLoRA: NF4). */
+    public static PricingModel open(Path baseDir, Path adapterDir, Backend backend, Quantization quantization) {
         Tokenizer tokenizer = Tokenizer.load(baseDir);
         try {
-            return new PricingModel(LlamaModel.load(baseDir, adapterDir, backend), tokenizer);
+            return new PricingModel(LlamaModel.load(baseDir, adapterDir, backend, quantization), tokenizer);
         } catch (RuntimeException e) {
             tokenizer.close();
             throw e;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import dev.pricer.core.lora.LoraConfig;
+import dev.pricer.core.model.Quantization;
 
 import java.util.List;
 
@@ -74,7 +75,11 @@ public record TrainingArguments(
         @JsonPropertyDescription("projections that get an adapter, e.g. q_proj,k_proj,v_proj,o_proj")
         List<String> loraTargetModules,
         @JsonPropertyDescription("scale LoRA by alpha/sqrt(r)")
-        boolean useRslora) {
+        boolean useRslora,
+        @JsonPropertyDescription("nf4 holds the base's decoder projections in 4-bit NormalFloat with double quantization (QLoRA, as bitsandbytes' load_in_4bit); none keeps them as loaded")
+        String quantize,
+        @JsonPropertyDescription("keep only each decoder layer's input through the forward pass and recompute the layer in the backward pass: much less activation memory for about one more forward pass")
+        boolean gradientCheckpointing) {
 
     public TrainingArguments {
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
@@ -106,13 +111,17 @@ public record TrainingArguments(
             if (!LoraConfig.ALL_PROJECTIONS.contains(m)) throw invalid("lora_target_modules", m, "is not one of " + LoraConfig.ALL_PROJECTIONS);
         }
         loraTargetModules = List.copyOf(loraTargetModules);
+        quantize = Quantization.parse(quantize).flagName();
+        if (!usePeft && quantize.equals("nf4")) {
+            throw invalid("quantize", quantize, "needs use_peft: a quantized base is frozen, so full-parameter training cannot use it (train a LoRA adapter, QLoRA)");
+        }
     }
 
     /** Hugging Face's defaults; where HF has none, TRL's (LoRA) or PEFT's Llama targets. */
     public static TrainingArguments defaults() {
         return new TrainingArguments(3.0, -1, 8, 8, 1, 5e-5, LrSchedulerType.LINEAR, 0.0, 0, 0.0,
                 0.9, 0.999, 1e-8, 1.0, 42, 1024, 500, null, 500, null, false, "Price is $", null, 5.0,
-                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false);
+                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false);
     }
 
     public int evalEvery() {
@@ -129,6 +138,11 @@ public record TrainingArguments(
         if (maxSteps > 0) return maxSteps;
         int perEpoch = Math.max(1, Math.ceilDiv(microBatchesPerEpoch, gradientAccumulationSteps));
         return Math.max(1, (int) Math.ceil(numTrainEpochs * perEpoch));
+    }
+
+    /** How the base model's weights are held. */
+    public Quantization quantization() {
+        return Quantization.parse(quantize);
     }
 
     /** The adapter these arguments describe, in the engine's terms. */

@@ -4,6 +4,8 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.AttentionShape;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.backend.Nf4Buffer;
+import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
@@ -105,6 +107,21 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmulAtB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
         CpuMatmul.matmulAtB(of(a), of(b), of(c), m, n, k, accumulate);
+    }
+
+    @Override
+    public Nf4Buffer uploadNf4(Nf4Weight weight) {
+        return new CpuNf4Buffer(weight);
+    }
+
+    @Override
+    public void matmulNf4ABt(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
+        Nf4Matmul.matmulABt(of(a), CpuNf4Buffer.of(w, n, k), of(c), m, accumulate);
+    }
+
+    @Override
+    public void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
+        Nf4Matmul.matmulAB(of(a), CpuNf4Buffer.of(w, k, n), of(c), m, accumulate);
     }
 
     @Override
