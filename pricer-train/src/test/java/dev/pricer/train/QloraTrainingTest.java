@@ -84,8 +84,8 @@ class QloraTrainingTest {
     void gradientCheckpointingChangesNothingButMemory() throws IOException {
         Trainer.Result plain = run("plain", TinyRun.args(Map.of("quantize", "nf4", "max_steps", "3")));
         Trainer.Result checkpointed = run("checkpointed", TinyRun.args(Map.of("quantize", "nf4", "max_steps", "3", "gradient_checkpointing", "true")));
-        // Same kernels on the same inputs; the CPU backend's last-bit run-to-run noise only.
-        TinyRun.assertSameHistory(plain.logHistory(), checkpointed.logHistory(), 1e-5);
+        // The recomputed forward pass runs the same kernels on the same inputs, and the CPU backend is deterministic.
+        TinyRun.assertSameHistory(plain.logHistory(), checkpointed.logHistory());
     }
 
     @Test
