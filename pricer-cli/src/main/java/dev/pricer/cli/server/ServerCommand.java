@@ -38,6 +38,21 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        Running running = start(host, port, home, auth);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "pricer-server-stop"));
+        System.out.println("pricer server: http://" + host + ":" + running.server().port() + "/ (store " + running.store().describe()
+                + (auth ? ", writes need a token" : "") + ")");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** The dashboard, tracking API, hub and evaluation results of {@code home}, served as {@code pricer server} serves them. */
+    public static Running start(String host, int port, Path home, boolean auth) {
         TrackStore store = TrackStore.openHome(home);
         List<ServerModule> modules = new ArrayList<>();
         if (auth) modules.add(new BearerAuth(token -> Tokens.valid(store, token)));
@@ -46,17 +61,20 @@ public final class ServerCommand implements Callable<Integer> {
         env.put("PRICER_HOME", home.toString());
         modules.add(HubModule.fromEnvironment(env));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
-        PricerServer server = PricerServer.start(host, port, modules);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+            return new Running(PricerServer.start(host, port, modules), store);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** A started server and the store it reads; closing stops the one and closes the other. */
+    public record Running(PricerServer server, TrackStore store) implements AutoCloseable {
+        @Override
+        public void close() {
             server.close();
             store.close();
-            stopped.countDown();
-        }, "pricer-server-stop"));
-        System.out.println("pricer server: http://" + host + ":" + server.port() + "/ (store " + store.describe()
-                + (auth ? ", writes need a token" : "") + ")");
-        System.out.flush();
-        stopped.await();
-        return 0;
+        }
     }
 }
