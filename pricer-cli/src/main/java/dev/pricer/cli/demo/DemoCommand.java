@@ -132,7 +132,7 @@ public final class DemoCommand implements Callable<Integer> {
             writeCorpus(curated.resolve("train.jsonl"), corpus);
             done("curate");
         }
-        if (begin("pretrain", "train the base model from scratch on the catalog's text (tracked run " + PROJECT + "/" + BASE_RUN + ")")) {
+        if (begin("pretrain", "train the base model from scratch on the catalog's listings (tracked run " + PROJECT + "/" + BASE_RUN + ")")) {
             train(h, BASE_RUN, List.of("--base", initDir.toString(), "--data", corpus.toString(), "--from-scratch", "--use-peft=false",
                     "--response-template", WordTokenizer.BOS, "--num-train-epochs", baseEpochs, "--learning-rate", "3e-3",
                     "--lr-scheduler-type", "cosine", "--warmup-ratio", "0.05", "--per-device-train-batch-size", "16",

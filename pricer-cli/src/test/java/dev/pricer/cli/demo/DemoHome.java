@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -70,6 +71,8 @@ record DemoHome(Path home, String stopped, String resumed) {
                 "-cp", System.getProperty("java.class.path"), PricerCommand.class.getName(), "demo", "--home", home.toString()));
         command.addAll(List.of(SMALL));
         Process demo = new ProcessBuilder(command).redirectErrorStream(true).start();
+        // A child that hangs would hold the suite; killing it ends the read below with an error.
+        CompletableFuture.runAsync(demo::destroyForcibly, CompletableFuture.delayedExecutor(15, TimeUnit.MINUTES));
         StringBuilder out = new StringBuilder();
         boolean fineTuning = false;
         boolean signalled = false;
