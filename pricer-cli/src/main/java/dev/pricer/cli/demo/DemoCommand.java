@@ -7,6 +7,10 @@ import dev.pricer.cli.PricerCommand;
 import dev.pricer.cli.train.HubCheckpoints;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.config.RopeScaling;
+import dev.pricer.data.Item;
+import dev.pricer.data.Prompts;
+import dev.pricer.data.curate.CurationConfig;
+import dev.pricer.data.curate.TextBuilder;
 import dev.pricer.data.synth.CatalogGenerator;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.LocalHub;
@@ -29,7 +33,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 
 /**
  * {@code pricer demo}: the whole workflow on a small scale, from nothing. A synthetic catalog, curated; a small
@@ -67,10 +70,10 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--layers", defaultValue = "2", description = "layers of the base model (default: ${DEFAULT-VALUE})")
     int layers;
 
-    @Option(names = "--base-epochs", defaultValue = "2", description = "passes over the catalog text for the base (default: ${DEFAULT-VALUE})")
+    @Option(names = "--base-epochs", defaultValue = "4", description = "passes over the catalog text for the base (default: ${DEFAULT-VALUE})")
     String baseEpochs;
 
-    @Option(names = "--lora-epochs", defaultValue = "2", description = "passes over the price prompts for LoRA (default: ${DEFAULT-VALUE})")
+    @Option(names = "--lora-epochs", defaultValue = "1", description = "passes over the price prompts for LoRA (default: ${DEFAULT-VALUE})")
     String loraEpochs;
 
     @Option(names = "--save-steps", defaultValue = "200", description = "LoRA checkpoint (and commit) every this many steps (default: ${DEFAULT-VALUE})")
@@ -86,6 +89,9 @@ public final class DemoCommand implements Callable<Integer> {
     private int step;
     private static final int STEPS = 8;
     private static final int INTERRUPTED = 130;
+    private static final long SEED = 42;
+    /** How the catalog lists a price, after an item's text in the base's corpus. */
+    private static final String PRICE_LINE = "\nPrice: $";
 
     @Override
     public Integer call() throws Exception {
@@ -109,11 +115,11 @@ public final class DemoCommand implements Callable<Integer> {
         String h = pricerHome.toString();
 
         if (begin("catalog", "generate a synthetic catalog of " + items + " items")) {
-            new CatalogGenerator(42).write(catalog, items, n -> { });
+            new CatalogGenerator(SEED).write(catalog, items, n -> { });
             done("catalog");
         }
         if (begin("tokenizer", "make a word-level tokenizer and the base model's architecture")) {
-            List<String> texts = catalogTexts(catalog);
+            List<String> texts = curatedTexts(new CatalogGenerator(SEED).items(items));
             int vocab = WordTokenizer.write(texts, 2, initDir.resolve("tokenizer.json"));
             writeConfig(initDir, vocab);
             say("vocabulary of %d tokens; Llama with hidden %d, %d layers".formatted(vocab, hidden, layers));
@@ -126,11 +132,11 @@ public final class DemoCommand implements Callable<Integer> {
             writeCorpus(curated.resolve("train.jsonl"), corpus);
             done("curate");
         }
-        if (begin("pretrain", "train the base model from scratch on the catalog's text (tracked run " + PROJECT + "/" + BASE_RUN + ")")) {
+        if (begin("pretrain", "train the base model from scratch on the catalog's listings (tracked run " + PROJECT + "/" + BASE_RUN + ")")) {
             train(h, BASE_RUN, List.of("--base", initDir.toString(), "--data", corpus.toString(), "--from-scratch", "--use-peft=false",
                     "--response-template", WordTokenizer.BOS, "--num-train-epochs", baseEpochs, "--learning-rate", "3e-3",
                     "--lr-scheduler-type", "cosine", "--warmup-ratio", "0.05", "--per-device-train-batch-size", "16",
-                    "--max-seq-length", Integer.toString(maxTokens + 8), "--logging-steps", "5", "--eval-steps", "25",
+                    "--max-seq-length", Integer.toString(maxTokens + 12), "--logging-steps", "5", "--eval-steps", "50",
                     "--save-steps", "100", "--save-total-limit", "2", "--no-push"));
             done("pretrain");
         }
@@ -147,7 +153,7 @@ public final class DemoCommand implements Callable<Integer> {
                     "--num-train-epochs", loraEpochs, "--learning-rate", "2e-3", "--lr-scheduler-type", "cosine",
                     "--warmup-ratio", "0.03", "--per-device-train-batch-size", "8", "--lora-r", "16", "--lora-alpha", "32",
                     "--lora-dropout", "0.05", "--lora-target-modules", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
-                    "--max-seq-length", Integer.toString(maxTokens + 40), "--logging-steps", "5", "--eval-steps", "25",
+                    "--max-seq-length", Integer.toString(maxTokens + 40), "--logging-steps", "5", "--eval-steps", "50",
                     "--save-steps", Integer.toString(saveSteps)));
             done("finetune");
         }
@@ -224,27 +230,16 @@ public final class DemoCommand implements Callable<Integer> {
         return new LocalHub(Hubs.local(pricerHome.resolve("hub")), System.getenv().getOrDefault("PRICER_USER", "pricer"));
     }
 
-    /** Every string of the raw catalog (titles, descriptions, features, details), for the vocabulary. */
-    private static List<String> catalogTexts(Path catalog) throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        List<String> texts = new ArrayList<>();
-        try (Stream<String> lines = Files.lines(catalog)) {
-            lines.forEach(line -> {
-                try {
-                    collect(json.readTree(line), texts);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(catalog + ": " + e.getMessage(), e);
-                }
-            });
-        }
+    /**
+     * The texts the tokenizer will meet: each item's text as curation builds it (title, then the scrubbed
+     * description, features and details, whose joins make pieces the raw strings lack), and the prompt's words.
+     */
+    private static List<String> curatedTexts(List<Item> items) {
+        TextBuilder builder = new TextBuilder(CurationConfig.course());
+        List<String> texts = new ArrayList<>(items.size() + 1);
+        for (Item item : items) texts.add(builder.text(item.title(), builder.contents(item)) + PRICE_LINE);
+        texts.add(Prompts.training("", 0));
         return texts;
-    }
-
-    private static void collect(JsonNode node, List<String> texts) {
-        if (node.isTextual()) texts.add(node.asText());
-        else if (node.isNumber()) texts.add(node.asText());
-        else node.forEach(child -> collect(child, texts));
-        if (node.isObject()) node.fieldNames().forEachRemaining(texts::add);
     }
 
     private void writeConfig(Path dir, int vocab) throws IOException {
@@ -254,7 +249,12 @@ public final class DemoCommand implements Callable<Integer> {
         Files.writeString(dir.resolve("config.json"), config.toJson().toPrettyString());
     }
 
-    /** The catalog text the base learns the language from: the product texts, without their prices. */
+    /**
+     * The catalog text the base learns the language from: each training item's text and its listed price, as a
+     * general model reads product listings, numbers and all. The held-out test items are not in it. The prices are
+     * what give the number tokens their meaning (which number is near which), as they have in Llama 3; without
+     * them, the tokens the fine-tune must answer with would be ones the base never met.
+     */
     private static void writeCorpus(Path train, Path corpus) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> out = new ArrayList<>();
@@ -262,7 +262,10 @@ public final class DemoCommand implements Callable<Integer> {
             if (line.isBlank()) continue;
             ObjectNode example = json.createObjectNode();
             example.put("prompt", "");
-            example.put("completion", json.readTree(line).get("text").asText());
+            JsonNode item = json.readTree(line);
+            String text = item.get("text").asText();
+            text += PRICE_LINE + String.format(java.util.Locale.ROOT, "%.2f", item.get("price").asDouble());
+            example.put("completion", text);
             out.add(json.writeValueAsString(example));
         }
         Path tmp = corpus.resolveSibling(corpus.getFileName() + ".tmp");
@@ -284,7 +287,8 @@ public final class DemoCommand implements Callable<Integer> {
                 # tiny-llama-base
 
                 A small Llama trained from scratch by `pricer demo`: every weight started random (std 0.02, seed 42) and was
-                trained on the text of a synthetic product catalog (`pricer data generate`, seed 42), without prices.
+                trained on the listings of a synthetic product catalog (`pricer data generate`, seed 42): the text and listed
+                price of each training item; the test items were held out.
                 Tracked run: project `%s`, run `%s` (id `%s`), %d optimizer steps. Tokenizer: word level, made from the
                 same catalog, numbers 0-999 as single tokens.
                 """.formatted(PROJECT, BASE_RUN, runId, last.step()));

@@ -39,6 +39,21 @@ public final class ServerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        Running running = start(host, port, home, auth);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            running.close();
+            stopped.countDown();
+        }, "pricer-server-stop"));
+        System.out.println("pricer server: http://" + host + ":" + running.server().port() + "/ (store " + running.store().describe()
+                + "; " + running.access().describe() + ")");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    /** The dashboard, tracking API, hub and evaluation results of {@code home}, served as {@code pricer server} serves them. */
+    public static Running start(String host, int port, Path home, boolean auth) {
         TrackStore store = TrackStore.openHome(home);
         int imported = Tokens.importLegacyHubTokens(store, home);
         if (imported > 0) {
@@ -52,17 +67,20 @@ public final class ServerCommand implements Callable<Integer> {
         env.put("PRICER_HOME", home.toString());
         modules.add(HubModule.fromEnvironment(env, access));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
-        PricerServer server = PricerServer.start(host, port, modules);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+            return new Running(PricerServer.start(host, port, modules), store, access);
+        } catch (RuntimeException e) {
+            store.close();
+            throw e;
+        }
+    }
+
+    /** A started server, the store it reads and its access rule; closing stops the server and closes the store. */
+    public record Running(PricerServer server, TrackStore store, Access access) implements AutoCloseable {
+        @Override
+        public void close() {
             server.close();
             store.close();
-            stopped.countDown();
-        }, "pricer-server-stop"));
-        System.out.println("pricer server: http://" + host + ":" + server.port() + "/ (store " + store.describe()
-                + "; " + access.describe() + ")");
-        System.out.flush();
-        stopped.await();
-        return 0;
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.pricer.cli.demo;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.pricer.cli.PricerCommand;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.Hubs;
@@ -15,10 +14,7 @@ import dev.pricer.track.model.RunQuery;
 import dev.pricer.track.model.RunStatus;
 import dev.pricer.track.store.TrackStore;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,19 +25,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A newcomer's first run: {@code pricer demo} with a fresh, empty PRICER_HOME (smaller than the README's run,
- * so the suite stays quick), then what it left behind: the two tracked runs and their metrics, the commits of
- * the fine-tune's repository and the base's, and the evaluation report. A second run reuses all of it.
+ * A newcomer's first run ({@link DemoHome}: a fresh, empty PRICER_HOME, stopped once in the fine-tune and run
+ * again), then what it left behind: the two tracked runs and their metrics, the commits of the fine-tune's
+ * repository and the base's, and the evaluation report. A further run reuses all of it.
  */
 class DemoNewcomerTest {
 
-    static final String[] SMALL = {"--items", "400", "--test-size", "30", "--hidden", "64", "--max-tokens", "40",
-            "--base-epochs", "1", "--lora-epochs", "1", "--save-steps", "20", "--no-serve"};
-
     @Test
-    void theDemoTrainsTracksVersionsAndEvaluatesFromNothing(@TempDir Path home) throws Exception {
-        String first = demo(home);
-        assertTrue(first.contains("[8/8]") || first.contains("done; see it with"), first);
+    void theDemoTrainsTracksVersionsAndEvaluatesFromNothing() throws Exception {
+        DemoHome demo = DemoHome.get();
+        Path home = demo.home();
+        assertTrue(demo.resumed().contains("done; see it with"), demo.resumed());
 
         try (TrackStore store = TrackStore.openHome(home)) {
             Map<String, RunInfo> runs = store.runs(RunQuery.project(DemoCommand.PROJECT)).stream()
@@ -81,25 +75,18 @@ class DemoNewcomerTest {
         assertTrue(errors.values().stream().allMatch(e -> Double.isFinite(e) && e >= 0), errors.toString());
         assertTrue(Files.exists(home.resolve("demo/eval/error-by-step.png")), "the error-by-step chart");
 
-        String second = demo(home);
-        assertEquals(7, second.lines().filter(l -> l.endsWith(": already done")).count(), "a rerun reuses every step:\n" + second);
     }
 
-    private static String demo(Path home) {
-        List<String> args = new java.util.ArrayList<>(List.of("demo", "--home", home.toString()));
-        args.addAll(List.of(SMALL));
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(captured, true));
-        int code;
-        try {
-            code = PricerCommand.create().execute(args.toArray(String[]::new));
-        } finally {
-            System.setOut(stdout);
+    @Test
+    void aStoppedDemoContinuesWhereItStoppedAndAFinishedOneReusesEverything() throws Exception {
+        DemoHome demo = DemoHome.get();
+        assertEquals(5, demo.resumed().lines().filter(l -> l.endsWith(": already done")).count(),
+                "the rerun after the stop skips the five steps before the fine-tune:\n" + demo.resumed());
+        assertTrue(demo.resumed().contains("resuming run demo/lora from its latest checkpoint"), demo.resumed());
+        try (TrackStore store = TrackStore.openHome(demo.home())) {
+            assertEquals(2, store.runs(RunQuery.project(DemoCommand.PROJECT)).size(), "the resumed fine-tune is the same tracked run");
         }
-        String out = captured.toString();
-        System.out.print(out);
-        assertEquals(0, code, out);
-        return out;
+        String again = DemoHome.demo(demo.home());
+        assertEquals(7, again.lines().filter(l -> l.endsWith(": already done")).count(), "a rerun reuses every step:\n" + again);
     }
 }
