@@ -199,8 +199,8 @@ public final class Kernels {
      */
     public void adamw(ElementType t, DeviceBuffer params, DeviceBuffer grads, DeviceBuffer m, DeviceBuffer v, DeviceBuffer shadow,
                       long n, float lr, float beta1, float beta2, float eps, float weightDecay, int step, DeviceBuffer gradScale) {
-        float bc1 = 1f - (float) Math.pow(beta1, step);
-        float bc2 = (float) (1 - Math.pow(beta2, step));
+        float bc1 = 1f - (float) StrictMath.pow(beta1, step);
+        float bc2 = (float) (1 - StrictMath.pow(beta2, step));
         launchElements("optim.cu", "adamw_" + t.suffix(), n, params, grads, m, v, shadow, n, lr, beta1, beta2, eps,
                 weightDecay, bc1, bc2, gradScale);
     }
