@@ -47,12 +47,7 @@ class QloraTrainingTest {
     }
 
     private Trainer.Result run(String name, TrainingArguments args) throws IOException {
-        Path runDir = dir.resolve(name);
-        TrainingJob.Sinks sinks = TinyRun.sinks(runDir, 0);
-        try (var _ = sinks.metrics()) {
-            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, Optional.empty(), false),
-                    new CpuBackend(), sinks, t -> { });
-        }
+        return TinyRun.run(base, data, dir.resolve(name), args, Optional.empty(), false);
     }
 
     private static List<Double> losses(Trainer.Result r) {

@@ -3,7 +3,10 @@ package dev.pricer.train;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.HostTensor;
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
+import dev.pricer.train.loop.Trainer;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
 import dev.pricer.train.metrics.JsonlMetricsSink;
@@ -20,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -110,5 +114,15 @@ public final class TinyRun {
     public static TrainingJob.Sinks sinks(Path runDir, int resumeStep) throws IOException {
         return new TrainingJob.Sinks(JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep),
                 CheckpointSink.RUN_FOLDER_ONLY, quiet());
+    }
+
+    /** A whole run on the CPU into {@code runDir}, metrics in its JSONL file, checkpoints in the run folder. */
+    public static Trainer.Result run(Path base, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
+                                     boolean fromScratch) throws IOException {
+        TrainingJob.Sinks sinks = sinks(runDir, resume.map(Checkpoint::step).orElse(0));
+        try (var _ = sinks.metrics()) {
+            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume, fromScratch),
+                    new CpuBackend(), sinks, t -> { });
+        }
     }
 }

@@ -53,12 +53,7 @@ class TrainingJobTest {
     }
 
     Trainer.Result run(String name, TrainingArguments args, Optional<Checkpoint> resume, boolean fromScratch) throws IOException {
-        Path runDir = dir.resolve(name);
-        TrainingJob.Sinks sinks = TinyRun.sinks(runDir, resume.map(Checkpoint::step).orElse(0));
-        try (var _ = sinks.metrics()) {
-            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume, fromScratch),
-                    new CpuBackend(), sinks, t -> { });
-        }
+        return TinyRun.run(base, data, dir.resolve(name), args, resume, fromScratch);
     }
 
     static List<Object> losses(Trainer.Result r) {
