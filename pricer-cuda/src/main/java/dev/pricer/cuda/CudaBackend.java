@@ -29,13 +29,18 @@ import java.util.stream.IntStream;
  * product that touches one on the tensor cores in bf16 with float32 accumulation, a float operand rounded to
  * bf16 on the way in; products of two float32 operands into float32 (the LoRA paths) use TF32. LoRA parameters,
  * optimizer state, gradients, the residual stream, norms and softmax statistics stay float32. In bf16 precision,
- * attention over whole sequences runs as batched bf16 products on the tensor cores ({@link GemmAttention});
- * generation's steps over a KV cache, and float32 precision, use the flash kernels on the CUDA cores
- * ({@code PRICER_CUDA_ATTENTION=flash} forces those everywhere, to compare).
+ * attention over whole sequences runs on the tensor cores ({@code attention_mma.cu}, fused flash-style, for head
+ * dims 64 and 128; {@link GemmAttention}'s batched products for other head dims); generation's steps over a KV
+ * cache, and float32 precision, use the flash kernels on the CUDA cores. {@link #attentionPath} chooses;
+ * {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the batched products or the CUDA-core kernels
+ * wherever they apply, to compare.
  */
 public final class CudaBackend implements Backend {
 
     public enum Precision { FLOAT32, BF16 }
+
+    /** Which kernels run an attention call: fused on the tensor cores, batched products, or the CUDA-core flash kernels. */
+    enum AttentionPath { TENSOR_CORES, PRODUCTS, CUDA_CORES }
 
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -50,6 +55,7 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer sumOfSquares;
     private final DeviceBuffer gradScale;
     private final GemmAttention products;
+    private final boolean fusedAttention;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
 
@@ -58,13 +64,19 @@ public final class CudaBackend implements Backend {
     }
 
     public CudaBackend(Cuda cuda, Precision precision) {
+        this(cuda, precision, System.getenv("PRICER_CUDA_ATTENTION"));
+    }
+
+    /** {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null for the default. */
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
         this.sumOfSquares = cuda.allocate(Double.BYTES);
         this.gradScale = cuda.allocate(Float.BYTES);
-        boolean flashOnly = "flash".equalsIgnoreCase(System.getenv("PRICER_CUDA_ATTENTION"));
+        boolean flashOnly = "flash".equalsIgnoreCase(forcedAttention);
         this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
+        this.fusedAttention = products != null && !"products".equalsIgnoreCase(forcedAttention);
     }
 
     @Override
@@ -438,13 +450,16 @@ public final class CudaBackend implements Backend {
         DeviceBuffer lse = probs != null ? statisticsIn(probs, stats) : attentionScratch(stats);
         CudaBuffer cq = of(q), o = sameType(writable(out), cq);
         ElementType t = cq.type();
-        if (products != null && GemmAttention.fits(s)) {
-            products.forward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(), ints(validLengths).memory(), s);
-            return;
-        }
-        kernels.attentionForward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(),
+        float scale = (float) (1.0 / Math.sqrt(s.headDim()));
+        switch (attentionPath(s, cq, of(k), of(v), o)) {
+            case TENSOR_CORES -> kernels.attentionMmaForward(o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
+                    ints(validLengths).memory(), s.batch(), s.queryLen(), s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+            case PRODUCTS -> products.forward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
+                    ints(validLengths).memory(), s);
+            case CUDA_CORES -> kernels.attentionForward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(),
                 sameType(v, cq).memory(), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
-                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+                s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+        }
     }
 
     @Override
@@ -452,7 +467,16 @@ public final class CudaBackend implements Backend {
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
         long stats = attentionSavedLength(s);
         CudaBuffer cq = of(q), g = of(dout);
-        if (products != null && GemmAttention.fits(s)) {
+        float scale = (float) (1.0 / Math.sqrt(s.headDim()));
+        AttentionPath path = attentionPath(s, cq, of(k), of(v), g, of(dq), of(dk), of(dv));
+        if (path == AttentionPath.TENSOR_CORES) {
+            kernels.attentionMmaBackward(g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
+                    writable(sameType(dv, g)).memory(), attentionScratch(stats), cq.memory(), sameType(k, cq).memory(),
+                    sameType(v, cq).memory(), g.memory(), statisticsIn(probs, stats), ints(validLengths).memory(),
+                    s.batch(), s.queryLen(), s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+            return;
+        }
+        if (path == AttentionPath.PRODUCTS) {
             products.backward(cq.type(), g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
                     writable(sameType(dv, g)).memory(), g.memory(), cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
                     statisticsIn(probs, stats), ints(validLengths).memory(), s);
@@ -464,7 +488,22 @@ public final class CudaBackend implements Backend {
                 scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), cq.memory(),
                 sameType(k, cq).memory(), sameType(v, cq).memory(), g.memory(),
                 statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
-                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+                s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+    }
+
+    /**
+     * The one place attention picks its kernels. In bf16 precision, with bf16 q, k and v over whole sequences: the
+     * fused tensor-core kernels where they are built for the head dim and every buffer is 16-byte aligned, else the
+     * batched products; everything else (float32, a KV cache) takes the CUDA-core flash kernels. All three keep the
+     * same log-sum-exp, so a forward pass on one path pairs with a backward pass on another.
+     */
+    AttentionPath attentionPath(AttentionShape s, CudaBuffer q, CudaBuffer... others) {
+        if (products == null || !GemmAttention.fits(s)) return AttentionPath.CUDA_CORES;
+        boolean fused = fusedAttention && q.storage() == DType.BF16
+                && kernels.attentionMmaFits(s.queryLen(), s.keyStride(), s.pastLen(), s.numHeads(), s.numKvHeads(), s.headDim())
+                && q.memory().address() % 16 == 0;
+        for (CudaBuffer b : others) fused &= b.memory().address() % 16 == 0;
+        return fused ? AttentionPath.TENSOR_CORES : AttentionPath.PRODUCTS;
     }
 
     private DeviceBuffer statisticsIn(Buffer probs, long count) {

@@ -17,6 +17,11 @@ public final class Kernels {
     /** Per block: 8 warps × 32 keys × the probabilities of 4 rows. */
     private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
     private static final int DEFAULT_SHARED_BYTES = 48 << 10;
+    private static final java.util.Set<Integer> MMA_HEAD_DIMS = java.util.Set.of(64, 128);
+    /** attention_mma.cu's WARPS × 32, ROWS_PER_BLOCK (= KEY_TILE) and DKDV_QUERY_TILE. */
+    private static final int MMA_THREADS = 128;
+    private static final int MMA_TILE = 64;
+    private static final int MMA_DKDV_QUERIES = 32;
 
     private final Cuda cuda;
 
@@ -124,6 +129,61 @@ public final class Kernels {
         long rows = (long) batch * keyStride;
         launchElements("attention.cu", "attention_reduce_kv_" + grad.suffix(), rows * kvHeads * headDim,
                 dk, dv, dkPart, dvPart, rows, heads, kvHeads, headDim);
+    }
+
+    /**
+     * Whether the tensor-core attention ({@code attention_mma.cu}) is built for this shape and GPU: whole sequences
+     * (no past, keys the queries' own rows), head dims 64 and 128, bf16 mma (sm_80 and later).
+     */
+    public boolean attentionMmaFits(int seq, int keyStride, int past, int heads, int kvHeads, int headDim) {
+        return past == 0 && keyStride == seq && MMA_HEAD_DIMS.contains(headDim) && kvHeads > 0 && heads % kvHeads == 0
+                && Integer.parseInt(cuda.arch().substring(3)) >= 80;
+    }
+
+    /**
+     * {@link #attentionForward} on the tensor cores, for a shape {@link #attentionMmaFits} accepts: bf16 q, k, v and
+     * out, every buffer 16-byte aligned.
+     */
+    public void attentionMmaForward(DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
+                                    DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, out, q, k, v);
+        int bytes = 2 * (2 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        launchMma("attention_mma_fwd_" + headDim, (int) ceilDiv(seq, MMA_TILE), heads, batch, bytes,
+                out, lse, q, k, v, lengths, seq, heads, kvHeads, scale);
+    }
+
+    /**
+     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v; dout, dq, dk, dv of type {@code grad}; delta,
+     * float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no query sees get zeros).
+     */
+    public void attentionMmaBackward(ElementType grad, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
+                                     DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, dout);
+        int tiles = (int) ceilDiv(seq, MMA_TILE);
+        int dqBytes = 2 * (4 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, tiles, heads, batch, dqBytes,
+                dq, delta, q, k, v, dout, lse, lengths, seq, heads, kvHeads, scale);
+        int dkdvBytes = 2 * ((2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8) + 2 * headDim * (MMA_DKDV_QUERIES + 8));
+        launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, tiles, kvHeads, batch, dkdvBytes,
+                dk, dv, q, k, v, dout, lse, delta, lengths, seq, heads, kvHeads, scale);
+    }
+
+    private void checkMma(int seq, int heads, int kvHeads, int headDim, DeviceBuffer... buffers) {
+        if (!attentionMmaFits(seq, seq, 0, heads, kvHeads, headDim)) {
+            throw new IllegalArgumentException("the tensor-core attention has no kernel for " + heads + "/" + kvHeads
+                    + " heads of dimension " + headDim + " on " + cuda.arch());
+        }
+        for (DeviceBuffer b : buffers) {
+            if (b.address() % 16 != 0) throw new IllegalArgumentException("the tensor-core attention needs 16-byte aligned buffers, got " + b);
+        }
+    }
+
+    /** A block of 4 warps per tile of 64 rows; the dynamic shared memory is the staged bf16 tiles of attention_mma.cu. */
+    private void launchMma(String entry, int tiles, int heads, int batch, int sharedBytes, Object... args) {
+        MemorySegment function = cuda.function("attention_mma.cu", entry);
+        if (sharedBytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, sharedBytes);
+        cuda.launch(function, tiles, heads, batch, MMA_THREADS, sharedBytes, args);
     }
 
     /** Bytes of the partials scratch {@link #attentionBackward} needs. */

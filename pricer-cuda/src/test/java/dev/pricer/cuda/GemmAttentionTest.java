@@ -52,7 +52,7 @@ class GemmAttentionTest {
     @CsvSource({"6,2,64", "8,2,128"})
     void productsAgreeWithTheFlashKernels(int heads, int kvHeads, int headDim) {
         Cuda cuda = GpuTestSupport.cuda();
-        CudaBackend bf16 = new CudaBackend(cuda, CudaBackend.Precision.BF16), f32 = new CudaBackend(cuda, CudaBackend.Precision.FLOAT32);
+        CudaBackend bf16 = new CudaBackend(cuda, CudaBackend.Precision.BF16, "products"), f32 = new CudaBackend(cuda, CudaBackend.Precision.FLOAT32);
         int batch = 3, seq = 45;
         int[] lengths = {45, 30, 1};
         AttentionShape s = new AttentionShape(batch, seq, seq, 0, heads, kvHeads, headDim);
