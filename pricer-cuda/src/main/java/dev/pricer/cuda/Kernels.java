@@ -17,6 +17,11 @@ public final class Kernels {
     /** Per block: 8 warps × 32 keys × the probabilities of 4 rows. */
     private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
     private static final int DEFAULT_SHARED_BYTES = 48 << 10;
+    /** Elements per thread step of the {@code *_vec} kernels (vector.cuh's VEC), and their alignment in bytes. */
+    private static final int VEC = 8;
+    private static final int VEC_ALIGN = 16;
+    /** vector.cuh's ROW_CHUNKS: how many chunks of 8 of a row each thread of a {@code rmsnorm_*_vec} block holds. */
+    private static final int ROW_CHUNKS = 4;
 
     private final Cuda cuda;
 
@@ -30,11 +35,19 @@ public final class Kernels {
 
     /** out = w * rmsnorm(x) over rows of {@code dim}; rstd[rows] keeps 1/rms for the backward pass. */
     public void rmsnormForward(ElementType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        if (rowVectors(dim, out, x, w)) {
+            launchRowVectors("rmsnorm_fwd_vec_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
     /** {@link #rmsnormForward} from float x and weight into bf16 out: the float residual stream feeding bf16 activations. */
     public void rmsnormForwardToBf16(DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        if (rowVectors(dim, out, x, w)) {
+            launchRowVectors("rmsnorm_fwd_vec_f32_to_bf16", rows, dim, out, rstd, x, w, rows, dim, eps);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_fwd_f32_to_bf16", rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
@@ -46,6 +59,10 @@ public final class Kernels {
     /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
     public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
                                 int rows, int dim, boolean accumulate) {
+        if (rowVectors(dim, dx, dy, x, w)) {
+            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
     }
 
@@ -55,24 +72,44 @@ public final class Kernels {
      */
     public void rope(ElementType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
                      int tokens, int heads, int headDim, boolean inverse) {
+        if (headDim % (2 * VEC) == 0 && vectors(0, x, cos, sin)) {
+            launchElements("rope.cu", "rope_vec_" + t.suffix(), (long) tokens * heads * (headDim / 2 / VEC),
+                    x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
+            return;
+        }
         launchElements("rope.cu", "rope_" + t.suffix(), (long) tokens * heads * (headDim / 2),
                 x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
     }
 
     /** h[rows, cols] = silu(g) * u, with g and u rows {@code ldg} and {@code ldu} elements apart. */
     public void swigluForward(ElementType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, h, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_fwd_vec_" + t.suffix(), n, h, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
     }
 
     /** dg, du from dh; may write over g and u (pass the same buffers). */
     public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_bwd_vec_" + t.suffix(), n, dg, du, dh, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
     /** {@link #swigluBackward} with bf16 g and u (kept activations) and float dh, dg and du. */
     public void swigluBackwardFromBf16(DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                        int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_bwd_vec_bf16_f32", n, dg, du, dh, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_bwd_bf16_f32", (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
@@ -226,6 +263,10 @@ public final class Kernels {
     }
 
     public void toBf16(DeviceBuffer out, DeviceBuffer in, long n) {
+        if (vectors(n, out, in)) {
+            launchVectors("elementwise.cu", "f32_to_bf16_vec", n, out, in, n);
+            return;
+        }
         launchElements("elementwise.cu", "f32_to_bf16", n, out, in, n);
     }
 
@@ -250,11 +291,19 @@ public final class Kernels {
 
     /** y += alpha * x over n elements. */
     public void axpy(ElementType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        if (vectors(n, y, x)) {
+            launchVectors("elementwise.cu", "axpy_vec_" + t.suffix(), n, y, x, alpha, n);
+            return;
+        }
         launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
     }
 
     /** y (bf16) += alpha * x (float) over n elements. */
     public void axpyIntoBf16(DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        if (vectors(n, y, x)) {
+            launchVectors("elementwise.cu", "axpy_vec_f32_to_bf16", n, y, x, alpha, n);
+            return;
+        }
         launchElements("elementwise.cu", "axpy_f32_to_bf16", n, y, x, alpha, n);
     }
 
@@ -281,6 +330,29 @@ public final class Kernels {
     private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {
         int block = Math.clamp(Integer.highestOneBit(Math.max(1, rowLength / 4)), 32, 1024);
         cuda.launch(cuda.function(file, entry), rows, 1, 1, block, 0, args);
+    }
+
+    /** Whether the {@code *_vec} kernels can run over n elements of these buffers: n a multiple of 8, each buffer 16-byte aligned. */
+    private static boolean vectors(long n, DeviceBuffer... buffers) {
+        if (n % VEC != 0) return false;
+        for (DeviceBuffer b : buffers) if (b.address() % VEC_ALIGN != 0) return false;
+        return true;
+    }
+
+    /** Whether rows of {@code dim} fit the register-held {@code rmsnorm_*_vec} kernels (every row start then stays aligned). */
+    private static boolean rowVectors(int dim, DeviceBuffer... buffers) {
+        return dim % VEC == 0 && dim / VEC <= ROW_CHUNKS * 1024 && vectors(0, buffers);
+    }
+
+    /** One block per row, two chunks of 8 per thread where the block can hold them: 256 threads for a row of 4096. */
+    private void launchRowVectors(String entry, int rows, int dim, Object... args) {
+        int chunks = dim / VEC;
+        int block = (int) Math.clamp(ceilDiv(ceilDiv(chunks, 2), 32) * 32, 32, 1024);
+        cuda.launch(cuda.function("norm.cu", entry), rows, 1, 1, block, 0, args);
+    }
+
+    private void launchVectors(String file, String entry, long n, Object... args) {
+        launchElements(file, entry, n / VEC, args);
     }
 
     private void launchElements(String file, String entry, long n, Object... args) {
