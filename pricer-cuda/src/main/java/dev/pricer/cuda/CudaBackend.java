@@ -46,6 +46,8 @@ public final class CudaBackend implements Backend {
     private final Kernels kernels;
     private final Precision precision;
     private final Bf16Copies copies;
+    private final BufferTable squaresTable;
+    private final BufferTable updateTable;
     private DeviceBuffer statistics;
     private int statisticsRows;
     private DeviceBuffer attentionScratch;
@@ -64,6 +66,8 @@ public final class CudaBackend implements Backend {
         this.kernels = new Kernels(cuda);
         this.precision = precision;
         this.copies = new Bf16Copies(cuda, kernels);
+        this.squaresTable = new BufferTable(cuda);
+        this.updateTable = new BufferTable(cuda);
         this.sumOfSquares = cuda.allocate(Double.BYTES);
         this.gradScale = cuda.allocate(Float.BYTES);
         boolean flashOnly = "flash".equalsIgnoreCase(System.getenv("PRICER_CUDA_ATTENTION"));
@@ -376,11 +380,20 @@ public final class CudaBackend implements Backend {
         return sumOfSquares(List.of(x));
     }
 
-    /** Every buffer adds into one double on the GPU; one download, one wait. */
+    /** Every buffer adds into one double on the GPU, all in one launch; one download, one wait. */
     @Override
     public double sumOfSquares(List<Buffer> xs) {
         cuda.zero(sumOfSquares);
-        for (Buffer x : xs) kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
+        if (xs.size() == 1) {
+            kernels.sumSquares(f32(xs.getFirst()).memory(), xs.getFirst().length(), sumOfSquares);
+        } else if (!xs.isEmpty()) {
+            long[] columns = new long[2 * xs.size()];
+            for (int i = 0; i < xs.size(); i++) {
+                columns[i] = f32(xs.get(i)).memory().address();
+                columns[xs.size() + i] = xs.get(i).length();
+            }
+            kernels.sumSquares(squaresTable.of(columns), xs.size(), longest(xs), sumOfSquares);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_DOUBLE);
             cuda.download(sumOfSquares, host);
@@ -568,7 +581,10 @@ public final class CudaBackend implements Backend {
         update(param, f32(grad), m, v, h, null);
     }
 
-    /** The clipping factor rides into each update through one float on the GPU: no separate scaling pass. */
+    /**
+     * Every parameter in one launch; the clipping factor rides into each update through one float on the GPU,
+     * so there is no separate scaling pass.
+     */
     @Override
     public void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW h, float scale) {
         DeviceBuffer factor = null;
@@ -576,11 +592,28 @@ public final class CudaBackend implements Backend {
             cuda.fill(gradScale, scale);
             factor = gradScale;
         }
-        for (int i = 0; i < params.size(); i++) {
-            Buffer param = params.get(i), grad = grads.get(i);
-            sameLength(param, grad);
-            update(param, f32(writable(grad)), m.get(i), v.get(i), h, factor);
+        int n = params.size();
+        if (n == 0) return;
+        long[] columns = new long[6 * n];
+        for (int i = 0; i < n; i++) {
+            CudaBuffer p = f32(of(params.get(i)));
+            sameLength(p, grads.get(i));
+            sameLength(p, m.get(i));
+            sameLength(p, v.get(i));
+            DeviceBuffer shadow = copies.refreshable(p);
+            columns[i] = writable(p).memory().address();
+            columns[n + i] = f32(writable(grads.get(i))).memory().address();
+            columns[2 * n + i] = f32(writable(m.get(i))).memory().address();
+            columns[3 * n + i] = f32(writable(v.get(i))).memory().address();
+            columns[4 * n + i] = shadow == null ? 0 : shadow.address();
+            columns[5 * n + i] = p.length();
         }
+        kernels.adamw(updateTable.of(columns), n, longest(params), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        for (int i = 0; i < n; i++) if (columns[4 * n + i] != 0) copies.refreshed(of(params.get(i)));
+    }
+
+    private static long longest(List<Buffer> buffers) {
+        return buffers.stream().mapToLong(Buffer::length).max().orElse(0);
     }
 
     /** The AdamW kernel, which also rewrites the parameter's bf16 copy where the products keep one. */

@@ -225,6 +225,34 @@ public final class Kernels {
         launchElements("optim.cu", "sum_squares", n, g, n, acc);
     }
 
+    /**
+     * acc (one double) += the sum of squares of {@code count} float buffers in one launch: {@code table} holds
+     * their addresses, then their lengths (longs); {@code longest} is the largest length.
+     */
+    public void sumSquares(DeviceBuffer table, int count, long longest, DeviceBuffer acc) {
+        launchTable("sum_squares_multi", count, longest, table.slice(0, 8L * count), table.slice(8L * count, 8L * count), acc);
+    }
+
+    /**
+     * {@link #adamw} over {@code count} buffers in one launch. {@code table} holds, as longs, the addresses of
+     * the parameters, gradients, first and second moments and bf16 shadows (0 for none), then the lengths.
+     */
+    public void adamw(DeviceBuffer table, int count, long longest, float lr, float beta1, float beta2, float eps, float weightDecay,
+                      int step, DeviceBuffer gradScale) {
+        float bc1 = 1f - (float) StrictMath.pow(beta1, step);
+        float bc2 = (float) (1 - StrictMath.pow(beta2, step));
+        long column = 8L * count;
+        launchTable("adamw_multi", count, longest, table.slice(0, column), table.slice(column, column), table.slice(2 * column, column),
+                table.slice(3 * column, column), table.slice(4 * column, column), table.slice(5 * column, column),
+                lr, beta1, beta2, eps, weightDecay, bc1, bc2, gradScale);
+    }
+
+    /** A row of blocks per buffer (grid y), enough of them in all to fill the GPU. */
+    private void launchTable(String entry, int count, long longest, Object... args) {
+        long perBuffer = Math.clamp(ceilDiv(longest, THREADS), 1, Math.max(4, (long) cuda.multiprocessors() * 16 / count));
+        cuda.launch(cuda.function("optim.cu", entry), (int) perBuffer, count, 1, THREADS, 0, args);
+    }
+
     /** norm = sqrt(acc), scale = min(1, maxNorm / (norm + 1e-6)); both one float. */
     public void clipFactor(DeviceBuffer acc, float maxNorm, DeviceBuffer norm, DeviceBuffer scale) {
         cuda.launch(cuda.function("optim.cu", "clip_factor"), 1, 1, 1, 1, 0, acc, maxNorm, norm, scale);
