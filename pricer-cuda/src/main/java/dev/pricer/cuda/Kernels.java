@@ -22,6 +22,8 @@ public final class Kernels {
     private static final int VEC_ALIGN = 16;
     /** vector.cuh's ROW_CHUNKS: how many chunks of 8 of a row each thread of a {@code rmsnorm_*_vec} block holds. */
     private static final int ROW_CHUNKS = 4;
+    /** CUDA's limit on a grid's y dimension: the most buffers one {@code *_multi} launch walks. */
+    private static final int MAX_GRID_Y = 65535;
 
     private final Cuda cuda;
 
@@ -249,6 +251,7 @@ public final class Kernels {
 
     /** A row of blocks per buffer (grid y), enough of them in all to fill the GPU. */
     private void launchTable(String entry, int count, long longest, Object... args) {
+        if (count > MAX_GRID_Y) throw new IllegalArgumentException(count + " buffers in one launch; the grid holds at most " + MAX_GRID_Y);
         long perBuffer = Math.clamp(ceilDiv(longest, THREADS), 1, Math.max(4, (long) cuda.multiprocessors() * 16 / count));
         cuda.launch(cuda.function("optim.cu", entry), (int) perBuffer, count, 1, THREADS, 0, args);
     }
