@@ -26,14 +26,15 @@ import java.util.stream.IntStream;
  * <p>{@link Precision#FLOAT32} computes everything in float32 (no TF32), for checking against the CPU backend
  * and the golden fixtures. {@link Precision#BF16} keeps frozen weight matrices (those uploaded read-only) and the
  * activations a training pass keeps for backward ({@link #allocateActivations}) in bfloat16, and runs every
- * product that touches one on the tensor cores in bf16 with float32 accumulation, a float operand rounded to
- * bf16 on the way in; products of two float32 operands into float32 (the LoRA paths) use TF32. LoRA parameters,
- * optimizer state, gradients, the residual stream, norms and softmax statistics stay float32. In bf16 precision,
- * attention over whole sequences runs on the tensor cores ({@code attention_mma.cu}, fused flash-style, for head
- * dims 64 and 128; {@link GemmAttention}'s batched products for other head dims); generation's steps over a KV
- * cache, and float32 precision, use the flash kernels on the CUDA cores. {@link #attentionPath} chooses;
- * {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the batched products or the CUDA-core kernels
- * wherever they apply, to compare.
+ * product on the tensor cores in bf16 with float32 accumulation, as PyTorch's bf16 autocast does: a float
+ * operand is rounded to bf16 on the way in, and that copy is kept until the buffer is next written
+ * ({@link Bf16Copies}), so LoRA matrices are rounded once per optimizer step and a gradient once for all the
+ * products that read it. LoRA parameters, optimizer state, gradients, the residual stream, norms and softmax
+ * statistics stay float32. In bf16 precision, attention over whole sequences runs on the tensor cores
+ * ({@code attention_mma.cu}, fused flash-style, for head dims 64 and 128; {@link GemmAttention}'s batched products
+ * for other head dims); generation's steps over a KV cache, and float32 precision, use the flash kernels on the
+ * CUDA cores. {@link #attentionPath} chooses; {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the
+ * batched products or the CUDA-core kernels wherever they apply, to compare.
  */
 public final class CudaBackend implements Backend {
 
@@ -48,7 +49,9 @@ public final class CudaBackend implements Backend {
     private final Cuda cuda;
     private final Kernels kernels;
     private final Precision precision;
-    private final DeviceBuffer[] staging = new DeviceBuffer[2];
+    private final Bf16Copies copies;
+    private final BufferTable squaresTable;
+    private final BufferTable updateTable;
     private DeviceBuffer statistics;
     private int statisticsRows;
     private DeviceBuffer attentionScratch;
@@ -72,6 +75,9 @@ public final class CudaBackend implements Backend {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
+        this.copies = new Bf16Copies(cuda, kernels);
+        this.squaresTable = new BufferTable(cuda);
+        this.updateTable = new BufferTable(cuda);
         this.sumOfSquares = cuda.allocate(Double.BYTES);
         this.gradScale = cuda.allocate(Float.BYTES);
         boolean flashOnly = "flash".equalsIgnoreCase(forcedAttention);
@@ -110,7 +116,7 @@ public final class CudaBackend implements Backend {
 
     private CudaBuffer allocate(DType dtype, DType storage, boolean frozen, long length) {
         DeviceBuffer memory = cuda.allocate(length * storage.byteSize());
-        Object allocation = new Object();
+        CudaBuffer.Allocation allocation = new CudaBuffer.Allocation();
         CLEANER.register(allocation, () -> cuda.free(memory));
         return new CudaBuffer(dtype, storage, memory, frozen, allocation);
     }
@@ -316,17 +322,17 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * A product that touches bf16 memory (a frozen weight, a kept activation, or a bf16 output) runs in bf16 on the
-     * tensor cores, a float operand rounded into a staging buffer first. Float products (LoRA, gradients) are exact
-     * float32 in FLOAT32 precision and TF32 in BF16. Accumulation is cuBLASLt's beta = 1, never a separate pass.
+     * FLOAT32 precision: exact float32 products. BF16: bf16 operands on the tensor cores with float32
+     * accumulation, float operands read through their bf16 copies. Accumulation is cuBLASLt's beta = 1, never a
+     * separate pass.
      */
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
         int lda = transA ? m : k, ldb = transB ? k : n;
         float beta = accumulate ? 1f : 0f;
-        if (ca.storage() == DType.F32 && cb.storage() == DType.F32 && cc.storage() == DType.F32) {
+        if (precision == Precision.FLOAT32) {
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
-                    beta, cc.memory(), n, ElementType.F32, precision == Precision.BF16);
+                    beta, cc.memory(), n, ElementType.F32);
         } else {
             DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
             cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,
@@ -360,15 +366,7 @@ public final class CudaBackend implements Backend {
     }
 
     private DeviceBuffer asBf16(CudaBuffer buffer, long elements, int slot) {
-        if (buffer.storage() == DType.BF16) return buffer.memory();
-        long bytes = elements * 2;
-        if (staging[slot] == null || staging[slot].bytes() < bytes) {
-            if (staging[slot] != null) cuda.free(staging[slot]);
-            staging[slot] = cuda.allocate(bytes);
-        }
-        DeviceBuffer out = staging[slot].slice(0, bytes);
-        kernels.toBf16(out, buffer.memory(), elements);
-        return out;
+        return buffer.storage() == DType.BF16 ? buffer.memory() : copies.of(buffer, elements, slot);
     }
 
     @Override
@@ -393,11 +391,20 @@ public final class CudaBackend implements Backend {
         return sumOfSquares(List.of(x));
     }
 
-    /** Every buffer adds into one double on the GPU; one download, one wait. */
+    /** Every buffer adds into one double on the GPU, all in one launch; one download, one wait. */
     @Override
     public double sumOfSquares(List<Buffer> xs) {
         cuda.zero(sumOfSquares);
-        for (Buffer x : xs) kernels.sumSquares(f32(x).memory(), x.length(), sumOfSquares);
+        if (xs.size() == 1) {
+            kernels.sumSquares(f32(xs.getFirst()).memory(), xs.getFirst().length(), sumOfSquares);
+        } else if (!xs.isEmpty()) {
+            long[] columns = new long[2 * xs.size()];
+            for (int i = 0; i < xs.size(); i++) {
+                columns[i] = f32(xs.get(i)).memory().address();
+                columns[xs.size() + i] = xs.get(i).length();
+            }
+            kernels.sumSquares(squaresTable.of(columns), xs.size(), longest(xs), sumOfSquares);
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment host = arena.allocate(ValueLayout.JAVA_DOUBLE);
             cuda.download(sumOfSquares, host);
@@ -484,7 +491,8 @@ public final class CudaBackend implements Backend {
         }
         long partials = Kernels.attentionPartialBytes(s.batch(), s.keyStride(), s.numHeads(), s.headDim()) / Float.BYTES;
         DeviceBuffer scratch = attentionScratch(stats + partials);
-        kernels.attentionBackward(cq.type(), g.type(), sameType(dq, g).memory(), sameType(dk, g).memory(), sameType(dv, g).memory(),
+        kernels.attentionBackward(cq.type(), g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
+                writable(sameType(dv, g)).memory(),
                 scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), cq.memory(),
                 sameType(k, cq).memory(), sameType(v, cq).memory(), g.memory(),
                 statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
@@ -608,11 +616,13 @@ public final class CudaBackend implements Backend {
     @Override
     public void adamw(Buffer param, Buffer grad, Buffer m, Buffer v, AdamW h) {
         sameLength(param, grad);
-        kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(grad).memory(), f32(writable(m)).memory(),
-                f32(writable(v)).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), null);
+        update(param, f32(grad), m, v, h, null);
     }
 
-    /** The clipping factor rides into each update through one float on the GPU: no separate scaling pass. */
+    /**
+     * Every parameter in one launch; the clipping factor rides into each update through one float on the GPU,
+     * so there is no separate scaling pass.
+     */
     @Override
     public void adamw(List<Buffer> params, List<Buffer> grads, List<Buffer> m, List<Buffer> v, AdamW h, float scale) {
         DeviceBuffer factor = null;
@@ -620,12 +630,37 @@ public final class CudaBackend implements Backend {
             cuda.fill(gradScale, scale);
             factor = gradScale;
         }
-        for (int i = 0; i < params.size(); i++) {
-            Buffer param = params.get(i), grad = grads.get(i);
-            sameLength(param, grad);
-            kernels.adamw(ElementType.F32, f32(writable(param)).memory(), f32(writable(grad)).memory(), f32(writable(m.get(i))).memory(),
-                    f32(writable(v.get(i))).memory(), null, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        int n = params.size();
+        if (n == 0) return;
+        long[] columns = new long[6 * n];
+        for (int i = 0; i < n; i++) {
+            CudaBuffer p = f32(of(params.get(i)));
+            sameLength(p, grads.get(i));
+            sameLength(p, m.get(i));
+            sameLength(p, v.get(i));
+            DeviceBuffer shadow = copies.refreshable(p);
+            columns[i] = writable(p).memory().address();
+            columns[n + i] = f32(writable(grads.get(i))).memory().address();
+            columns[2 * n + i] = f32(writable(m.get(i))).memory().address();
+            columns[3 * n + i] = f32(writable(v.get(i))).memory().address();
+            columns[4 * n + i] = shadow == null ? 0 : shadow.address();
+            columns[5 * n + i] = p.length();
         }
+        kernels.adamw(updateTable.of(columns), n, longest(params), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        for (int i = 0; i < n; i++) if (columns[4 * n + i] != 0) copies.refreshed(of(params.get(i)));
+    }
+
+    private static long longest(List<Buffer> buffers) {
+        return buffers.stream().mapToLong(Buffer::length).max().orElse(0);
+    }
+
+    /** The AdamW kernel, which also rewrites the parameter's bf16 copy where the products keep one. */
+    private void update(Buffer param, CudaBuffer grad, Buffer m, Buffer v, AdamW h, DeviceBuffer factor) {
+        CudaBuffer p = f32(of(param));
+        DeviceBuffer shadow = copies.refreshable(p);
+        kernels.adamw(shadow != null ? ElementType.BF16 : ElementType.F32, writable(p).memory(), grad.memory(), f32(writable(m)).memory(),
+                f32(writable(v)).memory(), shadow, param.length(), h.lr(), h.beta1(), h.beta2(), h.eps(), h.weightDecay(), h.step(), factor);
+        if (shadow != null) copies.refreshed(p);
     }
 
     @Override
@@ -652,10 +687,14 @@ public final class CudaBackend implements Backend {
         return c;
     }
 
-    /** Outputs must not be the frozen, read-only bf16 copies of weights. */
+    /**
+     * Every output passes here: it must not be a frozen, read-only bf16 weight, and the write makes the bf16
+     * copies of its memory stale.
+     */
     private static CudaBuffer writable(Buffer buffer) {
         CudaBuffer c = of(buffer);
         if (c.frozen()) throw new IllegalArgumentException("cannot write into a frozen bf16 weight " + c);
+        c.allocation().written();
         return c;
     }
 

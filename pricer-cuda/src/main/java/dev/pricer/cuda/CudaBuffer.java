@@ -15,9 +15,25 @@ public final class CudaBuffer implements Buffer {
     private final DType storage;
     private final DeviceBuffer memory;
     private final boolean frozen;
-    private final Object allocation;
+    private final Allocation allocation;
 
-    CudaBuffer(DType dtype, DType storage, DeviceBuffer memory, boolean frozen, Object allocation) {
+    /**
+     * The memory a buffer and its slices share, and how many times the backend has written any of it: a bf16
+     * copy made at one count is stale at the next ({@link Bf16Copies}).
+     */
+    static final class Allocation {
+        private long writes;
+
+        void written() {
+            writes++;
+        }
+
+        long writes() {
+            return writes;
+        }
+    }
+
+    CudaBuffer(DType dtype, DType storage, DeviceBuffer memory, boolean frozen, Allocation allocation) {
         this.dtype = dtype;
         this.storage = storage;
         this.memory = memory;
@@ -46,6 +62,10 @@ public final class CudaBuffer implements Buffer {
 
     DeviceBuffer memory() {
         return memory;
+    }
+
+    Allocation allocation() {
+        return allocation;
     }
 
     @Override

@@ -21,7 +21,7 @@ public final class Gemm {
     private static final long WORKSPACE_BYTES = 32L << 20;
 
     private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c,
-                         boolean tf32, int batch, long strideA, long strideB, long strideC) {
+                         int batch, long strideA, long strideB, long strideC) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -49,14 +49,7 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, int ldc, ElementType cType) {
-        matmul(transA, transB, m, n, k, alpha, a, lda, b, ldb, abType, beta, c, ldc, cType, false);
-    }
-
-    /** As above; {@code tf32} lets float32 operands use the tensor cores' TF32 mode (10-bit mantissa inputs). */
-    public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
-                       float beta, DeviceBuffer c, int ldc, ElementType cType, boolean tf32) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, tf32 && abType == ElementType.F32, 1, 0, 0, 0),
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0),
                 alpha, a, b, beta, c);
     }
 
@@ -67,7 +60,7 @@ public final class Gemm {
     public void batched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                         DeviceBuffer a, int lda, long strideA, DeviceBuffer b, int ldb, long strideB, ElementType abType,
                         float beta, DeviceBuffer c, int ldc, long strideC, ElementType cType) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, false, batch, strideA, strideB, strideC),
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC),
                 alpha, a, b, beta, c);
     }
 
@@ -104,7 +97,7 @@ public final class Gemm {
     }
 
     private Plan plan(Shape s) {
-        MemorySegment op = lt.operation(s.tf32() ? CublasLt.COMPUTE_32F_FAST_TF32 : CublasLt.COMPUTE_32F, s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
+        MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
         MemorySegment aLayout = lt.layout(s.ab().cudaType(), s.transB() ? s.k() : s.n(), s.transB() ? s.n() : s.k(), s.ldb());
         MemorySegment bLayout = lt.layout(s.ab().cudaType(), s.transA() ? s.m() : s.k(), s.transA() ? s.k() : s.m(), s.lda());
         MemorySegment cLayout = lt.layout(s.c().cudaType(), s.n(), s.m(), s.ldc());

@@ -22,6 +22,13 @@ public final class Kernels {
     private static final int MMA_THREADS = 128;
     private static final int MMA_TILE = 64;
     private static final int MMA_DKDV_QUERIES = 32;
+    /** Elements per thread step of the {@code *_vec} kernels (vector.cuh's VEC), and their alignment in bytes. */
+    private static final int VEC = 8;
+    private static final int VEC_ALIGN = 16;
+    /** vector.cuh's ROW_CHUNKS: how many chunks of 8 of a row each thread of a {@code rmsnorm_*_vec} block holds. */
+    private static final int ROW_CHUNKS = 4;
+    /** CUDA's limit on a grid's y dimension: the most buffers one {@code *_multi} launch walks. */
+    private static final int MAX_GRID_Y = 65535;
 
     private final Cuda cuda;
 
@@ -35,11 +42,19 @@ public final class Kernels {
 
     /** out = w * rmsnorm(x) over rows of {@code dim}; rstd[rows] keeps 1/rms for the backward pass. */
     public void rmsnormForward(ElementType t, DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        if (rowVectors(dim, out, x, w)) {
+            launchRowVectors("rmsnorm_fwd_vec_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_fwd_" + t.suffix(), rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
     /** {@link #rmsnormForward} from float x and weight into bf16 out: the float residual stream feeding bf16 activations. */
     public void rmsnormForwardToBf16(DeviceBuffer out, DeviceBuffer rstd, DeviceBuffer x, DeviceBuffer w, int rows, int dim, float eps) {
+        if (rowVectors(dim, out, x, w)) {
+            launchRowVectors("rmsnorm_fwd_vec_f32_to_bf16", rows, dim, out, rstd, x, w, rows, dim, eps);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_fwd_f32_to_bf16", rows, dim, out, rstd, x, w, rows, dim, eps);
     }
 
@@ -51,6 +66,10 @@ public final class Kernels {
     /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
     public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
                                 int rows, int dim, boolean accumulate) {
+        if (rowVectors(dim, dx, dy, x, w)) {
+            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+            return;
+        }
         launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
     }
 
@@ -60,24 +79,44 @@ public final class Kernels {
      */
     public void rope(ElementType t, DeviceBuffer x, DeviceBuffer positions, DeviceBuffer cos, DeviceBuffer sin,
                      int tokens, int heads, int headDim, boolean inverse) {
+        if (headDim % (2 * VEC) == 0 && vectors(0, x, cos, sin)) {
+            launchElements("rope.cu", "rope_vec_" + t.suffix(), (long) tokens * heads * (headDim / 2 / VEC),
+                    x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
+            return;
+        }
         launchElements("rope.cu", "rope_" + t.suffix(), (long) tokens * heads * (headDim / 2),
                 x, positions, cos, sin, tokens, heads, headDim, inverse ? -1f : 1f);
     }
 
     /** h[rows, cols] = silu(g) * u, with g and u rows {@code ldg} and {@code ldu} elements apart. */
     public void swigluForward(ElementType t, DeviceBuffer h, DeviceBuffer g, DeviceBuffer u, int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, h, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_fwd_vec_" + t.suffix(), n, h, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
     }
 
     /** dg, du from dh; may write over g and u (pass the same buffers). */
     public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_bwd_vec_" + t.suffix(), n, dg, du, dh, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
     /** {@link #swigluBackward} with bf16 g and u (kept activations) and float dh, dg and du. */
     public void swigluBackwardFromBf16(DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                        int rows, int cols, int ldg, int ldu) {
+        long n = (long) rows * cols;
+        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
+            launchVectors("swiglu.cu", "swiglu_bwd_vec_bf16_f32", n, dg, du, dh, g, u, n);
+            return;
+        }
         launchElements("swiglu.cu", "swiglu_bwd_bf16_f32", (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
     }
 
@@ -248,6 +287,35 @@ public final class Kernels {
         launchElements("optim.cu", "sum_squares", n, g, n, acc);
     }
 
+    /**
+     * acc (one double) += the sum of squares of {@code count} float buffers in one launch: {@code table} holds
+     * their addresses, then their lengths (longs); {@code longest} is the largest length.
+     */
+    public void sumSquares(DeviceBuffer table, int count, long longest, DeviceBuffer acc) {
+        launchTable("sum_squares_multi", count, longest, table.slice(0, 8L * count), table.slice(8L * count, 8L * count), acc);
+    }
+
+    /**
+     * {@link #adamw} over {@code count} buffers in one launch. {@code table} holds, as longs, the addresses of
+     * the parameters, gradients, first and second moments and bf16 shadows (0 for none), then the lengths.
+     */
+    public void adamw(DeviceBuffer table, int count, long longest, float lr, float beta1, float beta2, float eps, float weightDecay,
+                      int step, DeviceBuffer gradScale) {
+        float bc1 = 1f - (float) StrictMath.pow(beta1, step);
+        float bc2 = (float) (1 - StrictMath.pow(beta2, step));
+        long column = 8L * count;
+        launchTable("adamw_multi", count, longest, table.slice(0, column), table.slice(column, column), table.slice(2 * column, column),
+                table.slice(3 * column, column), table.slice(4 * column, column), table.slice(5 * column, column),
+                lr, beta1, beta2, eps, weightDecay, bc1, bc2, gradScale);
+    }
+
+    /** A row of blocks per buffer (grid y), enough of them in all to fill the GPU. */
+    private void launchTable(String entry, int count, long longest, Object... args) {
+        if (count > MAX_GRID_Y) throw new IllegalArgumentException(count + " buffers in one launch; the grid holds at most " + MAX_GRID_Y);
+        long perBuffer = Math.clamp(ceilDiv(longest, THREADS), 1, Math.max(4, (long) cuda.multiprocessors() * 16 / count));
+        cuda.launch(cuda.function("optim.cu", entry), (int) perBuffer, count, 1, THREADS, 0, args);
+    }
+
     /** norm = sqrt(acc), scale = min(1, maxNorm / (norm + 1e-6)); both one float. */
     public void clipFactor(DeviceBuffer acc, float maxNorm, DeviceBuffer norm, DeviceBuffer scale) {
         cuda.launch(cuda.function("optim.cu", "clip_factor"), 1, 1, 1, 1, 0, acc, maxNorm, norm, scale);
@@ -286,6 +354,10 @@ public final class Kernels {
     }
 
     public void toBf16(DeviceBuffer out, DeviceBuffer in, long n) {
+        if (vectors(n, out, in)) {
+            launchVectors("elementwise.cu", "f32_to_bf16_vec", n, out, in, n);
+            return;
+        }
         launchElements("elementwise.cu", "f32_to_bf16", n, out, in, n);
     }
 
@@ -310,11 +382,19 @@ public final class Kernels {
 
     /** y += alpha * x over n elements. */
     public void axpy(ElementType t, DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        if (vectors(n, y, x)) {
+            launchVectors("elementwise.cu", "axpy_vec_" + t.suffix(), n, y, x, alpha, n);
+            return;
+        }
         launchElements("elementwise.cu", "axpy_" + t.suffix(), n, y, x, alpha, n);
     }
 
     /** y (bf16) += alpha * x (float) over n elements. */
     public void axpyIntoBf16(DeviceBuffer y, DeviceBuffer x, float alpha, long n) {
+        if (vectors(n, y, x)) {
+            launchVectors("elementwise.cu", "axpy_vec_f32_to_bf16", n, y, x, alpha, n);
+            return;
+        }
         launchElements("elementwise.cu", "axpy_f32_to_bf16", n, y, x, alpha, n);
     }
 
@@ -341,6 +421,29 @@ public final class Kernels {
     private void launchRows(String file, String entry, int rows, int rowLength, Object... args) {
         int block = Math.clamp(Integer.highestOneBit(Math.max(1, rowLength / 4)), 32, 1024);
         cuda.launch(cuda.function(file, entry), rows, 1, 1, block, 0, args);
+    }
+
+    /** Whether the {@code *_vec} kernels can run over n elements of these buffers: n a multiple of 8, each buffer 16-byte aligned. */
+    private static boolean vectors(long n, DeviceBuffer... buffers) {
+        if (n % VEC != 0) return false;
+        for (DeviceBuffer b : buffers) if (b.address() % VEC_ALIGN != 0) return false;
+        return true;
+    }
+
+    /** Whether rows of {@code dim} fit the register-held {@code rmsnorm_*_vec} kernels (every row start then stays aligned). */
+    private static boolean rowVectors(int dim, DeviceBuffer... buffers) {
+        return dim % VEC == 0 && dim / VEC <= ROW_CHUNKS * 1024 && vectors(0, buffers);
+    }
+
+    /** One block per row, two chunks of 8 per thread where the block can hold them: 256 threads for a row of 4096. */
+    private void launchRowVectors(String entry, int rows, int dim, Object... args) {
+        int chunks = dim / VEC;
+        int block = (int) Math.clamp(ceilDiv(ceilDiv(chunks, 2), 32) * 32, 32, 1024);
+        cuda.launch(cuda.function("norm.cu", entry), rows, 1, 1, block, 0, args);
+    }
+
+    private void launchVectors(String file, String entry, long n, Object... args) {
+        launchElements(file, entry, n / VEC, args);
     }
 
     private void launchElements(String file, String entry, long n, Object... args) {

@@ -20,7 +20,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class CublasLt {
 
     public static final int COMPUTE_32F = 68;
-    public static final int COMPUTE_32F_FAST_TF32 = 77;
     public static final int R_32F = 0;
     public static final int R_16BF = 14;
     public static final int OP_N = 0;

@@ -1,5 +1,5 @@
 // Element-wise kernels: conversions between float and bf16, axpy, scaling, and inverted dropout.
-#include "common.cuh"
+#include "vector.cuh"
 
 extern "C" __global__ void f32_to_bf16(bf16* out, const float* in, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) out[i] = from_float<bf16>(in[i]);
@@ -18,6 +18,29 @@ __device__ void axpy(T* y, const X* x, float alpha, long n) {
 }
 EXPORT2(axpy, (T* y, const T* x, float alpha, long n), (y, x, alpha, n))
 extern "C" __global__ void axpy_f32_to_bf16(bf16* y, const float* x, float alpha, long n) { axpy<bf16, float>(y, x, alpha, n); }
+
+// The vector forms of the conversions and of axpy: n a multiple of 8, addresses 16-byte aligned.
+extern "C" __global__ void f32_to_bf16_vec(bf16* out, const float* in, long n) {
+    for (long i = (blockIdx.x * (long) blockDim.x + threadIdx.x) * VEC; i < n; i += (long) gridDim.x * blockDim.x * VEC) {
+        float v[VEC];
+        load8(in + i, v);
+        store8(out + i, v);
+    }
+}
+
+template <typename T, typename X>
+__device__ void axpy_vec(T* y, const X* x, float alpha, long n) {
+    for (long i = (blockIdx.x * (long) blockDim.x + threadIdx.x) * VEC; i < n; i += (long) gridDim.x * blockDim.x * VEC) {
+        float yv[VEC], xv[VEC];
+        load8(y + i, yv);
+        load8(x + i, xv);
+#pragma unroll
+        for (int e = 0; e < VEC; e++) yv[e] += alpha * xv[e];
+        store8(y + i, yv);
+    }
+}
+EXPORT2(axpy_vec, (T* y, const T* x, float alpha, long n), (y, x, alpha, n))
+extern "C" __global__ void axpy_vec_f32_to_bf16(bf16* y, const float* x, float alpha, long n) { axpy_vec<bf16, float>(y, x, alpha, n); }
 
 extern "C" __global__ void scale_f32(float* x, float alpha, long n) {
     for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) x[i] *= alpha;

@@ -1,7 +1,7 @@
 // RMSNorm as Hugging Face's LlamaRMSNorm: statistics in float, x * rsqrt(mean(x^2) + eps) rounded to the
 // input's type, then scaled by the weight and stored in the output's type (a float residual stream may feed
 // bf16 activations: rmsnorm_fwd_f32_to_bf16). One block per row.
-#include "common.cuh"
+#include "vector.cuh"
 
 template <typename T, typename TO>
 __device__ void rmsnorm_fwd(TO* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps) {
@@ -55,3 +55,88 @@ extern "C" __global__ void rmsnorm_dweight(float* dweight, const float* dy, cons
     for (int r = 0; r < rows; r++) acc += dy[(long) r * dim + c] * x[(long) r * dim + c] * rstd[r];
     dweight[c] += acc;
 }
+
+// The same two passes with each thread's share of the row held in registers: dim a multiple of 8, at most
+// ROW_CHUNKS chunks of 8 per thread (Kernels sizes the block), so x is read from memory once.
+#define ROW_CHUNKS 4
+
+template <typename T, typename TO>
+__device__ void rmsnorm_fwd_vec(TO* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps) {
+    int row = blockIdx.x, chunks = dim / VEC;
+    const T* xr = x + (size_t) row * dim;
+    float v[ROW_CHUNKS][VEC];
+    float ss = 0.f;
+#pragma unroll
+    for (int j = 0; j < ROW_CHUNKS; j++) {
+        int c = threadIdx.x + j * blockDim.x;
+        if (c < chunks) {
+            load8(xr + c * VEC, v[j]);
+#pragma unroll
+            for (int e = 0; e < VEC; e++) ss += v[j][e] * v[j][e];
+        }
+    }
+    float r = rsqrtf(block_sum(ss) / dim + eps);
+    TO* o = out + (size_t) row * dim;
+#pragma unroll
+    for (int j = 0; j < ROW_CHUNKS; j++) {
+        int c = threadIdx.x + j * blockDim.x;
+        if (c < chunks) {
+            float wv[VEC], ov[VEC];
+            load8(w + c * VEC, wv);
+#pragma unroll
+            for (int e = 0; e < VEC; e++) ov[e] = wv[e] * through<T>(v[j][e] * r);
+            store8(o + c * VEC, ov);
+        }
+    }
+    if (threadIdx.x == 0) rstd[row] = r;
+}
+EXPORT2(rmsnorm_fwd_vec, (T* out, float* rstd, const T* x, const T* w, int rows, int dim, float eps),
+        (out, rstd, x, w, rows, dim, eps))
+extern "C" __global__ void rmsnorm_fwd_vec_f32_to_bf16(bf16* out, float* rstd, const float* x, const float* w, int rows, int dim, float eps) {
+    rmsnorm_fwd_vec<float, bf16>(out, rstd, x, w, rows, dim, eps);
+}
+
+template <typename T>
+__device__ void rmsnorm_bwd_vec(T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
+                                int accumulate) {
+    int row = blockIdx.x, chunks = dim / VEC;
+    const T* xr = x + (size_t) row * dim;
+    const T* dyr = dy + (size_t) row * dim;
+    float xv[ROW_CHUNKS][VEC], gv[ROW_CHUNKS][VEC];
+    float dot = 0.f;
+#pragma unroll
+    for (int j = 0; j < ROW_CHUNKS; j++) {
+        int c = threadIdx.x + j * blockDim.x;
+        if (c < chunks) {
+            float wv[VEC];
+            load8(xr + c * VEC, xv[j]);
+            load8(dyr + c * VEC, gv[j]);
+            load8(w + c * VEC, wv);
+#pragma unroll
+            for (int e = 0; e < VEC; e++) {
+                gv[j][e] *= wv[e];
+                dot += gv[j][e] * xv[j][e];
+            }
+        }
+    }
+    dot = block_sum(dot);
+    float r = rstd[row];
+    float k = dot * r * r * r / dim;
+    T* d = dx + (size_t) row * dim;
+#pragma unroll
+    for (int j = 0; j < ROW_CHUNKS; j++) {
+        int c = threadIdx.x + j * blockDim.x;
+        if (c < chunks) {
+            float prior[VEC], ov[VEC];
+            if (accumulate) load8(d + c * VEC, prior);
+#pragma unroll
+            for (int e = 0; e < VEC; e++) {
+                float g = r * gv[j][e] - xv[j][e] * k;
+                ov[e] = accumulate ? prior[e] + g : g;
+            }
+            store8(d + c * VEC, ov);
+        }
+    }
+}
+EXPORT2(rmsnorm_bwd_vec, (T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
+        (dx, dy, x, w, rstd, rows, dim, accumulate))

@@ -40,3 +40,23 @@ __device__ void adamw(float* p, float* g, float* m, float* v, T* shadow, long n,
 EXPORT2(adamw, (float* p, float* g, float* m, float* v, T* shadow, long n, float lr, float beta1, float beta2, float eps,
                 float weight_decay, float bc1, float bc2, const float* grad_scale),
         (p, g, m, v, shadow, n, lr, beta1, beta2, eps, weight_decay, bc1, bc2, grad_scale))
+
+// The same two kernels over a whole list of buffers in one launch (the trainer's 4 LoRA matrices per layer
+// make hundreds of small buffers, each a launch of its own otherwise): blockIdx.y picks the buffer from
+// device tables of addresses and lengths, blockIdx.x strides over it.
+extern "C" __global__ void sum_squares_multi(const float* const* gs, const long* lengths, double* acc) {
+    const float* g = gs[blockIdx.y];
+    long n = lengths[blockIdx.y];
+    float s = 0.f;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) s += g[i] * g[i];
+    s = block_sum(s);
+    if (threadIdx.x == 0) atomicAdd(acc, (double) s);
+}
+
+// shadows[t] may be null: that buffer has no bf16 copy to refresh.
+extern "C" __global__ void adamw_multi(float* const* ps, float* const* gs, float* const* ms, float* const* vs, bf16* const* shadows,
+                                       const long* lengths, float lr, float beta1, float beta2, float eps, float weight_decay,
+                                       float bc1, float bc2, const float* grad_scale) {
+    int t = blockIdx.y;
+    adamw<bf16>(ps[t], gs[t], ms[t], vs[t], shadows[t], lengths[t], lr, beta1, beta2, eps, weight_decay, bc1, bc2, grad_scale);
+}
