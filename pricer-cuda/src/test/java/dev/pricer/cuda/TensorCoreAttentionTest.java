@@ -105,7 +105,7 @@ class TensorCoreAttentionTest {
         assertEquals(CudaBackend.AttentionPath.TENSOR_CORES, bf16.attentionPath(new AttentionShape(2, 16, 16, 0, 4, 2, 64), q, q, q, f));
         assertEquals(CudaBackend.AttentionPath.PRODUCTS, bf16.attentionPath(new AttentionShape(2, 16, 16, 0, 4, 2, 32), q, q, q));
         assertEquals(CudaBackend.AttentionPath.CUDA_CORES, bf16.attentionPath(new AttentionShape(2, 1, 16, 8, 4, 2, 128), q, q, q));
-        CudaBuffer shifted = new CudaBuffer(DType.F32, DType.BF16, q.memory().slice(8, q.memory().bytes() - 8), false, q);
+        CudaBuffer shifted = new CudaBuffer(DType.F32, DType.BF16, q.memory().slice(8, q.memory().bytes() - 8), false, q.allocation());
         assertEquals(CudaBackend.AttentionPath.PRODUCTS, bf16.attentionPath(new AttentionShape(2, 16, 16, 0, 4, 2, 128), shifted, q, q));
         assertEquals(CudaBackend.AttentionPath.PRODUCTS,
                 new CudaBackend(cuda, CudaBackend.Precision.BF16, "products").attentionPath(new AttentionShape(2, 16, 16, 0, 4, 2, 128), q, q, q));
