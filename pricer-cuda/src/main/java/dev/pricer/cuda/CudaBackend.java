@@ -37,6 +37,11 @@ public final class CudaBackend implements Backend {
 
     public enum Precision { FLOAT32, BF16 }
 
+    /**
+     * 8 Mi elements (16 MiB of bf16): the scratch a chunk of an NF4 weight is dequantized into stays in the GPU's
+     * L2 cache (50 MiB on an H100 or H200) while the GEMM reads it.
+     */
+    private static final long NF4_CHUNK_ELEMENTS = 8L << 20;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -52,6 +57,7 @@ public final class CudaBackend implements Backend {
     private final GemmAttention products;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
+    private long nf4ChunkElements = NF4_CHUNK_ELEMENTS;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -157,7 +163,8 @@ public final class CudaBackend implements Backend {
         if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("an NF4 matrix must be 2-D with int-sized dimensions, got shape " + java.util.Arrays.toString(shape));
         }
-        if (weight.blockSize() % 8 != 0) throw new IllegalArgumentException("NF4 block size " + weight.blockSize() + " is not a multiple of 8");
+        Kernels.checkNf4BlockSizes(weight.blockSize(), weight.scales() instanceof BlockScales.DoubleQuantized,
+                weight.scales() instanceof BlockScales.DoubleQuantized d ? d.nestedBlockSize() : 0);
         DeviceBuffer packed = uploadBytes(weight.packed());
         CudaNf4Buffer out = switch (weight.scales()) {
             case BlockScales.Plain p -> new CudaNf4Buffer(shape[0], shape[1], weight.blockSize(), packed,
@@ -179,21 +186,26 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    /**
-     * The whole weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32
-     * in FLOAT32), valid until the next call: each product dequantizes its weight right before its GEMM, as
-     * bitsandbytes does, so only the largest weight's worth of scratch ever exists.
-     */
+    /** The whole weight dequantized into scratch: {@link #dequantizeRows} of all its rows. */
     DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
+        return dequantizeRows(w, t, 0, w.rows);
+    }
+
+    /**
+     * Rows {@code [first, first + count)} of the weight dequantized into this backend's one NF4 scratch buffer (bf16
+     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight, a
+     * chunk of rows at a time, right before the GEMM that reads it, so only one chunk's worth of scratch exists.
+     */
+    DeviceBuffer dequantizeRows(CudaNf4Buffer w, ElementType t, long first, long count) {
         if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
-        long bytes = w.elementCount() * t.bytes();
+        long elements = count * w.columns, bytes = elements * t.bytes();
         if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
         kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
-                w.nestedBlockSize, w.offset, w.elementCount());
+                w.nestedBlockSize, w.offset, first * w.columns, elements);
         return out;
     }
 
@@ -332,13 +344,45 @@ public final class CudaBackend implements Backend {
         nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
     }
 
-    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
+    /**
+     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets; in
+     * chunks of at most {@link #nf4ChunkElements} of its rows, so the GEMM reads each chunk while it is still in
+     * the L2 cache and the small scratch is rewritten there, rather than a whole weight going out to memory and
+     * back. A chunk of W's rows is a block of C's columns in the forward product (C = A·Wᵀ), and a block of the
+     * inner dimension in the input gradient (C = A·W), whose partial products add up in C; those add in float, so
+     * a bf16 C takes the whole weight at once.
+     */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cc = writable(c);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-        DeviceBuffer weight = dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
-        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
+        DeviceBuffer out = cc.memory();
+        long chunk = nf4ChunkRows(w, transB || cc.type() == ElementType.F32);
+        for (long first = 0; first < w.rows; first += chunk) {
+            int rows = (int) Math.min(chunk, w.rows - first);
+            DeviceBuffer weight = dequantizeRows(w, t, first, rows);
+            if (transB) {
+                long at = first * cc.type().bytes();
+                cuda.gemm().matmul(false, true, m, rows, k, 1f, left, k, weight, k, t, accumulate ? 1f : 0f,
+                        out.slice(at, out.bytes() - at), n, cc.type());
+            } else {
+                long at = first * t.bytes();
+                cuda.gemm().matmul(false, false, m, n, rows, 1f, left.slice(at, left.bytes() - at), k, weight, n, t,
+                        accumulate || first > 0 ? 1f : 0f, out, n, cc.type());
+            }
+        }
+    }
+
+    /** Rows per chunk of the weight's products: all of them, or a multiple of 32 (chunks then start on a whole 16 bytes of codes). */
+    private long nf4ChunkRows(CudaNf4Buffer w, boolean chunked) {
+        long rows = nf4ChunkElements / w.columns / 32 * 32;
+        return !chunked || rows == 0 || rows >= w.rows ? w.rows : rows;
+    }
+
+    /** The most elements of an NF4 weight dequantized for one GEMM (tests set a few to exercise the chunking). */
+    void nf4ChunkElements(long elements) {
+        if (elements <= 0) throw new IllegalArgumentException("NF4 chunk of " + elements + " elements");
+        nf4ChunkElements = elements;
     }
 
     private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {

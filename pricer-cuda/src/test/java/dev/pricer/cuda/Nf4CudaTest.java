@@ -8,6 +8,7 @@ import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.LossSum;
 import dev.pricer.core.model.Quantization;
+import dev.pricer.core.quant.BlockScales;
 import dev.pricer.core.quant.Nf4Quantizer;
 import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.safetensors.SafeTensors;
@@ -27,6 +28,7 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,20 +46,98 @@ class Nf4CudaTest {
     @ParameterizedTest
     @CsvSource({"40, 100, true", "33, 17, true", "256, 512, true", "64, 64, false"})
     void dequantizationMatchesTheCpuBitForBit(int rows, int cols, boolean doubleQuant) {
+        assertRowsMatchTheCpu(weight(rows, cols, doubleQuant, rows * 31L + cols), 0, rows);
+    }
+
+    /** Chunks of rows as the products take them: starting mid-block and mid-nested-block, a ragged last one. */
+    @ParameterizedTest
+    @CsvSource({"32, 32", "64, 100", "256, 65", "96, 1"})
+    void rowsDequantizeAsTheCpusValues(int first, int count) {
+        assertRowsMatchTheCpu(weight(first + count, 100, true, first + count), first, count);
+    }
+
+    /** Blocks smaller than a thread's 32 elements (a scale per word of codes) and larger ones, plain absmax. */
+    @ParameterizedTest
+    @CsvSource({"8", "16", "32", "128"})
+    void powerOfTwoBlockSizesDequantizeAsOnTheCpu(int blockSize) {
+        Nf4Weight w = weight(24, 40, false, blockSize);
+        float[] absmax = GpuTestSupport.random(new SplittableRandom(blockSize), (24 * 40 + blockSize - 1) / blockSize, 1);
+        assertRowsMatchTheCpu(new Nf4Weight(w.shape(), w.dtype(), blockSize, w.packed(), new BlockScales.Plain(absmax)), 0, 24);
+    }
+
+    /** Infinite and NaN absmax (a weight that overflowed): infinities and NaNs where the CPU has them. */
+    @Test
+    void nonFiniteScalesDequantizeAsOnTheCpu() {
+        Nf4Weight w = weight(8, 64, false, 11);
+        float[] absmax = ((BlockScales.Plain) w.scales()).absmax().clone();
+        absmax[1] = Float.POSITIVE_INFINITY;
+        absmax[2] = Float.NEGATIVE_INFINITY;
+        absmax[5] = Float.NaN;
+        assertRowsMatchTheCpu(new Nf4Weight(w.shape(), w.dtype(), 64, w.packed(), new BlockScales.Plain(absmax)), 0, 8);
+    }
+
+    @Test
+    void blockSizesThatAreNotPowersOfTwoAreRejected() {
+        CudaBackend backend = new CudaBackend(GpuTestSupport.cuda(), CudaBackend.Precision.BF16);
+        Nf4Weight w = weight(6, 64, false, 12);
+        Nf4Weight blocksOf48 = new Nf4Weight(w.shape(), w.dtype(), 48, w.packed(), new BlockScales.Plain(new float[8]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.uploadNf4(blocksOf48));
+        assertTrue(e.getMessage().contains("NF4 block size 48 is not a power of two"), e.getMessage());
+        BlockScales.DoubleQuantized d = (BlockScales.DoubleQuantized) weight(6, 64, true, 13).scales();
+        Nf4Weight nestedOf100 = new Nf4Weight(w.shape(), w.dtype(), 64, w.packed(),
+                new BlockScales.DoubleQuantized(d.codes(), d.nestedAbsmax(), d.nestedMap(), 100, d.offset()));
+        e = assertThrows(IllegalArgumentException.class, () -> backend.uploadNf4(nestedOf100));
+        assertTrue(e.getMessage().contains("NF4 nested block size 100 is not a power of two"), e.getMessage());
+    }
+
+    /** Rows [first, first + count) of w dequantized on the GPU, in both precisions, against the CPU's values bit for bit (NaN as NaN). */
+    private static void assertRowsMatchTheCpu(Nf4Weight w, long first, long count) {
         Cuda cuda = GpuTestSupport.cuda();
-        Nf4Weight w = weight(rows, cols, doubleQuant, rows * 31L + cols);
-        float[] cpu = w.dequantize();
+        long cols = w.shape()[1];
+        float[] all = w.dequantize();
         for (CudaBackend.Precision precision : CudaBackend.Precision.values()) {
             CudaBackend backend = new CudaBackend(cuda, precision);
             ElementType t = precision == CudaBackend.Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-            float[] gpu = GpuTestSupport.download(t, backend.dequantize((CudaNf4Buffer) backend.uploadNf4(w), t), cpu.length);
-            for (int i = 0; i < cpu.length; i++) {
-                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(cpu[i])) : cpu[i];
+            float[] gpu = GpuTestSupport.download(t, backend.dequantizeRows((CudaNf4Buffer) backend.uploadNf4(w), t, first, count), (int) (count * cols));
+            for (int i = 0; i < gpu.length; i++) {
+                float cpu = all[(int) (first * cols) + i];
+                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(cpu)) : cpu;
                 int e = i;
-                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(gpu[i]),
-                        () -> t + " element " + e + " of [" + rows + ", " + cols + "]: CPU " + expected + ", GPU " + gpu[e]);
+                boolean same = Float.isNaN(expected) ? Float.isNaN(gpu[i]) : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(gpu[i]);
+                assertTrue(same, () -> t + " element " + (first * cols + e) + " of " + w + ": CPU " + expected + ", GPU " + gpu[e]);
             }
         }
+    }
+
+    /**
+     * The products with the weight dequantized in chunks of 32 rows (200 rows: six chunks and a ragged one of 8,
+     * most starting mid-block) against the whole weight's and the CPU's: the forward product into float and bf16
+     * outputs, the input gradient with and without accumulation.
+     */
+    @ParameterizedTest
+    @CsvSource({"FLOAT32, 1e-5", "BF16, 1e-2"})
+    void chunkedProductsMatchTheWholeWeightProducts(CudaBackend.Precision precision, double tolerance) {
+        Cuda cuda = GpuTestSupport.cuda();
+        int m = 37, n = 200, k = 100;
+        Nf4Weight w = weight(n, k, true, 9);
+        SplittableRandom rnd = new SplittableRandom(10);
+        float[] x = GpuTestSupport.random(rnd, m * k, 1), dy = GpuTestSupport.random(rnd, m * n, 1);
+        float[] startY = GpuTestSupport.random(rnd, m * n, 1), startDx = GpuTestSupport.random(rnd, m * k, 1);
+        CudaBackend whole = new CudaBackend(cuda, precision), chunked = new CudaBackend(cuda, precision);
+        chunked.nf4ChunkElements(32L * k);
+        Backend cpu = new CpuBackend();
+        for (boolean accumulate : new boolean[]{false, true}) {
+            float[] expected = forward(cpu, w, x, startY, m, n, k, accumulate);
+            float[] wholeY = forward(whole, w, x, startY, m, n, k, accumulate), chunkedY = forward(chunked, w, x, startY, m, n, k, accumulate);
+            GpuTestSupport.assertClose(precision + " chunked forward against whole, accumulate " + accumulate, chunkedY, toDouble(wholeY), tolerance / 10);
+            GpuTestSupport.assertClose(precision + " chunked forward against the CPU, accumulate " + accumulate, chunkedY, toDouble(expected), tolerance);
+            float[] expectedDx = backward(cpu, w, dy, startDx, m, n, k, accumulate);
+            float[] wholeDx = backward(whole, w, dy, startDx, m, n, k, accumulate), chunkedDx = backward(chunked, w, dy, startDx, m, n, k, accumulate);
+            GpuTestSupport.assertClose(precision + " chunked input gradient against whole, accumulate " + accumulate, chunkedDx, toDouble(wholeDx), tolerance / 10);
+            GpuTestSupport.assertClose(precision + " chunked input gradient against the CPU, accumulate " + accumulate, chunkedDx, toDouble(expectedDx), tolerance);
+        }
+        float[] wholeActivations = forwardIntoActivations(whole, w, x, m, n, k), chunkedActivations = forwardIntoActivations(chunked, w, x, m, n, k);
+        GpuTestSupport.assertClose(precision + " chunked forward into activations against whole", chunkedActivations, toDouble(wholeActivations), tolerance / 10);
     }
 
     @ParameterizedTest
@@ -73,7 +153,7 @@ class Nf4CudaTest {
             float[] expectedY = forward(cpu, w, x, start, m, n, k, accumulate), actualY = forward(gpu, w, x, start, m, n, k, accumulate);
             GpuTestSupport.assertClose(precision + " forward, accumulate " + accumulate, actualY, toDouble(expectedY), tolerance);
         }
-        float[] expectedDx = backward(cpu, w, dy, m, n, k), actualDx = backward(gpu, w, dy, m, n, k);
+        float[] expectedDx = backward(cpu, w, dy, null, m, n, k, false), actualDx = backward(gpu, w, dy, null, m, n, k, false);
         GpuTestSupport.assertClose(precision + " input gradient", actualDx, toDouble(expectedDx), tolerance);
     }
 
@@ -84,11 +164,19 @@ class Nf4CudaTest {
         return read(be, y);
     }
 
-    private static float[] backward(Backend be, Nf4Weight w, float[] dy, int m, int n, int k) {
+    private static float[] backward(Backend be, Nf4Weight w, float[] dy, float[] start, int m, int n, int k, boolean accumulate) {
         Nf4Buffer q = be.uploadNf4(w);
-        Buffer dyb = be.upload(HostTensor.ofFloats(dy, m, n), true), dx = be.allocate(DType.F32, (long) m * k);
-        be.matmulNf4AB(dyb, q, dx, m, k, n, false);
+        Buffer dyb = be.upload(HostTensor.ofFloats(dy, m, n), true);
+        Buffer dx = start == null ? be.allocate(DType.F32, (long) m * k) : be.upload(HostTensor.ofFloats(start, m, k), true);
+        be.matmulNf4AB(dyb, q, dx, m, k, n, accumulate);
         return read(be, dx);
+    }
+
+    /** The forward product into activations memory: bf16 in the BF16 precision. */
+    private static float[] forwardIntoActivations(Backend be, Nf4Weight w, float[] x, int m, int n, int k) {
+        Buffer y = be.allocateActivations((long) m * n);
+        be.matmulNf4ABt(be.upload(HostTensor.ofFloats(x, m, k), true), be.uploadNf4(w), y, m, n, k, false);
+        return read(be, y);
     }
 
     private static float[] read(Backend be, Buffer b) {
