@@ -37,11 +37,6 @@ public final class CudaBackend implements Backend {
 
     public enum Precision { FLOAT32, BF16 }
 
-    /**
-     * 8 Mi elements (16 MiB of bf16): the scratch a chunk of an NF4 weight is dequantized into stays in the GPU's
-     * L2 cache (50 MiB on an H100 or H200) while the GEMM reads it.
-     */
-    private static final long NF4_CHUNK_ELEMENTS = 8L << 20;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -57,7 +52,9 @@ public final class CudaBackend implements Backend {
     private final GemmAttention products;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
-    private long nf4ChunkElements = NF4_CHUNK_ELEMENTS;
+    /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
+    private CudaNf4Buffer nf4ScratchWeight;
+    private ElementType nf4ScratchType;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -193,8 +190,8 @@ public final class CudaBackend implements Backend {
 
     /**
      * Rows {@code [first, first + count)} of the weight dequantized into this backend's one NF4 scratch buffer (bf16
-     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight, a
-     * chunk of rows at a time, right before the GEMM that reads it, so only one chunk's worth of scratch exists.
+     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight right
+     * before its GEMM, as bitsandbytes does, so only the largest weight's worth of scratch ever exists.
      */
     DeviceBuffer dequantizeRows(CudaNf4Buffer w, ElementType t, long first, long count) {
         if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
@@ -203,6 +200,8 @@ public final class CudaBackend implements Backend {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
+        nf4ScratchWeight = first == 0 && count == w.rows ? w : null;
+        nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
         kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
                 w.nestedBlockSize, w.offset, first * w.columns, elements);
@@ -345,44 +344,16 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets; in
-     * chunks of at most {@link #nf4ChunkElements} of its rows, so the GEMM reads each chunk while it is still in
-     * the L2 cache and the small scratch is rewritten there, rather than a whole weight going out to memory and
-     * back. A chunk of W's rows is a block of C's columns in the forward product (C = A·Wᵀ), and a block of the
-     * inner dimension in the input gradient (C = A·W), whose partial products add up in C; those add in float, so
-     * a bf16 C takes the whole weight at once.
+     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. A
+     * weight whose dequantized values are still in scratch is not dequantized again (the input gradient right after
+     * a forward product of the same weight).
      */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cc = writable(c);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
+        DeviceBuffer weight = nf4ScratchWeight == w && nf4ScratchType == t ? nf4Scratch.slice(0, w.elementCount() * t.bytes()) : dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
-        DeviceBuffer out = cc.memory();
-        long chunk = nf4ChunkRows(w, transB || cc.type() == ElementType.F32);
-        for (long first = 0; first < w.rows; first += chunk) {
-            int rows = (int) Math.min(chunk, w.rows - first);
-            DeviceBuffer weight = dequantizeRows(w, t, first, rows);
-            if (transB) {
-                long at = first * cc.type().bytes();
-                cuda.gemm().matmul(false, true, m, rows, k, 1f, left, k, weight, k, t, accumulate ? 1f : 0f,
-                        out.slice(at, out.bytes() - at), n, cc.type());
-            } else {
-                long at = first * t.bytes();
-                cuda.gemm().matmul(false, false, m, n, rows, 1f, left.slice(at, left.bytes() - at), k, weight, n, t,
-                        accumulate || first > 0 ? 1f : 0f, out, n, cc.type());
-            }
-        }
-    }
-
-    /** Rows per chunk of the weight's products: all of them, or a multiple of 32 (chunks then start on a whole 16 bytes of codes). */
-    private long nf4ChunkRows(CudaNf4Buffer w, boolean chunked) {
-        long rows = nf4ChunkElements / w.columns / 32 * 32;
-        return !chunked || rows == 0 || rows >= w.rows ? w.rows : rows;
-    }
-
-    /** The most elements of an NF4 weight dequantized for one GEMM (tests set a few to exercise the chunking). */
-    void nf4ChunkElements(long elements) {
-        if (elements <= 0) throw new IllegalArgumentException("NF4 chunk of " + elements + " elements");
-        nf4ChunkElements = elements;
+        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
     }
 
     private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {
