@@ -40,7 +40,8 @@ public final class Devices {
                 try {
                     yield new Choice(new CudaBackend(gpu.get(), precision), null);
                 } catch (CudaUnavailableException e) {
-                    yield new Choice(new CpuBackend(), e.getMessage());
+                    String where = e.summary().equals(e.getMessage()) ? "" : "; --device cuda says where it looked";
+                    yield new Choice(new CpuBackend(), e.summary() + where);
                 }
             }
             default -> throw new IllegalArgumentException("unknown device '" + device + "': use cuda or cpu (or auto)");

@@ -5,6 +5,7 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
+import io.javalin.util.JavalinBindException;
 
 import java.util.List;
 import java.util.Map;
@@ -49,7 +50,12 @@ public final class PricerServer implements AutoCloseable {
             });
             modules.forEach(module -> module.configure(config));
         });
-        app.start();
+        try {
+            app.start();
+        } catch (JavalinBindException e) {
+            throw new IllegalStateException("cannot serve on " + host + ":" + port + ": the port is in use by another process;"
+                    + " stop that process or pick another port (--port, 0 picks a free one)", e);
+        }
         return new PricerServer(app);
     }
 

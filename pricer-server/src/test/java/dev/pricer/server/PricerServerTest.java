@@ -9,6 +9,7 @@ import java.net.http.HttpResponse;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PricerServerTest {
@@ -24,6 +25,15 @@ class PricerServerTest {
             assertTrue(health.body().contains("ok"));
             HttpResponse<String> hi = http.send(HttpRequest.newBuilder(URI.create(base + "/hello")).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals("hi", hi.body());
+        }
+    }
+
+    @Test
+    void aPortInUseIsNamedInTheError() {
+        try (PricerServer first = PricerServer.start("127.0.0.1", 0, List.of())) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> PricerServer.start("127.0.0.1", first.port(), List.of()));
+            assertTrue(e.getMessage().contains("127.0.0.1:" + first.port()) && e.getMessage().contains("in use") && e.getMessage().contains("--port"),
+                    e.getMessage());
         }
     }
 }

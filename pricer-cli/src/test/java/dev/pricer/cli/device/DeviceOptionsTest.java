@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -38,7 +39,8 @@ public class DeviceOptionsTest {
     /** Opening the GPU fails as on a host without the driver, with the library locator's message. */
     private static Supplier<Cuda> noGpu(Path emptyRoot) {
         return () -> {
-            throw new CudaUnavailableException(new LibraryLocator(Map.of(), emptyRoot).missingMessage(LibraryLocator.Library.DRIVER));
+            new LibraryLocator(Map.of(), emptyRoot).require(LibraryLocator.Library.DRIVER);
+            throw new AssertionError("found a CUDA driver under an empty root");
         };
     }
 
@@ -49,6 +51,7 @@ public class DeviceOptionsTest {
         assertInstanceOf(CpuBackend.class, backend);
         assertEquals(1, notes.size());
         assertTrue(notes.getFirst().startsWith("running on the CPU: CUDA is not available") && notes.getFirst().contains("libcuda.so.1"), notes.toString());
+        assertFalse(notes.getFirst().contains("lib64"), "the note on every fallback leaves the search path to --device cuda: " + notes);
     }
 
     @Test
@@ -64,6 +67,7 @@ public class DeviceOptionsTest {
         var e = assertThrows(CudaUnavailableException.class, () -> parse("--device", "cuda").open(s -> { }, noGpu(emptyRoot)));
         assertTrue(e.getMessage().startsWith("--device cuda: CUDA is not available: cannot find the CUDA driver"), e.getMessage());
         assertTrue(e.getMessage().contains("--device cpu"), e.getMessage());
+        assertTrue(e.getMessage().contains("lib64"), "the error names every directory tried: " + e.getMessage());
     }
 
     @Test

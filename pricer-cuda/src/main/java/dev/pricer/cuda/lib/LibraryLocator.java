@@ -76,7 +76,9 @@ public final class LibraryLocator {
 
     /** The library's file, or an error that names the library, the file names and every directory tried. */
     public Path require(Library library) {
-        return find(library).orElseThrow(() -> new CudaUnavailableException(missingMessage(library)));
+        return find(library).orElseThrow(() -> new CudaUnavailableException(
+                "CUDA is not available: cannot find " + library.description() + " (" + library.fileNames().getFirst() + ")",
+                missingMessage(library), null));
     }
 
     public String missingMessage(Library library) {
