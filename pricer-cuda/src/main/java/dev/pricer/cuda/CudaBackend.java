@@ -61,6 +61,9 @@ public final class CudaBackend implements Backend {
     private final boolean fusedAttention;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
+    /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
+    private CudaNf4Buffer nf4ScratchWeight;
+    private ElementType nf4ScratchType;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -175,7 +178,8 @@ public final class CudaBackend implements Backend {
         if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("an NF4 matrix must be 2-D with int-sized dimensions, got shape " + java.util.Arrays.toString(shape));
         }
-        if (weight.blockSize() % 8 != 0) throw new IllegalArgumentException("NF4 block size " + weight.blockSize() + " is not a multiple of 8");
+        Kernels.checkNf4BlockSizes(weight.blockSize(), weight.scales() instanceof BlockScales.DoubleQuantized,
+                weight.scales() instanceof BlockScales.DoubleQuantized d ? d.nestedBlockSize() : 0);
         DeviceBuffer packed = uploadBytes(weight.packed());
         CudaNf4Buffer out = switch (weight.scales()) {
             case BlockScales.Plain p -> new CudaNf4Buffer(shape[0], shape[1], weight.blockSize(), packed,
@@ -197,21 +201,28 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    /**
-     * The whole weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32
-     * in FLOAT32), valid until the next call: each product dequantizes its weight right before its GEMM, as
-     * bitsandbytes does, so only the largest weight's worth of scratch ever exists.
-     */
+    /** The whole weight dequantized into scratch: {@link #dequantizeRows} of all its rows. */
     DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
+        return dequantizeRows(w, t, 0, w.rows);
+    }
+
+    /**
+     * Rows {@code [first, first + count)} of the weight dequantized into this backend's one NF4 scratch buffer (bf16
+     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight right
+     * before its GEMM, as bitsandbytes does, so only the largest weight's worth of scratch ever exists.
+     */
+    DeviceBuffer dequantizeRows(CudaNf4Buffer w, ElementType t, long first, long count) {
         if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
-        long bytes = w.elementCount() * t.bytes();
+        long elements = count * w.columns, bytes = elements * t.bytes();
         if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
+        nf4ScratchWeight = first == 0 && count == w.rows ? w : null;
+        nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
         kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
-                w.nestedBlockSize, w.offset, w.elementCount());
+                w.nestedBlockSize, w.offset, first * w.columns, elements);
         return out;
     }
 
@@ -350,11 +361,15 @@ public final class CudaBackend implements Backend {
         nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
     }
 
-    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
+    /**
+     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. A
+     * weight whose dequantized values are still in scratch is not dequantized again (the input gradient right after
+     * a forward product of the same weight).
+     */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cc = writable(c);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-        DeviceBuffer weight = dequantize(w, t);
+        DeviceBuffer weight = nf4ScratchWeight == w && nf4ScratchType == t ? nf4Scratch.slice(0, w.elementCount() * t.bytes()) : dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
         cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
     }

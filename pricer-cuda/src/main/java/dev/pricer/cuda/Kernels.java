@@ -366,18 +366,36 @@ public final class Kernels {
     }
 
     /**
-     * out[n] (type t) = the NF4 weight's values (see nf4.cu): {@code codes} null for float {@code absmax}, else
-     * {@code absmax} null and the double quantization's codes, nested absmax, nested map and offset given.
-     * {@code codebook} holds the 16 float NF4 values.
+     * out[i] (type t) = the NF4 weight's value at flattened element {@code start + i}, for i < n (see nf4.cu):
+     * {@code codes} null for float {@code absmax}, else {@code absmax} null and the double quantization's codes,
+     * nested absmax, nested map and offset given. {@code codebook} holds the 16 float NF4 values. Block sizes are
+     * powers of two (bitsandbytes' are 64 and 256), so the kernel finds a block by a shift; {@code start} is a
+     * multiple of 32, so each thread's 16 bytes of codes are one aligned load.
      */
     public void nf4Dequantize(ElementType t, DeviceBuffer out, DeviceBuffer packed, DeviceBuffer codes, DeviceBuffer absmax,
                               DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, DeviceBuffer codebook, int blockSize,
-                              int nestedBlockSize, float offset, long n) {
-        if (blockSize % 8 != 0) throw new IllegalArgumentException("NF4 block size " + blockSize + " is not a multiple of 8");
-        if (out.bytes() < n * t.bytes() || packed.bytes() < (n + 1) / 2) throw new IllegalArgumentException("NF4 dequantization of " + n + " elements into " + out + " from " + packed);
-        // A thread per four words of packed codes (nf4.cu's NF4_UNROLL): each thread's loads go out together.
-        launchElements("nf4.cu", "nf4_dequant_" + t.suffix(), ceilDiv((n + 7) / 8, 4), out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook,
-                blockSize, nestedBlockSize, offset, n);
+                              int nestedBlockSize, float offset, long start, long n) {
+        checkNf4BlockSizes(blockSize, codes != null, nestedBlockSize);
+        if (start < 0 || start % 32 != 0) throw new IllegalArgumentException("NF4 dequantization must start at a multiple of 32 elements, not " + start);
+        if (out.bytes() < n * t.bytes() || packed.bytes() < (start + n + 1) / 2) {
+            throw new IllegalArgumentException("NF4 dequantization of elements [" + start + ", " + (start + n) + ") into " + out + " from " + packed);
+        }
+        // A thread per two groups of 32 elements (nf4.cu's NF4_UNROLL).
+        launchElements("nf4.cu", "nf4_dequant_" + t.suffix(), ceilDiv(n, 64), out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook,
+                Integer.numberOfTrailingZeros(blockSize), Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)), offset, start, n);
+    }
+
+    /**
+     * The NF4 block sizes the dequantization kernel takes: powers of two, of at least 8 elements (a word of codes)
+     * for the absmax blocks, and for the double quantization's nested blocks.
+     */
+    static void checkNf4BlockSizes(int blockSize, boolean doubleQuantized, int nestedBlockSize) {
+        if (blockSize < 8 || Integer.bitCount(blockSize) != 1) {
+            throw new IllegalArgumentException("NF4 block size " + blockSize + " is not a power of two of at least 8");
+        }
+        if (doubleQuantized && (nestedBlockSize <= 0 || Integer.bitCount(nestedBlockSize) != 1)) {
+            throw new IllegalArgumentException("NF4 nested block size " + nestedBlockSize + " is not a power of two");
+        }
     }
 
     /** y += alpha * x over n elements. */
