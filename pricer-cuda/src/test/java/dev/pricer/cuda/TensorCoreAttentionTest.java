@@ -9,14 +9,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static dev.pricer.cuda.GpuTestSupport.assertClose;
+import static dev.pricer.cuda.GpuTestSupport.bf16Random;
+import static dev.pricer.cuda.GpuTestSupport.get;
+import static dev.pricer.cuda.GpuTestSupport.put;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -31,35 +33,6 @@ class TensorCoreAttentionTest {
     private static final double BF16_TOLERANCE = 2e-2;
     /** The log-sum-exp sees the scores in float: only exp2/log2's approximations separate it from float32. */
     private static final double LSE_TOLERANCE = 1e-4;
-
-    private static float[] random(SplittableRandom rnd, int n) {
-        return GpuTestSupport.roundTo(ElementType.BF16, GpuTestSupport.random(rnd, n, 1.5));
-    }
-
-    private static Buffer put(Backend be, float[] values, boolean activation) {
-        Buffer b = activation ? be.allocateActivations(values.length) : be.allocate(DType.F32, values.length);
-        be.copyFromHost(MemorySegment.ofArray(values), b);
-        return b;
-    }
-
-    private static float[] get(Backend be, Buffer b) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(b.length() * Float.BYTES, 8);
-            be.copyToHost(b, host);
-            return host.toArray(ValueLayout.JAVA_FLOAT);
-        }
-    }
-
-    private static void assertClose(String what, float[] got, float[] want, double tolerance) {
-        double num = 0, den = 0;
-        for (int i = 0; i < want.length; i++) {
-            if (!Float.isFinite(got[i])) num = Double.POSITIVE_INFINITY;
-            num += (double) (got[i] - want[i]) * (got[i] - want[i]);
-            den += (double) want[i] * want[i];
-        }
-        double err = Math.sqrt(num / Math.max(den, 1e-30));
-        assertTrue(err <= tolerance, what + ": relative error " + err + " > " + tolerance);
-    }
 
     @ParameterizedTest(name = "batch {0}, seq {1}, heads {2}/{3}, d {4}, lengths {5}, bf16 gradients {6}")
     @CsvSource({
@@ -77,8 +50,8 @@ class TensorCoreAttentionTest {
         AttentionShape s = new AttentionShape(batch, seq, seq, 0, heads, kvHeads, headDim);
         SplittableRandom rnd = new SplittableRandom(seq * 131L + heads * 7L + headDim);
         int rows = batch * seq;
-        float[] q = random(rnd, rows * heads * headDim), k = random(rnd, rows * kvHeads * headDim), v = random(rnd, rows * kvHeads * headDim);
-        float[] dout = random(rnd, rows * heads * headDim);
+        float[] q = bf16Random(rnd, rows * heads * headDim), k = bf16Random(rnd, rows * kvHeads * headDim), v = bf16Random(rnd, rows * kvHeads * headDim);
+        float[] dout = bf16Random(rnd, rows * heads * headDim);
 
         CudaBackend fused = new CudaBackend(cuda, CudaBackend.Precision.BF16, null);
         float[][] got = run(fused, s, lengths, q, k, v, dout, true, bf16Gradients);
