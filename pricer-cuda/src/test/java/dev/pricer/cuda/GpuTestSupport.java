@@ -134,6 +134,24 @@ final class GpuTestSupport {
         }
     }
 
+    /** RMSNorm in double: {out, dx0 + dx} for rows of x scaled by w, with the output gradient dy. */
+    static double[][] rmsnormReference(float[] x, float[] w, float[] dy, float[] dx0, int rows, int dim, float eps) {
+        double[] out = new double[rows * dim], dx = new double[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            double ss = 0, dot = 0;
+            for (int i = 0; i < dim; i++) {
+                ss += (double) x[r * dim + i] * x[r * dim + i];
+                dot += (double) w[i] * dy[r * dim + i] * x[r * dim + i];
+            }
+            double rs = 1 / Math.sqrt(ss / dim + eps);
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] = w[i] * x[r * dim + i] * rs;
+                dx[r * dim + i] = dx0[r * dim + i] + rs * w[i] * dy[r * dim + i] - x[r * dim + i] * dot * rs * rs * rs / dim;
+            }
+        }
+        return new double[][]{out, dx};
+    }
+
     /** Tolerance by type: float arithmetic, or bf16 inputs and outputs. */
     static double tolerance(ElementType t) {
         return t == ElementType.F32 ? 1e-5 : 1e-2;
