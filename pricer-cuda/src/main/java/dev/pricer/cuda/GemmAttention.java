@@ -63,18 +63,25 @@ final class GemmAttention {
         return (s.queryLen() + ROW_ALIGN - 1) / ROW_ALIGN * ROW_ALIGN;
     }
 
+    /** q, k and v into their head-major regions (k and v repeated per query head), then S = Q·Kᵀ/√d per head. */
+    private void scores(ElementType t, Regions r, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, AttentionShape s) {
+        int b = s.batch(), seq = s.queryLen(), hq = s.numHeads(), hkv = s.numKvHeads(), d = s.headDim(), ld = ld(s);
+        long heads = (long) seq * d;
+        kernels.attentionPack(t, r.qh(), q, b, seq, hq, hq, d);
+        kernels.attentionPack(t, r.kh(), k, b, seq, hkv, hq, d);
+        kernels.attentionPack(t, r.vh(), v, b, seq, hkv, hq, d);
+        cuda.gemm().batched(b * hq, false, true, seq, seq, d, (float) (1.0 / Math.sqrt(d)), r.qh(), d, heads, r.kh(), d, heads,
+                ElementType.BF16, 0f, r.scores(), ld, (long) seq * ld, ElementType.F32);
+    }
+
     /** out (type {@code t}, like q, k, v) and lse (float [batch, heads, seq]). */
     void forward(ElementType t, DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
                  DeviceBuffer lengths, AttentionShape s) {
         Regions r = regions(s);
-        int b = s.batch(), seq = s.queryLen(), hq = s.numHeads(), hkv = s.numKvHeads(), d = s.headDim(), ld = ld(s), n = b * hq;
-        float scale = (float) (1.0 / Math.sqrt(d));
+        int b = s.batch(), seq = s.queryLen(), hq = s.numHeads(), d = s.headDim(), ld = ld(s), n = b * hq;
         long heads = (long) seq * d, scores = (long) seq * ld;
-        kernels.attentionPack(t, r.qh(), q, b, seq, hq, hq, d);
-        kernels.attentionPack(t, r.kh(), k, b, seq, hkv, hq, d);
-        kernels.attentionPack(t, r.vh(), v, b, seq, hkv, hq, d);
+        scores(t, r, q, k, v, s);
         Gemm gemm = cuda.gemm();
-        gemm.batched(n, false, true, seq, seq, d, scale, r.qh(), d, heads, r.kh(), d, heads, ElementType.BF16, 0f, r.scores(), ld, scores, ElementType.F32);
         kernels.attentionSoftmax(r.p(), lse, r.scores(), lengths, n * seq, seq, hq, ld);
         gemm.batched(n, false, false, seq, d, seq, 1f, r.p(), ld, scores, r.vh(), d, heads, ElementType.BF16, 0f, r.oh(), d, heads, ElementType.F32);
         kernels.attentionUnpack(t, out, r.oh(), b, seq, hq, d);
@@ -87,12 +94,9 @@ final class GemmAttention {
         int b = s.batch(), seq = s.queryLen(), hq = s.numHeads(), hkv = s.numKvHeads(), d = s.headDim(), ld = ld(s), n = b * hq;
         float scale = (float) (1.0 / Math.sqrt(d));
         long heads = (long) seq * d, scores = (long) seq * ld;
-        kernels.attentionPack(t, r.qh(), q, b, seq, hq, hq, d);
-        kernels.attentionPack(t, r.kh(), k, b, seq, hkv, hq, d);
-        kernels.attentionPack(t, r.vh(), v, b, seq, hkv, hq, d);
+        scores(t, r, q, k, v, s);
         kernels.attentionPack(g, r.doh(), dout, b, seq, hq, hq, d);
         Gemm gemm = cuda.gemm();
-        gemm.batched(n, false, true, seq, seq, d, scale, r.qh(), d, heads, r.kh(), d, heads, ElementType.BF16, 0f, r.scores(), ld, scores, ElementType.F32);
         gemm.batched(n, false, true, seq, seq, d, 1f, r.doh(), d, heads, r.vh(), d, heads, ElementType.BF16, 0f, r.dp(), ld, scores, ElementType.F32);
         kernels.attentionSoftmaxBackward(r.p(), r.ds(), r.scores(), r.dp(), lse, lengths, n * seq, seq, hq, ld);
         gemm.batched(n, true, false, seq, d, seq, 1f, r.p(), ld, scores, r.doh(), d, heads, ElementType.BF16, 0f, r.dvh(), d, heads, ElementType.F32);

@@ -6,7 +6,6 @@ import dev.pricer.core.tensor.DType;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,14 +31,6 @@ class Bf16CopiesTest {
         return b;
     }
 
-    private float[] values(Buffer b) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(b.length() * Float.BYTES);
-            be.copyToHost(b, host);
-            return host.toArray(ValueLayout.JAVA_FLOAT);
-        }
-    }
-
     /** c = a·bᵀ from the bf16 roundings of a [m×k] and b [n×k], in double. */
     private static double[] reference(float[] a, float[] b, int m, int n, int k) {
         double[] c = new double[m * n];
@@ -56,7 +47,7 @@ class Bf16CopiesTest {
     private void assertProduct(String what, Buffer a, Buffer b, int m, int n, int k) {
         Buffer c = be.allocate(DType.F32, (long) m * n);
         be.matmulABt(a, b, c, m, n, k, false);
-        assertClose(what, values(c), reference(values(a), values(b), m, n, k), 1e-5);
+        assertClose(what, be.toFloats(c), reference(be.toFloats(a), be.toFloats(b), m, n, k), 1e-5);
     }
 
     @Test

@@ -114,23 +114,29 @@ class CudaVersusCpuTest {
         Cuda cuda = GpuTestSupport.cuda();
         LlamaConfig config = config(192, 6, 2, 64, 500);
         Backend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.FLOAT32), cpuBackend = new CpuBackend();
-        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
         try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9, false);
              LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9, false)) {
-            gpu.createAdapter(lora, 5);
-            cpu.createAdapter(lora, 5);
             Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
-            // one optimizer-free step first, so lora_B is no longer zero and both paths carry gradient
-            for (LlamaModel m : List.of(gpu, cpu)) {
-                step(m, batch);
-                for (Parameter p : m.trainableParameters()) m.backend().axpy(-50f, p.grad(), p.value());
-            }
+            adaptAndStep(batch, gpu, cpu);
             compare(gpu, cpu, batch);
             int[] prompt = {1, 17, 300, 42, 7, 99};
             assertArrayEquals(cpu.generateGreedy(prompt, 10), gpu.generateGreedy(prompt, 10));
             float[][] want = cpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             float[][] got = gpu.nextTokenProbabilities(new int[][]{prompt, {1, 5}});
             for (int b = 0; b < 2; b++) assertClose(got[b], want[b], "next-token probabilities " + b);
+        }
+    }
+
+    /**
+     * The same LoRA adapter on every model, then one optimizer-free step, so lora_B is no longer zero and every
+     * path carries gradient.
+     */
+    private static void adaptAndStep(Batch batch, LlamaModel... models) {
+        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
+        for (LlamaModel m : models) {
+            m.createAdapter(lora, 5);
+            step(m, batch);
+            for (Parameter p : m.trainableParameters()) m.backend().axpy(-50f, p.grad(), p.value());
         }
     }
 
@@ -141,16 +147,10 @@ class CudaVersusCpuTest {
         LlamaConfig config = config(192, 6, 2, 64, 500);
         CudaBackend gpuBackend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
         Backend cpuBackend = new CpuBackend();
-        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
         try (LlamaModel gpu = LlamaModel.initialize(config, gpuBackend, 0.05, 9, false);
              LlamaModel cpu = LlamaModel.initialize(config, cpuBackend, 0.05, 9, false)) {
-            gpu.createAdapter(lora, 5);
-            cpu.createAdapter(lora, 5);
             Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
-            for (LlamaModel m : List.of(gpu, cpu)) {
-                step(m, batch);
-                for (Parameter p : m.trainableParameters()) m.backend().axpy(-50f, p.grad(), p.value());
-            }
+            adaptAndStep(batch, gpu, cpu);
             compare(gpu, cpu, batch, 1e-2, BF16_TOLERANCE);
             assertTrue(gpuBackend.allocateActivations(4) instanceof CudaBuffer b && b.storage() == dev.pricer.core.tensor.DType.BF16,
                     "kept activations are bf16");

@@ -11,7 +11,6 @@ import java.util.SplittableRandom;
 
 import static dev.pricer.cuda.GpuTestSupport.assertClose;
 import static dev.pricer.cuda.GpuTestSupport.bf16Random;
-import static dev.pricer.cuda.GpuTestSupport.get;
 import static dev.pricer.cuda.GpuTestSupport.put;
 
 /**
@@ -47,6 +46,6 @@ class GemmAttentionTest {
         Buffer dq = be.allocate(DType.F32, q.length), dk = be.allocate(DType.F32, k.length), dv = be.allocate(DType.F32, v.length);
         be.attentionForward(bq, bk, bv, len, out, lse, s);
         be.attentionBackward(bdout, bq, bk, bv, lse, len, dq, dk, dv, s);
-        return new float[][]{get(be, out), get(be, lse), get(be, dq), get(be, dk), get(be, dv)};
+        return new float[][]{be.toFloats(out), be.toFloats(lse), be.toFloats(dq), be.toFloats(dk), be.toFloats(dv)};
     }
 }

@@ -126,14 +126,6 @@ final class GpuTestSupport {
         return b;
     }
 
-    static float[] get(Backend backend, Buffer b) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(b.length() * Float.BYTES, 8);
-            backend.copyToHost(b, host);
-            return host.toArray(ValueLayout.JAVA_FLOAT);
-        }
-    }
-
     /** RMSNorm in double: {out, dx0 + dx} for rows of x scaled by w, with the output gradient dy. */
     static double[][] rmsnormReference(float[] x, float[] w, float[] dy, float[] dx0, int rows, int dim, float eps) {
         double[] out = new double[rows * dim], dx = new double[rows * dim];

@@ -8,7 +8,6 @@ import dev.pricer.core.tensor.DType;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,14 +37,6 @@ class MultiBufferOptimizerTest {
         return out;
     }
 
-    private static float[] values(Backend be, Buffer b) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment host = arena.allocate(b.length() * Float.BYTES);
-            be.copyToHost(b, host);
-            return host.toArray(ValueLayout.JAVA_FLOAT);
-        }
-    }
-
     @Test
     void oneLaunchStepMatchesTheCpuBufferByBuffer() {
         SplittableRandom rnd = new SplittableRandom(3);
@@ -66,10 +57,10 @@ class MultiBufferOptimizerTest {
                 cpu.adamw(onCpu.get(0), onCpu.get(1), onCpu.get(2), onCpu.get(3), h, clip);
                 for (int part = 0; part < 4; part++) {
                     for (int i = 0; i < LENGTHS.length; i++) {
-                        float[] want = values(cpu, onCpu.get(part).get(i));
+                        float[] want = cpu.toFloats(onCpu.get(part).get(i));
                         double[] ref = new double[want.length];
                         for (int j = 0; j < want.length; j++) ref[j] = want[j];
-                        assertClose("step " + step + ", part " + part + ", buffer " + i, values(gpu, onGpu.get(part).get(i)), ref, 1e-6);
+                        assertClose("step " + step + ", part " + part + ", buffer " + i, gpu.toFloats(onGpu.get(part).get(i)), ref, 1e-6);
                     }
                 }
             }

@@ -18,9 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.List;
@@ -139,7 +137,7 @@ class Nf4CudaTest {
             Buffer y = backend.allocate(DType.F32, (long) m * n), dx = backend.allocate(DType.F32, (long) m * k);
             backend.matmulNf4ABt(x[i], weights[i], y, m, n, k, false);
             backend.matmulNf4AB(dy[i], weights[i], dx, m, k, n, false);
-            float[] ys = read(backend, y), dxs = read(backend, dx);
+            float[] ys = backend.toFloats(y), dxs = backend.toFloats(dx);
             if (firstY[i] == null) {
                 firstY[i] = ys;
                 firstDx[i] = dxs;
@@ -172,20 +170,14 @@ class Nf4CudaTest {
         Nf4Buffer q = be.uploadNf4(w);
         Buffer xb = be.upload(HostTensor.ofFloats(x, m, k), true), y = be.upload(HostTensor.ofFloats(start, m, n), true);
         be.matmulNf4ABt(xb, q, y, m, n, k, accumulate);
-        return read(be, y);
+        return be.toFloats(y);
     }
 
     private static float[] backward(Backend be, Nf4Weight w, float[] dy, int m, int n, int k) {
         Nf4Buffer q = be.uploadNf4(w);
         Buffer dyb = be.upload(HostTensor.ofFloats(dy, m, n), true), dx = be.allocate(DType.F32, (long) m * k);
         be.matmulNf4AB(dyb, q, dx, m, k, n, false);
-        return read(be, dx);
-    }
-
-    private static float[] read(Backend be, Buffer b) {
-        MemorySegment host = Arena.ofAuto().allocate(b.length() * Float.BYTES, 8);
-        be.copyToHost(b, host);
-        return host.toArray(ValueLayout.JAVA_FLOAT);
+        return be.toFloats(dx);
     }
 
     private static double[] toDouble(float[] f) {

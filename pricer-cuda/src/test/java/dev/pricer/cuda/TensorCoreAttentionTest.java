@@ -17,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static dev.pricer.cuda.GpuTestSupport.assertClose;
 import static dev.pricer.cuda.GpuTestSupport.bf16Random;
-import static dev.pricer.cuda.GpuTestSupport.get;
 import static dev.pricer.cuda.GpuTestSupport.put;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,7 +112,7 @@ class TensorCoreAttentionTest {
         Buffer dq = gradient(be, q.length, bf16Gradients), dk = gradient(be, k.length, bf16Gradients), dv = gradient(be, v.length, bf16Gradients);
         be.attentionForward(bq, bk, bv, len, out, lse, s);
         be.attentionBackward(bdout, bq, bk, bv, lse, len, dq, dk, dv, s);
-        return new float[][]{get(be, out), get(be, lse), get(be, dq), get(be, dk), get(be, dv)};
+        return new float[][]{be.toFloats(out), be.toFloats(lse), be.toFloats(dq), be.toFloats(dk), be.toFloats(dv)};
     }
 
     /** Filled with NaN first, so an element the kernels forget to write fails the comparison. */

@@ -4,7 +4,9 @@ import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.OptionalLong;
 
@@ -61,6 +63,15 @@ public interface Backend extends AutoCloseable {
 
     /** Copies all of {@code src} to host memory (native byte order). */
     void copyToHost(Buffer src, MemorySegment dst);
+
+    /** A float buffer's values (bf16 storage widened), once the work enqueued before has run. */
+    default float[] toFloats(Buffer src) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(src.length() * Float.BYTES, 8);
+            copyToHost(src, host);
+            return host.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
 
     void copy(Buffer src, Buffer dst);
 

@@ -295,9 +295,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     public HostTensor download(Buffer buffer, long... shape) {
-        MemorySegment host = Arena.ofAuto().allocate(buffer.length() * Float.BYTES, 8);
-        backend.copyToHost(buffer, host);
-        return new HostTensor(DType.F32, shape, host);
+        return HostTensor.ofFloats(backend.toFloats(buffer), shape);
     }
 
     // ---- passes ----

@@ -5,9 +5,6 @@ import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -31,12 +28,6 @@ class OptimizerStepTest {
         Buffer c = be.allocate(DType.F32, b.length());
         be.copy(b, c);
         return c;
-    }
-
-    private float[] values(Buffer b) {
-        MemorySegment host = Arena.ofAuto().allocate(b.length() * Float.BYTES, 8);
-        be.copyToHost(b, host);
-        return host.toArray(ValueLayout.JAVA_FLOAT);
     }
 
     @Test
@@ -64,10 +55,10 @@ class OptimizerStepTest {
             be.adamw(params2.get(i), grads2.get(i), m2.get(i), v2.get(i), hyper);
         }
         for (int i = 0; i < sizes.length; i++) {
-            assertArrayEquals(values(params2.get(i)), values(params.get(i)), "parameter " + i);
-            assertArrayEquals(values(grads2.get(i)), values(grads.get(i)), "gradient " + i + " scaled in place");
-            assertArrayEquals(values(m2.get(i)), values(m.get(i)), "first moment " + i);
-            assertArrayEquals(values(v2.get(i)), values(v.get(i)), "second moment " + i);
+            assertArrayEquals(be.toFloats(params2.get(i)), be.toFloats(params.get(i)), "parameter " + i);
+            assertArrayEquals(be.toFloats(grads2.get(i)), be.toFloats(grads.get(i)), "gradient " + i + " scaled in place");
+            assertArrayEquals(be.toFloats(m2.get(i)), be.toFloats(m.get(i)), "first moment " + i);
+            assertArrayEquals(be.toFloats(v2.get(i)), be.toFloats(v.get(i)), "second moment " + i);
         }
     }
 }
