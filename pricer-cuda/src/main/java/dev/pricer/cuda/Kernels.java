@@ -31,9 +31,12 @@ public final class Kernels {
     private static final int MAX_GRID_Y = 65535;
 
     private final Cuda cuda;
+    /** bf16 mma.sync, which the tensor-core attention needs: sm_80 and later. */
+    private final boolean bf16Mma;
 
     public Kernels(Cuda cuda) {
         this.cuda = cuda;
+        this.bf16Mma = Integer.parseInt(cuda.arch().substring(3)) >= 80;
     }
 
     public Cuda cuda() {
@@ -176,7 +179,7 @@ public final class Kernels {
      */
     public boolean attentionMmaFits(int seq, int keyStride, int past, int heads, int kvHeads, int headDim) {
         return past == 0 && keyStride == seq && MMA_HEAD_DIMS.contains(headDim) && kvHeads > 0 && heads % kvHeads == 0
-                && Integer.parseInt(cuda.arch().substring(3)) >= 80;
+                && bf16Mma;
     }
 
     /**
