@@ -6,9 +6,10 @@
 // gradient rounded to bf16 on its way into the products as the batched-product path does.
 //
 // Blocks of 4 warps; each warp owns 16 rows (queries in the forward and dq kernels, keys in dk/dv) and the
-// other side is walked in tiles staged through shared memory, bf16, rows padded by 8 elements so a fragment's
-// 32-bit loads (8 rows x 4 words) fall on 32 different banks. Operands a product reads along its k dimension
-// down a column (V in P.V, K in dS.K, Q and dout in dS^T.Q and P^T.dout) are staged transposed. Scores and
+// other side is walked in tiles staged through shared memory, bf16, row-major as in device memory, rows padded
+// by 8 elements so the 8 rows an ldmatrix phase reads fall on 32 different banks. Fragments come from shared
+// memory by ldmatrix, four 8x8 matrices at a time; operands a product reads down their columns (V in P.V, K in
+// dS.K, Q and dout in dS^T.Q and P^T.dout) by ldmatrix.trans, so nothing is staged twice. Scores and
 // probabilities stay in registers: the accumulator layout of S (m16n8) is, two n-tiles at a time, the A
 // fragment layout of P (m16k16), so P and dS feed the next product without going through memory.
 //
@@ -27,9 +28,9 @@
 #define LN2 0.6931471805599453f
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, unsigned b0, unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // Two floats as a bf16 pair, lo in the low half (the lower column), rounded to nearest even.
@@ -39,17 +40,40 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
     return r;
 }
 
-__device__ __forceinline__ unsigned ld32(const bf16* p) {
-    return *(const unsigned*) p;
+// The shared-memory byte address of p. Volatile, so it is recomputed where called (once per tile): each fragment's
+// address is then that base plus a constant the compiler folds into the ldmatrix, rather than one register per
+// fragment held live across the loop.
+__device__ __forceinline__ unsigned shared_base(const bf16* p) {
+    unsigned a;
+    asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %1; cvt.u32.u64 %0, s; }\n" : "=r"(a) : "l"(p));
+    return a;
 }
 
-// The A fragment (16 x 16, row-major) at rows r0.., columns c0.. of a shared bf16 matrix with row pitch `pitch`.
-__device__ __forceinline__ void load_a(unsigned* a, const bf16* m, int pitch, int r0, int c0, int g, int t) {
-    const bf16* p = m + (r0 + g) * pitch + c0 + 2 * t;
-    a[0] = ld32(p);
-    a[1] = ld32(p + 8 * pitch);
-    a[2] = ld32(p + 8);
-    a[3] = ld32(p + 8 * pitch + 8);
+// Four 8x8 bf16 matrices from shared memory, lane L giving the address of row L % 8 of matrix L / 8; register i
+// gets matrix i in fragment layout (lane l: row l / 4, columns 2 (l % 4) and 2 (l % 4) + 1), or its transpose.
+__device__ __forceinline__ void ldsm4(unsigned* r, unsigned lane_row) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(lane_row));
+}
+__device__ __forceinline__ void ldsm4_trans(unsigned* r, unsigned lane_row) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(lane_row));
+}
+
+// Byte address of a lane's row of the 16x16 block at (0, 0) of the shared matrix at `base` (row pitch `pitch`)
+// for ldsm4 with the four matrices taken down first: (0, 0), (8, 0), (0, 8), (8, 8). That is an A fragment
+// (16 x 16, row-major); transposed, the B fragments (k16 x n8) of n-tiles 0 and 8 of a [k][n] matrix. The block at
+// (r, c) is `at(pitch, r, c)` bytes further.
+__device__ __forceinline__ unsigned down_first(unsigned base, int pitch, int lane) {
+    return base + 2 * (((lane & 7) + (lane & 8)) * pitch + ((lane >> 4) << 3));
+}
+// The same with the matrices taken across first: (0, 0), (0, 8), (8, 0), (8, 8). Of an [n][k] matrix (a B operand
+// stored column-major), the B fragments of n-tiles 0 and 8 at k = 0.
+__device__ __forceinline__ unsigned across_first(unsigned base, int pitch, int lane) {
+    return base + 2 * (((lane & 7) + ((lane >> 4) << 3)) * pitch + (lane & 8));
+}
+__device__ __forceinline__ unsigned at(int pitch, int r, int c) {
+    return 2 * (r * pitch + c);
 }
 
 // The A fragments of a 16 x 16*N block held as N pairs of m16n8 accumulators: accumulator tiles 2n and 2n+1.
@@ -84,24 +108,6 @@ __device__ __forceinline__ void stage_rows(bf16* dst, const T* base, long stride
     }
 }
 
-// dst[x][r] (pitch ROWS + 8) = src row r0 + r, element x: the transpose, zeros past `valid`. Consecutive
-// threads take consecutive rows, so the 16-bit stores of a warp fill consecutive shared words.
-template <typename T, int D, int ROWS>
-__device__ __forceinline__ void stage_cols(bf16* dst, const T* base, long stride, int r0, int valid) {
-    constexpr int P = ROWS + 8;
-    for (int idx = threadIdx.x; idx < ROWS * (D / 8); idx += blockDim.x) {
-        int r = idx % ROWS, x = (idx / ROWS) * 8;
-        uint4 w = r0 + r < valid ? load8(base + (long) (r0 + r) * stride + x) : make_uint4(0, 0, 0, 0);
-        unsigned words[4] = {w.x, w.y, w.z, w.w};
-        unsigned short* d = (unsigned short*) dst + x * P + r;
-#pragma unroll
-        for (int e = 0; e < 4; e++) {
-            d[(2 * e) * P] = (unsigned short) (words[e] & 0xffffu);
-            d[(2 * e + 1) * P] = (unsigned short) (words[e] >> 16);
-        }
-    }
-}
-
 __device__ __forceinline__ void store2(bf16* p, float a, float b) {
     *(unsigned*) p = pack_bf16(a, b);
 }
@@ -127,11 +133,11 @@ __device__ __forceinline__ float quad_max(float v) {
 template <int D>
 __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, const int* lengths,
                                   int seq, int hq, int hkv, float scale) {
-    constexpr int P = D + 8, TP = KEY_TILE + 8, NT = KEY_TILE / 8, DT = D / 8;
+    constexpr int P = D + 8, NT = KEY_TILE / 8, DT = D / 8;
     extern __shared__ uint4 shared_words[];
     bf16* qs = (bf16*) shared_words;     // [64 queries][P]
     bf16* ks = qs + ROWS_PER_BLOCK * P;  // [64 keys][P]
-    bf16* vt = ks + KEY_TILE * P;        // [D][TP]: V transposed
+    bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
@@ -150,22 +156,25 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
     __syncthreads();
     unsigned qa[D / 16][4];
 #pragma unroll
-    for (int x = 0; x < D / 16; x++) load_a(qa[x], qs, P, warp * 16, x * 16, g, t);
+    for (int x = 0; x < D / 16; x++) ldsm4(qa[x], down_first(shared_base(qs), P, lane) + at(P, warp * 16, x * 16));
     for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
         __syncthreads();
         stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-        stage_cols<bf16, D, KEY_TILE>(vt, vb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
         __syncthreads();
         if (j0 >= warpKeys) continue;
+        unsigned kA = across_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
         float s[NT][4];
 #pragma unroll
         for (int n = 0; n < NT; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
 #pragma unroll
         for (int x = 0; x < D / 16; x++) {
 #pragma unroll
-            for (int n = 0; n < NT; n++) {
-                const bf16* kr = ks + (n * 8 + g) * P + x * 16 + 2 * t;
-                mma_bf16(s[n], qa[x], ld32(kr), ld32(kr + 8));
+            for (int n = 0; n < NT; n += 2) {
+                unsigned kf[4];
+                ldsm4(kf, kA + at(P, n * 8, x * 16));
+                mma_bf16(s[n], qa[x], kf[0], kf[1]);
+                mma_bf16(s[n + 1], qa[x], kf[2], kf[3]);
             }
         }
         float mx0 = neg_inf(), mx1 = neg_inf();
@@ -209,9 +218,11 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 #pragma unroll
         for (int x = 0; x < KEY_TILE / 16; x++) {
 #pragma unroll
-            for (int d = 0; d < DT; d++) {
-                const bf16* vr = vt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                mma_bf16(o[d], pa[x], ld32(vr), ld32(vr + 8));
+            for (int d = 0; d < DT; d += 2) {
+                unsigned vf[4];
+                ldsm4_trans(vf, vD + at(P, x * 16, d * 8));
+                mma_bf16(o[d], pa[x], vf[0], vf[1]);
+                mma_bf16(o[d + 1], pa[x], vf[2], vf[3]);
             }
         }
     }
@@ -235,13 +246,12 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 template <typename G, int D>
 __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const bf16* k, const bf16* v, const G* dout,
                                      const float* lse, const int* lengths, int seq, int hq, int hkv, float scale) {
-    constexpr int P = D + 8, TP = KEY_TILE + 8, NT = KEY_TILE / 8, DT = D / 8;
+    constexpr int P = D + 8, NT = KEY_TILE / 8, DT = D / 8;
     extern __shared__ uint4 shared_words[];
     bf16* qs = (bf16*) shared_words;     // [64 queries][P]
     bf16* dos = qs + ROWS_PER_BLOCK * P; // [64 queries][P]
     bf16* ks = dos + ROWS_PER_BLOCK * P; // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
-    bf16* kt = vs + KEY_TILE * P;        // [D][TP]: K transposed
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
@@ -262,12 +272,16 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
     for (int d = 0; d < DT; d++) acc[d][0] = acc[d][1] = acc[d][2] = acc[d][3] = 0.f;
     for (int pass = 0; pass < 2; pass++) {
         for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
-            __syncthreads();
-            stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-            stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
-            if (pass == 1) stage_cols<bf16, D, KEY_TILE>(kt, kb, kvStride, j0, keys);
+            // With a single key tile, the second pass finds it still staged.
+            if (pass == 0 || keys > KEY_TILE) {
+                __syncthreads();
+                stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
+                stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
+            }
             __syncthreads();
             if (j0 >= warpKeys) continue;
+            unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
+            unsigned kA = across_first(shared_base(ks), P, lane), vA = across_first(shared_base(vs), P, lane);
             float s[NT][4], dp[NT][4];
 #pragma unroll
             for (int n = 0; n < NT; n++) {
@@ -277,14 +291,17 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
 #pragma unroll
             for (int x = 0; x < D / 16; x++) {
                 unsigned qa[4], da[4];
-                load_a(qa, qs, P, warp * 16, x * 16, g, t);
-                load_a(da, dos, P, warp * 16, x * 16, g, t);
+                ldsm4(qa, qD + at(P, warp * 16, x * 16));
+                ldsm4(da, dD + at(P, warp * 16, x * 16));
 #pragma unroll
-                for (int n = 0; n < NT; n++) {
-                    const bf16* kr = ks + (n * 8 + g) * P + x * 16 + 2 * t;
-                    const bf16* vr = vs + (n * 8 + g) * P + x * 16 + 2 * t;
-                    mma_bf16(s[n], qa, ld32(kr), ld32(kr + 8));
-                    mma_bf16(dp[n], da, ld32(vr), ld32(vr + 8));
+                for (int n = 0; n < NT; n += 2) {
+                    unsigned kf[4], vf[4];
+                    ldsm4(kf, kA + at(P, n * 8, x * 16));
+                    ldsm4(vf, vA + at(P, n * 8, x * 16));
+                    mma_bf16(s[n], qa, kf[0], kf[1]);
+                    mma_bf16(s[n + 1], qa, kf[2], kf[3]);
+                    mma_bf16(dp[n], da, vf[0], vf[1]);
+                    mma_bf16(dp[n + 1], da, vf[2], vf[3]);
                 }
             }
             // s becomes p = exp(scale * q.k - lse) where the key is visible, else 0; dp becomes ds in pass 1.
@@ -307,12 +324,15 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
             if (pass == 0) continue;
             unsigned dsa[KEY_TILE / 16][4];
             to_a<KEY_TILE / 16>(dsa, dp);
+            unsigned kD = down_first(shared_base(ks), P, lane);
 #pragma unroll
             for (int x = 0; x < KEY_TILE / 16; x++) {
 #pragma unroll
-                for (int d = 0; d < DT; d++) {
-                    const bf16* kr = kt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                    mma_bf16(acc[d], dsa[x], ld32(kr), ld32(kr + 8));
+                for (int d = 0; d < DT; d += 2) {
+                    unsigned kf[4];
+                    ldsm4_trans(kf, kD + at(P, x * 16, d * 8));
+                    mma_bf16(acc[d], dsa[x], kf[0], kf[1]);
+                    mma_bf16(acc[d + 1], dsa[x], kf[2], kf[3]);
                 }
             }
         }
@@ -341,15 +361,13 @@ template <typename G, int D>
 __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* k, const bf16* v, const G* dout,
                                        const float* lse, const float* delta, const int* lengths, int seq, int hq, int hkv,
                                        float scale) {
-    constexpr int QT = DKDV_QUERY_TILE, P = D + 8, TP = QT + 8, NT = QT / 8, DT = D / 8;
+    constexpr int QT = DKDV_QUERY_TILE, P = D + 8, NT = QT / 8, DT = D / 8;
     extern __shared__ uint4 shared_words[];
     __shared__ float lseTile[QT], deltaTile[QT];
     bf16* ks = (bf16*) shared_words;     // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     bf16* qs = vs + KEY_TILE * P;        // [32 queries][P]
     bf16* dos = qs + QT * P;             // [32 queries][P]
-    bf16* qt = dos + QT * P;             // [D][TP]: Q transposed
-    bf16* dot = qt + D * TP;             // [D][TP]: dout transposed
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int j0 = blockIdx.x * KEY_TILE, kvh = blockIdx.y, b = blockIdx.z, group = hq / hkv;
     int len = valid_length(lengths, b, seq);
@@ -375,8 +393,6 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
                 __syncthreads();
                 stage_rows<bf16, D, QT>(qs, qb, qStride, i0, seq);
                 stage_rows<G, D, QT>(dos, db, qStride, i0, seq);
-                stage_cols<bf16, D, QT>(qt, qb, qStride, i0, seq);
-                stage_cols<G, D, QT>(dot, db, qStride, i0, seq);
                 if (threadIdx.x < QT) {
                     int i = i0 + threadIdx.x;
                     lseTile[threadIdx.x] = i < seq ? lseRow[i] * LOG2E : 0.f;
@@ -385,6 +401,8 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
                 __syncthreads();
                 // Queries before the warp's first key see none of its keys.
                 if (!warpLive || i0 + QT <= j0 + warp * 16) continue;
+                unsigned kD = down_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
+                unsigned qA = across_first(shared_base(qs), P, lane), dA = across_first(shared_base(dos), P, lane);
                 float s[NT][4], dp[NT][4];
 #pragma unroll
                 for (int n = 0; n < NT; n++) {
@@ -394,14 +412,17 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
 #pragma unroll
                 for (int x = 0; x < D / 16; x++) {
                     unsigned ka[4], va[4];
-                    load_a(ka, ks, P, warp * 16, x * 16, g, t);
-                    load_a(va, vs, P, warp * 16, x * 16, g, t);
+                    ldsm4(ka, kD + at(P, warp * 16, x * 16));
+                    ldsm4(va, vD + at(P, warp * 16, x * 16));
 #pragma unroll
-                    for (int n = 0; n < NT; n++) {
-                        const bf16* qr = qs + (n * 8 + g) * P + x * 16 + 2 * t;
-                        const bf16* dr = dos + (n * 8 + g) * P + x * 16 + 2 * t;
-                        mma_bf16(s[n], ka, ld32(qr), ld32(qr + 8));
-                        mma_bf16(dp[n], va, ld32(dr), ld32(dr + 8));
+                    for (int n = 0; n < NT; n += 2) {
+                        unsigned qf[4], df[4];
+                        ldsm4(qf, qA + at(P, n * 8, x * 16));
+                        ldsm4(df, dA + at(P, n * 8, x * 16));
+                        mma_bf16(s[n], ka, qf[0], qf[1]);
+                        mma_bf16(s[n + 1], ka, qf[2], qf[3]);
+                        mma_bf16(dp[n], va, df[0], df[1]);
+                        mma_bf16(dp[n + 1], va, df[2], df[3]);
                     }
                 }
 #pragma unroll
@@ -422,14 +443,18 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
                 unsigned pa[QT / 16][4], dsa[QT / 16][4];
                 to_a<QT / 16>(pa, s);
                 to_a<QT / 16>(dsa, dp);
+                unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
 #pragma unroll
                 for (int x = 0; x < QT / 16; x++) {
 #pragma unroll
-                    for (int d = 0; d < DT; d++) {
-                        const bf16* dr = dot + (d * 8 + g) * TP + x * 16 + 2 * t;
-                        const bf16* qr = qt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                        mma_bf16(dva[d], pa[x], ld32(dr), ld32(dr + 8));
-                        mma_bf16(dka[d], dsa[x], ld32(qr), ld32(qr + 8));
+                    for (int d = 0; d < DT; d += 2) {
+                        unsigned df[4], qf[4];
+                        ldsm4_trans(df, dD + at(P, x * 16, d * 8));
+                        ldsm4_trans(qf, qD + at(P, x * 16, d * 8));
+                        mma_bf16(dva[d], pa[x], df[0], df[1]);
+                        mma_bf16(dva[d + 1], pa[x], df[2], df[3]);
+                        mma_bf16(dka[d], dsa[x], qf[0], qf[1]);
+                        mma_bf16(dka[d + 1], dsa[x], qf[2], qf[3]);
                     }
                 }
             }
@@ -452,7 +477,7 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
 }
 
 #define ATTENTION_MMA(D) \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_fwd_##D(bf16* out, float* lse, const bf16* q, \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS, 3) attention_mma_fwd_##D(bf16* out, float* lse, const bf16* q, \
             const bf16* k, const bf16* v, const int* lengths, int seq, int hq, int hkv, float scale) { \
         attention_mma_fwd<D>(out, lse, q, k, v, lengths, seq, hq, hkv, scale); }
 #define ATTENTION_MMA_BWD(G, SUFFIX, D) \
