@@ -192,17 +192,19 @@ public final class Kernels {
     }
 
     /**
-     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v; dout, dq, dk, dv of type {@code grad}; delta,
-     * float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no query sees get zeros).
+     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v and the forward's output {@code out}; dout, dq, dk,
+     * dv of type {@code grad}; delta, float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no
+     * query sees get zeros).
      */
     public void attentionMmaBackward(ElementType grad, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
-                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
-                                     DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
-        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, dout);
+                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer out, DeviceBuffer dout,
+                                     DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads,
+                                     int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, out, dout);
         int tiles = (int) ceilDiv(seq, MMA_TILE);
         int dqBytes = 2 * 4 * MMA_TILE * (headDim + 8);
         launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, tiles, heads, batch, dqBytes,
-                dq, delta, q, k, v, dout, lse, lengths, seq, heads, kvHeads, scale);
+                dq, delta, q, k, v, out, dout, lse, lengths, seq, heads, kvHeads, scale);
         int dkdvBytes = 2 * (2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8);
         launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, tiles, kvHeads, batch, dkdvBytes,
                 dk, dv, q, k, v, dout, lse, delta, lengths, seq, heads, kvHeads, scale);

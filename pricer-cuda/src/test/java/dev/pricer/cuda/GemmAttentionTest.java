@@ -46,7 +46,7 @@ class GemmAttentionTest {
         be.copyFromHost(MemorySegment.ofArray(lengths), len);
         Buffer dq = be.allocate(DType.F32, q.length), dk = be.allocate(DType.F32, k.length), dv = be.allocate(DType.F32, v.length);
         be.attentionForward(bq, bk, bv, len, out, lse, s);
-        be.attentionBackward(bdout, bq, bk, bv, lse, len, dq, dk, dv, s);
+        be.attentionBackward(bdout, bq, bk, bv, out, lse, len, dq, dk, dv, s);
         return new float[][]{get(be, out), get(be, lse), get(be, dq), get(be, dk), get(be, dv)};
     }
 }

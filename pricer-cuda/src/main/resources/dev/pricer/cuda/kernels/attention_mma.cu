@@ -14,10 +14,11 @@
 // fragment layout of P (m16k16), so P and dS feed the next product without going through memory.
 //
 // attention_mma_fwd_D: block per (64 queries, head, sequence). attention_mma_bwd_dq_G_D: block per (64
-// queries, head, sequence); a first pass over the keys gives delta_i = sum_j p_ij dp_ij (no forward output
-// needed), a second dq = scale * dS.K; delta is stored for the next kernel. attention_mma_bwd_dkdv_G_D: block
-// per (64 keys, KV head, sequence), summing over the query heads of the group and the query tiles at or after
-// the keys in registers, so dk and dv are written once, deterministically, with no atomics.
+// queries, head, sequence); as it stages its dout rows it takes delta_i = sum_j p_ij dp_ij = dout_i . out_i
+// (FlashAttention-2's D) from the forward output out, stores it for the next kernel, then makes one pass over the
+// keys for dq = scale * dS.K, dS = P o (dP - delta). attention_mma_bwd_dkdv_G_D: block per (64 keys, KV head,
+// sequence), summing over the query heads of the group and the query tiles at or after the keys in registers, so
+// dk and dv are written once, deterministically, with no atomics.
 #include "common.cuh"
 
 #define WARPS 4
@@ -105,6 +106,39 @@ __device__ __forceinline__ void stage_rows(bf16* dst, const T* base, long stride
         int r = idx / C, x = (idx % C) * 8;
         uint4 w = r0 + r < valid ? load8(base + (long) (r0 + r) * stride + x) : make_uint4(0, 0, 0, 0);
         *(uint4*) (dst + r * P + x) = w;
+    }
+}
+
+// The dot product of two runs of 8 bf16, in float.
+__device__ __forceinline__ float dot2(unsigned a, unsigned b) {
+    return __uint_as_float(a << 16) * __uint_as_float(b << 16) + __uint_as_float(a & 0xffff0000u) * __uint_as_float(b & 0xffff0000u);
+}
+__device__ __forceinline__ float dot8(uint4 a, uint4 b) {
+    return (dot2(a.x, b.x) + dot2(a.y, b.y)) + (dot2(a.z, b.z) + dot2(a.w, b.w));
+}
+
+// stage_rows of the block's 64 dout rows that also takes each row's delta = dout . out, with dout as staged (rounded
+// to bf16, as dP sees it), into deltaTile[r] and, for rows below seq, deltaRow[i0 + r]. A row's D / 8 words are
+// loaded by as many consecutive lanes of one warp, which sum their parts by shuffles in a fixed order.
+template <typename G, int D>
+__device__ __forceinline__ void stage_dout_delta(bf16* dst, float* deltaTile, float* deltaRow, const G* dout, const bf16* out,
+                                                 long stride, int i0, int seq) {
+    constexpr int P = D + 8, C = D / 8;
+    static_assert(32 % C == 0 && ROWS_PER_BLOCK * C % (32 * WARPS) == 0, "a row's words within one warp, every lane in every round");
+    for (int idx = threadIdx.x; idx < ROWS_PER_BLOCK * C; idx += blockDim.x) {
+        int r = idx / C, x = (idx % C) * 8;
+        bool live = i0 + r < seq;
+        long at = (long) (i0 + r) * stride + x;
+        uint4 w = live ? load8(dout + at) : make_uint4(0, 0, 0, 0);
+        uint4 o = live ? load8(out + at) : make_uint4(0, 0, 0, 0);
+        *(uint4*) (dst + r * P + x) = w;
+        float d = dot8(w, o);
+#pragma unroll
+        for (int m = C / 2; m > 0; m >>= 1) d += __shfl_xor_sync(FULL_MASK, d, m);
+        if (x == 0) {
+            deltaTile[r] = d;
+            if (live) deltaRow[i0 + r] = d;
+        }
     }
 }
 
@@ -244,10 +278,11 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 }
 
 template <typename G, int D>
-__device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const bf16* k, const bf16* v, const G* dout,
-                                     const float* lse, const int* lengths, int seq, int hq, int hkv, float scale) {
-    constexpr int P = D + 8, NT = KEY_TILE / 8, DT = D / 8;
+__device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const bf16* k, const bf16* v, const bf16* out,
+                                     const G* dout, const float* lse, const int* lengths, int seq, int hq, int hkv, float scale) {
+    constexpr int P = D + 8, NT = KEY_TILE / 16, DT = D / 8;
     extern __shared__ uint4 shared_words[];
+    __shared__ float deltaTile[ROWS_PER_BLOCK];
     bf16* qs = (bf16*) shared_words;     // [64 queries][P]
     bf16* dos = qs + ROWS_PER_BLOCK * P; // [64 queries][P]
     bf16* ks = dos + ROWS_PER_BLOCK * P; // [64 keys][P]
@@ -255,31 +290,34 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
-    long qStride = (long) hq * D, kvStride = (long) hkv * D;
+    long qStride = (long) hq * D, kvStride = (long) hkv * D, qHead = (long) b * seq * qStride + (long) h * D;
     const bf16* kb = k + (long) b * seq * kvStride + (long) kvh * D;
     const bf16* vb = v + (long) b * seq * kvStride + (long) kvh * D;
-    stage_rows<bf16, D, ROWS_PER_BLOCK>(qs, q + (long) b * seq * qStride + (long) h * D, qStride, i0, seq);
-    stage_rows<G, D, ROWS_PER_BLOCK>(dos, dout + (long) b * seq * qStride + (long) h * D, qStride, i0, seq);
+    stage_rows<bf16, D, ROWS_PER_BLOCK>(qs, q + qHead, qStride, i0, seq);
+    stage_dout_delta<G, D>(dos, deltaTile, delta + ((long) b * hq + h) * seq, dout + qHead, out + qHead, qStride, i0, seq);
     int row0 = i0 + warp * 16 + g, row1 = row0 + 8;
     int n0 = min(row0 + 1, len), n1 = min(row1 + 1, len);
     int keys = min(i0 + ROWS_PER_BLOCK, len), warpKeys = min(i0 + warp * 16 + 16, len);
     float scaleLog2 = scale * LOG2E;
     const float* lseRow = lse + ((long) b * hq + h) * seq;
     float lse0 = row0 < seq ? lseRow[row0] * LOG2E : 0.f, lse1 = row1 < seq ? lseRow[row1] * LOG2E : 0.f;
-    float delta0 = 0.f, delta1 = 0.f;
     float acc[DT][4];
 #pragma unroll
     for (int d = 0; d < DT; d++) acc[d][0] = acc[d][1] = acc[d][2] = acc[d][3] = 0.f;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
-            // With a single key tile, the second pass finds it still staged.
-            if (pass == 0 || keys > KEY_TILE) {
-                __syncthreads();
-                stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-                stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
-            }
-            __syncthreads();
-            if (j0 >= warpKeys) continue;
+    __syncthreads();
+    float delta0 = deltaTile[warp * 16 + g], delta1 = deltaTile[warp * 16 + g + 8];
+    for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
+        __syncthreads();
+        stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
+        __syncthreads();
+        // Half a tile of keys at a time: S and dP of 32 keys leave registers for 3 blocks an SM (135 at D = 128 on
+        // sm_90; unrolled, ptxas schedules the halves into 168 and spills), and a warp on the diagonal skips a half
+        // its queries do not reach.
+#pragma unroll 1
+        for (int half = 0; half < KEY_TILE; half += KEY_TILE / 2) {
+            int jh = j0 + half;
+            if (jh >= warpKeys) break;
             unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
             unsigned kA = across_first(shared_base(ks), P, lane), vA = across_first(shared_base(vs), P, lane);
             float s[NT][4], dp[NT][4];
@@ -296,49 +334,39 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
 #pragma unroll
                 for (int n = 0; n < NT; n += 2) {
                     unsigned kf[4], vf[4];
-                    ldsm4(kf, kA + at(P, n * 8, x * 16));
-                    ldsm4(vf, vA + at(P, n * 8, x * 16));
+                    ldsm4(kf, kA + at(P, half + n * 8, x * 16));
+                    ldsm4(vf, vA + at(P, half + n * 8, x * 16));
                     mma_bf16(s[n], qa, kf[0], kf[1]);
                     mma_bf16(s[n + 1], qa, kf[2], kf[3]);
                     mma_bf16(dp[n], da, vf[0], vf[1]);
                     mma_bf16(dp[n + 1], da, vf[2], vf[3]);
                 }
             }
-            // s becomes p = exp(scale * q.k - lse) where the key is visible, else 0; dp becomes ds in pass 1.
+            // dp becomes ds = p (dp - delta), p = exp(scale * q.k - lse) where the key is visible, else 0.
 #pragma unroll
             for (int n = 0; n < NT; n++) {
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
-                    int j = j0 + n * 8 + 2 * t + e;
-                    s[n][e] = j < n0 ? exp2f(s[n][e] * scaleLog2 - lse0) : 0.f;
-                    s[n][2 + e] = j < n1 ? exp2f(s[n][2 + e] * scaleLog2 - lse1) : 0.f;
-                    if (pass == 0) {
-                        delta0 += s[n][e] * dp[n][e];
-                        delta1 += s[n][2 + e] * dp[n][2 + e];
-                    } else {
-                        dp[n][e] = s[n][e] * (dp[n][e] - delta0);
-                        dp[n][2 + e] = s[n][2 + e] * (dp[n][2 + e] - delta1);
-                    }
+                    int j = jh + n * 8 + 2 * t + e;
+                    float p0 = j < n0 ? exp2f(s[n][e] * scaleLog2 - lse0) : 0.f;
+                    float p1 = j < n1 ? exp2f(s[n][2 + e] * scaleLog2 - lse1) : 0.f;
+                    dp[n][e] = p0 * (dp[n][e] - delta0);
+                    dp[n][2 + e] = p1 * (dp[n][2 + e] - delta1);
                 }
             }
-            if (pass == 0) continue;
-            unsigned dsa[KEY_TILE / 16][4];
-            to_a<KEY_TILE / 16>(dsa, dp);
+            unsigned dsa[NT / 2][4];
+            to_a<NT / 2>(dsa, dp);
             unsigned kD = down_first(shared_base(ks), P, lane);
 #pragma unroll
-            for (int x = 0; x < KEY_TILE / 16; x++) {
+            for (int x = 0; x < NT / 2; x++) {
 #pragma unroll
                 for (int d = 0; d < DT; d += 2) {
                     unsigned kf[4];
-                    ldsm4_trans(kf, kD + at(P, x * 16, d * 8));
+                    ldsm4_trans(kf, kD + at(P, half + x * 16, d * 8));
                     mma_bf16(acc[d], dsa[x], kf[0], kf[1]);
                     mma_bf16(acc[d + 1], dsa[x], kf[2], kf[3]);
                 }
             }
-        }
-        if (pass == 0) {
-            delta0 = quad_sum(delta0);
-            delta1 = quad_sum(delta1);
         }
     }
     G* q0 = dq + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t;
@@ -347,11 +375,6 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
     for (int d = 0; d < DT; d++) {
         if (row0 < seq) store2(q0 + d * 8, acc[d][0] * scale, acc[d][1] * scale);
         if (row1 < seq) store2(q1 + d * 8, acc[d][2] * scale, acc[d][3] * scale);
-    }
-    if (t == 0) {
-        float* dr = delta + ((long) b * hq + h) * seq;
-        if (row0 < seq) dr[row0] = delta0;
-        if (row1 < seq) dr[row1] = delta1;
     }
 }
 
@@ -482,9 +505,9 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
         attention_mma_fwd<D>(out, lse, q, k, v, lengths, seq, hq, hkv, scale); }
 #define ATTENTION_MMA_BWD(G, SUFFIX, D) \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_bwd_dq_##SUFFIX##_##D(G* dq, float* delta, \
-            const bf16* q, const bf16* k, const bf16* v, const G* dout, const float* lse, const int* lengths, int seq, int hq, \
-            int hkv, float scale) { \
-        attention_mma_bwd_dq<G, D>(dq, delta, q, k, v, dout, lse, lengths, seq, hq, hkv, scale); } \
+            const bf16* q, const bf16* k, const bf16* v, const bf16* out, const G* dout, const float* lse, const int* lengths, \
+            int seq, int hq, int hkv, float scale) { \
+        attention_mma_bwd_dq<G, D>(dq, delta, q, k, v, out, dout, lse, lengths, seq, hq, hkv, scale); } \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_bwd_dkdv_##SUFFIX##_##D(G* dk, G* dv, \
             const bf16* q, const bf16* k, const bf16* v, const G* dout, const float* lse, const float* delta, const int* lengths, \
             int seq, int hq, int hkv, float scale) { \
