@@ -128,9 +128,9 @@ __device__ __forceinline__ void stage_dout_delta(bf16* dst, float* deltaTile, fl
     for (int idx = threadIdx.x; idx < ROWS_PER_BLOCK * C; idx += blockDim.x) {
         int r = idx / C, x = (idx % C) * 8;
         bool live = i0 + r < seq;
-        long at = (long) (i0 + r) * stride + x;
-        uint4 w = live ? load8(dout + at) : make_uint4(0, 0, 0, 0);
-        uint4 o = live ? load8(out + at) : make_uint4(0, 0, 0, 0);
+        long offset = (long) (i0 + r) * stride + x;
+        uint4 w = live ? load8(dout + offset) : make_uint4(0, 0, 0, 0);
+        uint4 o = live ? load8(out + offset) : make_uint4(0, 0, 0, 0);
         *(uint4*) (dst + r * P + x) = w;
         float d = dot8(w, o);
 #pragma unroll
