@@ -22,6 +22,7 @@
 #include "common.cuh"
 
 #define WARPS 4
+#define THREADS (32 * WARPS)
 #define ROWS_PER_BLOCK (16 * WARPS)
 #define KEY_TILE 64
 #define DKDV_QUERY_TILE 32
@@ -89,23 +90,62 @@ __device__ __forceinline__ void to_a(unsigned (*a)[4], const float (*c)[4]) {
     }
 }
 
-// 8 consecutive elements as bf16, in one 16-byte word.
-__device__ __forceinline__ uint4 load8(const bf16* p) {
-    return *(const uint4*) p;
+// 8 consecutive elements as loaded (one 16-byte word of bf16, two of float); as_bf16 packs them into one word.
+template <typename T> struct Run8;
+template <> struct Run8<bf16> { uint4 w; };
+template <> struct Run8<float> { float4 a, b; };
+__device__ __forceinline__ void load8(Run8<bf16>& r, const bf16* p) {
+    r.w = *(const uint4*) p;
 }
-__device__ __forceinline__ uint4 load8(const float* p) {
-    float4 a = *(const float4*) p, b = *((const float4*) p + 1);
-    return make_uint4(pack_bf16(a.x, a.y), pack_bf16(a.z, a.w), pack_bf16(b.x, b.y), pack_bf16(b.z, b.w));
+__device__ __forceinline__ void load8(Run8<float>& r, const float* p) {
+    r.a = *(const float4*) p;
+    r.b = *((const float4*) p + 1);
+}
+__device__ __forceinline__ uint4 as_bf16(const Run8<bf16>& r) {
+    return r.w;
+}
+__device__ __forceinline__ uint4 as_bf16(const Run8<float>& r) {
+    return make_uint4(pack_bf16(r.a.x, r.a.y), pack_bf16(r.a.z, r.a.w), pack_bf16(r.b.x, r.b.y), pack_bf16(r.b.z, r.b.w));
 }
 
-// dst[r][x] = src row r0 + r (row r at base + r * stride), for r < ROWS; rows at or past `valid` become zeros.
+// One thread's share of ROWS rows of D elements on their way into shared memory: word n is row idx / C, columns
+// 8 (idx % C) on, idx = threadIdx.x + n * THREADS. load issues every load before anything uses one, so a thread has
+// all its words in flight at once (a loop of load-then-store waits one global latency per word); store writes them
+// as bf16 to dst [ROWS][D + 8]. Staging two matrices loads both before storing either, for the same reason.
 template <typename T, int D, int ROWS>
+struct Staged {
+    static constexpr int C = D / 8, N = ROWS * C / THREADS;
+    static_assert(ROWS * C % THREADS == 0, "every thread stages the same number of words");
+    Run8<T> run[N];
+
+    // Rows r0 + r (row r at base + r * stride); those at or past `valid` are zeros.
+    __device__ __forceinline__ void load(const T* base, long stride, int r0, int valid) {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            int idx = threadIdx.x + n * THREADS, r = idx / C, x = idx % C * 8;
+            if (r0 + r < valid) load8(run[n], base + (long) (r0 + r) * stride + x);
+            else run[n] = Run8<T>{};
+        }
+    }
+
+    __device__ __forceinline__ void store(bf16* dst) const {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            int idx = threadIdx.x + n * THREADS;
+            *(uint4*) (dst + idx / C * (D + 8) + idx % C * 8) = as_bf16(run[n]);
+        }
+    }
+};
+
+// dst[r][x] = src row r0 + r (row r at base + r * stride), for r < ROWS; rows at or past `valid` become zeros.
+// PART rows at a time, where registers are short.
+template <typename T, int D, int ROWS, int PART = ROWS>
 __device__ __forceinline__ void stage_rows(bf16* dst, const T* base, long stride, int r0, int valid) {
-    constexpr int P = D + 8, C = D / 8;
-    for (int idx = threadIdx.x; idx < ROWS * C; idx += blockDim.x) {
-        int r = idx / C, x = (idx % C) * 8;
-        uint4 w = r0 + r < valid ? load8(base + (long) (r0 + r) * stride + x) : make_uint4(0, 0, 0, 0);
-        *(uint4*) (dst + r * P + x) = w;
+#pragma unroll
+    for (int p = 0; p < ROWS; p += PART) {
+        Staged<T, D, PART> rows;
+        rows.load(base, stride, r0 + p, valid);
+        rows.store(dst + p * (D + 8));
     }
 }
 
@@ -123,21 +163,23 @@ __device__ __forceinline__ float dot8(uint4 a, uint4 b) {
 template <typename G, int D>
 __device__ __forceinline__ void stage_dout_delta(bf16* dst, float* deltaTile, float* deltaRow, const G* dout, const bf16* out,
                                                  long stride, int i0, int seq) {
-    constexpr int P = D + 8, C = D / 8;
-    static_assert(32 % C == 0 && ROWS_PER_BLOCK * C % (32 * WARPS) == 0, "a row's words within one warp, every lane in every round");
-    for (int idx = threadIdx.x; idx < ROWS_PER_BLOCK * C; idx += blockDim.x) {
-        int r = idx / C, x = (idx % C) * 8;
-        bool live = i0 + r < seq;
-        long offset = (long) (i0 + r) * stride + x;
-        uint4 w = live ? load8(dout + offset) : make_uint4(0, 0, 0, 0);
-        uint4 o = live ? load8(out + offset) : make_uint4(0, 0, 0, 0);
-        *(uint4*) (dst + r * P + x) = w;
-        float d = dot8(w, o);
+    using Rows = Staged<G, D, ROWS_PER_BLOCK>;
+    constexpr int C = Rows::C;
+    static_assert(32 % C == 0, "a row's words within one warp");
+    Rows d;
+    Staged<bf16, D, ROWS_PER_BLOCK> o;
+    d.load(dout, stride, i0, seq);
+    o.load(out, stride, i0, seq);
+    d.store(dst);
 #pragma unroll
-        for (int m = C / 2; m > 0; m >>= 1) d += __shfl_xor_sync(FULL_MASK, d, m);
-        if (x == 0) {
-            deltaTile[r] = d;
-            if (live) deltaRow[i0 + r] = d;
+    for (int n = 0; n < Rows::N; n++) {
+        int idx = threadIdx.x + n * THREADS, r = idx / C;
+        float sum = dot8(as_bf16(d.run[n]), o.run[n].w);
+#pragma unroll
+        for (int m = C / 2; m > 0; m >>= 1) sum += __shfl_xor_sync(FULL_MASK, sum, m);
+        if (idx % C == 0) {
+            deltaTile[r] = sum;
+            if (i0 + r < seq) deltaRow[i0 + r] = sum;
         }
     }
 }
@@ -188,9 +230,6 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 #pragma unroll
     for (int d = 0; d < DT; d++) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.f;
     __syncthreads();
-    unsigned qa[D / 16][4];
-#pragma unroll
-    for (int x = 0; x < D / 16; x++) ldsm4(qa[x], down_first(shared_base(qs), P, lane) + at(P, warp * 16, x * 16));
     for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
         __syncthreads();
         stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
@@ -201,14 +240,18 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
         float s[NT][4];
 #pragma unroll
         for (int n = 0; n < NT; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        // Q's fragments again each tile: held across the loop they would take the registers staging needs.
+        unsigned qD = down_first(shared_base(qs), P, lane);
 #pragma unroll
         for (int x = 0; x < D / 16; x++) {
+            unsigned qa[4];
+            ldsm4(qa, qD + at(P, warp * 16, x * 16));
 #pragma unroll
             for (int n = 0; n < NT; n += 2) {
                 unsigned kf[4];
                 ldsm4(kf, kA + at(P, n * 8, x * 16));
-                mma_bf16(s[n], qa[x], kf[0], kf[1]);
-                mma_bf16(s[n + 1], qa[x], kf[2], kf[3]);
+                mma_bf16(s[n], qa, kf[0], kf[1]);
+                mma_bf16(s[n + 1], qa, kf[2], kf[3]);
             }
         }
         float mx0 = neg_inf(), mx1 = neg_inf();
@@ -307,13 +350,14 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
     __syncthreads();
     float delta0 = deltaTile[warp * 16 + g], delta1 = deltaTile[warp * 16 + g + 8];
     for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
+        // Half a tile's rows at a time: all of K and V at once would take 201 registers, 2 blocks an SM.
         __syncthreads();
-        stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-        stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(ks, kb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(vs, vb, kvStride, j0, keys);
         __syncthreads();
-        // Half a tile of keys at a time: S and dP of 32 keys leave registers for 3 blocks an SM (135 at D = 128 on
-        // sm_90; unrolled, ptxas schedules the halves into 168 and spills), and a warp on the diagonal skips a half
-        // its queries do not reach.
+        // Half a tile of keys at a time: S and dP of 32 keys leave registers for 3 blocks an SM (168 at D = 128 on
+        // sm_90, none spilled; unrolled, ptxas schedules the halves into more and spills), and a warp on the
+        // diagonal skips a half its queries do not reach.
 #pragma unroll 1
         for (int half = 0; half < KEY_TILE; half += KEY_TILE / 2) {
             int jh = j0 + half;
@@ -413,13 +457,19 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
             const float* lseRow = lse + ((long) b * hq + h) * seq;
             const float* deltaRow = delta + ((long) b * hq + h) * seq;
             for (int i0 = j0; i0 < seq; i0 += QT) {
+                Staged<bf16, D, QT> qt;
+                Staged<G, D, QT> dt;
+                qt.load(qb, qStride, i0, seq);
+                dt.load(db, qStride, i0, seq);
+                int query = i0 + threadIdx.x;
+                bool stats = threadIdx.x < QT && query < seq;
+                float l = stats ? lseRow[query] * LOG2E : 0.f, dl = stats ? deltaRow[query] : 0.f;
                 __syncthreads();
-                stage_rows<bf16, D, QT>(qs, qb, qStride, i0, seq);
-                stage_rows<G, D, QT>(dos, db, qStride, i0, seq);
+                qt.store(qs);
+                dt.store(dos);
                 if (threadIdx.x < QT) {
-                    int i = i0 + threadIdx.x;
-                    lseTile[threadIdx.x] = i < seq ? lseRow[i] * LOG2E : 0.f;
-                    deltaTile[threadIdx.x] = i < seq ? deltaRow[i] : 0.f;
+                    lseTile[threadIdx.x] = l;
+                    deltaTile[threadIdx.x] = dl;
                 }
                 __syncthreads();
                 // Queries before the warp's first key see none of its keys.
