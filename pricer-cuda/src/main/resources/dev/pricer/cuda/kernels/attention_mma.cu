@@ -232,8 +232,9 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
     __syncthreads();
     for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
         __syncthreads();
-        stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-        stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
+        // Half a tile's rows at a time: whole tiles spill at the 168 registers of 3 blocks an SM.
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(ks, kb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(vs, vb, kvStride, j0, keys);
         __syncthreads();
         if (j0 >= warpKeys) continue;
         unsigned kA = across_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
