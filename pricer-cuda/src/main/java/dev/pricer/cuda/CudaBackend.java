@@ -491,17 +491,18 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The tensor-core kernels read the forward output {@code out}; the batched products and CUDA-core kernels do not. */
     @Override
-    public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
+    public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer probs, Buffer validLengths,
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
         long stats = attentionSavedLength(s);
         CudaBuffer cq = of(q), g = of(dout);
         float scale = (float) (1.0 / Math.sqrt(s.headDim()));
-        AttentionPath path = attentionPath(s, cq, of(k), of(v), g, of(dq), of(dk), of(dv));
+        AttentionPath path = attentionPath(s, cq, of(k), of(v), of(out), g, of(dq), of(dk), of(dv));
         if (path == AttentionPath.TENSOR_CORES) {
             kernels.attentionMmaBackward(g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
                     writable(sameType(dv, g)).memory(), attentionScratch(stats), cq.memory(), sameType(k, cq).memory(),
-                    sameType(v, cq).memory(), g.memory(), statisticsIn(probs, stats), ints(validLengths).memory(),
+                    sameType(v, cq).memory(), sameType(out, cq).memory(), g.memory(), statisticsIn(probs, stats), ints(validLengths).memory(),
                     s.batch(), s.queryLen(), s.numHeads(), s.numKvHeads(), s.headDim(), scale);
             return;
         }

@@ -189,24 +189,26 @@ public final class Kernels {
     public void attentionMmaForward(DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
                                     DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
         checkMma(seq, heads, kvHeads, headDim, out, q, k, v);
-        int bytes = 2 * (2 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        int bytes = 2 * 3 * MMA_TILE * (headDim + 8);
         launchMma("attention_mma_fwd_" + headDim, (int) ceilDiv(seq, MMA_TILE), heads, batch, bytes,
                 out, lse, q, k, v, lengths, seq, heads, kvHeads, scale);
     }
 
     /**
-     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v; dout, dq, dk, dv of type {@code grad}; delta,
-     * float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no query sees get zeros).
+     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v and the forward's output {@code out}; dout, dq, dk,
+     * dv of type {@code grad}; delta, float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no
+     * query sees get zeros).
      */
     public void attentionMmaBackward(ElementType grad, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
-                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
-                                     DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
-        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, dout);
+                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer out, DeviceBuffer dout,
+                                     DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads,
+                                     int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, out, dout);
         int tiles = (int) ceilDiv(seq, MMA_TILE);
-        int dqBytes = 2 * (4 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        int dqBytes = 2 * 4 * MMA_TILE * (headDim + 8);
         launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, tiles, heads, batch, dqBytes,
-                dq, delta, q, k, v, dout, lse, lengths, seq, heads, kvHeads, scale);
-        int dkdvBytes = 2 * ((2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8) + 2 * headDim * (MMA_DKDV_QUERIES + 8));
+                dq, delta, q, k, v, out, dout, lse, lengths, seq, heads, kvHeads, scale);
+        int dkdvBytes = 2 * (2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8);
         launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, tiles, kvHeads, batch, dkdvBytes,
                 dk, dv, q, k, v, dout, lse, delta, lengths, seq, heads, kvHeads, scale);
     }
@@ -221,7 +223,7 @@ public final class Kernels {
         }
     }
 
-    /** A block of 4 warps per tile of 64 rows; the dynamic shared memory is the staged bf16 tiles of attention_mma.cu. */
+    /** A block of 4 warps per tile of 64 rows; the dynamic shared memory is attention_mma.cu's bf16 tiles, rows padded by 8. */
     private void launchMma(String entry, int tiles, int heads, int batch, int sharedBytes, Object... args) {
         MemorySegment function = cuda.function("attention_mma.cu", entry);
         if (sharedBytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, sharedBytes);

@@ -45,7 +45,7 @@ class GemmAttentionTest {
         be.copyFromHost(MemorySegment.ofArray(lengths), len);
         Buffer dq = be.allocate(DType.F32, q.length), dk = be.allocate(DType.F32, k.length), dv = be.allocate(DType.F32, v.length);
         be.attentionForward(bq, bk, bv, len, out, lse, s);
-        be.attentionBackward(bdout, bq, bk, bv, lse, len, dq, dk, dv, s);
+        be.attentionBackward(bdout, bq, bk, bv, out, lse, len, dq, dk, dv, s);
         return new float[][]{be.toFloats(out), be.toFloats(lse), be.toFloats(dq), be.toFloats(dk), be.toFloats(dv)};
     }
 }

@@ -108,10 +108,15 @@ final class GpuTestSupport {
         assertTrue(err <= tolerance, () -> what + ": relative error " + err + " > " + tolerance);
     }
 
-    static void assertClose(String what, float[] out, float[] ref, double tolerance) {
+    static double relativeError(float[] out, float[] ref) {
         double[] wide = new double[ref.length];
         for (int i = 0; i < ref.length; i++) wide[i] = ref[i];
-        assertClose(what, out, wide, tolerance);
+        return relativeError(out, wide);
+    }
+
+    static void assertClose(String what, float[] out, float[] ref, double tolerance) {
+        double err = relativeError(out, ref);
+        assertTrue(err <= tolerance, () -> what + ": relative error " + err + " > " + tolerance);
     }
 
     /** Random values that bf16 holds exactly, so every backend starts from the same inputs. */

@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static dev.pricer.cuda.GpuTestSupport.assertClose;
@@ -85,6 +86,38 @@ class TensorCoreAttentionTest {
                 new CudaBackend(cuda, CudaBackend.Precision.FLOAT32, null).attentionPath(new AttentionShape(2, 16, 16, 0, 4, 2, 128), f, f, f));
     }
 
+    /**
+     * The fused backward takes each row's sum(dout · out) from the forward output, so an output of zeros must move dq
+     * and dk (which see it through dS) and leave dv, which does not, bit for bit as it was.
+     */
+    @Test
+    void theBackwardReadsTheForwardOutput() {
+        Cuda cuda = GpuTestSupport.cuda();
+        AttentionShape s = new AttentionShape(2, 70, 70, 0, 4, 2, 128);
+        SplittableRandom rnd = new SplittableRandom(8);
+        int rows = 2 * 70;
+        float[] q = bf16Random(rnd, rows * 4 * 128), k = bf16Random(rnd, rows * 2 * 128), v = bf16Random(rnd, rows * 2 * 128);
+        float[] dout = bf16Random(rnd, rows * 4 * 128);
+        CudaBackend be = new CudaBackend(cuda, CudaBackend.Precision.BF16, null);
+        Buffer bq = put(be, q, true), bk = put(be, k, true), bv = put(be, v, true), bdout = put(be, dout, false);
+        Buffer out = be.allocateActivations(q.length), zeros = be.allocateActivations(q.length);
+        Buffer lse = be.allocate(DType.F32, be.attentionSavedLength(s)), len = be.allocate(DType.I32, 2);
+        be.copyFromHost(MemorySegment.ofArray(new int[]{70, 51}), len);
+        be.fill(zeros, 0f);
+        be.attentionForward(bq, bk, bv, len, out, lse, s);
+        float[][] right = backward(be, s, bdout, bq, bk, bv, out, lse, len), wrong = backward(be, s, bdout, bq, bk, bv, zeros, lse, len);
+        assertTrue(GpuTestSupport.relativeError(wrong[0], right[0]) > 1e-2, "dq ignores out");
+        assertTrue(GpuTestSupport.relativeError(wrong[1], right[1]) > 1e-2, "dk ignores out");
+        assertArrayEquals(right[2], wrong[2], "dv depends on out");
+    }
+
+    private static float[][] backward(Backend be, AttentionShape s, Buffer dout, Buffer q, Buffer k, Buffer v, Buffer out,
+                                      Buffer lse, Buffer len) {
+        Buffer dq = gradient(be, (int) q.length(), false), dk = gradient(be, (int) k.length(), false), dv = gradient(be, (int) v.length(), false);
+        be.attentionBackward(dout, q, k, v, out, lse, len, dq, dk, dv, s);
+        return new float[][]{be.toFloats(dq), be.toFloats(dk), be.toFloats(dv)};
+    }
+
     @Test
     void kernelsRefuseShapesTheyAreNotBuiltFor() {
         Kernels kernels = new Kernels(GpuTestSupport.cuda());
@@ -111,7 +144,7 @@ class TensorCoreAttentionTest {
         be.copyFromHost(MemorySegment.ofArray(lengths), len);
         Buffer dq = gradient(be, q.length, bf16Gradients), dk = gradient(be, k.length, bf16Gradients), dv = gradient(be, v.length, bf16Gradients);
         be.attentionForward(bq, bk, bv, len, out, lse, s);
-        be.attentionBackward(bdout, bq, bk, bv, lse, len, dq, dk, dv, s);
+        be.attentionBackward(bdout, bq, bk, bv, out, lse, len, dq, dk, dv, s);
         return new float[][]{be.toFloats(out), be.toFloats(lse), be.toFloats(dq), be.toFloats(dk), be.toFloats(dv)};
     }
 

@@ -150,8 +150,12 @@ public interface Backend extends AutoCloseable {
      */
     void attentionForward(Buffer q, Buffer k, Buffer v, Buffer validLengths, Buffer out, Buffer probs, AttentionShape shape);
 
-    /** Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and what the forward pass saved in {@code probs}. */
-    void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
+    /**
+     * Overwrites {@code dq}, {@code dk}, {@code dv} from {@code dout} and what the forward pass saved in {@code probs}.
+     * {@code out} is that forward pass's output, unchanged since: a flash-style backend takes each query row's
+     * {@code sum(dout · out)} from it (the softmax backward's row term) rather than from a second pass over the keys.
+     */
+    void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer probs, Buffer validLengths,
                            Buffer dq, Buffer dk, Buffer dv, AttentionShape shape);
 
     /** out = silu(gate) · up, elementwise. */

@@ -85,7 +85,7 @@ final class DecoderLayer {
         be.rmsNormBackward(w.dxn(), a.resid2(), postNorm, a.rstd2(), dOut, postNormGrad, rows, hidden);
         be.copy(dOut, dIn);
         projectBack(be, Projection.O, dOut, a.att(), w.datt(), false, a, pass, w);
-        be.attentionBackward(w.datt(), a.q(), a.k(), a.v(), a.probs(), pass.validLengths(), w.dq(), w.dk(), w.dv(), pass.attention());
+        be.attentionBackward(w.datt(), a.q(), a.k(), a.v(), a.att(), a.probs(), pass.validLengths(), w.dq(), w.dk(), w.dv(), pass.attention());
         // The rotation is orthogonal: its backward is the rotation by the opposite angle.
         be.rope(w.dq(), pass.positions(), rope.cos(), rope.sin(), rows, config.numHeads(), config.headDim(), true);
         be.rope(w.dk(), pass.positions(), rope.cos(), rope.sin(), rows, config.numKvHeads(), config.headDim(), true);

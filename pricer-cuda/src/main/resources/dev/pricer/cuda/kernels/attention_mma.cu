@@ -6,20 +6,23 @@
 // gradient rounded to bf16 on its way into the products as the batched-product path does.
 //
 // Blocks of 4 warps; each warp owns 16 rows (queries in the forward and dq kernels, keys in dk/dv) and the
-// other side is walked in tiles staged through shared memory, bf16, rows padded by 8 elements so a fragment's
-// 32-bit loads (8 rows x 4 words) fall on 32 different banks. Operands a product reads along its k dimension
-// down a column (V in P.V, K in dS.K, Q and dout in dS^T.Q and P^T.dout) are staged transposed. Scores and
+// other side is walked in tiles staged through shared memory, bf16, row-major as in device memory, rows padded
+// by 8 elements so the 8 rows an ldmatrix phase reads fall on 32 different banks. Fragments come from shared
+// memory by ldmatrix, four 8x8 matrices at a time; operands a product reads down their columns (V in P.V, K in
+// dS.K, Q and dout in dS^T.Q and P^T.dout) by ldmatrix.trans, so nothing is staged twice. Scores and
 // probabilities stay in registers: the accumulator layout of S (m16n8) is, two n-tiles at a time, the A
 // fragment layout of P (m16k16), so P and dS feed the next product without going through memory.
 //
 // attention_mma_fwd_D: block per (64 queries, head, sequence). attention_mma_bwd_dq_G_D: block per (64
-// queries, head, sequence); a first pass over the keys gives delta_i = sum_j p_ij dp_ij (no forward output
-// needed), a second dq = scale * dS.K; delta is stored for the next kernel. attention_mma_bwd_dkdv_G_D: block
-// per (64 keys, KV head, sequence), summing over the query heads of the group and the query tiles at or after
-// the keys in registers, so dk and dv are written once, deterministically, with no atomics.
+// queries, head, sequence); as it stages its dout rows it takes delta_i = sum_j p_ij dp_ij = dout_i . out_i
+// (FlashAttention-2's D) from the forward output out, stores it for the next kernel, then makes one pass over the
+// keys for dq = scale * dS.K, dS = P o (dP - delta). attention_mma_bwd_dkdv_G_D: block per (64 keys, KV head,
+// sequence), summing over the query heads of the group and the query tiles at or after the keys in registers, so
+// dk and dv are written once, deterministically, with no atomics.
 #include "common.cuh"
 
 #define WARPS 4
+#define THREADS (32 * WARPS)
 #define ROWS_PER_BLOCK (16 * WARPS)
 #define KEY_TILE 64
 #define DKDV_QUERY_TILE 32
@@ -27,9 +30,9 @@
 #define LN2 0.6931471805599453f
 
 __device__ __forceinline__ void mma_bf16(float* c, const unsigned* a, unsigned b0, unsigned b1) {
-    asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+    asm("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+        : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // Two floats as a bf16 pair, lo in the low half (the lower column), rounded to nearest even.
@@ -39,17 +42,40 @@ __device__ __forceinline__ unsigned pack_bf16(float lo, float hi) {
     return r;
 }
 
-__device__ __forceinline__ unsigned ld32(const bf16* p) {
-    return *(const unsigned*) p;
+// The shared-memory byte address of p. Volatile, so it is recomputed where called (once per tile): each fragment's
+// address is then that base plus a constant the compiler folds into the ldmatrix, rather than one register per
+// fragment held live across the loop.
+__device__ __forceinline__ unsigned shared_base(const bf16* p) {
+    unsigned a;
+    asm volatile("{ .reg .u64 s; cvta.to.shared.u64 s, %1; cvt.u32.u64 %0, s; }\n" : "=r"(a) : "l"(p));
+    return a;
 }
 
-// The A fragment (16 x 16, row-major) at rows r0.., columns c0.. of a shared bf16 matrix with row pitch `pitch`.
-__device__ __forceinline__ void load_a(unsigned* a, const bf16* m, int pitch, int r0, int c0, int g, int t) {
-    const bf16* p = m + (r0 + g) * pitch + c0 + 2 * t;
-    a[0] = ld32(p);
-    a[1] = ld32(p + 8 * pitch);
-    a[2] = ld32(p + 8);
-    a[3] = ld32(p + 8 * pitch + 8);
+// Four 8x8 bf16 matrices from shared memory, lane L giving the address of row L % 8 of matrix L / 8; register i
+// gets matrix i in fragment layout (lane l: row l / 4, columns 2 (l % 4) and 2 (l % 4) + 1), or its transpose.
+__device__ __forceinline__ void ldsm4(unsigned* r, unsigned lane_row) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(lane_row));
+}
+__device__ __forceinline__ void ldsm4_trans(unsigned* r, unsigned lane_row) {
+    asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+                 : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(lane_row));
+}
+
+// Byte address of a lane's row of the 16x16 block at (0, 0) of the shared matrix at `base` (row pitch `pitch`)
+// for ldsm4 with the four matrices taken down first: (0, 0), (8, 0), (0, 8), (8, 8). That is an A fragment
+// (16 x 16, row-major); transposed, the B fragments (k16 x n8) of n-tiles 0 and 8 of a [k][n] matrix. The block at
+// (r, c) is `at(pitch, r, c)` bytes further.
+__device__ __forceinline__ unsigned down_first(unsigned base, int pitch, int lane) {
+    return base + 2 * (((lane & 7) + (lane & 8)) * pitch + ((lane >> 4) << 3));
+}
+// The same with the matrices taken across first: (0, 0), (0, 8), (8, 0), (8, 8). Of an [n][k] matrix (a B operand
+// stored column-major), the B fragments of n-tiles 0 and 8 at k = 0.
+__device__ __forceinline__ unsigned across_first(unsigned base, int pitch, int lane) {
+    return base + 2 * (((lane & 7) + ((lane >> 4) << 3)) * pitch + (lane & 8));
+}
+__device__ __forceinline__ unsigned at(int pitch, int r, int c) {
+    return 2 * (r * pitch + c);
 }
 
 // The A fragments of a 16 x 16*N block held as N pairs of m16n8 accumulators: accumulator tiles 2n and 2n+1.
@@ -64,40 +90,96 @@ __device__ __forceinline__ void to_a(unsigned (*a)[4], const float (*c)[4]) {
     }
 }
 
-// 8 consecutive elements as bf16, in one 16-byte word.
-__device__ __forceinline__ uint4 load8(const bf16* p) {
-    return *(const uint4*) p;
+// 8 consecutive elements as loaded (one 16-byte word of bf16, two of float); as_bf16 packs them into one word.
+template <typename T> struct Run8;
+template <> struct Run8<bf16> { uint4 w; };
+template <> struct Run8<float> { float4 a, b; };
+__device__ __forceinline__ void load8(Run8<bf16>& r, const bf16* p) {
+    r.w = *(const uint4*) p;
 }
-__device__ __forceinline__ uint4 load8(const float* p) {
-    float4 a = *(const float4*) p, b = *((const float4*) p + 1);
-    return make_uint4(pack_bf16(a.x, a.y), pack_bf16(a.z, a.w), pack_bf16(b.x, b.y), pack_bf16(b.z, b.w));
+__device__ __forceinline__ void load8(Run8<float>& r, const float* p) {
+    r.a = *(const float4*) p;
+    r.b = *((const float4*) p + 1);
+}
+__device__ __forceinline__ uint4 as_bf16(const Run8<bf16>& r) {
+    return r.w;
+}
+__device__ __forceinline__ uint4 as_bf16(const Run8<float>& r) {
+    return make_uint4(pack_bf16(r.a.x, r.a.y), pack_bf16(r.a.z, r.a.w), pack_bf16(r.b.x, r.b.y), pack_bf16(r.b.z, r.b.w));
 }
 
-// dst[r][x] = src row r0 + r (row r at base + r * stride), for r < ROWS; rows at or past `valid` become zeros.
+// One thread's share of ROWS rows of D elements on their way into shared memory: word n is row idx / C, columns
+// 8 (idx % C) on, idx = threadIdx.x + n * THREADS. load issues every load before anything uses one, so a thread has
+// all its words in flight at once (a loop of load-then-store waits one global latency per word); store writes them
+// as bf16 to dst [ROWS][D + 8]. Staging two matrices loads both before storing either, for the same reason.
 template <typename T, int D, int ROWS>
+struct Staged {
+    static constexpr int C = D / 8, N = ROWS * C / THREADS;
+    static_assert(ROWS * C % THREADS == 0, "every thread stages the same number of words");
+    Run8<T> run[N];
+
+    // Rows r0 + r (row r at base + r * stride); those at or past `valid` are zeros.
+    __device__ __forceinline__ void load(const T* base, long stride, int r0, int valid) {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            int idx = threadIdx.x + n * THREADS, r = idx / C, x = idx % C * 8;
+            if (r0 + r < valid) load8(run[n], base + (long) (r0 + r) * stride + x);
+            else run[n] = Run8<T>{};
+        }
+    }
+
+    __device__ __forceinline__ void store(bf16* dst) const {
+#pragma unroll
+        for (int n = 0; n < N; n++) {
+            int idx = threadIdx.x + n * THREADS;
+            *(uint4*) (dst + idx / C * (D + 8) + idx % C * 8) = as_bf16(run[n]);
+        }
+    }
+};
+
+// dst[r][x] = src row r0 + r (row r at base + r * stride), for r < ROWS; rows at or past `valid` become zeros.
+// PART rows at a time, where registers are short.
+template <typename T, int D, int ROWS, int PART = ROWS>
 __device__ __forceinline__ void stage_rows(bf16* dst, const T* base, long stride, int r0, int valid) {
-    constexpr int P = D + 8, C = D / 8;
-    for (int idx = threadIdx.x; idx < ROWS * C; idx += blockDim.x) {
-        int r = idx / C, x = (idx % C) * 8;
-        uint4 w = r0 + r < valid ? load8(base + (long) (r0 + r) * stride + x) : make_uint4(0, 0, 0, 0);
-        *(uint4*) (dst + r * P + x) = w;
+#pragma unroll
+    for (int p = 0; p < ROWS; p += PART) {
+        Staged<T, D, PART> rows;
+        rows.load(base, stride, r0 + p, valid);
+        rows.store(dst + p * (D + 8));
     }
 }
 
-// dst[x][r] (pitch ROWS + 8) = src row r0 + r, element x: the transpose, zeros past `valid`. Consecutive
-// threads take consecutive rows, so the 16-bit stores of a warp fill consecutive shared words.
-template <typename T, int D, int ROWS>
-__device__ __forceinline__ void stage_cols(bf16* dst, const T* base, long stride, int r0, int valid) {
-    constexpr int P = ROWS + 8;
-    for (int idx = threadIdx.x; idx < ROWS * (D / 8); idx += blockDim.x) {
-        int r = idx % ROWS, x = (idx / ROWS) * 8;
-        uint4 w = r0 + r < valid ? load8(base + (long) (r0 + r) * stride + x) : make_uint4(0, 0, 0, 0);
-        unsigned words[4] = {w.x, w.y, w.z, w.w};
-        unsigned short* d = (unsigned short*) dst + x * P + r;
+// The dot product of two runs of 8 bf16, in float.
+__device__ __forceinline__ float dot2(unsigned a, unsigned b) {
+    return __uint_as_float(a << 16) * __uint_as_float(b << 16) + __uint_as_float(a & 0xffff0000u) * __uint_as_float(b & 0xffff0000u);
+}
+__device__ __forceinline__ float dot8(uint4 a, uint4 b) {
+    return (dot2(a.x, b.x) + dot2(a.y, b.y)) + (dot2(a.z, b.z) + dot2(a.w, b.w));
+}
+
+// stage_rows of the block's 64 dout rows that also takes each row's delta = dout . out, with dout as staged (rounded
+// to bf16, as dP sees it), into deltaTile[r] and, for rows below seq, deltaRow[i0 + r]. A row's D / 8 words are
+// loaded by as many consecutive lanes of one warp, which sum their parts by shuffles in a fixed order.
+template <typename G, int D>
+__device__ __forceinline__ void stage_dout_delta(bf16* dst, float* deltaTile, float* deltaRow, const G* dout, const bf16* out,
+                                                 long stride, int i0, int seq) {
+    using Rows = Staged<G, D, ROWS_PER_BLOCK>;
+    constexpr int C = Rows::C;
+    static_assert(32 % C == 0, "a row's words within one warp");
+    Rows d;
+    Staged<bf16, D, ROWS_PER_BLOCK> o;
+    d.load(dout, stride, i0, seq);
+    o.load(out, stride, i0, seq);
+    d.store(dst);
 #pragma unroll
-        for (int e = 0; e < 4; e++) {
-            d[(2 * e) * P] = (unsigned short) (words[e] & 0xffffu);
-            d[(2 * e + 1) * P] = (unsigned short) (words[e] >> 16);
+    for (int n = 0; n < Rows::N; n++) {
+        int idx = threadIdx.x + n * THREADS, r = idx / C;
+        float sum = dot8(as_bf16(d.run[n]), o.run[n].w);
+#pragma unroll
+        for (int m = C / 2; m > 0; m >>= 1) sum += __shfl_xor_sync(FULL_MASK, sum, m);
+        if (idx % C == 0) {
+            deltaTile[r] = sum;
+            if (i0 + r < seq) deltaRow[i0 + r] = sum;
         }
     }
 }
@@ -127,11 +209,11 @@ __device__ __forceinline__ float quad_max(float v) {
 template <int D>
 __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf16* k, const bf16* v, const int* lengths,
                                   int seq, int hq, int hkv, float scale) {
-    constexpr int P = D + 8, TP = KEY_TILE + 8, NT = KEY_TILE / 8, DT = D / 8;
+    constexpr int P = D + 8, NT = KEY_TILE / 8, DT = D / 8;
     extern __shared__ uint4 shared_words[];
     bf16* qs = (bf16*) shared_words;     // [64 queries][P]
     bf16* ks = qs + ROWS_PER_BLOCK * P;  // [64 keys][P]
-    bf16* vt = ks + KEY_TILE * P;        // [D][TP]: V transposed
+    bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
@@ -148,24 +230,29 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 #pragma unroll
     for (int d = 0; d < DT; d++) o[d][0] = o[d][1] = o[d][2] = o[d][3] = 0.f;
     __syncthreads();
-    unsigned qa[D / 16][4];
-#pragma unroll
-    for (int x = 0; x < D / 16; x++) load_a(qa[x], qs, P, warp * 16, x * 16, g, t);
     for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
         __syncthreads();
-        stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-        stage_cols<bf16, D, KEY_TILE>(vt, vb, kvStride, j0, keys);
+        // Half a tile's rows at a time: whole tiles spill at the 168 registers of 3 blocks an SM.
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(ks, kb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(vs, vb, kvStride, j0, keys);
         __syncthreads();
         if (j0 >= warpKeys) continue;
+        unsigned kA = across_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
         float s[NT][4];
 #pragma unroll
         for (int n = 0; n < NT; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        // Q's fragments again each tile: held across the loop they would take the registers staging needs.
+        unsigned qD = down_first(shared_base(qs), P, lane);
 #pragma unroll
         for (int x = 0; x < D / 16; x++) {
+            unsigned qa[4];
+            ldsm4(qa, qD + at(P, warp * 16, x * 16));
 #pragma unroll
-            for (int n = 0; n < NT; n++) {
-                const bf16* kr = ks + (n * 8 + g) * P + x * 16 + 2 * t;
-                mma_bf16(s[n], qa[x], ld32(kr), ld32(kr + 8));
+            for (int n = 0; n < NT; n += 2) {
+                unsigned kf[4];
+                ldsm4(kf, kA + at(P, n * 8, x * 16));
+                mma_bf16(s[n], qa, kf[0], kf[1]);
+                mma_bf16(s[n + 1], qa, kf[2], kf[3]);
             }
         }
         float mx0 = neg_inf(), mx1 = neg_inf();
@@ -209,9 +296,11 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 #pragma unroll
         for (int x = 0; x < KEY_TILE / 16; x++) {
 #pragma unroll
-            for (int d = 0; d < DT; d++) {
-                const bf16* vr = vt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                mma_bf16(o[d], pa[x], ld32(vr), ld32(vr + 8));
+            for (int d = 0; d < DT; d += 2) {
+                unsigned vf[4];
+                ldsm4_trans(vf, vD + at(P, x * 16, d * 8));
+                mma_bf16(o[d], pa[x], vf[0], vf[1]);
+                mma_bf16(o[d + 1], pa[x], vf[2], vf[3]);
             }
         }
     }
@@ -233,41 +322,49 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
 }
 
 template <typename G, int D>
-__device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const bf16* k, const bf16* v, const G* dout,
-                                     const float* lse, const int* lengths, int seq, int hq, int hkv, float scale) {
-    constexpr int P = D + 8, TP = KEY_TILE + 8, NT = KEY_TILE / 8, DT = D / 8;
+__device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const bf16* k, const bf16* v, const bf16* out,
+                                     const G* dout, const float* lse, const int* lengths, int seq, int hq, int hkv, float scale) {
+    constexpr int P = D + 8, NT = KEY_TILE / 16, DT = D / 8;
     extern __shared__ uint4 shared_words[];
+    __shared__ float deltaTile[ROWS_PER_BLOCK];
     bf16* qs = (bf16*) shared_words;     // [64 queries][P]
     bf16* dos = qs + ROWS_PER_BLOCK * P; // [64 queries][P]
     bf16* ks = dos + ROWS_PER_BLOCK * P; // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
-    bf16* kt = vs + KEY_TILE * P;        // [D][TP]: K transposed
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
-    long qStride = (long) hq * D, kvStride = (long) hkv * D;
+    long qStride = (long) hq * D, kvStride = (long) hkv * D, qHead = (long) b * seq * qStride + (long) h * D;
     const bf16* kb = k + (long) b * seq * kvStride + (long) kvh * D;
     const bf16* vb = v + (long) b * seq * kvStride + (long) kvh * D;
-    stage_rows<bf16, D, ROWS_PER_BLOCK>(qs, q + (long) b * seq * qStride + (long) h * D, qStride, i0, seq);
-    stage_rows<G, D, ROWS_PER_BLOCK>(dos, dout + (long) b * seq * qStride + (long) h * D, qStride, i0, seq);
+    stage_rows<bf16, D, ROWS_PER_BLOCK>(qs, q + qHead, qStride, i0, seq);
+    stage_dout_delta<G, D>(dos, deltaTile, delta + ((long) b * hq + h) * seq, dout + qHead, out + qHead, qStride, i0, seq);
     int row0 = i0 + warp * 16 + g, row1 = row0 + 8;
     int n0 = min(row0 + 1, len), n1 = min(row1 + 1, len);
     int keys = min(i0 + ROWS_PER_BLOCK, len), warpKeys = min(i0 + warp * 16 + 16, len);
     float scaleLog2 = scale * LOG2E;
     const float* lseRow = lse + ((long) b * hq + h) * seq;
     float lse0 = row0 < seq ? lseRow[row0] * LOG2E : 0.f, lse1 = row1 < seq ? lseRow[row1] * LOG2E : 0.f;
-    float delta0 = 0.f, delta1 = 0.f;
     float acc[DT][4];
 #pragma unroll
     for (int d = 0; d < DT; d++) acc[d][0] = acc[d][1] = acc[d][2] = acc[d][3] = 0.f;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
-            __syncthreads();
-            stage_rows<bf16, D, KEY_TILE>(ks, kb, kvStride, j0, keys);
-            stage_rows<bf16, D, KEY_TILE>(vs, vb, kvStride, j0, keys);
-            if (pass == 1) stage_cols<bf16, D, KEY_TILE>(kt, kb, kvStride, j0, keys);
-            __syncthreads();
-            if (j0 >= warpKeys) continue;
+    __syncthreads();
+    float delta0 = deltaTile[warp * 16 + g], delta1 = deltaTile[warp * 16 + g + 8];
+    for (int j0 = 0; j0 < keys; j0 += KEY_TILE) {
+        // Half a tile's rows at a time: all of K and V at once would take 201 registers, 2 blocks an SM.
+        __syncthreads();
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(ks, kb, kvStride, j0, keys);
+        stage_rows<bf16, D, KEY_TILE, KEY_TILE / 2>(vs, vb, kvStride, j0, keys);
+        __syncthreads();
+        // Half a tile of keys at a time: S and dP of 32 keys leave registers for 3 blocks an SM (168 at D = 128 on
+        // sm_90, none spilled; unrolled, ptxas schedules the halves into more and spills), and a warp on the
+        // diagonal skips a half its queries do not reach.
+#pragma unroll 1
+        for (int half = 0; half < KEY_TILE; half += KEY_TILE / 2) {
+            int jh = j0 + half;
+            if (jh >= warpKeys) break;
+            unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
+            unsigned kA = across_first(shared_base(ks), P, lane), vA = across_first(shared_base(vs), P, lane);
             float s[NT][4], dp[NT][4];
 #pragma unroll
             for (int n = 0; n < NT; n++) {
@@ -277,48 +374,44 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
 #pragma unroll
             for (int x = 0; x < D / 16; x++) {
                 unsigned qa[4], da[4];
-                load_a(qa, qs, P, warp * 16, x * 16, g, t);
-                load_a(da, dos, P, warp * 16, x * 16, g, t);
+                ldsm4(qa, qD + at(P, warp * 16, x * 16));
+                ldsm4(da, dD + at(P, warp * 16, x * 16));
 #pragma unroll
-                for (int n = 0; n < NT; n++) {
-                    const bf16* kr = ks + (n * 8 + g) * P + x * 16 + 2 * t;
-                    const bf16* vr = vs + (n * 8 + g) * P + x * 16 + 2 * t;
-                    mma_bf16(s[n], qa, ld32(kr), ld32(kr + 8));
-                    mma_bf16(dp[n], da, ld32(vr), ld32(vr + 8));
+                for (int n = 0; n < NT; n += 2) {
+                    unsigned kf[4], vf[4];
+                    ldsm4(kf, kA + at(P, half + n * 8, x * 16));
+                    ldsm4(vf, vA + at(P, half + n * 8, x * 16));
+                    mma_bf16(s[n], qa, kf[0], kf[1]);
+                    mma_bf16(s[n + 1], qa, kf[2], kf[3]);
+                    mma_bf16(dp[n], da, vf[0], vf[1]);
+                    mma_bf16(dp[n + 1], da, vf[2], vf[3]);
                 }
             }
-            // s becomes p = exp(scale * q.k - lse) where the key is visible, else 0; dp becomes ds in pass 1.
+            // dp becomes ds = p (dp - delta), p = exp(scale * q.k - lse) where the key is visible, else 0.
 #pragma unroll
             for (int n = 0; n < NT; n++) {
 #pragma unroll
                 for (int e = 0; e < 2; e++) {
-                    int j = j0 + n * 8 + 2 * t + e;
-                    s[n][e] = j < n0 ? exp2f(s[n][e] * scaleLog2 - lse0) : 0.f;
-                    s[n][2 + e] = j < n1 ? exp2f(s[n][2 + e] * scaleLog2 - lse1) : 0.f;
-                    if (pass == 0) {
-                        delta0 += s[n][e] * dp[n][e];
-                        delta1 += s[n][2 + e] * dp[n][2 + e];
-                    } else {
-                        dp[n][e] = s[n][e] * (dp[n][e] - delta0);
-                        dp[n][2 + e] = s[n][2 + e] * (dp[n][2 + e] - delta1);
-                    }
+                    int j = jh + n * 8 + 2 * t + e;
+                    float p0 = j < n0 ? exp2f(s[n][e] * scaleLog2 - lse0) : 0.f;
+                    float p1 = j < n1 ? exp2f(s[n][2 + e] * scaleLog2 - lse1) : 0.f;
+                    dp[n][e] = p0 * (dp[n][e] - delta0);
+                    dp[n][2 + e] = p1 * (dp[n][2 + e] - delta1);
                 }
             }
-            if (pass == 0) continue;
-            unsigned dsa[KEY_TILE / 16][4];
-            to_a<KEY_TILE / 16>(dsa, dp);
+            unsigned dsa[NT / 2][4];
+            to_a<NT / 2>(dsa, dp);
+            unsigned kD = down_first(shared_base(ks), P, lane);
 #pragma unroll
-            for (int x = 0; x < KEY_TILE / 16; x++) {
+            for (int x = 0; x < NT / 2; x++) {
 #pragma unroll
-                for (int d = 0; d < DT; d++) {
-                    const bf16* kr = kt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                    mma_bf16(acc[d], dsa[x], ld32(kr), ld32(kr + 8));
+                for (int d = 0; d < DT; d += 2) {
+                    unsigned kf[4];
+                    ldsm4_trans(kf, kD + at(P, half + x * 16, d * 8));
+                    mma_bf16(acc[d], dsa[x], kf[0], kf[1]);
+                    mma_bf16(acc[d + 1], dsa[x], kf[2], kf[3]);
                 }
             }
-        }
-        if (pass == 0) {
-            delta0 = quad_sum(delta0);
-            delta1 = quad_sum(delta1);
         }
     }
     G* q0 = dq + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t;
@@ -328,11 +421,6 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
         if (row0 < seq) store2(q0 + d * 8, acc[d][0] * scale, acc[d][1] * scale);
         if (row1 < seq) store2(q1 + d * 8, acc[d][2] * scale, acc[d][3] * scale);
     }
-    if (t == 0) {
-        float* dr = delta + ((long) b * hq + h) * seq;
-        if (row0 < seq) dr[row0] = delta0;
-        if (row1 < seq) dr[row1] = delta1;
-    }
 }
 
 // Rows of the products here are keys (j) and columns queries (i): S^T = K.Q^T, dP^T = V.dout^T, then
@@ -341,15 +429,13 @@ template <typename G, int D>
 __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* k, const bf16* v, const G* dout,
                                        const float* lse, const float* delta, const int* lengths, int seq, int hq, int hkv,
                                        float scale) {
-    constexpr int QT = DKDV_QUERY_TILE, P = D + 8, TP = QT + 8, NT = QT / 8, DT = D / 8;
+    constexpr int QT = DKDV_QUERY_TILE, P = D + 8, NT = QT / 8, DT = D / 8;
     extern __shared__ uint4 shared_words[];
     __shared__ float lseTile[QT], deltaTile[QT];
     bf16* ks = (bf16*) shared_words;     // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     bf16* qs = vs + KEY_TILE * P;        // [32 queries][P]
     bf16* dos = qs + QT * P;             // [32 queries][P]
-    bf16* qt = dos + QT * P;             // [D][TP]: Q transposed
-    bf16* dot = qt + D * TP;             // [D][TP]: dout transposed
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
     int j0 = blockIdx.x * KEY_TILE, kvh = blockIdx.y, b = blockIdx.z, group = hq / hkv;
     int len = valid_length(lengths, b, seq);
@@ -372,19 +458,25 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
             const float* lseRow = lse + ((long) b * hq + h) * seq;
             const float* deltaRow = delta + ((long) b * hq + h) * seq;
             for (int i0 = j0; i0 < seq; i0 += QT) {
+                Staged<bf16, D, QT> qt;
+                Staged<G, D, QT> dt;
+                qt.load(qb, qStride, i0, seq);
+                dt.load(db, qStride, i0, seq);
+                int query = i0 + threadIdx.x;
+                bool stats = threadIdx.x < QT && query < seq;
+                float l = stats ? lseRow[query] * LOG2E : 0.f, dl = stats ? deltaRow[query] : 0.f;
                 __syncthreads();
-                stage_rows<bf16, D, QT>(qs, qb, qStride, i0, seq);
-                stage_rows<G, D, QT>(dos, db, qStride, i0, seq);
-                stage_cols<bf16, D, QT>(qt, qb, qStride, i0, seq);
-                stage_cols<G, D, QT>(dot, db, qStride, i0, seq);
+                qt.store(qs);
+                dt.store(dos);
                 if (threadIdx.x < QT) {
-                    int i = i0 + threadIdx.x;
-                    lseTile[threadIdx.x] = i < seq ? lseRow[i] * LOG2E : 0.f;
-                    deltaTile[threadIdx.x] = i < seq ? deltaRow[i] : 0.f;
+                    lseTile[threadIdx.x] = l;
+                    deltaTile[threadIdx.x] = dl;
                 }
                 __syncthreads();
                 // Queries before the warp's first key see none of its keys.
                 if (!warpLive || i0 + QT <= j0 + warp * 16) continue;
+                unsigned kD = down_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
+                unsigned qA = across_first(shared_base(qs), P, lane), dA = across_first(shared_base(dos), P, lane);
                 float s[NT][4], dp[NT][4];
 #pragma unroll
                 for (int n = 0; n < NT; n++) {
@@ -394,14 +486,17 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
 #pragma unroll
                 for (int x = 0; x < D / 16; x++) {
                     unsigned ka[4], va[4];
-                    load_a(ka, ks, P, warp * 16, x * 16, g, t);
-                    load_a(va, vs, P, warp * 16, x * 16, g, t);
+                    ldsm4(ka, kD + at(P, warp * 16, x * 16));
+                    ldsm4(va, vD + at(P, warp * 16, x * 16));
 #pragma unroll
-                    for (int n = 0; n < NT; n++) {
-                        const bf16* qr = qs + (n * 8 + g) * P + x * 16 + 2 * t;
-                        const bf16* dr = dos + (n * 8 + g) * P + x * 16 + 2 * t;
-                        mma_bf16(s[n], ka, ld32(qr), ld32(qr + 8));
-                        mma_bf16(dp[n], va, ld32(dr), ld32(dr + 8));
+                    for (int n = 0; n < NT; n += 2) {
+                        unsigned qf[4], df[4];
+                        ldsm4(qf, qA + at(P, n * 8, x * 16));
+                        ldsm4(df, dA + at(P, n * 8, x * 16));
+                        mma_bf16(s[n], ka, qf[0], qf[1]);
+                        mma_bf16(s[n + 1], ka, qf[2], qf[3]);
+                        mma_bf16(dp[n], va, df[0], df[1]);
+                        mma_bf16(dp[n + 1], va, df[2], df[3]);
                     }
                 }
 #pragma unroll
@@ -422,14 +517,18 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
                 unsigned pa[QT / 16][4], dsa[QT / 16][4];
                 to_a<QT / 16>(pa, s);
                 to_a<QT / 16>(dsa, dp);
+                unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
 #pragma unroll
                 for (int x = 0; x < QT / 16; x++) {
 #pragma unroll
-                    for (int d = 0; d < DT; d++) {
-                        const bf16* dr = dot + (d * 8 + g) * TP + x * 16 + 2 * t;
-                        const bf16* qr = qt + (d * 8 + g) * TP + x * 16 + 2 * t;
-                        mma_bf16(dva[d], pa[x], ld32(dr), ld32(dr + 8));
-                        mma_bf16(dka[d], dsa[x], ld32(qr), ld32(qr + 8));
+                    for (int d = 0; d < DT; d += 2) {
+                        unsigned df[4], qf[4];
+                        ldsm4_trans(df, dD + at(P, x * 16, d * 8));
+                        ldsm4_trans(qf, qD + at(P, x * 16, d * 8));
+                        mma_bf16(dva[d], pa[x], df[0], df[1]);
+                        mma_bf16(dva[d + 1], pa[x], df[2], df[3]);
+                        mma_bf16(dka[d], dsa[x], qf[0], qf[1]);
+                        mma_bf16(dka[d + 1], dsa[x], qf[2], qf[3]);
                     }
                 }
             }
@@ -452,14 +551,14 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
 }
 
 #define ATTENTION_MMA(D) \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_fwd_##D(bf16* out, float* lse, const bf16* q, \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS, 3) attention_mma_fwd_##D(bf16* out, float* lse, const bf16* q, \
             const bf16* k, const bf16* v, const int* lengths, int seq, int hq, int hkv, float scale) { \
         attention_mma_fwd<D>(out, lse, q, k, v, lengths, seq, hq, hkv, scale); }
 #define ATTENTION_MMA_BWD(G, SUFFIX, D) \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_bwd_dq_##SUFFIX##_##D(G* dq, float* delta, \
-            const bf16* q, const bf16* k, const bf16* v, const G* dout, const float* lse, const int* lengths, int seq, int hq, \
-            int hkv, float scale) { \
-        attention_mma_bwd_dq<G, D>(dq, delta, q, k, v, dout, lse, lengths, seq, hq, hkv, scale); } \
+            const bf16* q, const bf16* k, const bf16* v, const bf16* out, const G* dout, const float* lse, const int* lengths, \
+            int seq, int hq, int hkv, float scale) { \
+        attention_mma_bwd_dq<G, D>(dq, delta, q, k, v, out, dout, lse, lengths, seq, hq, hkv, scale); } \
     extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_bwd_dkdv_##SUFFIX##_##D(G* dk, G* dv, \
             const bf16* q, const bf16* k, const bf16* v, const G* dout, const float* lse, const float* delta, const int* lengths, \
             int seq, int hq, int hkv, float scale) { \

@@ -131,7 +131,7 @@ public final class LoraThroughputBenchmark {
         for (int l = 0; l < shape.layers(); l++) backend.attentionForward(q, kv, kv2, lengths, o, lse, s);
         backend.synchronize();
         long a1 = System.nanoTime();
-        for (int l = 0; l < shape.layers(); l++) backend.attentionBackward(dout, q, kv, kv2, lse, lengths, dq, dk, dv, s);
+        for (int l = 0; l < shape.layers(); l++) backend.attentionBackward(dout, q, kv, kv2, o, lse, lengths, dq, dk, dv, s);
         backend.synchronize();
         long a2 = System.nanoTime();
         System.err.printf(Locale.ROOT, "profile: forward+backward enqueue %.1f ms, on GPU %.1f ms; full step %.1f ms; attention over %d layers: forward %.1f ms, backward %.1f ms%n",

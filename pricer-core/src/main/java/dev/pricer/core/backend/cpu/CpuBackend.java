@@ -160,8 +160,9 @@ public final class CpuBackend implements Backend {
         CpuBlockedAttention.forward(of(q), of(k), of(v), of(validLengths), of(out), probs == null ? null : of(probs), shape);
     }
 
+    /** Ignores {@code out}: with the probabilities saved, the row term is one more pass over them, not over the keys. */
     @Override
-    public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer validLengths,
+    public void attentionBackward(Buffer dout, Buffer q, Buffer k, Buffer v, Buffer out, Buffer probs, Buffer validLengths,
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape shape) {
         CpuBlockedAttention.backward(of(dout), of(q), of(k), of(v), of(probs), of(validLengths), of(dq), of(dk), of(dv), shape);
     }
