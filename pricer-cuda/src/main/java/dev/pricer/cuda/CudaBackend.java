@@ -428,10 +428,19 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * In bf16 precision dx (the residual stream's gradient) also goes to its bf16 copy in the same pass: the next
+     * products (the layer's down or output projection) read it in bf16.
+     */
     @Override
     public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
-        kernels.rmsnormBackward(ElementType.F32, f32(writable(dx)).memory(), f32(dout).memory(), f32(x).memory(),
-                f32(weight).memory(), f32(rstd).memory(), rows, dim, true);
+        CudaBuffer d = f32(writable(dx));
+        long n = (long) rows * dim;
+        DeviceBuffer copy = precision == Precision.BF16 ? copies.target(d, n, 0) : null;
+        if (kernels.rmsnormBackward(ElementType.F32, d.memory(), copy, f32(dout).memory(), f32(x).memory(),
+                f32(weight).memory(), f32(rstd).memory(), rows, dim, true)) {
+            copies.produced(d, n, 0);
+        }
         if (dweight != null) {
             kernels.rmsnormWeightGrad(f32(writable(dweight)).memory(), f32(dout).memory(), f32(x).memory(), f32(rstd).memory(), rows, dim);
         }
