@@ -30,14 +30,18 @@ import java.util.stream.IntStream;
  * operand is rounded to bf16 on the way in, and that copy is kept until the buffer is next written
  * ({@link Bf16Copies}), so LoRA matrices are rounded once per optimizer step and a gradient once for all the
  * products that read it. LoRA parameters, optimizer state, gradients, the residual stream, norms and softmax
- * statistics stay float32. In bf16 precision,
- * attention over whole sequences runs as batched bf16 products on the tensor cores ({@link GemmAttention});
- * generation's steps over a KV cache, and float32 precision, use the flash kernels on the CUDA cores
- * ({@code PRICER_CUDA_ATTENTION=flash} forces those everywhere, to compare).
+ * statistics stay float32. In bf16 precision, attention over whole sequences runs on the tensor cores
+ * ({@code attention_mma.cu}, fused flash-style, for head dims 64 and 128; {@link GemmAttention}'s batched products
+ * for other head dims); generation's steps over a KV cache, and float32 precision, use the flash kernels on the
+ * CUDA cores. {@link #attentionPath} chooses; {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the
+ * batched products or the CUDA-core kernels wherever they apply, to compare.
  */
 public final class CudaBackend implements Backend {
 
     public enum Precision { FLOAT32, BF16 }
+
+    /** Which kernels run an attention call: fused on the tensor cores, batched products, or the CUDA-core flash kernels. */
+    enum AttentionPath { TENSOR_CORES, PRODUCTS, CUDA_CORES }
 
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -54,14 +58,23 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer sumOfSquares;
     private final DeviceBuffer gradScale;
     private final GemmAttention products;
+    private final boolean fusedAttention;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
+    /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
+    private CudaNf4Buffer nf4ScratchWeight;
+    private ElementType nf4ScratchType;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
     }
 
     public CudaBackend(Cuda cuda, Precision precision) {
+        this(cuda, precision, System.getenv("PRICER_CUDA_ATTENTION"));
+    }
+
+    /** {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null for the default. */
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -70,8 +83,9 @@ public final class CudaBackend implements Backend {
         this.updateTable = new BufferTable(cuda);
         this.sumOfSquares = cuda.allocate(Double.BYTES);
         this.gradScale = cuda.allocate(Float.BYTES);
-        boolean flashOnly = "flash".equalsIgnoreCase(System.getenv("PRICER_CUDA_ATTENTION"));
+        boolean flashOnly = "flash".equalsIgnoreCase(forcedAttention);
         this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
+        this.fusedAttention = products != null && !"products".equalsIgnoreCase(forcedAttention);
     }
 
     @Override
@@ -164,7 +178,8 @@ public final class CudaBackend implements Backend {
         if (shape.length != 2 || shape[0] > Integer.MAX_VALUE || shape[1] > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("an NF4 matrix must be 2-D with int-sized dimensions, got shape " + java.util.Arrays.toString(shape));
         }
-        if (weight.blockSize() % 8 != 0) throw new IllegalArgumentException("NF4 block size " + weight.blockSize() + " is not a multiple of 8");
+        Kernels.checkNf4BlockSizes(weight.blockSize(), weight.scales() instanceof BlockScales.DoubleQuantized,
+                weight.scales() instanceof BlockScales.DoubleQuantized d ? d.nestedBlockSize() : 0);
         DeviceBuffer packed = uploadBytes(weight.packed());
         CudaNf4Buffer out = switch (weight.scales()) {
             case BlockScales.Plain p -> new CudaNf4Buffer(shape[0], shape[1], weight.blockSize(), packed,
@@ -186,21 +201,28 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    /**
-     * The whole weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32
-     * in FLOAT32), valid until the next call: each product dequantizes its weight right before its GEMM, as
-     * bitsandbytes does, so only the largest weight's worth of scratch ever exists.
-     */
+    /** The whole weight dequantized into scratch: {@link #dequantizeRows} of all its rows. */
     DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
+        return dequantizeRows(w, t, 0, w.rows);
+    }
+
+    /**
+     * Rows {@code [first, first + count)} of the weight dequantized into this backend's one NF4 scratch buffer (bf16
+     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight right
+     * before its GEMM, as bitsandbytes does, so only the largest weight's worth of scratch ever exists.
+     */
+    DeviceBuffer dequantizeRows(CudaNf4Buffer w, ElementType t, long first, long count) {
         if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
-        long bytes = w.elementCount() * t.bytes();
+        long elements = count * w.columns, bytes = elements * t.bytes();
         if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
+        nf4ScratchWeight = first == 0 && count == w.rows ? w : null;
+        nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
         kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
-                w.nestedBlockSize, w.offset, w.elementCount());
+                w.nestedBlockSize, w.offset, first * w.columns, elements);
         return out;
     }
 
@@ -353,11 +375,15 @@ public final class CudaBackend implements Backend {
         nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
     }
 
-    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
+    /**
+     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. A
+     * weight whose dequantized values are still in scratch is not dequantized again (the input gradient right after
+     * a forward product of the same weight).
+     */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cc = writable(c);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-        DeviceBuffer weight = dequantize(w, t);
+        DeviceBuffer weight = nf4ScratchWeight == w && nf4ScratchType == t ? nf4Scratch.slice(0, w.elementCount() * t.bytes()) : dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
         cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
     }
@@ -469,13 +495,16 @@ public final class CudaBackend implements Backend {
         DeviceBuffer lse = probs != null ? statisticsIn(probs, stats) : attentionScratch(stats);
         CudaBuffer cq = of(q), o = sameType(writable(out), cq);
         ElementType t = cq.type();
-        if (products != null && GemmAttention.fits(s)) {
-            products.forward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(), ints(validLengths).memory(), s);
-            return;
-        }
-        kernels.attentionForward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(),
+        float scale = (float) (1.0 / Math.sqrt(s.headDim()));
+        switch (attentionPath(s, cq, of(k), of(v), o)) {
+            case TENSOR_CORES -> kernels.attentionMmaForward(o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
+                    ints(validLengths).memory(), s.batch(), s.queryLen(), s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+            case PRODUCTS -> products.forward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
+                    ints(validLengths).memory(), s);
+            case CUDA_CORES -> kernels.attentionForward(t, o.memory(), lse, cq.memory(), sameType(k, cq).memory(),
                 sameType(v, cq).memory(), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
-                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+                s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+        }
     }
 
     @Override
@@ -483,7 +512,16 @@ public final class CudaBackend implements Backend {
                                   Buffer dq, Buffer dk, Buffer dv, AttentionShape s) {
         long stats = attentionSavedLength(s);
         CudaBuffer cq = of(q), g = of(dout);
-        if (products != null && GemmAttention.fits(s)) {
+        float scale = (float) (1.0 / Math.sqrt(s.headDim()));
+        AttentionPath path = attentionPath(s, cq, of(k), of(v), g, of(dq), of(dk), of(dv));
+        if (path == AttentionPath.TENSOR_CORES) {
+            kernels.attentionMmaBackward(g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
+                    writable(sameType(dv, g)).memory(), attentionScratch(stats), cq.memory(), sameType(k, cq).memory(),
+                    sameType(v, cq).memory(), g.memory(), statisticsIn(probs, stats), ints(validLengths).memory(),
+                    s.batch(), s.queryLen(), s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+            return;
+        }
+        if (path == AttentionPath.PRODUCTS) {
             products.backward(cq.type(), g.type(), writable(sameType(dq, g)).memory(), writable(sameType(dk, g)).memory(),
                     writable(sameType(dv, g)).memory(), g.memory(), cq.memory(), sameType(k, cq).memory(), sameType(v, cq).memory(),
                     statisticsIn(probs, stats), ints(validLengths).memory(), s);
@@ -496,7 +534,22 @@ public final class CudaBackend implements Backend {
                 scratch.slice(0, stats * Float.BYTES), scratch.slice(stats * Float.BYTES, partials * Float.BYTES), cq.memory(),
                 sameType(k, cq).memory(), sameType(v, cq).memory(), g.memory(),
                 statisticsIn(probs, stats), ints(validLengths).memory(), s.batch(), s.queryLen(), s.keyStride(), s.pastLen(),
-                s.numHeads(), s.numKvHeads(), s.headDim(), (float) (1.0 / Math.sqrt(s.headDim())));
+                s.numHeads(), s.numKvHeads(), s.headDim(), scale);
+    }
+
+    /**
+     * The one place attention picks its kernels. In bf16 precision, with bf16 q, k and v over whole sequences: the
+     * fused tensor-core kernels where they are built for the head dim and every buffer is 16-byte aligned, else the
+     * batched products; everything else (float32, a KV cache) takes the CUDA-core flash kernels. All three keep the
+     * same log-sum-exp, so a forward pass on one path pairs with a backward pass on another.
+     */
+    AttentionPath attentionPath(AttentionShape s, CudaBuffer q, CudaBuffer... others) {
+        if (products == null || !GemmAttention.fits(s)) return AttentionPath.CUDA_CORES;
+        boolean fused = fusedAttention && q.storage() == DType.BF16
+                && kernels.attentionMmaFits(s.queryLen(), s.keyStride(), s.pastLen(), s.numHeads(), s.numKvHeads(), s.headDim())
+                && q.memory().address() % 16 == 0;
+        for (CudaBuffer b : others) fused &= b.memory().address() % 16 == 0;
+        return fused ? AttentionPath.TENSOR_CORES : AttentionPath.PRODUCTS;
     }
 
     private DeviceBuffer statisticsIn(Buffer probs, long count) {

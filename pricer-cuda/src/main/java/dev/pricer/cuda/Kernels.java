@@ -17,6 +17,11 @@ public final class Kernels {
     /** Per block: 8 warps × 32 keys × the probabilities of 4 rows. */
     private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
     private static final int DEFAULT_SHARED_BYTES = 48 << 10;
+    private static final java.util.Set<Integer> MMA_HEAD_DIMS = java.util.Set.of(64, 128);
+    /** attention_mma.cu's WARPS × 32, ROWS_PER_BLOCK (= KEY_TILE) and DKDV_QUERY_TILE. */
+    private static final int MMA_THREADS = 128;
+    private static final int MMA_TILE = 64;
+    private static final int MMA_DKDV_QUERIES = 32;
     /** Elements per thread step of the {@code *_vec} kernels (vector.cuh's VEC), and their alignment in bytes. */
     private static final int VEC = 8;
     private static final int VEC_ALIGN = 16;
@@ -175,6 +180,61 @@ public final class Kernels {
                 dk, dv, dkPart, dvPart, rows, heads, kvHeads, headDim);
     }
 
+    /**
+     * Whether the tensor-core attention ({@code attention_mma.cu}) is built for this shape and GPU: whole sequences
+     * (no past, keys the queries' own rows), head dims 64 and 128, bf16 mma (sm_80 and later).
+     */
+    public boolean attentionMmaFits(int seq, int keyStride, int past, int heads, int kvHeads, int headDim) {
+        return past == 0 && keyStride == seq && MMA_HEAD_DIMS.contains(headDim) && kvHeads > 0 && heads % kvHeads == 0
+                && Integer.parseInt(cuda.arch().substring(3)) >= 80;
+    }
+
+    /**
+     * {@link #attentionForward} on the tensor cores, for a shape {@link #attentionMmaFits} accepts: bf16 q, k, v and
+     * out, every buffer 16-byte aligned.
+     */
+    public void attentionMmaForward(DeviceBuffer out, DeviceBuffer lse, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v,
+                                    DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, out, q, k, v);
+        int bytes = 2 * (2 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        launchMma("attention_mma_fwd_" + headDim, (int) ceilDiv(seq, MMA_TILE), heads, batch, bytes,
+                out, lse, q, k, v, lengths, seq, heads, kvHeads, scale);
+    }
+
+    /**
+     * {@link #attentionBackward} on the tensor cores: bf16 q, k, v; dout, dq, dk, dv of type {@code grad}; delta,
+     * float [batch, heads, seq], is scratch. dq, dk and dv are overwritten (keys no query sees get zeros).
+     */
+    public void attentionMmaBackward(ElementType grad, DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv, DeviceBuffer delta,
+                                     DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer dout, DeviceBuffer lse,
+                                     DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads, int headDim, float scale) {
+        checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, dout);
+        int tiles = (int) ceilDiv(seq, MMA_TILE);
+        int dqBytes = 2 * (4 * MMA_TILE * (headDim + 8) + headDim * (MMA_TILE + 8));
+        launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, tiles, heads, batch, dqBytes,
+                dq, delta, q, k, v, dout, lse, lengths, seq, heads, kvHeads, scale);
+        int dkdvBytes = 2 * ((2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8) + 2 * headDim * (MMA_DKDV_QUERIES + 8));
+        launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, tiles, kvHeads, batch, dkdvBytes,
+                dk, dv, q, k, v, dout, lse, delta, lengths, seq, heads, kvHeads, scale);
+    }
+
+    private void checkMma(int seq, int heads, int kvHeads, int headDim, DeviceBuffer... buffers) {
+        if (!attentionMmaFits(seq, seq, 0, heads, kvHeads, headDim)) {
+            throw new IllegalArgumentException("the tensor-core attention has no kernel for " + heads + "/" + kvHeads
+                    + " heads of dimension " + headDim + " on " + cuda.arch());
+        }
+        for (DeviceBuffer b : buffers) {
+            if (b.address() % 16 != 0) throw new IllegalArgumentException("the tensor-core attention needs 16-byte aligned buffers, got " + b);
+        }
+    }
+
+    /** A block of 4 warps per tile of 64 rows; the dynamic shared memory is the staged bf16 tiles of attention_mma.cu. */
+    private void launchMma(String entry, int tiles, int heads, int batch, int sharedBytes, Object... args) {
+        MemorySegment function = cuda.function("attention_mma.cu", entry);
+        if (sharedBytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, sharedBytes);
+        cuda.launch(function, tiles, heads, batch, MMA_THREADS, sharedBytes, args);
+    }
+
     /** Bytes of the partials scratch {@link #attentionBackward} needs. */
     public static long attentionPartialBytes(int batch, int keyStride, int heads, int headDim) {
         return 2L * batch * keyStride * heads * headDim * Float.BYTES;
@@ -316,18 +376,36 @@ public final class Kernels {
     }
 
     /**
-     * out[n] (type t) = the NF4 weight's values (see nf4.cu): {@code codes} null for float {@code absmax}, else
-     * {@code absmax} null and the double quantization's codes, nested absmax, nested map and offset given.
-     * {@code codebook} holds the 16 float NF4 values.
+     * out[i] (type t) = the NF4 weight's value at flattened element {@code start + i}, for i < n (see nf4.cu):
+     * {@code codes} null for float {@code absmax}, else {@code absmax} null and the double quantization's codes,
+     * nested absmax, nested map and offset given. {@code codebook} holds the 16 float NF4 values. Block sizes are
+     * powers of two (bitsandbytes' are 64 and 256), so the kernel finds a block by a shift; {@code start} is a
+     * multiple of 32, so each thread's 16 bytes of codes are one aligned load.
      */
     public void nf4Dequantize(ElementType t, DeviceBuffer out, DeviceBuffer packed, DeviceBuffer codes, DeviceBuffer absmax,
                               DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, DeviceBuffer codebook, int blockSize,
-                              int nestedBlockSize, float offset, long n) {
-        if (blockSize % 8 != 0) throw new IllegalArgumentException("NF4 block size " + blockSize + " is not a multiple of 8");
-        if (out.bytes() < n * t.bytes() || packed.bytes() < (n + 1) / 2) throw new IllegalArgumentException("NF4 dequantization of " + n + " elements into " + out + " from " + packed);
-        // A thread per four words of packed codes (nf4.cu's NF4_UNROLL): each thread's loads go out together.
-        launchElements("nf4.cu", "nf4_dequant_" + t.suffix(), ceilDiv((n + 7) / 8, 4), out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook,
-                blockSize, nestedBlockSize, offset, n);
+                              int nestedBlockSize, float offset, long start, long n) {
+        checkNf4BlockSizes(blockSize, codes != null, nestedBlockSize);
+        if (start < 0 || start % 32 != 0) throw new IllegalArgumentException("NF4 dequantization must start at a multiple of 32 elements, not " + start);
+        if (out.bytes() < n * t.bytes() || packed.bytes() < (start + n + 1) / 2) {
+            throw new IllegalArgumentException("NF4 dequantization of elements [" + start + ", " + (start + n) + ") into " + out + " from " + packed);
+        }
+        // A thread per two groups of 32 elements (nf4.cu's NF4_UNROLL).
+        launchElements("nf4.cu", "nf4_dequant_" + t.suffix(), ceilDiv(n, 64), out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook,
+                Integer.numberOfTrailingZeros(blockSize), Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)), offset, start, n);
+    }
+
+    /**
+     * The NF4 block sizes the dequantization kernel takes: powers of two, of at least 8 elements (a word of codes)
+     * for the absmax blocks, and for the double quantization's nested blocks.
+     */
+    static void checkNf4BlockSizes(int blockSize, boolean doubleQuantized, int nestedBlockSize) {
+        if (blockSize < 8 || Integer.bitCount(blockSize) != 1) {
+            throw new IllegalArgumentException("NF4 block size " + blockSize + " is not a power of two of at least 8");
+        }
+        if (doubleQuantized && (nestedBlockSize <= 0 || Integer.bitCount(nestedBlockSize) != 1)) {
+            throw new IllegalArgumentException("NF4 nested block size " + nestedBlockSize + " is not a power of two");
+        }
     }
 
     /** y += alpha * x over n elements. */

@@ -25,19 +25,8 @@ class ElementwiseKernelsTest {
         DeviceBuffer out = poisoned(t, (long) rows * dim), rstd = poisoned(ElementType.F32, rows);
         k.rmsnormForward(t, out, rstd, dX, dW, rows, dim, eps);
         k.rmsnormBackward(t, dDx, dDy, dX, dW, rstd, rows, dim, true);
-        double[] refOut = new double[rows * dim], refDx = new double[rows * dim];
-        for (int r = 0; r < rows; r++) {
-            double ss = 0, dot = 0;
-            for (int i = 0; i < dim; i++) {
-                ss += (double) x[r * dim + i] * x[r * dim + i];
-                dot += (double) w[i] * dy[r * dim + i] * x[r * dim + i];
-            }
-            double rs = 1 / Math.sqrt(ss / dim + eps);
-            for (int i = 0; i < dim; i++) {
-                refOut[r * dim + i] = w[i] * x[r * dim + i] * rs;
-                refDx[r * dim + i] = dx0[r * dim + i] + rs * w[i] * dy[r * dim + i] - x[r * dim + i] * dot * rs * rs * rs / dim;
-            }
-        }
+        double[][] ref = rmsnormReference(x, w, dy, dx0, rows, dim, eps);
+        double[] refOut = ref[0], refDx = ref[1];
         assertClose("rmsnorm out", download(t, out, rows * dim), refOut, tolerance(t));
         assertClose("rmsnorm dx", download(t, dDx, rows * dim), refDx, tolerance(t));
         free(dX, dW, dDy, dDx, out, rstd);

@@ -1,5 +1,9 @@
 package dev.pricer.cuda;
 
+import dev.pricer.core.backend.Backend;
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.tensor.DType;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -88,11 +92,11 @@ final class GpuTestSupport {
         }
     }
 
-    /** ‖out − ref‖ / ‖ref‖; NaN anywhere in out gives infinity. */
+    /** ‖out − ref‖ / ‖ref‖; NaN or infinity anywhere in out gives infinity. */
     static double relativeError(float[] out, double[] ref) {
         double num = 0, den = 0;
         for (int i = 0; i < ref.length; i++) {
-            if (Float.isNaN(out[i])) return Double.POSITIVE_INFINITY;
+            if (!Float.isFinite(out[i])) return Double.POSITIVE_INFINITY;
             num += (out[i] - ref[i]) * (out[i] - ref[i]);
             den += ref[i] * ref[i];
         }
@@ -102,6 +106,50 @@ final class GpuTestSupport {
     static void assertClose(String what, float[] out, double[] ref, double tolerance) {
         double err = relativeError(out, ref);
         assertTrue(err <= tolerance, () -> what + ": relative error " + err + " > " + tolerance);
+    }
+
+    static void assertClose(String what, float[] out, float[] ref, double tolerance) {
+        double[] wide = new double[ref.length];
+        for (int i = 0; i < ref.length; i++) wide[i] = ref[i];
+        assertClose(what, out, wide, tolerance);
+    }
+
+    /** Random values that bf16 holds exactly, so every backend starts from the same inputs. */
+    static float[] bf16Random(SplittableRandom rnd, int n) {
+        return roundTo(ElementType.BF16, random(rnd, n, 1.5));
+    }
+
+    /** values in a new buffer of {@code backend}: kept activations (bf16 where the backend keeps them so) or float. */
+    static Buffer put(Backend backend, float[] values, boolean activation) {
+        Buffer b = activation ? backend.allocateActivations(values.length) : backend.allocate(DType.F32, values.length);
+        backend.copyFromHost(MemorySegment.ofArray(values), b);
+        return b;
+    }
+
+    static float[] get(Backend backend, Buffer b) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment host = arena.allocate(b.length() * Float.BYTES, 8);
+            backend.copyToHost(b, host);
+            return host.toArray(ValueLayout.JAVA_FLOAT);
+        }
+    }
+
+    /** RMSNorm in double: {out, dx0 + dx} for rows of x scaled by w, with the output gradient dy. */
+    static double[][] rmsnormReference(float[] x, float[] w, float[] dy, float[] dx0, int rows, int dim, float eps) {
+        double[] out = new double[rows * dim], dx = new double[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            double ss = 0, dot = 0;
+            for (int i = 0; i < dim; i++) {
+                ss += (double) x[r * dim + i] * x[r * dim + i];
+                dot += (double) w[i] * dy[r * dim + i] * x[r * dim + i];
+            }
+            double rs = 1 / Math.sqrt(ss / dim + eps);
+            for (int i = 0; i < dim; i++) {
+                out[r * dim + i] = w[i] * x[r * dim + i] * rs;
+                dx[r * dim + i] = dx0[r * dim + i] + rs * w[i] * dy[r * dim + i] - x[r * dim + i] * dot * rs * rs * rs / dim;
+            }
+        }
+        return new double[][]{out, dx};
     }
 
     /** Tolerance by type: float arithmetic, or bf16 inputs and outputs. */

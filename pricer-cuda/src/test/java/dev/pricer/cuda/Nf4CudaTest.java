@@ -8,6 +8,7 @@ import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.LossSum;
 import dev.pricer.core.model.Quantization;
+import dev.pricer.core.quant.BlockScales;
 import dev.pricer.core.quant.Nf4Quantizer;
 import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.safetensors.SafeTensors;
@@ -26,7 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,18 +47,106 @@ class Nf4CudaTest {
     @ParameterizedTest
     @CsvSource({"40, 100, true", "33, 17, true", "256, 512, true", "64, 64, false"})
     void dequantizationMatchesTheCpuBitForBit(int rows, int cols, boolean doubleQuant) {
+        assertRowsMatchTheCpu(weight(rows, cols, doubleQuant, rows * 31L + cols), 0, rows);
+    }
+
+    /** Chunks of rows as the products take them: starting mid-block and mid-nested-block, a ragged last one. */
+    @ParameterizedTest
+    @CsvSource({"32, 32", "64, 100", "256, 65", "96, 1"})
+    void rowsDequantizeAsTheCpusValues(int first, int count) {
+        assertRowsMatchTheCpu(weight(first + count, 100, true, first + count), first, count);
+    }
+
+    /** Blocks smaller than a thread's 32 elements (a scale per word of codes) and larger ones, plain absmax. */
+    @ParameterizedTest
+    @CsvSource({"8", "16", "32", "128"})
+    void powerOfTwoBlockSizesDequantizeAsOnTheCpu(int blockSize) {
+        Nf4Weight w = weight(24, 40, false, blockSize);
+        float[] absmax = GpuTestSupport.random(new SplittableRandom(blockSize), (24 * 40 + blockSize - 1) / blockSize, 1);
+        assertRowsMatchTheCpu(new Nf4Weight(w.shape(), w.dtype(), blockSize, w.packed(), new BlockScales.Plain(absmax)), 0, 24);
+    }
+
+    /** Infinite and NaN absmax (a weight that overflowed): infinities and NaNs where the CPU has them. */
+    @Test
+    void nonFiniteScalesDequantizeAsOnTheCpu() {
+        Nf4Weight w = weight(8, 64, false, 11);
+        float[] absmax = ((BlockScales.Plain) w.scales()).absmax().clone();
+        absmax[1] = Float.POSITIVE_INFINITY;
+        absmax[2] = Float.NEGATIVE_INFINITY;
+        absmax[5] = Float.NaN;
+        assertRowsMatchTheCpu(new Nf4Weight(w.shape(), w.dtype(), 64, w.packed(), new BlockScales.Plain(absmax)), 0, 8);
+    }
+
+    @Test
+    void blockSizesThatAreNotPowersOfTwoAreRejected() {
+        CudaBackend backend = new CudaBackend(GpuTestSupport.cuda(), CudaBackend.Precision.BF16);
+        Nf4Weight w = weight(6, 64, false, 12);
+        Nf4Weight blocksOf48 = new Nf4Weight(w.shape(), w.dtype(), 48, w.packed(), new BlockScales.Plain(new float[8]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.uploadNf4(blocksOf48));
+        assertTrue(e.getMessage().contains("NF4 block size 48 is not a power of two"), e.getMessage());
+        BlockScales.DoubleQuantized d = (BlockScales.DoubleQuantized) weight(6, 64, true, 13).scales();
+        Nf4Weight nestedOf100 = new Nf4Weight(w.shape(), w.dtype(), 64, w.packed(),
+                new BlockScales.DoubleQuantized(d.codes(), d.nestedAbsmax(), d.nestedMap(), 100, d.offset()));
+        e = assertThrows(IllegalArgumentException.class, () -> backend.uploadNf4(nestedOf100));
+        assertTrue(e.getMessage().contains("NF4 nested block size 100 is not a power of two"), e.getMessage());
+    }
+
+    /** Rows [first, first + count) of w dequantized on the GPU, in both precisions, against the CPU's values bit for bit (NaN as NaN). */
+    private static void assertRowsMatchTheCpu(Nf4Weight w, long first, long count) {
         Cuda cuda = GpuTestSupport.cuda();
-        Nf4Weight w = weight(rows, cols, doubleQuant, rows * 31L + cols);
-        float[] cpu = w.dequantize();
+        long cols = w.shape()[1];
+        float[] all = w.dequantize();
         for (CudaBackend.Precision precision : CudaBackend.Precision.values()) {
             CudaBackend backend = new CudaBackend(cuda, precision);
             ElementType t = precision == CudaBackend.Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-            float[] gpu = GpuTestSupport.download(t, backend.dequantize((CudaNf4Buffer) backend.uploadNf4(w), t), cpu.length);
-            for (int i = 0; i < cpu.length; i++) {
-                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(cpu[i])) : cpu[i];
+            float[] gpu = GpuTestSupport.download(t, backend.dequantizeRows((CudaNf4Buffer) backend.uploadNf4(w), t, first, count), (int) (count * cols));
+            for (int i = 0; i < gpu.length; i++) {
+                float cpu = all[(int) (first * cols) + i];
+                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(cpu)) : cpu;
                 int e = i;
-                assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(gpu[i]),
-                        () -> t + " element " + e + " of [" + rows + ", " + cols + "]: CPU " + expected + ", GPU " + gpu[e]);
+                boolean same = Float.isNaN(expected) ? Float.isNaN(gpu[i]) : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(gpu[i]);
+                assertTrue(same, () -> t + " element " + (first * cols + e) + " of " + w + ": CPU " + expected + ", GPU " + gpu[e]);
+            }
+        }
+    }
+
+    /**
+     * A sequence of products over three weights of different shapes in changing orders, each weight's forward
+     * product followed by its input gradient, which finds the weight still dequantized in scratch (as does a
+     * forward product right after the same weight's input gradient), while every other product dequantizes over
+     * another weight's values. Every product equals the first one of its kind over that weight, bit for bit.
+     */
+    @ParameterizedTest
+    @CsvSource({"FLOAT32", "BF16"})
+    void productsReuseAWeightStillInScratchAndOnlyThatOne(CudaBackend.Precision precision) {
+        Cuda cuda = GpuTestSupport.cuda();
+        int m = 37;
+        int[][] shapes = {{96, 160}, {200, 100}, {64, 64}};
+        CudaBackend backend = new CudaBackend(cuda, precision);
+        Nf4Buffer[] weights = new Nf4Buffer[shapes.length];
+        Buffer[] x = new Buffer[shapes.length], dy = new Buffer[shapes.length];
+        SplittableRandom rnd = new SplittableRandom(21);
+        for (int i = 0; i < shapes.length; i++) {
+            int n = shapes[i][0], k = shapes[i][1];
+            weights[i] = backend.uploadNf4(weight(n, k, true, 30 + i));
+            x[i] = backend.upload(HostTensor.ofFloats(GpuTestSupport.random(rnd, m * k, 1), m, k), false);
+            dy[i] = backend.upload(HostTensor.ofFloats(GpuTestSupport.random(rnd, m * n, 1), m, n), false);
+        }
+        int[] order = {0, 1, 2, 0, 1, 2, 0, 1, 2, 2, 1, 0, 1, 0, 2};
+        float[][] firstY = new float[shapes.length][], firstDx = new float[shapes.length][];
+        for (int step = 0; step < order.length; step++) {
+            int i = order[step], n = shapes[i][0], k = shapes[i][1];
+            Buffer y = backend.allocate(DType.F32, (long) m * n), dx = backend.allocate(DType.F32, (long) m * k);
+            backend.matmulNf4ABt(x[i], weights[i], y, m, n, k, false);
+            backend.matmulNf4AB(dy[i], weights[i], dx, m, k, n, false);
+            float[] ys = read(backend, y), dxs = read(backend, dx);
+            if (firstY[i] == null) {
+                firstY[i] = ys;
+                firstDx[i] = dxs;
+            } else {
+                int s = step;
+                assertArrayEquals(firstY[i], ys, () -> precision + " forward product of weight " + i + " at step " + s);
+                assertArrayEquals(firstDx[i], dxs, () -> precision + " input gradient of weight " + i + " at step " + s);
             }
         }
     }

@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Opens hubs. From the environment: {@code PRICER_HUB_URL} (with the token {@link #token} finds) selects a remote hub; otherwise the local store, which is {@code PRICER_HUB_STORE=s3://bucket/prefix} (endpoint
+ * Opens hubs. From the environment: {@code PRICER_HUB_URL}, else {@code PRICER_SERVER} (the server runs are tracked on
+ * serves the hub too, so a run's checkpoints land beside it), with the token {@link #token} finds, selects a remote hub;
+ * otherwise the local store, which is {@code PRICER_HUB_STORE=s3://bucket/prefix} (endpoint
  * from {@code AWS_ENDPOINT_URL}, credentials and region the AWS SDK's usual way) or {@code PRICER_HOME/hub}
  * ({@code PRICER_HOME} defaults to {@code ~/.pricer}).
  */
@@ -32,9 +34,9 @@ public final class Hubs {
     }
 
     public static HubClient fromEnvironment(Map<String, String> env) {
-        String url = env.get("PRICER_HUB_URL");
-        if (url != null && !url.isBlank()) {
-            return remote(URI.create(url), token(env));
+        for (String name : new String[]{"PRICER_HUB_URL", "PRICER_SERVER"}) {
+            String url = env.get(name);
+            if (url != null && !url.isBlank()) return remote(URI.create(url), token(env));
         }
         return new LocalHub(store(env), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
     }

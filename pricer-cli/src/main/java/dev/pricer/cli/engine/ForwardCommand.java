@@ -1,8 +1,8 @@
 package dev.pricer.cli.engine;
 
+import dev.pricer.cli.device.DeviceOptions;
 import dev.pricer.core.FormatException;
 import dev.pricer.core.backend.Backend;
-import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.LossSum;
@@ -11,6 +11,7 @@ import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.HostTensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -24,7 +25,8 @@ import java.util.concurrent.Callable;
  * computed to another, so that any implementation (transformers, PEFT, ours on another backend) can be compared.
  */
 @Command(name = "forward", mixinStandardHelpOptions = true,
-        description = {"Run a Llama model (and LoRA adapter) forward, and backward with --grads.",
+        description = {"Run a Llama model (and LoRA adapter) forward, and backward with --grads, on --device (float32 on cuda with"
+                        + " --precision float32, to compare backends).",
                 "Reads input_ids [batch, seq] (and labels, attention_mask if present) from --inputs; writes logits "
                         + "[batch, seq, vocab], loss (mean CE over labels != -100, after the causal shift) and, with --grads, "
                         + "grad.<PEFT key> for every LoRA tensor to --output."})
@@ -45,6 +47,9 @@ public final class ForwardCommand implements Callable<Integer> {
     @Option(names = "--grads", description = "also write the gradients of the loss for the adapter's tensors")
     boolean grads;
 
+    @Mixin
+    DeviceOptions device;
+
     @Override
     public Integer call() {
         Map<String, HostTensor> in = SafeTensors.readAll(inputs);
@@ -61,9 +66,9 @@ public final class ForwardCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new FormatException(inputs + ": " + e.getMessage(), e);
         }
-        Backend backend = new CpuBackend();
         Map<String, HostTensor> out = new LinkedHashMap<>();
-        try (LlamaModel llama = LlamaModel.load(model, adapter, backend)) {
+        try (Backend backend = device.open(System.err::println);
+             LlamaModel llama = LlamaModel.load(model, adapter, backend)) {
             out.put("logits", llama.logits(batch));
             if (labels != null && batch.labelTokens() > 0) {
                 LossSum loss;

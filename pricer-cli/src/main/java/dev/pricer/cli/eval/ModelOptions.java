@@ -36,7 +36,7 @@ final class ModelOptions {
             + " as QLoRA trained the adapter (default: ${DEFAULT-VALUE}; a bitsandbytes 4-bit base is NF4 anyway).")
     String quantize;
 
-    @Option(names = "--hub-url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local hub).")
+    @Option(names = "--hub-url", description = "Hub server URL (default: $PRICER_HUB_URL, else $PRICER_SERVER, else the local hub).")
     URI hubUrl;
 
     @Option(names = "--hub-store", description = "Local hub folder (default: $PRICER_HOME/hub).")

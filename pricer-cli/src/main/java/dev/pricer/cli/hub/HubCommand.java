@@ -53,7 +53,7 @@ public final class HubCommand implements Runnable {
 
     /** Which hub: {@code --url} (a server), else {@code --store} (a local folder), else the environment (see {@link Hubs}). */
     static final class Target {
-        @Option(names = "--url", description = "Hub server URL (default: $PRICER_HUB_URL, else the local store).")
+        @Option(names = "--url", description = "Hub server URL (default: $PRICER_HUB_URL, else $PRICER_SERVER, else the local store).")
         URI url;
 
         @Option(names = "--token", description = "Token for the server (default: $PRICER_HUB_TOKEN, $PRICER_TOKEN or $HF_TOKEN).")
@@ -267,7 +267,7 @@ public final class HubCommand implements Runnable {
         @Override
         void run(HubClient hub) {
             if (!(hub instanceof LocalHub local)) {
-                throw new HubException.Invalid("gc runs where the store is: run it on the server's machine (without --url and PRICER_HUB_URL)");
+                throw new HubException.Invalid("gc runs where the store is: run it on the server's machine (without --url, PRICER_HUB_URL or PRICER_SERVER)");
             }
             HubStore store = local.store();
             GcReport report = store.gc(grace);

@@ -56,7 +56,7 @@ class ForwardCommandTest {
         SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids"), "labels", expected.get("labels")), Map.of());
         StringWriter err = new StringWriter();
         int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(), "--adapter", fixtures.resolve("tiny-llama-lora").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString(), "--grads");
+                "--inputs", inputs.toString(), "--output", output.toString(), "--grads", "--device", "cpu");
         assertEquals(0, code, err.toString());
         Map<String, HostTensor> out = SafeTensors.readAll(output);
         assertArrayEquals(new long[]{2, 24, 512}, out.get("logits").shape());
@@ -74,11 +74,13 @@ class ForwardCommandTest {
     void baseModelWithoutLabelsWritesLogitsOnly() {
         Path inputs = dir.resolve("ids.safetensors"), output = dir.resolve("base.safetensors");
         SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids")), Map.of());
-        int code = run(new StringWriter(), "forward", "--model", fixtures.resolve("tiny-llama").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString());
+        StringWriter err = new StringWriter();
+        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(),
+                "--inputs", inputs.toString(), "--output", output.toString(), "--device", "cpu");
         assertEquals(0, code);
         Map<String, HostTensor> out = SafeTensors.readAll(output);
         assertEquals(Set.of("logits"), out.keySet());
+        assertFalse(err.toString().contains("running on the CPU"), "--device cpu is no fall-back: " + err);
         assertTrue(relativeError(out.get("logits").toFloatArray(), expected.get("base.logits").toFloatArray()) < 1e-4);
     }
 
@@ -91,6 +93,18 @@ class ForwardCommandTest {
                 "--inputs", inputs.toString(), "--output", output.toString());
         assertEquals(1, code);
         assertTrue(err.toString().contains(inputs.toString()) && err.toString().contains("'input_ids'"), err.toString());
+        assertFalse(output.toFile().exists());
+    }
+
+    @Test
+    void anUnknownDeviceIsNamedAndNothingIsWritten() {
+        Path inputs = dir.resolve("device.safetensors"), output = dir.resolve("no-device.safetensors");
+        SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids")), Map.of());
+        StringWriter err = new StringWriter();
+        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(),
+                "--inputs", inputs.toString(), "--output", output.toString(), "--device", "tpu");
+        assertEquals(1, code);
+        assertTrue(err.toString().contains("'tpu'"), err.toString());
         assertFalse(output.toFile().exists());
     }
 }

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class KernelSourceTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"attention.cu", "attention_gemm.cu", "loss.cu", "optim.cu", "rows.cu", "nf4.cu"})
+    @ValueSource(strings = {"attention.cu", "attention_gemm.cu", "attention_mma.cu", "loss.cu", "optim.cu", "rows.cu", "nf4.cu"})
     void everyKernelFileLoadsWithItsHeader(String file) {
         KernelSource source = KernelSource.load(file);
         assertTrue(source.text().contains("__global__") || source.text().contains("EXPORT2"), file);
