@@ -65,6 +65,21 @@ final class Bf16Copies {
     }
 
     /**
+     * Where {@link #of} keeps the bf16 copy of {@code b}'s first {@code elements}, for a kernel that writes b to
+     * fill as it goes; that kernel's caller then calls {@link #produced}.
+     */
+    DeviceBuffer target(CudaBuffer b, long elements, int slot) {
+        Source s = new Source(b.memory().address(), elements);
+        return (elements <= SMALL_ELEMENTS ? small(s) : staging(slot, elements)).memory.slice(0, elements * 2);
+    }
+
+    /** The copy {@link #target} gave is now current: b was just written, and the same kernel wrote the copy. */
+    void produced(CudaBuffer b, long elements, int slot) {
+        Source s = new Source(b.memory().address(), elements);
+        (elements <= SMALL_ELEMENTS ? small.get(s) : staging[slot]).mark(b, s);
+    }
+
+    /**
      * The copy of all of {@code b} that a pass about to write {@code b} can refresh as it goes, or null when
      * there is none; after that pass, {@link #refreshed} marks it current again.
      */

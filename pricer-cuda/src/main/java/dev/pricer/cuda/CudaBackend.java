@@ -339,21 +339,35 @@ public final class CudaBackend implements Backend {
         product(true, false, a, b, c, m, n, k, accumulate);
     }
 
+    /** The scaling is the product's alpha: no pass of its own, and c may be bf16. */
+    @Override
+    public void matmulABtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        product(false, true, a, b, c, m, n, k, alpha, 0f);
+    }
+
+    @Override
+    public void matmulABScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        product(false, false, a, b, c, m, n, k, alpha, 0f);
+    }
+
+    private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        product(transA, transB, a, b, c, m, n, k, 1f, accumulate ? 1f : 0f);
+    }
+
     /**
      * FLOAT32 precision: exact float32 products. BF16: bf16 operands on the tensor cores with float32
      * accumulation, float operands read through their bf16 copies. Accumulation is cuBLASLt's beta = 1, never a
      * separate pass.
      */
-    private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+    private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha, float beta) {
         CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
         int lda = transA ? m : k, ldb = transB ? k : n;
-        float beta = accumulate ? 1f : 0f;
         if (precision == Precision.FLOAT32) {
-            cuda.gemm().matmul(transA, transB, m, n, k, 1f, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
+            cuda.gemm().matmul(transA, transB, m, n, k, alpha, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
                     beta, cc.memory(), n, ElementType.F32);
         } else {
             DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
-            cuda.gemm().matmul(transA, transB, m, n, k, 1f, a16, lda, b16, ldb, ElementType.BF16,
+            cuda.gemm().matmul(transA, transB, m, n, k, alpha, a16, lda, b16, ldb, ElementType.BF16,
                     beta, cc.memory(), n, cc.type());
         }
     }
@@ -447,10 +461,19 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * In bf16 precision dx (the residual stream's gradient) also goes to its bf16 copy in the same pass: the next
+     * products (the layer's down or output projection) read it in bf16.
+     */
     @Override
     public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
-        kernels.rmsnormBackward(ElementType.F32, f32(writable(dx)).memory(), f32(dout).memory(), f32(x).memory(),
-                f32(weight).memory(), f32(rstd).memory(), rows, dim, true);
+        CudaBuffer d = f32(writable(dx));
+        long n = (long) rows * dim;
+        DeviceBuffer copy = precision == Precision.BF16 ? copies.target(d, n, 0) : null;
+        if (kernels.rmsnormBackward(ElementType.F32, d.memory(), copy, f32(dout).memory(), f32(x).memory(),
+                f32(weight).memory(), f32(rstd).memory(), rows, dim, true)) {
+            copies.produced(d, n, 0);
+        }
         if (dweight != null) {
             kernels.rmsnormWeightGrad(f32(writable(dweight)).memory(), f32(dout).memory(), f32(x).memory(), f32(rstd).memory(), rows, dim);
         }

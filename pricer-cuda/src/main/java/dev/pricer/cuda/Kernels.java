@@ -69,11 +69,21 @@ public final class Kernels {
     /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
     public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
                                 int rows, int dim, boolean accumulate) {
-        if (rowVectors(dim, dx, dy, x, w)) {
-            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
-            return;
+        rmsnormBackward(t, dx, null, dy, x, w, rstd, rows, dim, accumulate);
+    }
+
+    /**
+     * As above, and where the vector kernel runs, dx also goes to {@code copy} in bf16 (null: nowhere).
+     * Returns whether {@code copy} was written.
+     */
+    public boolean rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer copy, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w,
+                                   DeviceBuffer rstd, int rows, int dim, boolean accumulate) {
+        if (rowVectors(dim, dx, dy, x, w) && (copy == null || vectors(0, copy))) {
+            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, copy, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+            return copy != null;
         }
         launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+        return false;
     }
 
     /**

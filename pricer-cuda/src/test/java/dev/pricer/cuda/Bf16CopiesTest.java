@@ -83,6 +83,26 @@ class Bf16CopiesTest {
         assertProduct("after a single-buffer AdamW step", x, w, m, n, k);
     }
 
+    /**
+     * RMSNorm's backward writes the bf16 copy of its float output in the same pass (or, off the vector path, leaves
+     * it to the product): the product that reads the gradient next must see exactly the new values, small
+     * (a copy of its own), large (the shared staging slot) or of a width the vector kernel does not take.
+     */
+    @Test
+    void normBackwardHandsItsOutputToTheNextProduct() {
+        int n = 8;
+        for (int[] shape : new int[][]{{24, 64}, {300, 4096}, {40, 60}}) {
+            int rows = shape[0], dim = shape[1];
+            Buffer x = floats(random(rnd, rows * dim, 1)), w = floats(random(rnd, dim, 1)), dy = floats(random(rnd, rows * dim, 1));
+            Buffer rstd = be.allocate(DType.F32, rows), out = be.allocate(DType.F32, (long) rows * dim);
+            be.rmsNormForward(x, w, out, rstd, rows, dim, 1e-5f);
+            Buffer dx = floats(random(rnd, rows * dim, 1)), other = floats(random(rnd, n * dim, 1));
+            assertProduct("before, " + rows + "×" + dim, dx, other, rows, n, dim);
+            be.rmsNormBackward(dy, x, w, rstd, dx, null, rows, dim);
+            assertProduct("after the norm's backward, " + rows + "×" + dim, dx, other, rows, n, dim);
+        }
+    }
+
     /** Operands above a million elements share one staging slot per position; each product must round its own. */
     @Test
     void largeOperandsSharingAStagingSlot() {

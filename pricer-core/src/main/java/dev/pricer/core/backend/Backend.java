@@ -97,6 +97,22 @@ public interface Backend extends AutoCloseable {
     /** c[m×n] (+)= a[m×k] · w with {@code w} an NF4 {@code [k, n]}: a quantized layer's input gradient (the base does not train). */
     void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate);
 
+    /**
+     * c[m×n] = alpha · a[m×k] · b[n×k]ᵀ (overwrites): LoRA's down-projection with its scaling. The default is the
+     * product, then {@link #scale}; a GPU folds alpha into the product, so {@code c} may be activation storage
+     * ({@link #allocateActivations}) that {@code scale} cannot take.
+     */
+    default void matmulABtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        matmulABt(a, b, c, m, n, k, false);
+        scale(c, alpha);
+    }
+
+    /** c[m×n] = alpha · a[m×k] · b[k×n] (overwrites), as {@link #matmulABtScaled}: LoRA's gradient at its rank. */
+    default void matmulABScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        matmulAB(a, b, c, m, n, k, false);
+        scale(c, alpha);
+    }
+
     /** y += alpha · x, elementwise. */
     void axpy(float alpha, Buffer x, Buffer y);
 

@@ -12,8 +12,8 @@ import java.util.function.LongFunction;
  * {@code k} and {@code v} may be views into a KV cache; {@code probs} is null when nothing will run backward.
  * {@code lora[p]} is the LoRA intermediate of projection p, null where p has no adapter. With {@code kept} (a
  * training plan, where every layer keeps its own), the projections' inputs and outputs are the backend's
- * {@link Backend#allocateActivations} (bf16 on CUDA in bf16 precision); the residual stream, norm statistics and
- * LoRA intermediates stay float32.
+ * {@link Backend#allocateActivations} (bf16 on CUDA in bf16 precision), and so are the LoRA intermediates
+ * {@code s·x·Aᵀ}, which only feed products; the residual stream and norm statistics stay float32.
  */
 record LayerActivations(Buffer xn1, Buffer rstd1, Buffer q, Buffer k, Buffer v, Buffer probs, Buffer att,
                         Buffer resid2, Buffer xn2, Buffer rstd2, Buffer gate, Buffer up, Buffer act, Buffer[] lora) {
@@ -21,7 +21,7 @@ record LayerActivations(Buffer xn1, Buffer rstd1, Buffer q, Buffer k, Buffer v, 
     static LayerActivations allocate(Backend be, LlamaConfig c, int rows, Buffer k, Buffer v, long probCount, int[] loraRanks, boolean kept) {
         LongFunction<Buffer> act = kept ? be::allocateActivations : n -> be.allocate(DType.F32, n);
         Buffer[] lora = new Buffer[Projection.values().length];
-        for (int p = 0; p < lora.length; p++) if (loraRanks[p] > 0) lora[p] = be.allocate(DType.F32, (long) rows * loraRanks[p]);
+        for (int p = 0; p < lora.length; p++) if (loraRanks[p] > 0) lora[p] = act.apply((long) rows * loraRanks[p]);
         long h = (long) rows * c.hiddenSize(), i = (long) rows * c.intermediateSize();
         return new LayerActivations(
                 act.apply(h), be.allocate(DType.F32, rows),

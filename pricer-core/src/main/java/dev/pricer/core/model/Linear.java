@@ -35,14 +35,13 @@ final class Linear {
         weight.forward(be, x, y, rows, out, in);
         if (lora == null) return;
         Buffer src = dropped(be, x, rows, dropout, scratch);
-        be.matmulABt(src, lora.a(), u, rows, lora.r(), in, false);
-        be.scale(u, lora.scaling());
+        be.matmulABtScaled(src, lora.a(), u, rows, lora.r(), in, lora.scaling());
         be.matmulABt(u, lora.b(), y, rows, out, lora.r(), true);
     }
 
     /**
      * From {@code dy}: writes (or with {@code accumulateDx} adds) {@code dx}, and accumulates the gradients
-     * this layer trains. {@code du} holds {@code rows·r} floats; {@code scratch} two blocks of {@code rows·in}.
+     * this layer trains. {@code du} holds {@code rows·r} elements; {@code scratch} two blocks of {@code rows·in}.
      */
     void backward(Backend be, Buffer dy, Buffer x, Buffer dx, boolean accumulateDx, Buffer u, int rows,
                   Dropout dropout, Buffer du, Buffer scratch) {
@@ -52,8 +51,7 @@ final class Linear {
         int r = lora.r();
         be.matmulAtB(dy, u, lora.gradB(), out, r, rows, true);
         du = du.slice(0, (long) rows * r);
-        be.matmulAB(dy, lora.b(), du, rows, r, out, false);
-        be.scale(du, lora.scaling());
+        be.matmulABScaled(dy, lora.b(), du, rows, r, out, lora.scaling());
         Buffer src = dropped(be, x, rows, dropout, scratch);
         be.matmulAtB(du, src, lora.gradA(), r, in, rows, true);
         if (dropout.active(lora)) {

@@ -8,8 +8,8 @@ import dev.pricer.core.tensor.DType;
 /**
  * Scratch buffers shared by all layers: gradients that live only inside one layer's backward pass, and the
  * room a LoRA layer needs for dropout. One per planned shape, reused layer after layer. The MLP's gradients
- * (dgate, dup, dact) pass only from one product to the next, so they take the backend's activation storage
- * (bf16 on CUDA in bf16 precision).
+ * (dgate, dup, dact) and LoRA's gradient at its rank (du) pass only from one product to the next, so they take
+ * the backend's activation storage (bf16 on CUDA in bf16 precision).
  */
 record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buffer dup, Buffer dact, Buffer dxn,
                  Buffer du, Buffer scratch) {
@@ -24,6 +24,6 @@ record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buf
                 be.allocate(DType.F32, (long) rows * c.kvDim()), be.allocate(DType.F32, (long) rows * c.qDim()),
                 be.allocateActivations(i), be.allocateActivations(i), be.allocateActivations(i),
                 be.allocate(DType.F32, (long) rows * c.hiddenSize()),
-                be.allocate(DType.F32, (long) rows * Math.max(1, maxRank)), scratch);
+                be.allocateActivations((long) rows * Math.max(1, maxRank)), scratch);
     }
 }

@@ -96,8 +96,10 @@ extern "C" __global__ void rmsnorm_fwd_vec_f32_to_bf16(bf16* out, float* rstd, c
     rmsnorm_fwd_vec<float, bf16>(out, rstd, x, w, rows, dim, eps);
 }
 
+// copy (may be null) also receives dx in bf16: the operand the next product reads in bf16 precision, so no
+// separate rounding pass has to read dx back.
 template <typename T>
-__device__ void rmsnorm_bwd_vec(T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
+__device__ void rmsnorm_bwd_vec(T* dx, bf16* copy, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
                                 int accumulate) {
     int row = blockIdx.x, chunks = dim / VEC;
     const T* xr = x + (size_t) row * dim;
@@ -135,8 +137,9 @@ __device__ void rmsnorm_bwd_vec(T* dx, const T* dy, const T* x, const T* w, cons
                 ov[e] = accumulate ? prior[e] + g : g;
             }
             store8(d + c * VEC, ov);
+            if (copy) store8(copy + (size_t) row * dim + c * VEC, ov);
         }
     }
 }
-EXPORT2(rmsnorm_bwd_vec, (T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
-        (dx, dy, x, w, rstd, rows, dim, accumulate))
+EXPORT2(rmsnorm_bwd_vec, (T* dx, bf16* copy, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
+        (dx, copy, dy, x, w, rstd, rows, dim, accumulate))
