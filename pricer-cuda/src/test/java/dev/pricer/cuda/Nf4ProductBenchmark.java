@@ -66,7 +66,7 @@ public final class Nf4ProductBenchmark {
         }), "");
     }
 
-    private static float[] random(int n, double scale, long seed) {
+    static float[] random(int n, double scale, long seed) {
         float[] a = new float[n];
         IntStream.range(0, (n + 65535) / 65536).parallel().forEach(c -> {
             SplittableRandom rnd = new SplittableRandom(seed * 1_000_003 + c);
