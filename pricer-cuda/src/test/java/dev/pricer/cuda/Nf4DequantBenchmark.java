@@ -12,15 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.IntConsumer;
 
 /**
  * The NF4 dequantization kernels alone ({@link Nf4Kernel}, all of them or those named), into bf16, on the
  * Llama-3.1-8B projection shapes quantized with double quantization as the engine does, against a device-to-device
  * copy moving the same number of bytes (half of them read, half written) as the bandwidth the GPU achieves.
  *
- * <p>Each measurement is GPU time between CUDA events around {@code LAUNCHES} back-to-back launches, enqueued while a
- * wait kernel holds the stream, so neither the host's launch rate nor its clock is in the figure; the median of three.
+ * <p>Each measurement is GPU time between CUDA events around {@code LAUNCHES} back-to-back launches ({@link GpuTimer}:
+ * enqueued while a wait kernel holds the stream, the median of three; gpu_bound false would say the host fell behind).
  * Rotated: the launches cycle through copies of the weight and of the output, at least 512 MB in all, so each
  * launch reads its codes from and writes its output to memory rather than the L2 cache (the engine's case: every
  * weight is read once a pass); not rotated: one weight and output over and over, for comparison. GB/s counts the
@@ -58,9 +57,6 @@ public final class Nf4DequantBenchmark {
             new Shape(14336, 4096, 2), new Shape(4096, 14336, 1));
     private static final long ROTATED_BYTES = 512L << 20;
     private static final int LAYERS = 32;
-    private static final int TRIALS = 3;
-    /** The host time the wait kernel allows per launch: far more than a launch takes. */
-    private static final long WAIT_NS_PER_LAUNCH = 100_000;
 
     private Nf4DequantBenchmark() {
     }
@@ -99,17 +95,17 @@ public final class Nf4DequantBenchmark {
             layerBytes += (double) shape.bytes() * shape.perLayer();
             for (boolean rotated : new boolean[]{true, false}) {
                 int cycle = rotated ? copies : 1;
-                double copyMs = time(cuda, launches, i -> cuda.copy(copyFrom[i % cycle], copyTo[i % cycle], shape.bytes() / 2));
-                print(shape, "device-to-device copy", rotated, copyMs, copyMs);
-                if (rotated) layerMs.merge("device-to-device copy", copyMs * shape.perLayer(), Double::sum);
+                GpuTimer.Result copy = GpuTimer.millisPerCall(cuda, launches, i -> cuda.copy(copyFrom[i % cycle], copyTo[i % cycle], shape.bytes() / 2));
+                print(shape, "device-to-device copy", rotated, copy, copy.millis());
+                if (rotated) layerMs.merge("device-to-device copy", copy.millis() * shape.perLayer(), Double::sum);
                 for (Nf4Kernel kernel : kernels) {
-                    double ms = time(cuda, launches, i -> {
+                    GpuTimer.Result r = GpuTimer.millisPerCall(cuda, launches, i -> {
                         CudaNf4Buffer q = weights[i % cycle];
                         k.nf4Dequantize(kernel, ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
                                 codebook, scales, q.blockSize, q.nestedBlockSize, q.offset, 0, q.elementCount());
                     });
-                    print(shape, kernel.name(), rotated, ms, copyMs);
-                    if (rotated) layerMs.merge(kernel.name(), ms * shape.perLayer(), Double::sum);
+                    print(shape, kernel.name(), rotated, r, copy.millis());
+                    if (rotated) layerMs.merge(kernel.name(), r.millis() * shape.perLayer(), Double::sum);
                 }
             }
             for (int i = 0; i < copies; i++) {
@@ -124,34 +120,8 @@ public final class Nf4DequantBenchmark {
                 what, ms, 2 * LAYERS * ms, bytes / ms / 1e6, layerMs.get("device-to-device copy") / ms));
     }
 
-    /**
-     * Milliseconds per launch: the median of {@link #TRIALS} runs of {@code launches} calls of {@code launch(i)}, each
-     * enqueued behind a wait kernel that outlasts the enqueueing (checked), after a warm-up.
-     */
-    private static double time(Cuda cuda, int launches, IntConsumer launch) {
-        for (int i = 0; i < Math.min(launches, 20); i++) launch.accept(i);
-        cuda.synchronize();
-        double[] ms = new double[TRIALS];
-        long waitNs = 2_000_000 + WAIT_NS_PER_LAUNCH * launches;
-        for (int t = 0; t < TRIALS; t++) {
-            cuda.launch(cuda.function("gpu_wait.cu", "gpu_wait"), 1, 1, 1, 1, 0, waitNs);
-            long t0 = System.nanoTime();
-            long[] enqueueNs = new long[1];
-            ms[t] = cuda.elapsedMillis(() -> {
-                for (int i = 0; i < launches; i++) launch.accept(i);
-                enqueueNs[0] = System.nanoTime() - t0;
-            }) / launches;
-            if (enqueueNs[0] > waitNs) {
-                throw new IllegalStateException("enqueueing " + launches + " launches took " + enqueueNs[0] / 1e6 + " ms, longer than the "
-                        + waitNs / 1e6 + " ms wait before them: the timing would include the host");
-            }
-        }
-        Arrays.sort(ms);
-        return ms[TRIALS / 2];
-    }
-
-    private static void print(Shape shape, String what, boolean rotated, double ms, double copyMs) {
-        System.out.printf(Locale.ROOT, "{\"shape\": \"%s\", \"what\": \"%s\", \"rotated\": %b, \"ms\": %.5f, \"GBps\": %.0f, \"of_copy\": %.2f}%n",
-                shape, what, rotated, ms, shape.bytes() / ms / 1e6, copyMs / ms);
+    private static void print(Shape shape, String what, boolean rotated, GpuTimer.Result r, double copyMs) {
+        System.out.printf(Locale.ROOT, "{\"shape\": \"%s\", \"what\": \"%s\", \"rotated\": %b, \"ms\": %.5f, \"GBps\": %.0f, \"of_copy\": %.2f, \"gpu_bound\": %b}%n",
+                shape, what, rotated, r.millis(), shape.bytes() / r.millis() / 1e6, copyMs / r.millis(), r.gpuBound());
     }
 }
