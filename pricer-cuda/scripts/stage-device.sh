@@ -22,5 +22,5 @@ cp -r "$here/pricer-train/target/classes" "$here/pricer-train/target/test-classe
   -DexcludeGroupIds=dev.pricer,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,ai.djl,ai.djl.huggingface,net.java.dev.jna \
   -DoutputDirectory="$dest/$dir/lib")
 cp ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/6.1.3/junit-platform-console-standalone-6.1.3.jar "$dest/$dir/junit.jar"
-cp "$here"/pricer-cuda/scripts/*.sh /work/shared/peers/hf_lora_throughput.py "$dest/$dir/"
+cp "$here"/pricer-cuda/scripts/*.sh "$here"/pricer-cuda/scripts/*.py /work/shared/peers/hf_lora_throughput.py "$dest/$dir/"
 du -sh "$dest/$dir"; ls -la "$dest/$dir/lib"
