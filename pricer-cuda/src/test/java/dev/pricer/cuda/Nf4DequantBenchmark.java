@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntConsumer;
 
 /**
  * The NF4 dequantization kernels alone ({@link Nf4Kernel}, all of them or those named), into bf16, on the
@@ -31,7 +32,9 @@ import java.util.Map;
  * gradient, no checkpointing), rotated. of_copy: the copy's time over the kernel's, the share of the achievable
  * bandwidth the kernel reaches.
  *
- * <p>Usage: {@code Nf4DequantBenchmark [LAUNCHES] [KERNEL...]}, kernels by {@link Nf4Kernel#name()}.
+ * <p>Usage: {@code Nf4DequantBenchmark [LAUNCHES] [--shape=ROWSxCOLUMNS] [--once] [KERNEL...]}, kernels by
+ * {@link Nf4Kernel#name()}. {@code --shape} measures that one shape only, without the summaries; {@code --once}
+ * launches each kernel once per shape and times nothing, for a profiler (Nsight Compute) to measure.
  */
 public final class Nf4DequantBenchmark {
 
@@ -63,7 +66,14 @@ public final class Nf4DequantBenchmark {
 
     public static void main(String[] args) {
         int launches = args.length > 0 ? Integer.parseInt(args[0]) : 200;
-        List<Nf4Kernel> kernels = args.length > 1 ? Arrays.stream(args, 1, args.length).map(Nf4Kernel::named).toList() : Nf4Kernel.all();
+        List<String> rest = args.length > 1 ? Arrays.asList(args).subList(1, args.length) : List.of();
+        List<Shape> shapes = rest.stream().filter(a -> a.startsWith("--shape=")).findFirst()
+                .map(a -> SHAPES.stream().filter(s -> s.toString().equals(a.substring("--shape=".length()))).toList())
+                .orElse(SHAPES);
+        if (shapes.isEmpty()) throw new IllegalArgumentException("no shape " + rest + " among " + SHAPES);
+        boolean once = rest.contains("--once");
+        List<String> names = rest.stream().filter(a -> !a.startsWith("--")).toList();
+        List<Nf4Kernel> kernels = names.isEmpty() ? Nf4Kernel.all() : names.stream().map(Nf4Kernel::named).toList();
         Cuda cuda = Cuda.shared();
         CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
         Kernels k = new Kernels(cuda);
@@ -78,7 +88,7 @@ public final class Nf4DequantBenchmark {
         }
         Map<String, Double> layerMs = new LinkedHashMap<>();
         double layerBytes = 0;
-        for (Shape shape : SHAPES) {
+        for (Shape shape : shapes) {
             float[] values = Nf4ProductBenchmark.random(Math.toIntExact(shape.elements()), 0.02, shape.rows() * 31L + shape.columns());
             Nf4Weight w = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{shape.rows(), shape.columns()}, "float32", true);
             int copies = (int) Math.max(2, (ROTATED_BYTES + shape.bytes() - 1) / shape.bytes());
@@ -93,17 +103,17 @@ public final class Nf4DequantBenchmark {
             }
             DeviceBuffer scales = cuda.allocate((shape.elements() + 63) / 64 * Float.BYTES);
             layerBytes += (double) shape.bytes() * shape.perLayer();
-            for (boolean rotated : new boolean[]{true, false}) {
+            if (once) {
+                for (Nf4Kernel kernel : kernels) dequantizer(k, kernel, weights, outputs, codebook, scales, 1).accept(0);
+                cuda.synchronize();
+            }
+            for (boolean rotated : once ? new boolean[0] : new boolean[]{true, false}) {
                 int cycle = rotated ? copies : 1;
                 GpuTimer.Result copy = GpuTimer.millisPerCall(cuda, launches, i -> cuda.copy(copyFrom[i % cycle], copyTo[i % cycle], shape.bytes() / 2));
                 print(shape, "device-to-device copy", rotated, copy, copy.millis());
                 if (rotated) layerMs.merge("device-to-device copy", copy.millis() * shape.perLayer(), Double::sum);
                 for (Nf4Kernel kernel : kernels) {
-                    GpuTimer.Result r = GpuTimer.millisPerCall(cuda, launches, i -> {
-                        CudaNf4Buffer q = weights[i % cycle];
-                        k.nf4Dequantize(kernel, ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
-                                codebook, scales, q.blockSize, q.nestedBlockSize, q.offset, 0, q.elementCount());
-                    });
+                    GpuTimer.Result r = GpuTimer.millisPerCall(cuda, launches, dequantizer(k, kernel, weights, outputs, codebook, scales, cycle));
                     print(shape, kernel.name(), rotated, r, copy.millis());
                     if (rotated) layerMs.merge(kernel.name(), r.millis() * shape.perLayer(), Double::sum);
                 }
@@ -114,10 +124,21 @@ public final class Nf4DequantBenchmark {
             cuda.free(scales);
             cuda.synchronize();
         }
+        if (once || shapes.size() < SHAPES.size()) return;
         double bytes = layerBytes;
         layerMs.forEach((what, ms) -> System.out.printf(Locale.ROOT,
                 "{\"summary\": \"%s\", \"layer_ms\": %.4f, \"step_ms\": %.2f, \"GBps\": %.0f, \"of_copy\": %.2f}%n",
                 what, ms, 2 * LAYERS * ms, bytes / ms / 1e6, layerMs.get("device-to-device copy") / ms));
+    }
+
+    /** Launch i dequantizes copy i mod cycle of the weight into the same copy of the output. */
+    private static IntConsumer dequantizer(Kernels k, Nf4Kernel kernel, CudaNf4Buffer[] weights, DeviceBuffer[] outputs,
+                                           DeviceBuffer codebook, DeviceBuffer scales, int cycle) {
+        return i -> {
+            CudaNf4Buffer q = weights[i % cycle];
+            k.nf4Dequantize(kernel, ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
+                    codebook, scales, q.blockSize, q.nestedBlockSize, q.offset, 0, q.elementCount());
+        };
     }
 
     private static void print(Shape shape, String what, boolean rotated, GpuTimer.Result r, double copyMs) {
