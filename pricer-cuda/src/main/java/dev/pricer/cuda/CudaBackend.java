@@ -17,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.stream.IntStream;
 
 /**
@@ -118,6 +119,12 @@ public final class CudaBackend implements Backend {
 
     public void resetPeakMemory() {
         cuda.resetPeak();
+    }
+
+    /** Everything allocated through {@link Cuda} (all its backends), at its most since the last reset. */
+    @Override
+    public OptionalLong peakDeviceMemoryBytes() {
+        return OptionalLong.of(cuda.peakBytes());
     }
 
     /** Waits for all work enqueued so far. */

@@ -6,6 +6,7 @@ import dev.pricer.core.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * The kernels the Llama model and the trainer need, over {@link Buffer}s this backend allocates. The model plans
@@ -20,6 +21,14 @@ public interface Backend extends AutoCloseable {
     String name();
 
     // ---- memory ----
+
+    /**
+     * The most device memory this backend's process has held through it (weights, activations, optimizer state,
+     * scratch), for runs to report; empty for a backend without device memory of its own (the CPU).
+     */
+    default OptionalLong peakDeviceMemoryBytes() {
+        return OptionalLong.empty();
+    }
 
     /** A zero-filled buffer of F32 or I32 elements. */
     Buffer allocate(DType dtype, long length);

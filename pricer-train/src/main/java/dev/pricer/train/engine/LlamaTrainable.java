@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.function.Function;
 
 /**
@@ -74,6 +75,11 @@ public final class LlamaTrainable implements Trainable {
     @Override
     public void zeroGradients() {
         model.zeroGradients();
+    }
+
+    @Override
+    public OptionalLong peakDeviceMemoryBytes() {
+        return backend.peakDeviceMemoryBytes();
     }
 
     @Override

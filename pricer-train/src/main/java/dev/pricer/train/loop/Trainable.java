@@ -5,6 +5,7 @@ import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
 
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * What the loop trains: a model's trainable parameters (a LoRA adapter, or every weight), their gradients
@@ -35,6 +36,11 @@ public interface Trainable extends AutoCloseable {
 
     /** Loads weights and optimizer state from a checkpoint written through {@link #checkpointParts()}. */
     void restore(Checkpoint checkpoint);
+
+    /** The backend's {@link dev.pricer.core.backend.Backend#peakDeviceMemoryBytes()}: what a run reports as its peak. */
+    default OptionalLong peakDeviceMemoryBytes() {
+        return OptionalLong.empty();
+    }
 
     @Override
     void close();

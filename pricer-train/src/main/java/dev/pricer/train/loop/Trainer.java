@@ -47,6 +47,9 @@ public final class Trainer {
     public static final String ARGS_FILE = "training_args.yaml";
     public static final String SCHEDULER_FILE = "scheduler.json";
     public static final String RNG_FILE = "rng_state.json";
+    /** Logged with the training metrics where the backend has device memory (the GPU), as W&B logs system metrics. */
+    public static final String PEAK_MEMORY_METRIC = "system/peak_gpu_memory_gib";
+    private static final double GIB = 1L << 30;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainingArguments args;
@@ -134,6 +137,7 @@ public final class Trainer {
                 m.put("train/grad_norm", r.gradNorm());
                 m.put("train/epoch", epochProgress);
                 m.put("train/tokens_per_second", window.tokensPerSecond());
+                model.peakDeviceMemoryBytes().ifPresent(bytes -> m.put(PEAK_MEMORY_METRIC, bytes / GIB));
                 record(done, m, history);
                 window.reset();
             }
@@ -153,6 +157,7 @@ public final class Trainer {
                 io.progress().message("saved " + last.get().dir());
             }
         }
+        model.peakDeviceMemoryBytes().ifPresent(bytes -> io.progress().message("peak GPU memory %.2f GiB".formatted(bytes / GIB)));
         io.progress().finish();
         return new Result(Status.COMPLETED, total, total, last, List.copyOf(history));
     }

@@ -2,11 +2,13 @@ package dev.pricer.train.loop;
 
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.tensor.HostTensor;
 import dev.pricer.train.TinyLlama;
 import dev.pricer.train.checkpoint.Checkpoint;
+import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.config.TrainingArguments;
@@ -18,14 +20,19 @@ import dev.pricer.train.progress.Progress;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The fixture's 12-step LoRA run from transformers + PEFT, through the real loop. */
 class FixtureRunTest {
@@ -46,6 +53,39 @@ class FixtureRunTest {
     @Test
     void twelveStepsMatchTransformersAndPeft() throws Exception {
         runAndCheck(new CpuBackend(), run);
+    }
+
+    /** A run on a backend with device memory logs its peak with every log and says it at the end. */
+    @Test
+    void aRunReportsThePeakDeviceMemoryOfItsBackend() throws Exception {
+        TrainingArguments args = fixtureArgs();
+        var data = new SequentialBatches(TinyLlama.runExamples(TinyLlama.expected()), 0, args.perDeviceTrainBatchSize());
+        var said = new ByteArrayOutputStream();
+        Trainer.Result result;
+        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args, "tiny-llama");
+             var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
+            Trainable withDeviceMemory = new ReportingPeak(model, 3L << 29);
+            result = new Trainer(args, withDeviceMemory, data, null, new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY,
+                    metrics, new Progress.Lines(new PrintStream(said, true)))).train(Optional.empty());
+        }
+        for (Map<String, Object> h : result.logHistory()) assertEquals(1.5, (double) h.get(Trainer.PEAK_MEMORY_METRIC), 0.0, h.toString());
+        assertTrue(Files.readString(run.resolve(JsonlMetricsSink.FILE)).contains(Trainer.PEAK_MEMORY_METRIC));
+        assertTrue(said.toString().contains("peak GPU memory 1.50 GiB"), said.toString());
+    }
+
+    /** A trainable as {@code inner}, on a backend said to have held {@code peakBytes} of device memory at most. */
+    private record ReportingPeak(Trainable inner, long peakBytes) implements Trainable {
+        @Override public double accumulateGradients(Batch batch, float gradScale, long dropoutSeed) {
+            return inner.accumulateGradients(batch, gradScale, dropoutSeed);
+        }
+        @Override public double loss(Batch batch) { return inner.loss(batch); }
+        @Override public void zeroGradients() { inner.zeroGradients(); }
+        @Override public double gradientNorm() { return inner.gradientNorm(); }
+        @Override public void optimizerStep(double learningRate, double gradMultiplier, int step) { inner.optimizerStep(learningRate, gradMultiplier, step); }
+        @Override public List<CheckpointPart> checkpointParts() { return inner.checkpointParts(); }
+        @Override public void restore(Checkpoint checkpoint) { inner.restore(checkpoint); }
+        @Override public OptionalLong peakDeviceMemoryBytes() { return OptionalLong.of(peakBytes); }
+        @Override public void close() { }
     }
 
     /**
@@ -76,6 +116,12 @@ class FixtureRunTest {
             assertRelative(loss[s], (double) h.get("loss"), "loss at step " + s);
             assertRelative(lr[s], (double) h.get("learning_rate"), "lr at step " + s);
             assertRelative(norm[s], (double) h.get("grad_norm"), "grad norm at step " + s);
+            // a GPU run reports its peak device memory with every log; the CPU has none to report
+            if (backend.peakDeviceMemoryBytes().isPresent()) {
+                assertTrue((double) h.get(Trainer.PEAK_MEMORY_METRIC) > 0, "peak GPU memory at step " + s + ": " + h);
+            } else {
+                assertFalse(h.containsKey(Trainer.PEAK_MEMORY_METRIC), h.toString());
+            }
         }
         Checkpoint last = result.lastCheckpoint().orElseThrow();
         assertEquals(12, last.step());
