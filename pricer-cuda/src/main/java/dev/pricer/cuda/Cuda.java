@@ -37,6 +37,7 @@ public final class Cuda {
     private final Map<String, MemorySegment> modules = new ConcurrentHashMap<>();
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final Map<Long, Integer> sharedLimits = new ConcurrentHashMap<>();
+    private final Map<List<Long>, Integer> residentBlocks = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
@@ -237,6 +238,32 @@ public final class Cuda {
                 params.setAtIndex(ValueLayout.ADDRESS, i, value);
             }
             driver.check(driver.launch(function, gridX, gridY, gridZ, block, 1, 1, sharedBytes, stream(), params), "cuLaunchKernel");
+        }
+    }
+
+    /** How many blocks of {@code threads} threads of the kernel one multiprocessor holds at once. */
+    int residentBlocks(MemorySegment function, int threads) {
+        return residentBlocks.computeIfAbsent(List.of(function.address(), (long) threads), key -> {
+            makeCurrent();
+            return driver.residentBlocks(function, threads);
+        });
+    }
+
+    /**
+     * Milliseconds of GPU time, between events recorded before and after it on the stream, of the work that
+     * {@code enqueue} puts on the stream; waits for that work.
+     */
+    public float elapsedMillis(Runnable enqueue) {
+        MemorySegment s = stream(), start = driver.createEvent(), end = driver.createEvent();
+        try {
+            driver.recordEvent(start, s);
+            enqueue.run();
+            driver.recordEvent(end, s);
+            driver.synchronizeEvent(end);
+            return driver.elapsedMillis(start, end);
+        } finally {
+            driver.destroyEvent(start);
+            driver.destroyEvent(end);
         }
     }
 

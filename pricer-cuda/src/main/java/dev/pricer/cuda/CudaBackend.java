@@ -35,7 +35,8 @@ import java.util.stream.IntStream;
  * ({@code attention_mma.cu}, fused flash-style, for head dims 64 and 128; {@link GemmAttention}'s batched products
  * for other head dims); generation's steps over a KV cache, and float32 precision, use the flash kernels on the
  * CUDA cores. {@link #attentionPath} chooses; {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the
- * batched products or the CUDA-core kernels wherever they apply, to compare.
+ * batched products or the CUDA-core kernels wherever they apply, to compare. {@code PRICER_CUDA_NF4} names the NF4
+ * dequantization kernel ({@link Nf4Kernel}), to compare.
  */
 public final class CudaBackend implements Backend {
 
@@ -65,6 +66,9 @@ public final class CudaBackend implements Backend {
     /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
     private CudaNf4Buffer nf4ScratchWeight;
     private ElementType nf4ScratchType;
+    private final Nf4Kernel nf4Kernel;
+    /** Float block scales for the NF4 kernels that compute them in a first pass (null until one needs them). */
+    private DeviceBuffer nf4Scales;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -76,6 +80,12 @@ public final class CudaBackend implements Backend {
 
     /** {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null for the default. */
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
+        this(cuda, precision, forcedAttention, Nf4Kernel.named(System.getenv("PRICER_CUDA_NF4")));
+    }
+
+    /** As above, NF4 weights dequantized by {@code nf4Kernel} (the engine's default, unless {@code PRICER_CUDA_NF4} names another). */
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, Nf4Kernel nf4Kernel) {
+        this.nf4Kernel = nf4Kernel;
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -225,11 +235,16 @@ public final class CudaBackend implements Backend {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
+        long scaleBytes = nf4Kernel.floatScales() && w.codes != null ? (first * w.columns + elements + w.blockSize - 1) / w.blockSize * Float.BYTES : 0;
+        if (scaleBytes > 0 && (nf4Scales == null || nf4Scales.bytes() < scaleBytes)) {
+            if (nf4Scales != null) cuda.free(nf4Scales);
+            nf4Scales = cuda.allocate(scaleBytes);
+        }
         nf4ScratchWeight = first == 0 && count == w.rows ? w : null;
         nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
-        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, w.blockSize,
-                w.nestedBlockSize, w.offset, first * w.columns, elements);
+        kernels.nf4Dequantize(nf4Kernel, t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, nf4Scales,
+                w.blockSize, w.nestedBlockSize, w.offset, first * w.columns, elements);
         return out;
     }
 

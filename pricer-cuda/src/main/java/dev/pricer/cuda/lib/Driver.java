@@ -9,12 +9,13 @@ import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The part of the CUDA driver API the backend uses: device, primary context, a stream, stream-ordered
- * memory, copies, module loading and kernel launch. Device pointers are {@code long}s; every call's result
+ * memory, copies, module loading, occupancy, kernel launch and events (to time work on the GPU). Device pointers are {@code long}s; every call's result
  * is checked and a failure names the call and the driver's error name.
  */
 public final class Driver {
@@ -30,7 +31,8 @@ public final class Driver {
             cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuStreamCreate, cuStreamSynchronize,
             cuMemAllocAsync, cuMemFreeAsync, cuDeviceGetDefaultMemPool, cuMemPoolSetAttribute, cuMemGetInfo,
             cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync, cuMemsetD8Async, cuMemsetD32Async,
-            cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuLaunchKernel, cuGetErrorName;
+            cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuOccupancyMaxActiveBlocksPerMultiprocessor,
+            cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy, cuGetErrorName;
     private final String library;
 
     private Driver(NativeLibrary lib) {
@@ -58,8 +60,15 @@ public final class Driver {
         cuModuleLoadData = lib.function("cuModuleLoadData", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         cuModuleGetFunction = lib.function("cuModuleGetFunction", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuFuncSetAttribute = lib.function("cuFuncSetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
+        cuOccupancyMaxActiveBlocksPerMultiprocessor = lib.function("cuOccupancyMaxActiveBlocksPerMultiprocessor",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT, JAVA_LONG));
         cuLaunchKernel = lib.function("cuLaunchKernel", FunctionDescriptor.of(JAVA_INT, ADDRESS,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuEventCreate = lib.function("cuEventCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuEventRecord = lib.function("cuEventRecord", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuEventSynchronize = lib.function("cuEventSynchronize", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        cuEventElapsedTime = lib.function("cuEventElapsedTime", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
+        cuEventDestroy = lib.function("cuEventDestroy_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         cuGetErrorName = lib.function("cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     }
 
@@ -228,10 +237,51 @@ public final class Driver {
                 "cuFuncSetAttribute(max dynamic shared memory " + bytes + ")");
     }
 
+    /** How many blocks of {@code threads} threads (no dynamic shared memory) of the kernel fit on one multiprocessor at once. */
+    public int residentBlocks(MemorySegment function, int threads) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(JAVA_INT);
+            check(call(() -> (int) cuOccupancyMaxActiveBlocksPerMultiprocessor.invokeExact(v, function, threads, 0L)),
+                    "cuOccupancyMaxActiveBlocksPerMultiprocessor");
+            return v.get(JAVA_INT, 0);
+        }
+    }
+
     public int launch(MemorySegment function, int gx, int gy, int gz, int bx, int by, int bz, int sharedBytes,
                       MemorySegment stream, MemorySegment params) {
         return call(() -> (int) cuLaunchKernel.invokeExact(function, gx, gy, gz, bx, by, bz, sharedBytes, stream,
                 params, MemorySegment.NULL));
+    }
+
+    /** A new event that records timing (CU_EVENT_DEFAULT). */
+    public MemorySegment createEvent() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(ADDRESS);
+            check(call(() -> (int) cuEventCreate.invokeExact(v, 0)), "cuEventCreate");
+            return v.get(ADDRESS, 0);
+        }
+    }
+
+    /** Marks the event as reached once the stream's work enqueued so far is done. */
+    public void recordEvent(MemorySegment event, MemorySegment stream) {
+        check(call(() -> (int) cuEventRecord.invokeExact(event, stream)), "cuEventRecord");
+    }
+
+    public void synchronizeEvent(MemorySegment event) {
+        check(call(() -> (int) cuEventSynchronize.invokeExact(event)), "cuEventSynchronize");
+    }
+
+    /** Milliseconds of GPU time between two reached events. */
+    public float elapsedMillis(MemorySegment start, MemorySegment end) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment v = arena.allocate(JAVA_FLOAT);
+            check(call(() -> (int) cuEventElapsedTime.invokeExact(v, start, end)), "cuEventElapsedTime");
+            return v.get(JAVA_FLOAT, 0);
+        }
+    }
+
+    public void destroyEvent(MemorySegment event) {
+        check(call(() -> (int) cuEventDestroy.invokeExact(event)), "cuEventDestroy");
     }
 
     @FunctionalInterface

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The NF4 dequantization kernels (Nf4Kernel) on the GPU machine, from what stage-device.sh packed into .device/ (or
+# $DEVICE_DIR): each kernel alone on the Llama-3.1-8B shapes against a device-to-device copy (Nf4DequantBenchmark),
+# one decoder layer's products with each kernel against bf16 (Nf4ProductBenchmark), then, for each kernel named in
+# KERNELS (e.g. KERNELS='threads warps-scales-persistent'; default none), the 8B LoRA step at batch 4 with an NF4 base
+# (bench-lora.sh, PRICER_CUDA_NF4 set to it), our bf16 base measured once before the first. JSON lines go to
+# $OUT/nf4.jsonl and $OUT/bench.jsonl. NCU=1 first profiles each kernel once on the 14336x4096 weight with Nsight
+# Compute (DRAM and L2 throughput, occupancy, warp stalls, memory tables; base clocks) into $OUT/nf4-ncu.csv.
+set -uo pipefail
+dev=${DEVICE_DIR:-.device}
+out=${OUT:-bench-out}; mkdir -p "$out"
+[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
+JAVA=$PWD/j/jre/bin/java
+cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$(ls $dev/lib/*.jar | tr '\n' ':')"
+export PRICER_CUDA_CACHE=$PWD/.kernel-cache
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$out/nf4.jsonl"
+java() { "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g -cp "$cp" "$@"; }
+if [ "${NCU:-0}" = 1 ]; then
+  timeout 300 /usr/local/cuda/bin/ncu --csv --page details -k regex:nf4_ --section SpeedOfLight --section Occupancy \
+    --section WarpStateStats --section MemoryWorkloadAnalysis_Tables --log-file "$out/nf4-ncu.csv" \
+    "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g -cp "$cp" dev.pricer.cuda.Nf4DequantBenchmark 1 --shape=14336x4096 --once > "$out/nf4-ncu.out" 2>&1
+  echo "ncu rc=$?" | tee -a "$out/nf4.err"
+fi
+for main in "dev.pricer.cuda.Nf4DequantBenchmark ${LAUNCHES:-200}" "dev.pricer.cuda.Nf4ProductBenchmark 728 ${ITERATIONS:-20}"; do
+  # shellcheck disable=SC2086 # the class and its arguments
+  java $main 2>>"$out/nf4.err" | tee -a "$out/nf4.jsonl"
+done
+variants='|--quantize=nf4 --gradient-checkpointing=off'
+for k in ${KERNELS:-}; do
+  PRICER_CUDA_NF4=$k PEER=0 VARIANTS=$variants bash "$dev/bench-lora.sh" llama-8b:4
+  variants='--quantize=nf4 --gradient-checkpointing=off'
+done
