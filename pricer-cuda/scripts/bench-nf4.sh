@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
-# The NF4 dequantization kernels (Nf4Kernel) on the GPU machine, from what stage-device.sh packed into .device/ (or
-# $DEVICE_DIR): each kernel alone on the Llama-3.1-8B shapes against a device-to-device copy (Nf4DequantBenchmark),
-# one decoder layer's products with each kernel against bf16 (Nf4ProductBenchmark), then, for each kernel named in
-# KERNELS (e.g. KERNELS='threads warps-scales-persistent'; default none), the 8B LoRA step at batch 4 with an NF4 base
-# (bench-lora.sh, PRICER_CUDA_NF4 set to it), our bf16 base measured once before the first. JSON lines go to
-# $OUT/nf4.jsonl and $OUT/bench.jsonl. NCU=1 first profiles each kernel once on the 14336x4096 weight with Nsight
-# Compute (DRAM and L2 throughput, occupancy, warp stalls, memory tables; base clocks) into $OUT/nf4-ncu.csv.
+# The NF4 dequantization kernel on the GPU machine, from what stage-device.sh packed into .device/ (or $DEVICE_DIR):
+# alone on the Llama-3.1-8B shapes against a device-to-device copy (Nf4DequantBenchmark), then one decoder layer's
+# products in NF4 against bf16 (Nf4ProductBenchmark). JSON lines go to $OUT/nf4.jsonl. NCU=1 first profiles the kernel
+# once on the 14336x4096 weight with Nsight Compute (DRAM and L2 throughput, occupancy, warp stalls, memory tables;
+# base clocks) into $OUT/nf4-ncu.csv.
 set -uo pipefail
 dev=${DEVICE_DIR:-.device}
 out=${OUT:-bench-out}; mkdir -p "$out"
@@ -24,9 +22,4 @@ fi
 for main in "dev.pricer.cuda.Nf4DequantBenchmark ${LAUNCHES:-200}" "dev.pricer.cuda.Nf4ProductBenchmark 728 ${ITERATIONS:-20}"; do
   # shellcheck disable=SC2086 # the class and its arguments
   java $main 2>>"$out/nf4.err" | tee -a "$out/nf4.jsonl"
-done
-variants='|--quantize=nf4 --gradient-checkpointing=off'
-for k in ${KERNELS:-}; do
-  PRICER_CUDA_NF4=$k PEER=0 VARIANTS=$variants bash "$dev/bench-lora.sh" llama-8b:4
-  variants='--quantize=nf4 --gradient-checkpointing=off'
 done

@@ -35,8 +35,7 @@ import java.util.stream.IntStream;
  * ({@code attention_mma.cu}, fused flash-style, for head dims 64 and 128; {@link GemmAttention}'s batched products
  * for other head dims); generation's steps over a KV cache, and float32 precision, use the flash kernels on the
  * CUDA cores. {@link #attentionPath} chooses; {@code PRICER_CUDA_ATTENTION=products} or {@code =flash} forces the
- * batched products or the CUDA-core kernels wherever they apply, to compare. {@code PRICER_CUDA_NF4} names the NF4
- * dequantization kernel ({@link Nf4Kernel}), to compare.
+ * batched products or the CUDA-core kernels wherever they apply, to compare.
  */
 public final class CudaBackend implements Backend {
 
@@ -66,9 +65,6 @@ public final class CudaBackend implements Backend {
     /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
     private CudaNf4Buffer nf4ScratchWeight;
     private ElementType nf4ScratchType;
-    private final Nf4Kernel nf4Kernel;
-    /** Float block scales for the NF4 kernels that compute them in a first pass (null until one needs them). */
-    private DeviceBuffer nf4Scales;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -80,12 +76,6 @@ public final class CudaBackend implements Backend {
 
     /** {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null for the default. */
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
-        this(cuda, precision, forcedAttention, Nf4Kernel.named(System.getenv("PRICER_CUDA_NF4")));
-    }
-
-    /** As above, NF4 weights dequantized by {@code nf4Kernel} (the engine's default, unless {@code PRICER_CUDA_NF4} names another). */
-    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, Nf4Kernel nf4Kernel) {
-        this.nf4Kernel = nf4Kernel;
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -218,33 +208,25 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    /** The whole weight dequantized into scratch: {@link #dequantizeRows} of all its rows. */
-    DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
-        return dequantizeRows(w, t, 0, w.rows);
-    }
-
     /**
-     * Rows {@code [first, first + count)} of the weight dequantized into this backend's one NF4 scratch buffer (bf16
-     * in BF16 precision, float32 in FLOAT32), valid until the next call: each product dequantizes its weight right
-     * before its GEMM, as bitsandbytes does, so only the largest weight's worth of scratch ever exists.
+     * The weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32 in FLOAT32),
+     * valid until the next call: each product dequantizes its weight right before its GEMM, as bitsandbytes does, so
+     * only the largest weight's worth of scratch ever exists. A weight whose values are still in scratch is not
+     * dequantized again (the input gradient right after a forward product of the same weight).
      */
-    DeviceBuffer dequantizeRows(CudaNf4Buffer w, ElementType t, long first, long count) {
+    DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
+        long elements = w.elementCount(), bytes = elements * t.bytes();
+        if (nf4ScratchWeight == w && nf4ScratchType == t) return nf4Scratch.slice(0, bytes);
         if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
-        long elements = count * w.columns, bytes = elements * t.bytes();
         if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
         }
-        long scaleBytes = nf4Kernel.floatScales() && w.codes != null ? (first * w.columns + elements + w.blockSize - 1) / w.blockSize * Float.BYTES : 0;
-        if (scaleBytes > 0 && (nf4Scales == null || nf4Scales.bytes() < scaleBytes)) {
-            if (nf4Scales != null) cuda.free(nf4Scales);
-            nf4Scales = cuda.allocate(scaleBytes);
-        }
-        nf4ScratchWeight = first == 0 && count == w.rows ? w : null;
+        nf4ScratchWeight = w;
         nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
-        kernels.nf4Dequantize(nf4Kernel, t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook, nf4Scales,
-                w.blockSize, w.nestedBlockSize, w.offset, first * w.columns, elements);
+        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook,
+                w.blockSize, w.nestedBlockSize, w.offset, elements);
         return out;
     }
 
@@ -397,15 +379,11 @@ public final class CudaBackend implements Backend {
         nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
     }
 
-    /**
-     * The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. A
-     * weight whose dequantized values are still in scratch is not dequantized again (the input gradient right after
-     * a forward product of the same weight).
-     */
+    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
         CudaBuffer ca = of(a), cc = writable(c);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-        DeviceBuffer weight = nf4ScratchWeight == w && nf4ScratchType == t ? nf4Scratch.slice(0, w.elementCount() * t.bytes()) : dequantize(w, t);
+        DeviceBuffer weight = dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
         cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
     }

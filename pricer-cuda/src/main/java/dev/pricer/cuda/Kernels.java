@@ -381,41 +381,26 @@ public final class Kernels {
     }
 
     /**
-     * out[i] (type t) = the NF4 weight's value at flattened element {@code start + i}, for i < n (see nf4.cu), by the
-     * given kernel: {@code codes} null for float {@code absmax}, else {@code absmax} null and the double quantization's
-     * codes, nested absmax, nested map and offset given. {@code codebook} holds the 16 float NF4 values. Kernels with
-     * {@link Nf4Kernel#floatScales() float scales} write a double-quantized weight's block scales into {@code scales}
-     * first, at least {@code ceil((start + n) / blockSize)} floats (unused otherwise, may be null). Block sizes are
-     * powers of two (bitsandbytes' are 64 and 256), so the kernel finds a block by a shift; {@code start} is a
-     * multiple of 32, so each thread's 16 bytes of codes are one aligned load; out must be 16-byte aligned.
+     * out[i] (type t) = the NF4 weight's value at flattened element i, for i < n (see nf4.cu): {@code codes} null for
+     * float {@code absmax}, else {@code absmax} null and the double quantization's codes, nested absmax, nested map and
+     * offset given. {@code codebook} holds the 16 float NF4 values. Block sizes are powers of two (bitsandbytes' are 64
+     * and 256), so the kernel finds a block by a shift; out must be 16-byte aligned.
      */
-    public void nf4Dequantize(Nf4Kernel kernel, ElementType t, DeviceBuffer out, DeviceBuffer packed, DeviceBuffer codes, DeviceBuffer absmax,
-                              DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, DeviceBuffer codebook, DeviceBuffer scales,
-                              int blockSize, int nestedBlockSize, float offset, long start, long n) {
+    public void nf4Dequantize(ElementType t, DeviceBuffer out, DeviceBuffer packed, DeviceBuffer codes, DeviceBuffer absmax,
+                              DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, DeviceBuffer codebook,
+                              int blockSize, int nestedBlockSize, float offset, long n) {
         checkNf4BlockSizes(blockSize, codes != null, nestedBlockSize);
-        if (start < 0 || start % 32 != 0) throw new IllegalArgumentException("NF4 dequantization must start at a multiple of 32 elements, not " + start);
-        if (out.bytes() < n * t.bytes() || packed.bytes() < (start + n + 1) / 2) {
-            throw new IllegalArgumentException("NF4 dequantization of elements [" + start + ", " + (start + n) + ") into " + out + " from " + packed);
+        if (out.bytes() < n * t.bytes() || packed.bytes() < (n + 1) / 2) {
+            throw new IllegalArgumentException("NF4 dequantization of " + n + " elements into " + out + " from " + packed);
         }
         if (out.address() % VEC_ALIGN != 0) throw new IllegalArgumentException("NF4 dequantization needs a 16-byte aligned output, got " + out);
         if (n == 0) return;
         int blockShift = Integer.numberOfTrailingZeros(blockSize), nestedShift = Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1));
-        boolean scalesFirst = kernel.floatScales() && codes != null;
-        if (scalesFirst) {
-            long first = start >> blockShift, blocks = ((start + n - 1) >> blockShift) - first + 1;
-            if (scales == null || scales.bytes() < (first + blocks) * Float.BYTES) {
-                throw new IllegalArgumentException("NF4 kernel " + kernel + " needs " + (first + blocks) + " floats of scales for elements ["
-                        + start + ", " + (start + n) + "), got " + scales);
-            }
-            launchElements("nf4.cu", "nf4_scales", blocks, scales, codes, nestedAbsmax, nestedMap, nestedShift, offset, first, blocks);
-        }
-        MemorySegment function = cuda.function("nf4.cu", kernel.entry(t));
-        long threads = ceilDiv(n, 32L * kernel.loadsInFlight());
-        // Persistent: as many blocks as are resident at once, so the loads in flight are every thread's four.
-        long cap = kernel.persistent() ? Math.max(1, cuda.residentBlocks(function, THREADS)) * (long) cuda.multiprocessors() : (long) cuda.multiprocessors() * 16;
-        cuda.launch(function, (int) Math.clamp(ceilDiv(threads, THREADS), 1, cap), 1, 1, THREADS, 0,
-                out, packed, scalesFirst ? null : codes, scalesFirst ? scales : absmax, nestedAbsmax, nestedMap, codebook,
-                blockShift, nestedShift, offset, start, n);
+        // A thread per 64 elements (two 16-byte loads of codes), at most 16 blocks an SM: enough loads in flight to
+        // run at copy speed.
+        long blocks = Math.clamp(ceilDiv(ceilDiv(n, 64L), THREADS), 1, (long) cuda.multiprocessors() * 16);
+        cuda.launch(cuda.function("nf4.cu", "nf4_dequant_" + t.suffix()), (int) blocks, 1, 1, THREADS, 0,
+                out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook, blockShift, nestedShift, offset, n);
     }
 
     /**

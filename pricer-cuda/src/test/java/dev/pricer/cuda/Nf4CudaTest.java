@@ -17,9 +17,8 @@ import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 import java.net.URISyntaxException;
@@ -28,7 +27,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,7 +35,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * NF4 on the GPU: every dequantization kernel ({@link Nf4Kernel}) against the CPU's values bit for bit, the products
+ * NF4 on the GPU: the dequantization kernel against the CPU's values bit for bit, the products
  * against the CPU backend's, and a tiny NF4 model's LoRA training step against the CPU's.
  */
 class Nf4CudaTest {
@@ -47,85 +45,49 @@ class Nf4CudaTest {
         return Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{rows, cols}, "float32", doubleQuant);
     }
 
-    /** Every kernel with each case's arguments after it. */
-    private static Stream<Arguments> everyKernelWith(Object[]... cases) {
-        return Nf4Kernel.all().stream().flatMap(kernel -> Arrays.stream(cases).map(c -> {
-            Object[] arguments = new Object[c.length + 1];
-            arguments[0] = kernel;
-            System.arraycopy(c, 0, arguments, 1, c.length);
-            return Arguments.of(arguments);
-        }));
-    }
-
-    static Stream<Arguments> shapes() {
-        return everyKernelWith(new Object[]{40, 100, true}, new Object[]{33, 17, true}, new Object[]{256, 512, true}, new Object[]{64, 64, false});
-    }
-
     /**
      * Ragged last blocks (4000 and 561 elements), an odd tail byte (561), several nested blocks and whole warp chunks
      * of 1024 elements (131072 elements), plain absmax.
      */
     @ParameterizedTest
-    @MethodSource("shapes")
-    void dequantizationMatchesTheCpuBitForBit(Nf4Kernel kernel, int rows, int cols, boolean doubleQuant) {
+    @CsvSource({"40, 100, true", "33, 17, true", "256, 512, true", "64, 64, false"})
+    void dequantizationMatchesTheCpuBitForBit(int rows, int cols, boolean doubleQuant) {
         Nf4Weight w = weight(rows, cols, doubleQuant, rows * 31L + cols);
-        assertRowsMatchTheCpu(kernel, w, w.dequantize(), 0, rows);
-    }
-
-    static Stream<Arguments> rowRanges() {
-        return everyKernelWith(new Object[]{32, 32}, new Object[]{64, 100}, new Object[]{256, 65}, new Object[]{96, 1});
-    }
-
-    /** Chunks of rows as the products take them: starting mid-block and mid-nested-block, a ragged last one. */
-    @ParameterizedTest
-    @MethodSource("rowRanges")
-    void rowsDequantizeAsTheCpusValues(Nf4Kernel kernel, int first, int count) {
-        Nf4Weight w = weight(first + count, 100, true, first + count);
-        assertRowsMatchTheCpu(kernel, w, w.dequantize(), first, count);
-    }
-
-    static Stream<Arguments> blockSizes() {
-        return everyKernelWith(new Object[]{8}, new Object[]{16}, new Object[]{32}, new Object[]{128});
+        assertMatchesTheCpu(w, w.dequantize());
     }
 
     /** Blocks smaller than a thread's 32 elements (a scale per word of codes) and larger ones, plain absmax. */
     @ParameterizedTest
-    @MethodSource("blockSizes")
-    void powerOfTwoBlockSizesDequantizeAsOnTheCpu(Nf4Kernel kernel, int blockSize) {
+    @ValueSource(ints = {8, 16, 32, 128})
+    void powerOfTwoBlockSizesDequantizeAsOnTheCpu(int blockSize) {
         Nf4Weight w = weight(24, 40, false, blockSize);
         float[] absmax = GpuTestSupport.random(new SplittableRandom(blockSize), (24 * 40 + blockSize - 1) / blockSize, 1);
         Nf4Weight blocks = new Nf4Weight(w.shape(), w.dtype(), blockSize, w.packed(), new BlockScales.Plain(absmax));
-        assertRowsMatchTheCpu(kernel, blocks, blocks.dequantize(), 0, 24);
+        assertMatchesTheCpu(blocks, blocks.dequantize());
     }
 
     /** Infinite and NaN absmax (a weight that overflowed): infinities and NaNs where the CPU has them. */
-    @ParameterizedTest
-    @MethodSource("dev.pricer.cuda.Nf4Kernel#all")
-    void nonFiniteScalesDequantizeAsOnTheCpu(Nf4Kernel kernel) {
+    @Test
+    void nonFiniteScalesDequantizeAsOnTheCpu() {
         Nf4Weight w = weight(8, 64, false, 11);
         float[] absmax = ((BlockScales.Plain) w.scales()).absmax().clone();
         absmax[1] = Float.POSITIVE_INFINITY;
         absmax[2] = Float.NEGATIVE_INFINITY;
         absmax[5] = Float.NaN;
         Nf4Weight overflowed = new Nf4Weight(w.shape(), w.dtype(), 64, w.packed(), new BlockScales.Plain(absmax));
-        assertRowsMatchTheCpu(kernel, overflowed, overflowed.dequantize(), 0, 8);
+        assertMatchesTheCpu(overflowed, overflowed.dequantize());
     }
 
     /**
-     * 36.9 M elements, double-quantized: more than one pass of every kernel's grid-stride loop on an H100 or H200
+     * 36.9 M elements, double-quantized: more than one pass of the kernel's grid-stride loop on an H100 or H200
      * (132 multiprocessors; a pass is at most 34.6 M elements), then a tail of 620 after the last whole chunk of
-     * 1024 (12 after the last group of 32) and a ragged last block. Built once for all kernels.
+     * 1024 and a ragged last block.
      */
-    private static final class Large {
-        static final Nf4Weight WEIGHT = weight(8191, 4500, true, 99);
-        static final float[] VALUES = WEIGHT.dequantize();
-    }
-
-    @ParameterizedTest
-    @MethodSource("dev.pricer.cuda.Nf4Kernel#all")
-    void aWeightLargerThanOnePassOfTheGridDequantizesAsOnTheCpu(Nf4Kernel kernel) {
+    @Test
+    void aWeightLargerThanOnePassOfTheGridDequantizesAsOnTheCpu() {
         GpuTestSupport.cuda();
-        assertRowsMatchTheCpu(kernel, Large.WEIGHT, Large.VALUES, 0, 8191);
+        Nf4Weight w = weight(8191, 4500, true, 99);
+        assertMatchesTheCpu(w, w.dequantize());
     }
 
     @Test
@@ -143,31 +105,26 @@ class Nf4CudaTest {
     }
 
     /**
-     * Rows [first, first + count) of w dequantized by the kernel, in both element types, into output (and float scale)
-     * buffers filled with NaN, so an element or scale the kernel forgets fails: against the CPU's values {@code cpu}
-     * bit for bit (NaN as NaN).
+     * w dequantized by the kernel, in both element types, into an output filled with NaN, so an element the kernel
+     * forgets fails: against the CPU's values {@code cpu} bit for bit (NaN as NaN).
      */
-    private static void assertRowsMatchTheCpu(Nf4Kernel kernel, Nf4Weight w, float[] cpu, long first, long count) {
+    private static void assertMatchesTheCpu(Nf4Weight w, float[] cpu) {
         Cuda cuda = GpuTestSupport.cuda();
         CudaNf4Buffer q = (CudaNf4Buffer) new CudaBackend(cuda, CudaBackend.Precision.BF16).uploadNf4(w);
-        long start = first * q.columns;
-        int n = Math.toIntExact(count * q.columns);
+        int n = Math.toIntExact(q.elementCount());
         DeviceBuffer codebook = GpuTestSupport.upload(ElementType.F32, Nf4.codebook());
-        DeviceBuffer scales = GpuTestSupport.poisoned(ElementType.F32, (start + n + q.blockSize - 1) / q.blockSize);
         for (ElementType t : ElementType.values()) {
             DeviceBuffer out = GpuTestSupport.poisoned(t, n);
-            new Kernels(cuda).nf4Dequantize(kernel, t, out, q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap, codebook, scales,
-                    q.blockSize, q.nestedBlockSize, q.offset, start, n);
+            new Kernels(cuda).nf4Dequantize(t, out, q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap, codebook,
+                    q.blockSize, q.nestedBlockSize, q.offset, n);
             float[] gpu = GpuTestSupport.download(t, out, n);
             cuda.free(out);
             for (int i = 0; i < n; i++) {
-                float value = cpu[(int) start + i];
-                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(value)) : value;
+                float expected = t == ElementType.BF16 ? GpuTestSupport.bf16ToFloat(CudaBackend.toBf16(cpu[i])) : cpu[i];
                 boolean same = Float.isNaN(expected) ? Float.isNaN(gpu[i]) : Float.floatToRawIntBits(expected) == Float.floatToRawIntBits(gpu[i]);
-                if (!same) fail(kernel + ", " + t + ": element " + (start + i) + " of " + w + ": CPU " + expected + ", GPU " + gpu[i]);
+                if (!same) fail(t + ": element " + i + " of " + w + ": CPU " + expected + ", GPU " + gpu[i]);
             }
         }
-        cuda.free(scales);
         cuda.free(codebook);
     }
 
@@ -212,26 +169,22 @@ class Nf4CudaTest {
         }
     }
 
-    static Stream<Arguments> precisions() {
-        return everyKernelWith(new Object[]{CudaBackend.Precision.FLOAT32, 1e-5}, new Object[]{CudaBackend.Precision.BF16, 1e-2});
-    }
-
-    /** Through the backend, as the engine runs them, with each dequantization kernel. */
+    /** Through the backend, as the engine runs them. */
     @ParameterizedTest
-    @MethodSource("precisions")
-    void productsMatchTheCpuBackend(Nf4Kernel kernel, CudaBackend.Precision precision, double tolerance) {
+    @CsvSource({"FLOAT32, 1e-5", "BF16, 1e-2"})
+    void productsMatchTheCpuBackend(CudaBackend.Precision precision, double tolerance) {
         Cuda cuda = GpuTestSupport.cuda();
         int m = 37, n = 96, k = 160;
         Nf4Weight w = weight(n, k, true, 5);
         SplittableRandom rnd = new SplittableRandom(6);
         float[] x = GpuTestSupport.random(rnd, m * k, 1), dy = GpuTestSupport.random(rnd, m * n, 1), start = GpuTestSupport.random(rnd, m * n, 1);
-        Backend gpu = new CudaBackend(cuda, precision, null, kernel), cpu = new CpuBackend();
+        Backend gpu = new CudaBackend(cuda, precision), cpu = new CpuBackend();
         for (boolean accumulate : new boolean[]{false, true}) {
             float[] expectedY = forward(cpu, w, x, start, m, n, k, accumulate), actualY = forward(gpu, w, x, start, m, n, k, accumulate);
-            GpuTestSupport.assertClose(kernel + ", " + precision + " forward, accumulate " + accumulate, actualY, toDouble(expectedY), tolerance);
+            GpuTestSupport.assertClose(precision + " forward, accumulate " + accumulate, actualY, toDouble(expectedY), tolerance);
         }
         float[] expectedDx = backward(cpu, w, dy, m, n, k), actualDx = backward(gpu, w, dy, m, n, k);
-        GpuTestSupport.assertClose(kernel + ", " + precision + " input gradient", actualDx, toDouble(expectedDx), tolerance);
+        GpuTestSupport.assertClose(precision + " input gradient", actualDx, toDouble(expectedDx), tolerance);
     }
 
     private static float[] forward(Backend be, Nf4Weight w, float[] x, float[] start, int m, int n, int k, boolean accumulate) {

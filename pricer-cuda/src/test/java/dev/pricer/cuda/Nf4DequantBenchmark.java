@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * The NF4 dequantization kernels alone ({@link Nf4Kernel}, all of them or those named), into bf16, on the
+ * The NF4 dequantization kernel alone, into bf16, on the
  * Llama-3.1-8B projection shapes quantized with double quantization as the engine does, against a device-to-device
  * copy moving the same number of bytes (half of them read, half written) as the bandwidth the GPU achieves.
  *
@@ -25,16 +25,16 @@ import java.util.function.IntConsumer;
  * launch reads its codes from and writes its output to memory rather than the L2 cache (the engine's case: every
  * weight is read once a pass); not rotated: one weight and output over and over, for comparison. GB/s counts the
  * bytes a dequantization must move, whatever the kernel does: codes, block codes, nested absmax and map read, bf16
- * written (the float-scale kernels move more: their first pass writes and the second reads 4 bytes per block).
+ * written.
  *
- * <p>Prints one JSON line per shape, kernel and rotation, then per kernel the time of one decoder layer's seven
+ * <p>Prints one JSON line per shape and rotation for the copy and the kernel, then for each the time of one decoder layer's seven
  * dequantizations (q, k, v, o, gate, up, down) and of a training step's 2 × 32 layers of them (forward and input
  * gradient, no checkpointing), rotated. of_copy: the copy's time over the kernel's, the share of the achievable
  * bandwidth the kernel reaches.
  *
- * <p>Usage: {@code Nf4DequantBenchmark [LAUNCHES] [--shape=ROWSxCOLUMNS] [--once] [KERNEL...]}, kernels by
- * {@link Nf4Kernel#name()}. {@code --shape} measures that one shape only, without the summaries; {@code --once}
- * launches each kernel once per shape and times nothing, for a profiler (Nsight Compute) to measure.
+ * <p>Usage: {@code Nf4DequantBenchmark [LAUNCHES] [--shape=ROWSxCOLUMNS] [--once]}. {@code --shape} measures that one
+ * shape only, without the summaries; {@code --once} launches the kernel once per shape and times nothing, for a
+ * profiler (Nsight Compute) to measure.
  */
 public final class Nf4DequantBenchmark {
 
@@ -72,8 +72,6 @@ public final class Nf4DequantBenchmark {
                 .orElse(SHAPES);
         if (shapes.isEmpty()) throw new IllegalArgumentException("no shape " + rest + " among " + SHAPES);
         boolean once = rest.contains("--once");
-        List<String> names = rest.stream().filter(a -> !a.startsWith("--")).toList();
-        List<Nf4Kernel> kernels = names.isEmpty() ? Nf4Kernel.all() : names.stream().map(Nf4Kernel::named).toList();
         Cuda cuda = Cuda.shared();
         CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
         Kernels k = new Kernels(cuda);
@@ -81,11 +79,8 @@ public final class Nf4DequantBenchmark {
         try (Arena arena = Arena.ofConfined()) {
             codebook = cuda.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Nf4.codebook()));
         }
-        for (Nf4Kernel kernel : kernels) {
-            System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"kernel\": \"%s\", \"resident_blocks_per_sm\": %d, \"multiprocessors\": %d}%n",
-                    cuda.deviceName(), kernel, cuda.residentBlocks(cuda.function("nf4.cu", kernel.entry(ElementType.BF16)), 256),
-                    cuda.multiprocessors());
-        }
+        System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"resident_blocks_per_sm\": %d, \"multiprocessors\": %d}%n",
+                cuda.deviceName(), cuda.residentBlocks(cuda.function("nf4.cu", "nf4_dequant_bf16"), 256), cuda.multiprocessors());
         Map<String, Double> layerMs = new LinkedHashMap<>();
         double layerBytes = 0;
         for (Shape shape : shapes) {
@@ -101,10 +96,9 @@ public final class Nf4DequantBenchmark {
                 copyTo[i] = cuda.allocate(shape.bytes() / 2);
                 cuda.zero(copyFrom[i]);
             }
-            DeviceBuffer scales = cuda.allocate((shape.elements() + 63) / 64 * Float.BYTES);
             layerBytes += (double) shape.bytes() * shape.perLayer();
             if (once) {
-                for (Nf4Kernel kernel : kernels) dequantizer(k, kernel, weights, outputs, codebook, scales, 1).accept(0);
+                dequantizer(k, weights, outputs, codebook, 1).accept(0);
                 cuda.synchronize();
             }
             for (boolean rotated : once ? new boolean[0] : new boolean[]{true, false}) {
@@ -112,16 +106,13 @@ public final class Nf4DequantBenchmark {
                 GpuTimer.Result copy = GpuTimer.millisPerCall(cuda, launches, i -> cuda.copy(copyFrom[i % cycle], copyTo[i % cycle], shape.bytes() / 2));
                 print(shape, "device-to-device copy", rotated, copy, copy.millis());
                 if (rotated) layerMs.merge("device-to-device copy", copy.millis() * shape.perLayer(), Double::sum);
-                for (Nf4Kernel kernel : kernels) {
-                    GpuTimer.Result r = GpuTimer.millisPerCall(cuda, launches, dequantizer(k, kernel, weights, outputs, codebook, scales, cycle));
-                    print(shape, kernel.name(), rotated, r, copy.millis());
-                    if (rotated) layerMs.merge(kernel.name(), r.millis() * shape.perLayer(), Double::sum);
-                }
+                GpuTimer.Result r = GpuTimer.millisPerCall(cuda, launches, dequantizer(k, weights, outputs, codebook, cycle));
+                print(shape, "nf4_dequant", rotated, r, copy.millis());
+                if (rotated) layerMs.merge("nf4_dequant", r.millis() * shape.perLayer(), Double::sum);
             }
             for (int i = 0; i < copies; i++) {
                 for (DeviceBuffer b : new DeviceBuffer[]{outputs[i], copyFrom[i], copyTo[i]}) cuda.free(b);
             }
-            cuda.free(scales);
             cuda.synchronize();
         }
         if (once || shapes.size() < SHAPES.size()) return;
@@ -132,12 +123,11 @@ public final class Nf4DequantBenchmark {
     }
 
     /** Launch i dequantizes copy i mod cycle of the weight into the same copy of the output. */
-    private static IntConsumer dequantizer(Kernels k, Nf4Kernel kernel, CudaNf4Buffer[] weights, DeviceBuffer[] outputs,
-                                           DeviceBuffer codebook, DeviceBuffer scales, int cycle) {
+    private static IntConsumer dequantizer(Kernels k, CudaNf4Buffer[] weights, DeviceBuffer[] outputs, DeviceBuffer codebook, int cycle) {
         return i -> {
             CudaNf4Buffer q = weights[i % cycle];
-            k.nf4Dequantize(kernel, ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
-                    codebook, scales, q.blockSize, q.nestedBlockSize, q.offset, 0, q.elementCount());
+            k.nf4Dequantize(ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
+                    codebook, q.blockSize, q.nestedBlockSize, q.offset, q.elementCount());
         };
     }
 

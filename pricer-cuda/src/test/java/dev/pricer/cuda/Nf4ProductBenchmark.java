@@ -7,8 +7,6 @@ import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
 import java.lang.foreign.MemorySegment;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -16,12 +14,11 @@ import java.util.stream.IntStream;
 /**
  * The NF4 products of one Llama-3.1-8B decoder layer (q, k, v, o, gate, up, down) at {@code M} rows (batch 4 ×
  * sequence 182 = 728), in bf16: the layer's seven forward products in order and its seven input-gradient products in
- * reverse order, over the same weights in bf16 and in NF4 with each dequantization kernel named (default: all of
- * {@link Nf4Kernel#all()}), which NF4 should approach. GPU time by CUDA events ({@link GpuTimer}); a layer's weights
+ * reverse order, over the same weights in bf16 and in NF4, which NF4 should approach. GPU time by CUDA events ({@link GpuTimer}); a layer's weights
  * (436 MB in bf16) far exceed the L2 cache, so each product reads its weight from memory, as in training. Prints one
  * JSON line per measurement; {@code Nf4DequantBenchmark} times the dequantization kernels alone.
  *
- * <p>Usage: {@code Nf4ProductBenchmark [M] [ITERATIONS] [KERNEL...]}.
+ * <p>Usage: {@code Nf4ProductBenchmark [M] [ITERATIONS]}.
  */
 public final class Nf4ProductBenchmark {
 
@@ -32,7 +29,6 @@ public final class Nf4ProductBenchmark {
 
     public static void main(String[] args) {
         int m = args.length > 0 ? Integer.parseInt(args[0]) : 728, iterations = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        List<Nf4Kernel> kernels = args.length > 2 ? Arrays.stream(args, 2, args.length).map(Nf4Kernel::named).toList() : Nf4Kernel.all();
         Cuda cuda = Cuda.shared();
         CudaBackend be = new CudaBackend(cuda, CudaBackend.Precision.BF16);
         int layers = SHAPES.length;
@@ -54,15 +50,12 @@ public final class Nf4ProductBenchmark {
         print(cuda, "bf16 input gradient", iterations, () -> {
             for (int i = layers - 1; i >= 0; i--) be.matmulAB(dy[i], dense[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
         });
-        for (Nf4Kernel kernel : kernels) {
-            CudaBackend nb = new CudaBackend(cuda, CudaBackend.Precision.BF16, null, kernel);
-            print(cuda, "nf4 forward, " + kernel, iterations, () -> {
-                for (int i = 0; i < layers; i++) nb.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
-            });
-            print(cuda, "nf4 input gradient, " + kernel, iterations, () -> {
-                for (int i = layers - 1; i >= 0; i--) nb.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
-            });
-        }
+        print(cuda, "nf4 forward", iterations, () -> {
+            for (int i = 0; i < layers; i++) be.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
+        });
+        print(cuda, "nf4 input gradient", iterations, () -> {
+            for (int i = layers - 1; i >= 0; i--) be.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
+        });
     }
 
     static float[] random(int n, double scale, long seed) {

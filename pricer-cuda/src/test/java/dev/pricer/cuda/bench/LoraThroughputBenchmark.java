@@ -10,7 +10,6 @@ import dev.pricer.core.model.Parameter;
 import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.cuda.CudaBackend;
-import dev.pricer.cuda.Nf4Kernel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,11 +86,11 @@ public final class LoraThroughputBenchmark {
                 if (System.getenv("PRICER_BENCH_PROFILE") != null) profile(model, backend, batch, params, m, v, shape);
                 double tokensPerS = batchSize * seq / stepS;
                 System.out.println(String.format(Locale.ROOT,
-                        "{\"impl\": \"pricer-cuda\", \"shape\": \"%s\", \"batch\": %d, \"seq\": %d, \"lora_r\": %d, \"quantize\": \"%s\", \"nf4_kernel\": \"%s\", "
+                        "{\"impl\": \"pricer-cuda\", \"shape\": \"%s\", \"batch\": %d, \"seq\": %d, \"lora_r\": %d, \"quantize\": \"%s\", "
                                 + "\"gradient_checkpointing\": %b, \"step_s\": %.4f, "
                                 + "\"tokens_per_s\": %.1f, \"peak_mem_gib\": %.2f, \"device_used_gib\": %.2f, \"n_params\": %d, \"model_tflops_4N\": %.1f, "
                                 + "\"loss\": %.4f, \"gpu\": \"%s\", \"write_s\": %.1f, \"load_s\": %.1f}",
-                        shape.name(), batchSize, seq, r, quantization.flagName(), Nf4Kernel.named(System.getenv("PRICER_CUDA_NF4")), ckpt, stepS, tokensPerS,
+                        shape.name(), batchSize, seq, r, quantization.flagName(), ckpt, stepS, tokensPerS,
                         backend.peakMemoryBytes() / (double) (1L << 30), (memory[1] - memory[0]) / (double) (1L << 30),
                         shape.parameters(), 4.0 * shape.matmulParameters() * tokensPerS / 1e12, loss,
                         backend.cuda().deviceName(), writeS, loadS));
