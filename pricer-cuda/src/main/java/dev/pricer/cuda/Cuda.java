@@ -74,7 +74,7 @@ public final class Cuda {
                 return nvrtc.compile(source.fileName(), source.text(), source.headers(), options);
             }
         });
-        gemm = new Gemm(this, cublasLt);
+        gemm = Gemm.fromEnvironment(this, cublasLt, env);
     }
 
     /** Opens the first GPU, finding the libraries through the process environment. */
@@ -121,6 +121,10 @@ public final class Cuda {
 
     Driver driver() {
         return driver;
+    }
+
+    CublasLt cublasLt() {
+        return cublasLt;
     }
 
     /** The CUDA context is per thread: make ours current on whichever thread calls. */

@@ -14,7 +14,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (bf16 or f32); C may be either. {@code beta = 1} is the epilogue that saves a pass: residual additions,
  * LoRA's low-rank update on top of the base product, and gradient accumulation all land in the product.
  * A row-major product is the column-major product of the transposes, so the operands swap on the way in.
- * Descriptors and the heuristic's choice of algorithm are kept per shape.
+ * Descriptors and the choice of algorithm are kept per shape: cuBLASLt's heuristic's first choice, or with
+ * tuning on ({@link GemmTuner}) the fastest of its candidates as timed on the first product of the shape.
  */
 public final class Gemm {
 
@@ -28,18 +29,36 @@ public final class Gemm {
                         MemorySegment algo) {
     }
 
+    /** What a product reads and writes, for timing algorithms on it; {@code cBytes}: the extent of C. */
+    private record Operands(MemorySegment alpha, DeviceBuffer a, DeviceBuffer b, MemorySegment beta, boolean accumulates,
+                            DeviceBuffer c, long cBytes) {
+    }
+
     private final Cuda cuda;
     private final CublasLt lt;
     private final MemorySegment handle;
     private final MemorySegment preference;
     private final Map<Shape, Plan> plans = new ConcurrentHashMap<>();
+    /** null with tuning off. */
+    private final GemmTuner tuner;
     private DeviceBuffer workspace;
 
-    Gemm(Cuda cuda, CublasLt lt) {
+    Gemm(Cuda cuda, CublasLt lt, boolean tune, boolean logTuning) {
         this.cuda = cuda;
         this.lt = lt;
         this.handle = lt.createHandle();
         this.preference = lt.preference(WORKSPACE_BYTES);
+        this.tuner = tune ? new GemmTuner(cuda, lt, logTuning) : null;
+    }
+
+    /** Tuning as the environment says ({@link GemmTuner#VARIABLE}, {@link GemmTuner#LOG_VARIABLE}). */
+    static Gemm fromEnvironment(Cuda cuda, CublasLt lt, Map<String, String> env) {
+        return new Gemm(cuda, lt, GemmTuner.switchedOn(env, GemmTuner.VARIABLE), GemmTuner.switchedOn(env, GemmTuner.LOG_VARIABLE));
+    }
+
+    /** How many shapes this object has tuned (0 with tuning off). */
+    int tunedShapes() {
+        return tuner == null ? 0 : tuner.tunedShapes();
     }
 
     public long libraryVersion() {
@@ -69,12 +88,12 @@ public final class Gemm {
         int m = shape.m(), n = shape.n(), k = shape.k();
         checkExtent("A", a, transA ? k : m, transA ? m : k, shape.lda(), shape.ab(), shape.batch(), shape.strideA());
         checkExtent("B", b, transB ? n : k, transB ? k : n, shape.ldb(), shape.ab(), shape.batch(), shape.strideB());
-        checkExtent("C", c, m, n, shape.ldc(), shape.c(), shape.batch(), shape.strideC());
-        Plan plan = plans.computeIfAbsent(shape, this::plan);
+        long cBytes = checkExtent("C", c, m, n, shape.ldc(), shape.c(), shape.batch(), shape.strideC());
         if (workspace == null) workspace = cuda.allocate(WORKSPACE_BYTES);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
             MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
+            Plan plan = plans.computeIfAbsent(shape, s -> plan(s, new Operands(al, a, b, be, beta != 0, c, cBytes)));
             lt.matmul(handle, plan.operation(), al, b.address(), plan.aLayout(), a.address(), plan.bLayout(), be,
                     c.address(), plan.cLayout(), plan.algo(), workspace.address(), WORKSPACE_BYTES, cuda.stream(),
                     shape.toString());
@@ -86,7 +105,8 @@ public final class Gemm {
         matmul(false, true, m, n, k, alpha, x, k, w, k, abType, beta, y, n, yType);
     }
 
-    private static void checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, ElementType type, int batch, long stride) {
+    /** Checks that the buffer holds the matrix (or strided batch of them); returns the bytes it spans. */
+    private static long checkExtent(String which, DeviceBuffer buffer, long rows, long cols, long ld, ElementType type, int batch, long stride) {
         if (ld < cols) throw new IllegalArgumentException("matrix " + which + ": row stride " + ld + " < " + cols + " columns");
         if (batch > 1 && stride < rows * ld) throw new IllegalArgumentException("matrix " + which + ": batch stride " + stride + " < " + rows + " rows of " + ld);
         long needed = ((batch - 1) * stride + (rows - 1) * ld + cols) * type.bytes();
@@ -94,9 +114,10 @@ public final class Gemm {
             throw new IllegalArgumentException("matrix " + which + " needs " + needed + " bytes (" + batch + " × " + rows + " rows of "
                     + ld + " " + type + ") but its buffer has " + buffer.bytes());
         }
+        return needed;
     }
 
-    private Plan plan(Shape s) {
+    private Plan plan(Shape s, Operands operands) {
         MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
         MemorySegment aLayout = lt.layout(s.ab().cudaType(), s.transB() ? s.k() : s.n(), s.transB() ? s.n() : s.k(), s.ldb());
         MemorySegment bLayout = lt.layout(s.ab().cudaType(), s.transA() ? s.m() : s.k(), s.transA() ? s.k() : s.m(), s.lda());
@@ -106,8 +127,27 @@ public final class Gemm {
             lt.batch(bLayout, s.batch(), s.strideA());
             lt.batch(cLayout, s.batch(), s.strideC());
         }
-        MemorySegment result = Arena.global().allocate(CublasLt.HEURISTIC_RESULT_BYTES, 16);
-        lt.heuristic(handle, op, aLayout, bLayout, cLayout, preference, result, s.toString());
-        return new Plan(op, aLayout, bLayout, cLayout, result);
+        int requested = tuner == null ? 1 : GemmTuner.CANDIDATES;
+        MemorySegment results = Arena.global().allocate(requested * CublasLt.HEURISTIC_RESULT_BYTES, 16);
+        int count = lt.heuristic(handle, op, aLayout, bLayout, cLayout, preference, results, s.toString());
+        Plan first = new Plan(op, aLayout, bLayout, cLayout, CublasLt.algorithm(results, 0));
+        return tuner == null ? first : tuned(first, results, count, operands, s);
+    }
+
+    /**
+     * The plan with the fastest of the heuristic's {@code count} results. An accumulating product's timing runs write
+     * into a scratch copy of C, so that C itself gets the one accumulation of the real product.
+     */
+    private Plan tuned(Plan plan, MemorySegment results, int count, Operands o, Shape s) {
+        DeviceBuffer target = o.accumulates() ? cuda.allocate(o.cBytes()) : o.c();
+        try {
+            if (o.accumulates()) cuda.copy(o.c(), target, o.cBytes());
+            int best = tuner.fastest(results, count, WORKSPACE_BYTES, algo -> lt.tryMatmul(handle, plan.operation(), o.alpha(),
+                    o.b().address(), plan.aLayout(), o.a().address(), plan.bLayout(), o.beta(), target.address(), plan.cLayout(),
+                    algo, workspace.address(), WORKSPACE_BYTES, cuda.stream()), s.toString());
+            return new Plan(plan.operation(), plan.aLayout(), plan.bLayout(), plan.cLayout(), CublasLt.algorithm(results, best));
+        } finally {
+            if (o.accumulates()) cuda.free(target);
+        }
     }
 }

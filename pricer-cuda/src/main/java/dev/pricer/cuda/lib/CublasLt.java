@@ -14,7 +14,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The cuBLASLt calls for one matrix product {@code D = alpha·op(A)·op(B) + beta·C}: handle, operation and
- * layout descriptors, the heuristic that picks an algorithm, and the product itself. cuBLASLt is
+ * layout descriptors, the heuristic that offers algorithms, and the product itself. cuBLASLt is
  * column-major; {@link dev.pricer.cuda.Gemm} maps the row-major products of the model onto it.
  */
 public final class CublasLt {
@@ -31,6 +31,8 @@ public final class CublasLt {
     static final int LAYOUT_STRIDED_BATCH_OFFSET = 6;
     /** sizeof(cublasLtMatmulHeuristicResult_t): a 64-byte algo, size_t workspace, status, waves, 4 reserved ints. */
     public static final long HEURISTIC_RESULT_BYTES = 96;
+    static final long RESULT_WORKSPACE_OFFSET = 64;
+    static final long RESULT_STATE_OFFSET = 72;
 
     private final MethodHandle create, getVersion, descCreate, descSetAttribute, layoutCreate, layoutSetAttribute, preferenceCreate,
             preferenceSetAttribute, algoGetHeuristic, matmul, getStatusName;
@@ -116,29 +118,58 @@ public final class CublasLt {
         }
     }
 
-    /** The best algorithm for the product, written into {@code result} (HEURISTIC_RESULT_BYTES long). */
-    public void heuristic(MemorySegment handle, MemorySegment op, MemorySegment a, MemorySegment b,
-                          MemorySegment c, MemorySegment preference, MemorySegment result, String what) {
+    /**
+     * The heuristic's algorithms for the product, as many as {@code results} holds (HEURISTIC_RESULT_BYTES each) at
+     * most, written into it in increasing order of estimated time; returns how many it wrote (at least one).
+     */
+    public int heuristic(MemorySegment handle, MemorySegment op, MemorySegment a, MemorySegment b,
+                         MemorySegment c, MemorySegment preference, MemorySegment results, String what) {
+        int requested = (int) (results.byteSize() / HEURISTIC_RESULT_BYTES);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment returned = arena.allocate(JAVA_INT);
-            check(call(() -> (int) algoGetHeuristic.invokeExact(handle, op, a, b, c, c, preference, 1, result, returned)),
+            check(call(() -> (int) algoGetHeuristic.invokeExact(handle, op, a, b, c, c, preference, requested, results, returned)),
                     "cublasLtMatmulAlgoGetHeuristic(" + what + ")");
-            if (returned.get(JAVA_INT, 0) == 0) throw new CudaException("cuBLASLt has no algorithm for " + what);
+            int count = returned.get(JAVA_INT, 0);
+            if (count == 0) throw new CudaException("cuBLASLt has no algorithm for " + what);
+            return count;
         }
+    }
+
+    /** The i-th heuristic result, to pass to {@link #matmul} as its algorithm (the algorithm is the result's first field). */
+    public static MemorySegment algorithm(MemorySegment results, int i) {
+        return results.asSlice(i * HEURISTIC_RESULT_BYTES, HEURISTIC_RESULT_BYTES);
+    }
+
+    /** The workspace bytes the i-th heuristic result's algorithm needs. */
+    public static long workspaceBytes(MemorySegment results, int i) {
+        return results.get(JAVA_LONG, i * HEURISTIC_RESULT_BYTES + RESULT_WORKSPACE_OFFSET);
+    }
+
+    /** The i-th heuristic result's status: 0 where its other fields are valid. */
+    public static int state(MemorySegment results, int i) {
+        return results.get(JAVA_INT, i * HEURISTIC_RESULT_BYTES + RESULT_STATE_OFFSET);
     }
 
     public void matmul(MemorySegment handle, MemorySegment op, MemorySegment alpha, long a, MemorySegment aLayout,
                        long b, MemorySegment bLayout, MemorySegment beta, long c, MemorySegment cLayout,
                        MemorySegment algo, long workspace, long workspaceBytes, MemorySegment stream, String what) {
-        check(call(() -> (int) matmul.invokeExact(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, c, cLayout,
-                algo, workspace, workspaceBytes, stream)), "cublasLtMatmul(" + what + ")");
+        check(tryMatmul(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, algo, workspace, workspaceBytes, stream),
+                "cublasLtMatmul(" + what + ")");
+    }
+
+    /** {@link #matmul} returning cuBLASLt's status instead of throwing: for trying algorithms that may not apply. */
+    public int tryMatmul(MemorySegment handle, MemorySegment op, MemorySegment alpha, long a, MemorySegment aLayout,
+                         long b, MemorySegment bLayout, MemorySegment beta, long c, MemorySegment cLayout,
+                         MemorySegment algo, long workspace, long workspaceBytes, MemorySegment stream) {
+        return call(() -> (int) matmul.invokeExact(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, c, cLayout,
+                algo, workspace, workspaceBytes, stream));
     }
 
     private void check(int status, String what) {
         if (status != 0) throw new CudaException(what + " failed: " + statusName(status) + " (" + status + ")");
     }
 
-    private String statusName(int status) {
+    public String statusName(int status) {
         try {
             MemorySegment text = (MemorySegment) getStatusName.invokeExact(status);
             return text.reinterpret(256).getString(0);
