@@ -40,6 +40,87 @@ __device__ __forceinline__ void stage(float* dst, int pitch, const T* base, long
     }
 }
 
+// n[r]: the keys visible to the warp's query row r of the tile at i0 (0 past the sequence's end); returns the
+// largest, the keys the warp must walk.
+__device__ __forceinline__ int visible_rows(int (&n)[ROWS], const int* lengths, int b, int past, int i0, int seq,
+                                            int key_stride) {
+    int warp = threadIdx.x >> 5, most = 0;
+#pragma unroll
+    for (int r = 0; r < ROWS; r++) {
+        int i = i0 + warp + r * WARPS;
+        n[r] = i < seq ? visible(lengths, b, past, i, key_stride) : 0;
+        most = max(most, n[r]);
+    }
+    return most;
+}
+
+template <int D>
+__device__ __forceinline__ void zero(float (&acc)[ROWS][CHUNKS]) {
+#pragma unroll
+    for (int r = 0; r < ROWS; r++) {
+#pragma unroll
+        for (int c = 0; c < CHUNKS; c++) acc[r][c] = 0.f;
+    }
+}
+
+// s[k][r] += (tile row warp + r * WARPS of a[k], read by broadcast) . (this lane's row b[k]) for the warp's rows:
+// N products of the same rows in one walk over the head dimension.
+template <int D, int N>
+__device__ __forceinline__ void dot_rows(float (&s)[N][ROWS], const float* const (&a)[N], const float* const (&b)[N]) {
+    int warp = threadIdx.x >> 5;
+#pragma unroll
+    for (int x = 0; x < D / 4; x++) {
+        float4 bb[N];
+#pragma unroll
+        for (int k = 0; k < N; k++) bb[k] = ((const float4*) b[k])[x];
+#pragma unroll
+        for (int r = 0; r < ROWS; r++) {
+#pragma unroll
+            for (int k = 0; k < N; k++) s[k][r] += dot4(((const float4*) (a[k] + (warp + r * WARPS) * D))[x], bb[k]);
+        }
+    }
+}
+
+// acc[r] += w[r] * row over the head dimensions this lane holds (lane + 32 c), w's components being the rows.
+template <int D>
+__device__ __forceinline__ void add_scaled_row(float (&acc)[ROWS][CHUNKS], float4 w, const float* row) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int c = 0; c < CHUNKS; c++) {
+        int x = lane + 32 * c;
+        if (x < D) {
+            float v = row[x];
+            acc[0][c] += w.x * v;
+            acc[1][c] += w.y * v;
+            acc[2][c] += w.z * v;
+            acc[3][c] += w.w * v;
+        }
+    }
+}
+
+// acc += sum over the tile's first count rows jj of w_jj * rows[jj], where lane jj holds w_jj (one weight per warp
+// row): the weights go through the warp's slice of buf and are read back by broadcast.
+template <int D>
+__device__ __forceinline__ void add_tile(float (&acc)[ROWS][CHUNKS], float4* buf, const float (&w)[ROWS],
+                                         const float* rows, int pitch, int count) {
+    int lane = threadIdx.x & 31;
+    buf[lane] = make_float4(w[0], w[1], w[2], w[3]);
+    __syncwarp();
+    for (int jj = 0; jj < count; jj++) add_scaled_row<D>(acc, buf[jj], rows + jj * pitch);
+    __syncwarp();
+}
+
+// row[lane + 32 c] = acc[c] * factor over the head dimensions this lane holds.
+template <typename T, int D>
+__device__ __forceinline__ void store_row(T* row, const float (&acc)[CHUNKS], float factor) {
+    int lane = threadIdx.x & 31;
+#pragma unroll
+    for (int c = 0; c < CHUNKS; c++) {
+        int x = lane + 32 * c;
+        if (x < D) row[x] = from_float<T>(acc[c] * factor);
+    }
+}
+
 template <typename T, int D>
 __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const T* v, const int* lengths,
                               int seq, int key_stride, int past, int hq, int hkv, float scale) {
@@ -55,17 +136,14 @@ __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const 
     const T* kb = k + (long) b * key_stride * kvStride + (long) kvh * D;
     const T* vb = v + (long) b * key_stride * kvStride + (long) kvh * D;
     stage<T, D>(qs, D, q + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, scale);
-    int n[ROWS], nWarp = 0;
+    int n[ROWS];
+    int nWarp = visible_rows(n, lengths, b, past, i0, seq, key_stride);
     float m[ROWS], l[ROWS], o[ROWS][CHUNKS];
+    zero<D>(o);
 #pragma unroll
     for (int r = 0; r < ROWS; r++) {
-        int i = i0 + warp + r * WARPS;
-        n[r] = i < seq ? visible(lengths, b, past, i, key_stride) : 0;
-        nWarp = max(nWarp, n[r]);
         m[r] = neg_inf();
         l[r] = 0.f;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) o[r][c] = 0.f;
     }
     int nTile = visible(lengths, b, past, min(i0 + TILE, seq) - 1, key_stride);
     for (int j0 = 0; j0 < nTile; j0 += TILE) {
@@ -75,20 +153,14 @@ __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const 
         __syncthreads();
         if (j0 >= nWarp) continue;
         int j = j0 + lane;
-        float s[ROWS] = {0.f, 0.f, 0.f, 0.f};
-        const float4* kr = (const float4*) (ks + lane * P4);
-#pragma unroll
-        for (int x = 0; x < D / 4; x++) {
-            float4 kk = kr[x];
-#pragma unroll
-            for (int r = 0; r < ROWS; r++) s[r] += dot4(((const float4*) (qs + (warp + r * WARPS) * D))[x], kk);
-        }
+        float s[1][ROWS] = {};
+        dot_rows<D>(s, {qs}, {ks + lane * P4});
         float p[ROWS];
 #pragma unroll
         for (int r = 0; r < ROWS; r++) {
             p[r] = 0.f;
             if (j0 >= n[r]) continue;
-            float sr = j < n[r] ? s[r] : neg_inf();
+            float sr = j < n[r] ? s[0][r] : neg_inf();
             float mNew = fmaxf(m[r], warp_max(sr));
             p[r] = j < n[r] ? expf(sr - mNew) : 0.f;
             float corr = expf(m[r] - mNew);
@@ -97,37 +169,13 @@ __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const 
 #pragma unroll
             for (int c = 0; c < CHUNKS; c++) o[r][c] *= corr;
         }
-        pbuf[warp * TILE + lane] = make_float4(p[0], p[1], p[2], p[3]);
-        __syncwarp();
-        int count = min(TILE, nWarp - j0);
-        for (int jj = 0; jj < count; jj++) {
-            float4 pj = pbuf[warp * TILE + jj];
-            const float* vr = vs + jj * D;
-#pragma unroll
-            for (int c = 0; c < CHUNKS; c++) {
-                int x = lane + 32 * c;
-                if (x < D) {
-                    float vv = vr[x];
-                    o[0][c] += pj.x * vv;
-                    o[1][c] += pj.y * vv;
-                    o[2][c] += pj.z * vv;
-                    o[3][c] += pj.w * vv;
-                }
-            }
-        }
-        __syncwarp();
+        add_tile<D>(o, pbuf + warp * TILE, p, vs, D, min(TILE, nWarp - j0));
     }
 #pragma unroll
     for (int r = 0; r < ROWS; r++) {
         int i = i0 + warp + r * WARPS;
         if (i >= seq) continue;
-        T* orow = out + (((long) b * seq + i) * hq + h) * D;
-        float inv = n[r] > 0 ? 1.f / l[r] : 0.f;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) {
-            int x = lane + 32 * c;
-            if (x < D) orow[x] = from_float<T>(o[r][c] * inv);
-        }
+        store_row<T, D>(out + (((long) b * seq + i) * hq + h) * D, o[r], n[r] > 0 ? 1.f / l[r] : 0.f);
         if (lane == 0) lse[((long) b * hq + h) * seq + i] = n[r] > 0 ? m[r] + logf(l[r]) : 0.f;
     }
 }
@@ -154,17 +202,15 @@ __device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, co
     stage<T, D>(qs, D, q + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, scale);
     stage<G, D>(dos, D, dout + (long) b * seq * qStride + (long) h * D, qStride, i0, seq, 1.f);
     const float* lseRow = lse + ((long) b * hq + h) * seq;
-    int n[ROWS], nWarp = 0;
+    int n[ROWS];
+    int nWarp = visible_rows(n, lengths, b, past, i0, seq, key_stride);
     float li[ROWS], di[ROWS], acc[ROWS][CHUNKS];
+    zero<D>(acc);
 #pragma unroll
     for (int r = 0; r < ROWS; r++) {
         int i = i0 + warp + r * WARPS;
-        n[r] = i < seq ? visible(lengths, b, past, i, key_stride) : 0;
-        nWarp = max(nWarp, n[r]);
         li[r] = i < seq ? lseRow[i] : 0.f;
         di[r] = 0.f;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) acc[r][c] = 0.f;
     }
     int nTile = visible(lengths, b, past, min(i0 + TILE, seq) - 1, key_stride);
     for (int pass = 0; pass < 2; pass++) {
@@ -175,19 +221,9 @@ __device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, co
             __syncthreads();
             if (j0 >= nWarp) continue;
             int j = j0 + lane;
-            float s[ROWS] = {0.f, 0.f, 0.f, 0.f}, dp[ROWS] = {0.f, 0.f, 0.f, 0.f};
-            const float4* kr = (const float4*) (ks + lane * P4);
-            const float4* vr = (const float4*) (vs + lane * P4);
-#pragma unroll
-            for (int x = 0; x < D / 4; x++) {
-                float4 kk = kr[x], vv = vr[x];
-#pragma unroll
-                for (int r = 0; r < ROWS; r++) {
-                    int row = warp + r * WARPS;
-                    s[r] += dot4(((const float4*) (qs + row * D))[x], kk);
-                    dp[r] += dot4(((const float4*) (dos + row * D))[x], vv);
-                }
-            }
+            float sdp[2][ROWS] = {};  // the scores s and dp = dout . v
+            dot_rows<D>(sdp, {qs, dos}, {ks + lane * P4, vs + lane * P4});
+            const float (&s)[ROWS] = sdp[0], (&dp)[ROWS] = sdp[1];
             float ds[ROWS];
 #pragma unroll
             for (int r = 0; r < ROWS; r++) {
@@ -196,25 +232,7 @@ __device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, co
                 ds[r] = p * (dp[r] - di[r]);
             }
             if (pass == 0) continue;
-            dsbuf[warp * TILE + lane] = make_float4(ds[0], ds[1], ds[2], ds[3]);
-            __syncwarp();
-            int count = min(TILE, nWarp - j0);
-            for (int jj = 0; jj < count; jj++) {
-                float4 dsj = dsbuf[warp * TILE + jj];
-                const float* krow = ks + jj * P4;
-#pragma unroll
-                for (int c = 0; c < CHUNKS; c++) {
-                    int x = lane + 32 * c;
-                    if (x < D) {
-                        float kv = krow[x];
-                        acc[0][c] += dsj.x * kv;
-                        acc[1][c] += dsj.y * kv;
-                        acc[2][c] += dsj.z * kv;
-                        acc[3][c] += dsj.w * kv;
-                    }
-                }
-            }
-            __syncwarp();
+            add_tile<D>(acc, dsbuf + warp * TILE, ds, ks, P4, min(TILE, nWarp - j0));
         }
         if (pass == 0) {
 #pragma unroll
@@ -226,12 +244,7 @@ __device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, co
         int i = i0 + warp + r * WARPS;
         if (i >= seq) continue;
         if (lane == 0) delta[((long) b * hq + h) * seq + i] = di[r];
-        G* row = dq + (((long) b * seq + i) * hq + h) * D;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) {
-            int x = lane + 32 * c;
-            if (x < D) row[x] = from_float<G>(acc[r][c] * scale);
-        }
+        store_row<G, D>(dq + (((long) b * seq + i) * hq + h) * D, acc[r], scale);
     }
 }
 
@@ -259,13 +272,13 @@ __device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, c
     stage<T, D>(kst, D, k + (long) b * key_stride * kvStride + (long) kvh * D, kvStride, j0, key_stride, scale);
     stage<T, D>(vst, D, v + (long) b * key_stride * kvStride + (long) kvh * D, kvStride, j0, key_stride, 1.f);
     float dka[ROWS][CHUNKS], dva[ROWS][CHUNKS];
+    zero<D>(dka);
+    zero<D>(dva);
     bool live[ROWS];
 #pragma unroll
     for (int r = 0; r < ROWS; r++) {
         int j = j0 + warp + r * WARPS;
         live[r] = j < len && j < key_stride;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) { dka[r][c] = 0.f; dva[r][c] = 0.f; }
     }
     int firstQuery = j0 - past > 0 ? j0 - past : 0;
     int qStart = firstQuery / TILE * TILE;
@@ -285,19 +298,9 @@ __device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, c
             }
             __syncthreads();
             int i = i0 + lane;
-            float s[ROWS] = {0.f, 0.f, 0.f, 0.f}, dp[ROWS] = {0.f, 0.f, 0.f, 0.f};
-            const float4* qr = (const float4*) (qs + lane * P4);
-            const float4* dr = (const float4*) (dos + lane * P4);
-#pragma unroll
-            for (int x = 0; x < D / 4; x++) {
-                float4 qq = qr[x], dd = dr[x];
-#pragma unroll
-                for (int r = 0; r < ROWS; r++) {
-                    int row = warp + r * WARPS;
-                    s[r] += dot4(((const float4*) (kst + row * D))[x], qq);
-                    dp[r] += dot4(((const float4*) (vst + row * D))[x], dd);
-                }
-            }
+            float sdp[2][ROWS] = {};  // the scores s and dp = dout . v
+            dot_rows<D>(sdp, {kst, vst}, {qs + lane * P4, dos + lane * P4});
+            const float (&s)[ROWS] = sdp[0], (&dp)[ROWS] = sdp[1];
             float p[ROWS], ds[ROWS];
 #pragma unroll
             for (int r = 0; r < ROWS; r++) {
@@ -311,24 +314,8 @@ __device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, c
             __syncwarp();
             int count = min(TILE, seq - i0);
             for (int ii = 0; ii < count; ii++) {
-                float4 pi = pbuf[warp * TILE + ii], dsi = dsbuf[warp * TILE + ii];
-                const float* qrow = qs + ii * P4;
-                const float* drow = dos + ii * P4;
-#pragma unroll
-                for (int c = 0; c < CHUNKS; c++) {
-                    int x = lane + 32 * c;
-                    if (x < D) {
-                        float qv = qrow[x], gv = drow[x];
-                        dva[0][c] += pi.x * gv;
-                        dva[1][c] += pi.y * gv;
-                        dva[2][c] += pi.z * gv;
-                        dva[3][c] += pi.w * gv;
-                        dka[0][c] += dsi.x * qv;
-                        dka[1][c] += dsi.y * qv;
-                        dka[2][c] += dsi.z * qv;
-                        dka[3][c] += dsi.w * qv;
-                    }
-                }
+                add_scaled_row<D>(dva, pbuf[warp * TILE + ii], dos + ii * P4);
+                add_scaled_row<D>(dka, dsbuf[warp * TILE + ii], qs + ii * P4);
             }
             __syncwarp();
         }
@@ -338,14 +325,8 @@ __device__ void attention_bwd_dkdv(float* dk_part, float* dv_part, const T* q, c
         int j = j0 + warp + r * WARPS;
         if (j >= key_stride) continue;
         long prow = ((long) b * key_stride + j) * hq + h;
-#pragma unroll
-        for (int c = 0; c < CHUNKS; c++) {
-            int x = lane + 32 * c;
-            if (x < D) {
-                dk_part[prow * D + x] = dka[r][c] * scale;
-                dv_part[prow * D + x] = dva[r][c];
-            }
-        }
+        store_row<float, D>(dk_part + prow * D, dka[r], scale);
+        store_row<float, D>(dv_part + prow * D, dva[r], 1.f);
     }
 }
 
