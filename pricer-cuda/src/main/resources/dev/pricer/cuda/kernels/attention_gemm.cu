@@ -6,17 +6,21 @@
 // columns past S are never read. Query i sees keys j <= i below lengths[b]. lse: float [B, Hq, S].
 #include "common.cuh"
 
+// The indices of element idx of a row-major [outer, mid, inner, d] array, outermost first.
+struct Index4 { int outer, mid, inner, x; };
+
+__device__ __forceinline__ Index4 index4(long idx, int mid, int inner, int d) {
+    long r = idx / d, n = r / inner;
+    return {(int) (n / mid), (int) (n % mid), (int) (r % inner), (int) (idx % d)};
+}
+
 // dst [B*Hq, S, D] (bf16) from src rows b*S + i of [B*S, H*D], head h of dst reading src head h / (Hq / H).
 template <typename T>
 __device__ void attention_pack(bf16* dst, const T* src, int batch, int seq, int heads, int hq, int d) {
     int group = hq / heads;
     long total = (long) batch * hq * seq * d;
     for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < total; idx += (long) gridDim.x * blockDim.x) {
-        int x = (int) (idx % d);
-        long r = idx / d;
-        int i = (int) (r % seq);
-        long n = r / seq;
-        int h = (int) (n % hq), b = (int) (n / hq);
+        auto [b, h, i, x] = index4(idx, hq, seq, d);
         dst[idx] = from_float<bf16>(to_float(src[((long) b * seq + i) * heads * d + (long) (h / group) * d + x]));
     }
 }
@@ -27,11 +31,7 @@ template <typename T>
 __device__ void attention_unpack(T* out, const float* src, int batch, int seq, int hq, int d) {
     long total = (long) batch * seq * hq * d;
     for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < total; idx += (long) gridDim.x * blockDim.x) {
-        int x = (int) (idx % d);
-        long r = idx / d;
-        int h = (int) (r % hq);
-        long bi = r / hq;
-        int i = (int) (bi % seq), b = (int) (bi / seq);
+        auto [b, i, h, x] = index4(idx, seq, hq, d);
         out[idx] = from_float<T>(src[(((long) b * hq + h) * seq + i) * d + x]);
     }
 }
@@ -44,11 +44,7 @@ __device__ void attention_reduce_heads(T* dk, T* dv, const float* dkh, const flo
     int group = hq / hkv;
     long total = (long) batch * seq * hkv * d;
     for (long idx = blockIdx.x * (long) blockDim.x + threadIdx.x; idx < total; idx += (long) gridDim.x * blockDim.x) {
-        int x = (int) (idx % d);
-        long r = idx / d;
-        int kvh = (int) (r % hkv);
-        long bj = r / hkv;
-        int j = (int) (bj % seq), b = (int) (bj / seq);
+        auto [b, j, kvh, x] = index4(idx, seq, hkv, d);
         float sk = 0.f, sv = 0.f;
         for (int g = 0; g < group; g++) {
             long at = (((long) b * hq + (long) kvh * group + g) * seq + j) * d + x;
@@ -62,7 +58,10 @@ __device__ void attention_reduce_heads(T* dk, T* dv, const float* dkh, const flo
 EXPORT2(attention_reduce_heads, (T* dk, T* dv, const float* dkh, const float* dvh, int batch, int seq, int hq, int hkv, int d),
         (dk, dv, dkh, dvh, batch, seq, hq, hkv, d))
 
-__device__ __forceinline__ int keys_visible(const int* lengths, int b, int i, int seq) {
+// Keys visible to row (b, h, i) of the scores: i + 1, capped by the sequence's length.
+__device__ __forceinline__ int keys_visible(const int* lengths, long row, int seq, int hq) {
+    int i = (int) (row % seq);
+    int b = (int) (row / seq / hq);
     int len = lengths ? lengths[b] : seq;
     return i + 1 < len ? i + 1 : len;
 }
@@ -73,9 +72,7 @@ extern "C" __global__ void attention_softmax(bf16* p, float* lse, const float* s
                                              int seq, int hq, int ld) {
     int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
     for (long row = (long) blockIdx.x * warps + (threadIdx.x >> 5); row < rows_total; row += (long) gridDim.x * warps) {
-        int i = (int) (row % seq);
-        int b = (int) (row / seq / hq);
-        int n = keys_visible(lengths, b, i, seq);
+        int n = keys_visible(lengths, row, seq, hq);
         const float* s = scores + row * ld;
         float m = neg_inf();
         for (int j = lane; j < n; j += 32) m = fmaxf(m, s[j]);
@@ -96,9 +93,7 @@ extern "C" __global__ void attention_softmax_bwd(bf16* p, bf16* ds, const float*
                                                  const int* lengths, int rows_total, int seq, int hq, int ld) {
     int warps = blockDim.x >> 5, lane = threadIdx.x & 31;
     for (long row = (long) blockIdx.x * warps + (threadIdx.x >> 5); row < rows_total; row += (long) gridDim.x * warps) {
-        int i = (int) (row % seq);
-        int b = (int) (row / seq / hq);
-        int n = keys_visible(lengths, b, i, seq);
+        int n = keys_visible(lengths, row, seq, hq);
         const float* s = scores + row * ld;
         const float* g = dp + row * ld;
         float l = lse[row];
