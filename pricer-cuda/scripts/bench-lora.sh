@@ -5,12 +5,9 @@
 # VARIANTS: our runs per shape as '|'-separated option sets of LoraThroughputBenchmark (default: one plain run),
 # e.g. VARIANTS='|--quantize=nf4 --gradient-checkpointing=on,off' for the bf16 base against QLoRA; PEER=0 skips the peer.
 set -uo pipefail
-dev=${DEVICE_DIR:-.device}
+source "${DEVICE_DIR:-.device}/device-env.sh"
 out=${OUT:-bench-out}; mkdir -p "$out"
-[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
-JAVA=$PWD/j/jre/bin/java
-cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$(ls $dev/lib/*.jar | tr '\n' ':')"
-export PRICER_CUDA_CACHE=$PWD/.kernel-cache PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED=1
 models=/dev/shm/pricer-bench; avail=$(df -B1 --output=avail /dev/shm 2>/dev/null | tail -1)
 [ "${avail:-0}" -gt 40000000000 ] || models=$PWD/bench-models
 IFS='|' read -ra variants <<< "${VARIANTS:-}"

@@ -5,12 +5,8 @@
 # once on the 14336x4096 weight with Nsight Compute (DRAM and L2 throughput, occupancy, warp stalls, memory tables;
 # base clocks) into $OUT/nf4-ncu.csv.
 set -uo pipefail
-dev=${DEVICE_DIR:-.device}
+source "${DEVICE_DIR:-.device}/device-env.sh"
 out=${OUT:-bench-out}; mkdir -p "$out"
-[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
-JAVA=$PWD/j/jre/bin/java
-cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$(ls $dev/lib/*.jar | tr '\n' ':')"
-export PRICER_CUDA_CACHE=$PWD/.kernel-cache
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee -a "$out/nf4.jsonl"
 java() { "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g -cp "$cp" "$@"; }
 if [ "${NCU:-0}" = 1 ]; then

@@ -4,13 +4,9 @@
 # the modules' classes and test classes, their dependencies, and the JUnit console launcher. Logs go to $OUT
 # (or ./gpu-test-logs).
 set -uo pipefail
-dev=${DEVICE_DIR:-.device}
+DEVICE_ENV_TRAIN=1 source "${DEVICE_DIR:-.device}/device-env.sh"
 out=${OUT:-gpu-test-logs}; mkdir -p "$out"
-[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
-JAVA=$PWD/j/jre/bin/java
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
-cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$dev/train/classes:$dev/train/test-classes:$(ls $dev/lib/*.jar 2>/dev/null | tr '\n' ':')"
-export PRICER_CUDA_CACHE=$PWD/.kernel-cache
 "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx8g \
   -jar $dev/junit.jar execute --class-path "$cp" --select-package "${1:-dev.pricer.cuda}" --select-class dev.pricer.train.loop.CudaFixtureRunTest \
   --details=tree --disable-banner 2>&1 | tee "$out/tests.log"

@@ -7,11 +7,7 @@
 # writes $OUT/NAME.csv (every kernel) and $OUT/NAME.sum.txt. 8B batch 16 with 1 timed step takes about 3 minutes.
 set -u
 export OUT=${OUT:-out}; mkdir -p $OUT
-dev=${DEVICE_DIR:-.device}
-[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf $dev/jre.tgz -C j; }
-JAVA=$PWD/j/jre/bin/java
-cp="$dev/cuda/classes:$dev/cuda/test-classes:$dev/cuda/core-classes:$(ls $dev/lib/*.jar | tr '\n' ':')"
-export PRICER_CUDA_CACHE=$PWD/.kernel-cache
+source "${DEVICE_DIR:-.device}/device-env.sh"
 run() { name=$1; shift
   start=$(date +%s)
   timeout ${T:-240} /usr/local/cuda/bin/ncu --csv --metrics gpu__time_duration.sum --print-units base --log-file $OUT/$name.csv \

@@ -90,6 +90,35 @@ __device__ __forceinline__ void to_a(unsigned (*a)[4], const float (*c)[4]) {
     }
 }
 
+// The two products both backward kernels start from, 16 rows by NT * 8 columns of each: s = X.Y^T and dp = dX.dY^T,
+// the rows from shared matrices read down first (xD, dxD at row `row`), the columns across first (yA, dyA at row
+// `col`), both with pitch P over D columns. In dq the rows are queries (S, dP); in dk/dv keys (S^T, dP^T).
+template <int D, int NT, int P>
+__device__ __forceinline__ void scores_and_dp(float (*s)[4], float (*dp)[4], unsigned xD, unsigned dxD, unsigned yA, unsigned dyA,
+                                              int row, int col) {
+#pragma unroll
+    for (int n = 0; n < NT; n++) {
+        s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
+        dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
+    }
+#pragma unroll
+    for (int x = 0; x < D / 16; x++) {
+        unsigned xa[4], dxa[4];
+        ldsm4(xa, xD + at(P, row, x * 16));
+        ldsm4(dxa, dxD + at(P, row, x * 16));
+#pragma unroll
+        for (int n = 0; n < NT; n += 2) {
+            unsigned yf[4], dyf[4];
+            ldsm4(yf, yA + at(P, col + n * 8, x * 16));
+            ldsm4(dyf, dyA + at(P, col + n * 8, x * 16));
+            mma_bf16(s[n], xa, yf[0], yf[1]);
+            mma_bf16(s[n + 1], xa, yf[2], yf[3]);
+            mma_bf16(dp[n], dxa, dyf[0], dyf[1]);
+            mma_bf16(dp[n + 1], dxa, dyf[2], dyf[3]);
+        }
+    }
+}
+
 // 8 consecutive elements as loaded (one 16-byte word of bf16, two of float); as_bf16 packs them into one word.
 template <typename T> struct Run8;
 template <> struct Run8<bf16> { uint4 w; };
@@ -366,27 +395,7 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
             unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
             unsigned kA = across_first(shared_base(ks), P, lane), vA = across_first(shared_base(vs), P, lane);
             float s[NT][4], dp[NT][4];
-#pragma unroll
-            for (int n = 0; n < NT; n++) {
-                s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-                dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
-            }
-#pragma unroll
-            for (int x = 0; x < D / 16; x++) {
-                unsigned qa[4], da[4];
-                ldsm4(qa, qD + at(P, warp * 16, x * 16));
-                ldsm4(da, dD + at(P, warp * 16, x * 16));
-#pragma unroll
-                for (int n = 0; n < NT; n += 2) {
-                    unsigned kf[4], vf[4];
-                    ldsm4(kf, kA + at(P, half + n * 8, x * 16));
-                    ldsm4(vf, vA + at(P, half + n * 8, x * 16));
-                    mma_bf16(s[n], qa, kf[0], kf[1]);
-                    mma_bf16(s[n + 1], qa, kf[2], kf[3]);
-                    mma_bf16(dp[n], da, vf[0], vf[1]);
-                    mma_bf16(dp[n + 1], da, vf[2], vf[3]);
-                }
-            }
+            scores_and_dp<D, NT, P>(s, dp, qD, dD, kA, vA, warp * 16, half);
             // dp becomes ds = p (dp - delta), p = exp(scale * q.k - lse) where the key is visible, else 0.
 #pragma unroll
             for (int n = 0; n < NT; n++) {
@@ -478,27 +487,7 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
                 unsigned kD = down_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
                 unsigned qA = across_first(shared_base(qs), P, lane), dA = across_first(shared_base(dos), P, lane);
                 float s[NT][4], dp[NT][4];
-#pragma unroll
-                for (int n = 0; n < NT; n++) {
-                    s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-                    dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
-                }
-#pragma unroll
-                for (int x = 0; x < D / 16; x++) {
-                    unsigned ka[4], va[4];
-                    ldsm4(ka, kD + at(P, warp * 16, x * 16));
-                    ldsm4(va, vD + at(P, warp * 16, x * 16));
-#pragma unroll
-                    for (int n = 0; n < NT; n += 2) {
-                        unsigned qf[4], df[4];
-                        ldsm4(qf, qA + at(P, n * 8, x * 16));
-                        ldsm4(df, dA + at(P, n * 8, x * 16));
-                        mma_bf16(s[n], ka, qf[0], qf[1]);
-                        mma_bf16(s[n + 1], ka, qf[2], qf[3]);
-                        mma_bf16(dp[n], va, df[0], df[1]);
-                        mma_bf16(dp[n + 1], va, df[2], df[3]);
-                    }
-                }
+                scores_and_dp<D, NT, P>(s, dp, kD, vD, qA, dA, warp * 16, 0);
 #pragma unroll
                 for (int n = 0; n < NT; n++) {
 #pragma unroll
