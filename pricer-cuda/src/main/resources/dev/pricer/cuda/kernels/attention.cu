@@ -40,6 +40,16 @@ __device__ __forceinline__ void stage(float* dst, int pitch, const T* base, long
     }
 }
 
+// Stages key tile j0 (pitch P4, read one key per lane) and its values (pitch vpitch) between barriers.
+template <typename T, int D>
+__device__ __forceinline__ void stage_kv(float* ks, float* vs, int vpitch, const T* kb, const T* vb, long kvStride, int j0,
+                                         int key_stride) {
+    __syncthreads();
+    stage<T, D>(ks, P4, kb, kvStride, j0, key_stride, 1.f);
+    stage<T, D>(vs, vpitch, vb, kvStride, j0, key_stride, 1.f);
+    __syncthreads();
+}
+
 // n[r]: the keys visible to the warp's query row r of the tile at i0 (0 past the sequence's end); returns the
 // largest, the keys the warp must walk.
 __device__ __forceinline__ int visible_rows(int (&n)[ROWS], const int* lengths, int b, int past, int i0, int seq,
@@ -147,10 +157,7 @@ __device__ void attention_fwd(T* out, float* lse, const T* q, const T* k, const 
     }
     int nTile = visible(lengths, b, past, min(i0 + TILE, seq) - 1, key_stride);
     for (int j0 = 0; j0 < nTile; j0 += TILE) {
-        __syncthreads();
-        stage<T, D>(ks, P4, kb, kvStride, j0, key_stride, 1.f);
-        stage<T, D>(vs, D, vb, kvStride, j0, key_stride, 1.f);
-        __syncthreads();
+        stage_kv<T, D>(ks, vs, D, kb, vb, kvStride, j0, key_stride);
         if (j0 >= nWarp) continue;
         int j = j0 + lane;
         float s[1][ROWS] = {};
@@ -215,10 +222,7 @@ __device__ void attention_bwd_dq(G* dq, float* delta, const T* q, const T* k, co
     int nTile = visible(lengths, b, past, min(i0 + TILE, seq) - 1, key_stride);
     for (int pass = 0; pass < 2; pass++) {
         for (int j0 = 0; j0 < nTile; j0 += TILE) {
-            __syncthreads();
-            stage<T, D>(ks, P4, kb, kvStride, j0, key_stride, 1.f);
-            stage<T, D>(vs, P4, vb, kvStride, j0, key_stride, 1.f);
-            __syncthreads();
+            stage_kv<T, D>(ks, vs, P4, kb, vb, kvStride, j0, key_stride);
             if (j0 >= nWarp) continue;
             int j = j0 + lane;
             float sdp[2][ROWS] = {};  // the scores s and dp = dout . v
