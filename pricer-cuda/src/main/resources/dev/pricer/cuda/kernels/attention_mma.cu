@@ -220,6 +220,17 @@ __device__ __forceinline__ void store2(float* p, float a, float b) {
     *(float2*) p = make_float2(a, b);
 }
 
+// A warp's 16 rows of an m16n8 accumulator tile row by row: the thread's pairs of rows row0 (at r0) and row0 + 8 (at
+// r0 + down), each scaled by its own factor, stored where the row exists.
+template <int DT, typename T>
+__device__ __forceinline__ void store_rows(T* r0, long down, const float (*acc)[4], float s0, float s1, bool live0, bool live1) {
+#pragma unroll
+    for (int d = 0; d < DT; d++) {
+        if (live0) store2(r0 + d * 8, acc[d][0] * s0, acc[d][1] * s0);
+        if (live1) store2(r0 + down + d * 8, acc[d][2] * s1, acc[d][3] * s1);
+    }
+}
+
 __device__ __forceinline__ int valid_length(const int* lengths, int b, int seq) {
     int len = lengths ? lengths[b] : seq;
     return len < 0 ? 0 : len < seq ? len : seq;
@@ -336,13 +347,7 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
     l0 = quad_sum(l0);
     l1 = quad_sum(l1);
     float inv0 = l0 > 0.f ? 1.f / l0 : 0.f, inv1 = l1 > 0.f ? 1.f / l1 : 0.f;
-    bf16* o0 = out + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t;
-    bf16* o1 = o0 + 8 * qStride;
-#pragma unroll
-    for (int d = 0; d < DT; d++) {
-        if (row0 < seq) store2(o0 + d * 8, o[d][0] * inv0, o[d][1] * inv0);
-        if (row1 < seq) store2(o1 + d * 8, o[d][2] * inv1, o[d][3] * inv1);
-    }
+    store_rows<DT>(out + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t, 8 * qStride, o, inv0, inv1, row0 < seq, row1 < seq);
     if (t == 0) {
         float* lr = lse + ((long) b * hq + h) * seq;
         if (row0 < seq) lr[row0] = l0 > 0.f ? (m0 + log2f(l0)) * LN2 : 0.f;
@@ -423,13 +428,7 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
             }
         }
     }
-    G* q0 = dq + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t;
-    G* q1 = q0 + 8 * qStride;
-#pragma unroll
-    for (int d = 0; d < DT; d++) {
-        if (row0 < seq) store2(q0 + d * 8, acc[d][0] * scale, acc[d][1] * scale);
-        if (row1 < seq) store2(q1 + d * 8, acc[d][2] * scale, acc[d][3] * scale);
-    }
+    store_rows<DT>(dq + ((long) b * seq + row0) * qStride + (long) h * D + 2 * t, 8 * qStride, acc, scale, scale, row0 < seq, row1 < seq);
 }
 
 // Rows of the products here are keys (j) and columns queries (i): S^T = K.Q^T, dP^T = V.dout^T, then
