@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
 
@@ -41,6 +42,14 @@ class ForwardCommandTest {
         return cmd.execute(args);
     }
 
+    /** {@code pricer forward} on the tiny Llama from {@code inputs} to {@code output}, with further options. */
+    private static int forward(StringWriter err, Path inputs, Path output, String... options) {
+        String[] args = {"forward", "--model", fixtures.resolve("tiny-llama").toString(), "--inputs", inputs.toString(), "--output", output.toString()};
+        String[] all = Arrays.copyOf(args, args.length + options.length);
+        System.arraycopy(options, 0, all, args.length, options.length);
+        return run(err, all);
+    }
+
     private static double relativeError(float[] actual, float[] want) {
         double diff = 0, norm = 0;
         for (int i = 0; i < want.length; i++) {
@@ -55,8 +64,7 @@ class ForwardCommandTest {
         Path inputs = dir.resolve("inputs.safetensors"), output = dir.resolve("out.safetensors");
         SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids"), "labels", expected.get("labels")), Map.of());
         StringWriter err = new StringWriter();
-        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(), "--adapter", fixtures.resolve("tiny-llama-lora").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString(), "--grads", "--device", "cpu");
+        int code = forward(err, inputs, output, "--adapter", fixtures.resolve("tiny-llama-lora").toString(), "--grads", "--device", "cpu");
         assertEquals(0, code, err.toString());
         Map<String, HostTensor> out = SafeTensors.readAll(output);
         assertArrayEquals(new long[]{2, 24, 512}, out.get("logits").shape());
@@ -75,8 +83,7 @@ class ForwardCommandTest {
         Path inputs = dir.resolve("ids.safetensors"), output = dir.resolve("base.safetensors");
         SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids")), Map.of());
         StringWriter err = new StringWriter();
-        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString(), "--device", "cpu");
+        int code = forward(err, inputs, output, "--device", "cpu");
         assertEquals(0, code);
         Map<String, HostTensor> out = SafeTensors.readAll(output);
         assertEquals(Set.of("logits"), out.keySet());
@@ -89,8 +96,7 @@ class ForwardCommandTest {
         Path inputs = dir.resolve("bad.safetensors"), output = dir.resolve("never.safetensors");
         SafeTensorsWriter.write(inputs, Map.of("labels", expected.get("labels")), Map.of());
         StringWriter err = new StringWriter();
-        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString());
+        int code = forward(err, inputs, output);
         assertEquals(1, code);
         assertTrue(err.toString().contains(inputs.toString()) && err.toString().contains("'input_ids'"), err.toString());
         assertFalse(output.toFile().exists());
@@ -101,8 +107,7 @@ class ForwardCommandTest {
         Path inputs = dir.resolve("device.safetensors"), output = dir.resolve("no-device.safetensors");
         SafeTensorsWriter.write(inputs, Map.of("input_ids", expected.get("input_ids")), Map.of());
         StringWriter err = new StringWriter();
-        int code = run(err, "forward", "--model", fixtures.resolve("tiny-llama").toString(),
-                "--inputs", inputs.toString(), "--output", output.toString(), "--device", "tpu");
+        int code = forward(err, inputs, output, "--device", "tpu");
         assertEquals(1, code);
         assertTrue(err.toString().contains("'tpu'"), err.toString());
         assertFalse(output.toFile().exists());
