@@ -37,7 +37,6 @@ public final class Cuda {
     private final Map<String, MemorySegment> modules = new ConcurrentHashMap<>();
     private final Map<String, MemorySegment> functions = new ConcurrentHashMap<>();
     private final Map<Long, Integer> sharedLimits = new ConcurrentHashMap<>();
-    private final Map<List<Long>, Integer> residentBlocks = new ConcurrentHashMap<>();
     private final ThreadLocal<Boolean> current = ThreadLocal.withInitial(() -> false);
     private final AtomicLong inUse = new AtomicLong();
     private final AtomicLong peak = new AtomicLong();
@@ -247,10 +246,8 @@ public final class Cuda {
 
     /** How many blocks of {@code threads} threads of the kernel one multiprocessor holds at once. */
     int residentBlocks(MemorySegment function, int threads) {
-        return residentBlocks.computeIfAbsent(List.of(function.address(), (long) threads), key -> {
-            makeCurrent();
-            return driver.residentBlocks(function, threads);
-        });
+        makeCurrent();
+        return driver.residentBlocks(function, threads);
     }
 
     /**

@@ -66,15 +66,9 @@ public final class Kernels {
         cuda.launch(cuda.function("norm.cu", "rmsnorm_dweight"), (int) ceilDiv(dim, THREADS), 1, 1, THREADS, 0, dweight, dy, x, rstd, rows, dim);
     }
 
-    /** dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. */
-    public void rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w, DeviceBuffer rstd,
-                                int rows, int dim, boolean accumulate) {
-        rmsnormBackward(t, dx, null, dy, x, w, rstd, rows, dim, accumulate);
-    }
-
     /**
-     * As above, and where the vector kernel runs, dx also goes to {@code copy} in bf16 (null: nowhere).
-     * Returns whether {@code copy} was written.
+     * dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. Where the vector kernel runs,
+     * dx also goes to {@code copy} in bf16 (null: nowhere). Returns whether {@code copy} was written.
      */
     public boolean rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer copy, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w,
                                    DeviceBuffer rstd, int rows, int dim, boolean accumulate) {
