@@ -18,10 +18,11 @@ public final class Kernels {
     private static final int PROBABILITY_FLOATS = 8 * 32 * 4;
     private static final int DEFAULT_SHARED_BYTES = 48 << 10;
     private static final java.util.Set<Integer> MMA_HEAD_DIMS = java.util.Set.of(64, 128);
-    /** attention_mma.cu's WARPS × 32, ROWS_PER_BLOCK (= KEY_TILE) and DKDV_QUERY_TILE. */
+    /** attention_mma.cu's WARPS × 32, ROWS_PER_BLOCK (= KEY_TILE), DKDV_KEY_TILE and DKDV_QUERY_TILE. */
     private static final int MMA_THREADS = 128;
     private static final int MMA_TILE = 64;
-    private static final int MMA_DKDV_QUERIES = 32;
+    private static final int MMA_DKDV_KEYS = 32;
+    private static final int MMA_DKDV_QUERIES = 64;
     /** Elements per thread step of the {@code *_vec} kernels (vector.cuh's VEC), and their alignment in bytes. */
     private static final int VEC = 8;
     private static final int VEC_ALIGN = 16;
@@ -208,12 +209,11 @@ public final class Kernels {
                                      DeviceBuffer lse, DeviceBuffer lengths, int batch, int seq, int heads, int kvHeads,
                                      int headDim, float scale) {
         checkMma(seq, heads, kvHeads, headDim, dq, dk, dv, q, k, v, out, dout);
-        int tiles = (int) ceilDiv(seq, MMA_TILE);
         int dqBytes = 2 * 4 * MMA_TILE * (headDim + 8);
-        launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, tiles, heads, batch, dqBytes,
+        launchMma("attention_mma_bwd_dq_" + grad.suffix() + "_" + headDim, (int) ceilDiv(seq, MMA_TILE), heads, batch, dqBytes,
                 dq, delta, q, k, v, out, dout, lse, lengths, seq, heads, kvHeads, scale);
-        int dkdvBytes = 2 * (2 * MMA_TILE + 2 * MMA_DKDV_QUERIES) * (headDim + 8);
-        launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, tiles, kvHeads, batch, dkdvBytes,
+        int dkdvBytes = 2 * (2 * MMA_DKDV_KEYS + 2 * MMA_DKDV_QUERIES) * (headDim + 8);
+        launchMma("attention_mma_bwd_dkdv_" + grad.suffix() + "_" + headDim, (int) ceilDiv(seq, MMA_DKDV_KEYS), kvHeads, batch, dkdvBytes,
                 dk, dv, q, k, v, dout, lse, delta, lengths, seq, heads, kvHeads, scale);
     }
 
@@ -227,11 +227,14 @@ public final class Kernels {
         }
     }
 
-    /** A block of 4 warps per tile of 64 rows; the dynamic shared memory is attention_mma.cu's bf16 tiles, rows padded by 8. */
+    /**
+     * A block of 4 warps per (tile, head, sequence), on a grid (heads, batch, tiles): tiles slowest, so blocks start
+     * tile by tile (attention_mma.cu says why). The dynamic shared memory is its bf16 tiles, rows padded by 8.
+     */
     private void launchMma(String entry, int tiles, int heads, int batch, int sharedBytes, Object... args) {
         MemorySegment function = cuda.function("attention_mma.cu", entry);
         if (sharedBytes > DEFAULT_SHARED_BYTES) cuda.allowSharedMemory(function, sharedBytes);
-        cuda.launch(function, tiles, heads, batch, MMA_THREADS, sharedBytes, args);
+        cuda.launch(function, heads, batch, tiles, MMA_THREADS, sharedBytes, args);
     }
 
     /** Bytes of the partials scratch {@link #attentionBackward} needs. */

@@ -16,16 +16,22 @@
 // attention_mma_fwd_D: block per (64 queries, head, sequence). attention_mma_bwd_dq_G_D: block per (64
 // queries, head, sequence); as it stages its dout rows it takes delta_i = sum_j p_ij dp_ij = dout_i . out_i
 // (FlashAttention-2's D) from the forward output out, stores it for the next kernel, then makes one pass over the
-// keys for dq = scale * dS.K, dS = P o (dP - delta). attention_mma_bwd_dkdv_G_D: block per (64 keys, KV head,
+// keys for dq = scale * dS.K, dS = P o (dP - delta). attention_mma_bwd_dkdv_G_D: block per (32 keys, KV head,
 // sequence), summing over the query heads of the group and the query tiles at or after the keys in registers, so
 // dk and dv are written once, deterministically, with no atomics.
+//
+// Grids are (heads, sequences, tiles), tiles slowest: blocks start in launch order, so all blocks of one tile start
+// before any of the next. The tile of rank z is the one with the most work first (the last query tile, which sees the
+// most keys; the first key tile, which the most queries see), so the longest blocks start in the first wave and the
+// short ones fill the last wave's gaps, rather than long blocks starting last.
 #include "common.cuh"
 
 #define WARPS 4
 #define THREADS (32 * WARPS)
 #define ROWS_PER_BLOCK (16 * WARPS)
 #define KEY_TILE 64
-#define DKDV_QUERY_TILE 32
+#define DKDV_KEY_TILE 32
+#define DKDV_QUERY_TILE 64
 #define LOG2E 1.4426950408889634f
 #define LN2 0.6931471805599453f
 
@@ -255,7 +261,7 @@ __device__ void attention_mma_fwd(bf16* out, float* lse, const bf16* q, const bf
     bf16* ks = qs + ROWS_PER_BLOCK * P;  // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
+    int i0 = (gridDim.z - 1 - blockIdx.z) * ROWS_PER_BLOCK, h = blockIdx.x, b = blockIdx.y, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
     long qStride = (long) hq * D, kvStride = (long) hkv * D;
     const bf16* kb = k + (long) b * seq * kvStride + (long) kvh * D;
@@ -366,7 +372,7 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
     bf16* ks = dos + ROWS_PER_BLOCK * P; // [64 keys][P]
     bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int i0 = blockIdx.x * ROWS_PER_BLOCK, h = blockIdx.y, b = blockIdx.z, kvh = h / (hq / hkv);
+    int i0 = (gridDim.z - 1 - blockIdx.z) * ROWS_PER_BLOCK, h = blockIdx.x, b = blockIdx.y, kvh = h / (hq / hkv);
     int len = valid_length(lengths, b, seq);
     long qStride = (long) hq * D, kvStride = (long) hkv * D, qHead = (long) b * seq * qStride + (long) h * D;
     const bf16* kb = k + (long) b * seq * kvStride + (long) kvh * D;
@@ -432,23 +438,29 @@ __device__ void attention_mma_bwd_dq(G* dq, float* delta, const bf16* q, const b
 }
 
 // Rows of the products here are keys (j) and columns queries (i): S^T = K.Q^T, dP^T = V.dout^T, then
-// dv += P^T.dout and dk += dS^T.Q over query tiles of 32 (fewer registers than 64, with both accumulators live).
+// dv += P^T.dout and dk += dS^T.Q over query tiles of 64. The two warps of a pair own the same 16 keys: for S^T and
+// dP^T each takes half the tile's queries, then they swap P^T and dS^T (as A fragments, through shared memory) and
+// each takes half of D for dv and dk. So a thread holds 8 x D / 16 accumulators, not 16 x D / 16 (254 registers at
+// D = 128, 2 blocks an SM, where it is now 168 and 3), and a block covers 32 keys, twice the blocks over the SMs.
 template <typename G, int D>
 __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* k, const bf16* v, const G* dout,
                                        const float* lse, const float* delta, const int* lengths, int seq, int hq, int hkv,
                                        float scale) {
-    constexpr int QT = DKDV_QUERY_TILE, P = D + 8, NT = QT / 8, DT = D / 8;
+    constexpr int QT = DKDV_QUERY_TILE, KT = DKDV_KEY_TILE, P = D + 8, DT = D / 16, KF = QT / 16;
     extern __shared__ uint4 shared_words[];
     __shared__ float lseTile[QT], deltaTile[QT];
-    bf16* ks = (bf16*) shared_words;     // [64 keys][P]
-    bf16* vs = ks + KEY_TILE * P;        // [64 keys][P]
-    bf16* qs = vs + KEY_TILE * P;        // [32 queries][P]
-    bf16* dos = qs + QT * P;             // [32 queries][P]
+    // Each warp's P^T and dS^T fragments of its half of the queries: [warp][P^T, dS^T][k-block][lane].
+    __shared__ uint4 swap[WARPS][2][KF / 2][32];
+    bf16* ks = (bf16*) shared_words;     // [32 keys][P]
+    bf16* vs = ks + KT * P;              // [32 keys][P]
+    bf16* qs = vs + KT * P;              // [64 queries][P]
+    bf16* dos = qs + QT * P;             // [64 queries][P]
     int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, g = lane >> 2, t = lane & 3;
-    int j0 = blockIdx.x * KEY_TILE, kvh = blockIdx.y, b = blockIdx.z, group = hq / hkv;
+    int pair = warp >> 1, half = warp & 1, dcol = half * (D / 2);
+    int j0 = blockIdx.z * KT, kvh = blockIdx.x, b = blockIdx.y, group = hq / hkv;
     int len = valid_length(lengths, b, seq);
     long qStride = (long) hq * D, kvStride = (long) hkv * D;
-    int key0 = j0 + warp * 16 + g, key1 = key0 + 8;
+    int key0 = j0 + pair * 16 + g, key1 = key0 + 8;
     float scaleLog2 = scale * LOG2E;
     float dka[DT][4], dva[DT][4];
 #pragma unroll
@@ -457,73 +469,81 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
         dva[d][0] = dva[d][1] = dva[d][2] = dva[d][3] = 0.f;
     }
     if (j0 < len) {
-        stage_rows<bf16, D, KEY_TILE>(ks, k + (long) b * seq * kvStride + (long) kvh * D, kvStride, j0, len);
-        stage_rows<bf16, D, KEY_TILE>(vs, v + (long) b * seq * kvStride + (long) kvh * D, kvStride, j0, len);
-        bool warpLive = j0 + warp * 16 < len;
+        stage_rows<bf16, D, KT>(ks, k + (long) b * seq * kvStride + (long) kvh * D, kvStride, j0, len);
+        stage_rows<bf16, D, KT>(vs, v + (long) b * seq * kvStride + (long) kvh * D, kvStride, j0, len);
         for (int h = kvh * group; h < (kvh + 1) * group; h++) {
             const bf16* qb = q + (long) b * seq * qStride + (long) h * D;
             const G* db = dout + (long) b * seq * qStride + (long) h * D;
             const float* lseRow = lse + ((long) b * hq + h) * seq;
             const float* deltaRow = delta + ((long) b * hq + h) * seq;
+            // The tile's first query is its first key, so every pair's keys meet some of its queries.
             for (int i0 = j0; i0 < seq; i0 += QT) {
-                Staged<bf16, D, QT> qt;
-                Staged<G, D, QT> dt;
-                qt.load(qb, qStride, i0, seq);
-                dt.load(db, qStride, i0, seq);
                 int query = i0 + threadIdx.x;
                 bool stats = threadIdx.x < QT && query < seq;
                 float l = stats ? lseRow[query] * LOG2E : 0.f, dl = stats ? deltaRow[query] : 0.f;
                 __syncthreads();
-                qt.store(qs);
-                dt.store(dos);
+                // dout's rows half at a time: all 64 in float would take the registers the accumulators need.
+                stage_rows<bf16, D, QT>(qs, qb, qStride, i0, seq);
+                stage_rows<G, D, QT, QT / 2>(dos, db, qStride, i0, seq);
                 if (threadIdx.x < QT) {
                     lseTile[threadIdx.x] = l;
                     deltaTile[threadIdx.x] = dl;
                 }
                 __syncthreads();
-                // Queries before the warp's first key see none of its keys.
-                if (!warpLive || i0 + QT <= j0 + warp * 16) continue;
-                unsigned kD = down_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
-                unsigned qA = across_first(shared_base(qs), P, lane), dA = across_first(shared_base(dos), P, lane);
-                float s[NT][4], dp[NT][4];
-                scores_and_dp<D, NT, P>(s, dp, kD, vD, qA, dA, warp * 16, 0);
+                // 16 queries at a time: S^T and dP^T of all 32 of the warp's take registers for 2 blocks an SM, not 3.
+#pragma unroll 1
+                for (int x = 0; x < KF / 2; x++) {
+                    int c0 = half * (QT / 2) + x * 16;
+                    unsigned kD = down_first(shared_base(ks), P, lane), vD = down_first(shared_base(vs), P, lane);
+                    unsigned qA = across_first(shared_base(qs), P, lane), dA = across_first(shared_base(dos), P, lane);
+                    float s[2][4], dp[2][4];
+                    scores_and_dp<D, 2, P>(s, dp, kD, vD, qA, dA, pair * 16, c0);
 #pragma unroll
-                for (int n = 0; n < NT; n++) {
+                    for (int n = 0; n < 2; n++) {
 #pragma unroll
-                    for (int e = 0; e < 2; e++) {
-                        int c = n * 8 + 2 * t + e, i = i0 + c;
-                        float l = lseTile[c], dl = deltaTile[c];
-                        bool sees = i < seq;
-                        float p0 = sees && key0 <= i && key0 < len ? exp2f(s[n][e] * scaleLog2 - l) : 0.f;
-                        float p1 = sees && key1 <= i && key1 < len ? exp2f(s[n][2 + e] * scaleLog2 - l) : 0.f;
-                        s[n][e] = p0;
-                        s[n][2 + e] = p1;
-                        dp[n][e] = p0 * (dp[n][e] - dl);
-                        dp[n][2 + e] = p1 * (dp[n][2 + e] - dl);
+                        for (int e = 0; e < 2; e++) {
+                            int c = c0 + n * 8 + 2 * t + e, i = i0 + c;
+                            float l = lseTile[c], dl = deltaTile[c];
+                            bool sees = i < seq;
+                            float p0 = sees && key0 <= i && key0 < len ? exp2f(s[n][e] * scaleLog2 - l) : 0.f;
+                            float p1 = sees && key1 <= i && key1 < len ? exp2f(s[n][2 + e] * scaleLog2 - l) : 0.f;
+                            s[n][e] = p0;
+                            s[n][2 + e] = p1;
+                            dp[n][e] = p0 * (dp[n][e] - dl);
+                            dp[n][2 + e] = p1 * (dp[n][2 + e] - dl);
+                        }
                     }
+                    unsigned pa[1][4], dsa[1][4];
+                    to_a<1>(pa, s);
+                    to_a<1>(dsa, dp);
+                    swap[warp][0][x][lane] = make_uint4(pa[0][0], pa[0][1], pa[0][2], pa[0][3]);
+                    swap[warp][1][x][lane] = make_uint4(dsa[0][0], dsa[0][1], dsa[0][2], dsa[0][3]);
                 }
-                unsigned pa[QT / 16][4], dsa[QT / 16][4];
-                to_a<QT / 16>(pa, s);
-                to_a<QT / 16>(dsa, dp);
-                unsigned qD = down_first(shared_base(qs), P, lane), dD = down_first(shared_base(dos), P, lane);
+                // The next write to swap follows the next tile's first barrier, after both warps have read it.
+                __syncthreads();
+                unsigned qD = down_first(shared_base(qs + dcol), P, lane), dD = down_first(shared_base(dos + dcol), P, lane);
 #pragma unroll
-                for (int x = 0; x < QT / 16; x++) {
+                for (int x = 0; x < KF; x++) {
+                    // Query k-block x is k-block x % (KF / 2) of the pair's warp x / (KF / 2).
+                    uint4 pw = swap[2 * pair + x / (KF / 2)][0][x % (KF / 2)][lane];
+                    uint4 dw = swap[2 * pair + x / (KF / 2)][1][x % (KF / 2)][lane];
+                    unsigned px[4] = {pw.x, pw.y, pw.z, pw.w}, dsx[4] = {dw.x, dw.y, dw.z, dw.w};
 #pragma unroll
                     for (int d = 0; d < DT; d += 2) {
                         unsigned df[4], qf[4];
                         ldsm4_trans(df, dD + at(P, x * 16, d * 8));
                         ldsm4_trans(qf, qD + at(P, x * 16, d * 8));
-                        mma_bf16(dva[d], pa[x], df[0], df[1]);
-                        mma_bf16(dva[d + 1], pa[x], df[2], df[3]);
-                        mma_bf16(dka[d], dsa[x], qf[0], qf[1]);
-                        mma_bf16(dka[d + 1], dsa[x], qf[2], qf[3]);
+                        mma_bf16(dva[d], px, df[0], df[1]);
+                        mma_bf16(dva[d + 1], px, df[2], df[3]);
+                        mma_bf16(dka[d], dsx, qf[0], qf[1]);
+                        mma_bf16(dka[d + 1], dsx, qf[2], qf[3]);
                     }
                 }
             }
         }
     }
-    G* k0 = dk + ((long) b * seq + key0) * kvStride + (long) kvh * D + 2 * t;
-    G* v0 = dv + ((long) b * seq + key0) * kvStride + (long) kvh * D + 2 * t;
+    G* k0 = dk + ((long) b * seq + key0) * kvStride + (long) kvh * D + dcol + 2 * t;
+    G* v0 = dv + ((long) b * seq + key0) * kvStride + (long) kvh * D + dcol + 2 * t;
     long down = 8 * kvStride;
 #pragma unroll
     for (int d = 0; d < DT; d++) {
@@ -547,7 +567,7 @@ __device__ void attention_mma_bwd_dkdv(G* dk, G* dv, const bf16* q, const bf16* 
             const bf16* q, const bf16* k, const bf16* v, const bf16* out, const G* dout, const float* lse, const int* lengths, \
             int seq, int hq, int hkv, float scale) { \
         attention_mma_bwd_dq<G, D>(dq, delta, q, k, v, out, dout, lse, lengths, seq, hq, hkv, scale); } \
-    extern "C" __global__ void __launch_bounds__(32 * WARPS) attention_mma_bwd_dkdv_##SUFFIX##_##D(G* dk, G* dv, \
+    extern "C" __global__ void __launch_bounds__(32 * WARPS, 3) attention_mma_bwd_dkdv_##SUFFIX##_##D(G* dk, G* dv, \
             const bf16* q, const bf16* k, const bf16* v, const G* dout, const float* lse, const float* delta, const int* lengths, \
             int seq, int hq, int hkv, float scale) { \
         attention_mma_bwd_dkdv<G, D>(dk, dv, q, k, v, dout, lse, delta, lengths, seq, hq, hkv, scale); }
