@@ -347,45 +347,72 @@ public final class CudaBackend implements Backend {
         product(false, false, a, b, c, m, n, k, alpha, 0f);
     }
 
+    /**
+     * The residual is the base product's C and c its D, so it is added as the product is stored rather than in a
+     * pass of its own; the low-rank product then accumulates into c (beta = 1).
+     */
+    @Override
+    public void matmulABtPlusResidual(Buffer a, Buffer b, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+        product(false, true, a, b, residual, c, m, n, k, 1f, 1f);
+        if (u != null) matmulABt(u, v, c, m, n, r, true);
+    }
+
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
         product(transA, transB, a, b, c, m, n, k, 1f, accumulate ? 1f : 0f);
     }
 
-    /**
-     * FLOAT32 precision: exact float32 products. BF16: bf16 operands on the tensor cores with float32
-     * accumulation, float operands read through their bf16 copies. Accumulation is cuBLASLt's beta = 1, never a
-     * separate pass.
-     */
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha, float beta) {
-        CudaBuffer ca = of(a), cb = of(b), cc = writable(c);
+        product(transA, transB, a, b, c, c, m, n, k, alpha, beta);
+    }
+
+    /**
+     * d = alpha·op(a)·op(b) + beta·addend, the addend d itself or a buffer of d's type. FLOAT32 precision: exact
+     * float32 products. BF16: bf16 operands on the tensor cores with float32 accumulation, float operands read
+     * through their bf16 copies. Accumulation is cuBLASLt's beta = 1, never a separate pass.
+     */
+    private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer addend, Buffer d, int m, int n, int k,
+                         float alpha, float beta) {
+        CudaBuffer ca = of(a), cb = of(b), cadd = of(addend), cd = writable(d);
+        sameType(cadd, cd);
         int lda = transA ? m : k, ldb = transB ? k : n;
         if (precision == Precision.FLOAT32) {
             cuda.gemm().matmul(transA, transB, m, n, k, alpha, ca.memory(), lda, cb.memory(), ldb, ElementType.F32,
-                    beta, cc.memory(), n, ElementType.F32);
+                    beta, cadd.memory(), cd.memory(), n, ElementType.F32);
         } else {
             DeviceBuffer a16 = asBf16(ca, (long) m * k, 0), b16 = asBf16(cb, (long) k * n, 1);
             cuda.gemm().matmul(transA, transB, m, n, k, alpha, a16, lda, b16, ldb, ElementType.BF16,
-                    beta, cc.memory(), n, cc.type());
+                    beta, cadd.memory(), cd.memory(), n, cd.type());
         }
     }
 
     @Override
     public void matmulNf4ABt(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
-        nf4Product(true, a, nf4(w, n, k), c, m, n, k, accumulate);
+        nf4Product(true, a, nf4(w, n, k), c, c, m, n, k, accumulate ? 1f : 0f);
     }
 
     @Override
     public void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
-        nf4Product(false, a, nf4(w, k, n), c, m, n, k, accumulate);
+        nf4Product(false, a, nf4(w, k, n), c, c, m, n, k, accumulate ? 1f : 0f);
     }
 
-    /** The weight dequantized into scratch, then the same product a bf16 (or, in FLOAT32, a float) weight gets. */
-    private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate) {
-        CudaBuffer ca = of(a), cc = writable(c);
+    /** As {@link #matmulABtPlusResidual}: the residual is the product's C. */
+    @Override
+    public void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+        nf4Product(true, a, nf4(w, n, k), residual, c, m, n, k, 1f);
+        if (u != null) matmulABt(u, v, c, m, n, r, true);
+    }
+
+    /**
+     * d = a·op(w) + beta·addend (the addend d itself or a buffer of d's type): the weight dequantized into scratch,
+     * then the same product a bf16 (or, in FLOAT32, a float) weight gets.
+     */
+    private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer addend, Buffer d, int m, int n, int k, float beta) {
+        CudaBuffer ca = of(a), cadd = of(addend), cd = writable(d);
+        sameType(cadd, cd);
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
         DeviceBuffer weight = dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
-        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, accumulate ? 1f : 0f, cc.memory(), n, cc.type());
+        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, beta, cadd.memory(), cd.memory(), n, cd.type());
     }
 
     private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {
@@ -459,12 +486,13 @@ public final class CudaBackend implements Backend {
      * products (the layer's down or output projection) read it in bf16.
      */
     @Override
-    public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
+    public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dResidual, Buffer dx, Buffer dweight, int rows, int dim) {
+        DeviceBuffer residual = dResidual == null ? null : f32(dResidual).memory();
         CudaBuffer d = f32(writable(dx));
         long n = (long) rows * dim;
         DeviceBuffer copy = precision == Precision.BF16 ? copies.target(d, n, 0) : null;
-        if (kernels.rmsnormBackward(ElementType.F32, d.memory(), copy, f32(dout).memory(), f32(x).memory(),
-                f32(weight).memory(), f32(rstd).memory(), rows, dim, true)) {
+        if (kernels.rmsnormBackward(ElementType.F32, d.memory(), copy, residual, f32(dout).memory(), f32(x).memory(),
+                f32(weight).memory(), f32(rstd).memory(), rows, dim)) {
             copies.produced(d, n, 0);
         }
         if (dweight != null) {

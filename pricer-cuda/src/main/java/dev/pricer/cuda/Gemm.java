@@ -10,9 +10,11 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Row-major matrix products through cuBLASLt with float accumulation:
- * {@code C[m×n] = alpha·op(A)·op(B) + beta·C}, where op(A) is m×k and op(B) is k×n. A and B share a type
- * (bf16 or f32); C may be either. {@code beta = 1} is the epilogue that saves a pass: residual additions,
- * LoRA's low-rank update on top of the base product, and gradient accumulation all land in the product.
+ * {@code C[m×n] = alpha·op(A)·op(B) + beta·C}, where op(A) is m×k and op(B) is k×n, or with D separate from C,
+ * {@code D = alpha·op(A)·op(B) + beta·C} (D of C's layout). A and B share a type (bf16 or f32); C may be either.
+ * {@code beta = 1} is the epilogue that saves a pass: residual additions (into a separate D: the residual stream
+ * is read in the product, not first copied), LoRA's low-rank update on top of the base product, and gradient
+ * accumulation all land in the product.
  * A row-major product is the column-major product of the transposes, so the operands swap on the way in.
  * Descriptors and the choice of algorithm are kept per shape: cuBLASLt's heuristic's first choice, or with
  * tuning on ({@link GemmTuner}) the fastest of its candidates as timed on the first product of the shape.
@@ -29,9 +31,14 @@ public final class Gemm {
                         MemorySegment algo) {
     }
 
-    /** What a product reads and writes, for timing algorithms on it; {@code cBytes}: the extent of C. */
+    /** What a product reads and writes, for timing algorithms on it; {@code cBytes}: the extent of C (and of D). */
     private record Operands(MemorySegment alpha, DeviceBuffer a, DeviceBuffer b, MemorySegment beta, boolean accumulates,
-                            DeviceBuffer c, long cBytes) {
+                            DeviceBuffer c, DeviceBuffer d, long cBytes) {
+
+        /** Whether the product adds into its own output, which timing runs must then leave alone. */
+        boolean accumulatesInPlace() {
+            return accumulates && c.address() == d.address();
+        }
     }
 
     private final Cuda cuda;
@@ -68,8 +75,15 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, int ldc, ElementType cType) {
+        matmul(transA, transB, m, n, k, alpha, a, lda, b, ldb, abType, beta, c, c, ldc, cType);
+    }
+
+    /** D = alpha·op(A)·op(B) + beta·C with D a matrix of C's layout (row stride {@code ldc}, {@code cType}) elsewhere. */
+    public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
+                       float beta, DeviceBuffer c, DeviceBuffer d, int ldc, ElementType cType) {
         run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0),
-                alpha, a, b, beta, c);
+                alpha, a, b, beta, c, d);
     }
 
     /**
@@ -80,22 +94,23 @@ public final class Gemm {
                         DeviceBuffer a, int lda, long strideA, DeviceBuffer b, int ldb, long strideB, ElementType abType,
                         float beta, DeviceBuffer c, int ldc, long strideC, ElementType cType) {
         run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC),
-                alpha, a, b, beta, c);
+                alpha, a, b, beta, c, c);
     }
 
-    private void run(Shape shape, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c) {
+    private void run(Shape shape, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c, DeviceBuffer d) {
         boolean transA = shape.transA(), transB = shape.transB();
         int m = shape.m(), n = shape.n(), k = shape.k();
         checkExtent("A", a, transA ? k : m, transA ? m : k, shape.lda(), shape.ab(), shape.batch(), shape.strideA());
         checkExtent("B", b, transB ? n : k, transB ? k : n, shape.ldb(), shape.ab(), shape.batch(), shape.strideB());
         long cBytes = checkExtent("C", c, m, n, shape.ldc(), shape.c(), shape.batch(), shape.strideC());
+        checkExtent("D", d, m, n, shape.ldc(), shape.c(), shape.batch(), shape.strideC());
         if (workspace == null) workspace = cuda.allocate(WORKSPACE_BYTES);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment al = arena.allocateFrom(ValueLayout.JAVA_FLOAT, alpha);
             MemorySegment be = arena.allocateFrom(ValueLayout.JAVA_FLOAT, beta);
-            Plan plan = plans.computeIfAbsent(shape, s -> plan(s, new Operands(al, a, b, be, beta != 0, c, cBytes)));
+            Plan plan = plans.computeIfAbsent(shape, s -> plan(s, new Operands(al, a, b, be, beta != 0, c, d, cBytes)));
             lt.matmul(handle, plan.operation(), al, b.address(), plan.aLayout(), a.address(), plan.bLayout(), be,
-                    c.address(), plan.cLayout(), plan.algo(), workspace.address(), WORKSPACE_BYTES, cuda.stream(),
+                    c.address(), d.address(), plan.cLayout(), plan.algo(), workspace.address(), WORKSPACE_BYTES, cuda.stream(),
                     shape.toString());
         }
     }
@@ -135,19 +150,21 @@ public final class Gemm {
     }
 
     /**
-     * The plan with the fastest of the heuristic's {@code count} results. An accumulating product's timing runs write
-     * into a scratch copy of C, so that C itself gets the one accumulation of the real product.
+     * The plan with the fastest of the heuristic's {@code count} results. A product that accumulates in place times
+     * its runs on a scratch copy of C, so that C itself gets the one accumulation of the real product; one into a
+     * separate D only reads C, and the real product overwrites D after.
      */
     private Plan tuned(Plan plan, MemorySegment results, int count, Operands o, Shape s) {
-        DeviceBuffer target = o.accumulates() ? cuda.allocate(o.cBytes()) : o.c();
+        boolean scratch = o.accumulatesInPlace();
+        DeviceBuffer c = scratch ? cuda.allocate(o.cBytes()) : o.c(), d = scratch ? c : o.d();
         try {
-            if (o.accumulates()) cuda.copy(o.c(), target, o.cBytes());
+            if (scratch) cuda.copy(o.c(), c, o.cBytes());
             int best = tuner.fastest(results, count, WORKSPACE_BYTES, algo -> lt.tryMatmul(handle, plan.operation(), o.alpha(),
-                    o.b().address(), plan.aLayout(), o.a().address(), plan.bLayout(), o.beta(), target.address(), plan.cLayout(),
+                    o.b().address(), plan.aLayout(), o.a().address(), plan.bLayout(), o.beta(), c.address(), d.address(), plan.cLayout(),
                     algo, workspace.address(), WORKSPACE_BYTES, cuda.stream()), s.toString());
             return new Plan(plan.operation(), plan.aLayout(), plan.bLayout(), plan.cLayout(), CublasLt.algorithm(results, best));
         } finally {
-            if (o.accumulates()) cuda.free(target);
+            if (scratch) cuda.free(c);
         }
     }
 }

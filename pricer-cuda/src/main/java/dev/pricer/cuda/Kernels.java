@@ -68,16 +68,17 @@ public final class Kernels {
     }
 
     /**
-     * dx (+)= d rmsnorm / dx · dy; with {@code accumulate} the gradient is added to dx. Where the vector kernel runs,
-     * dx also goes to {@code copy} in bf16 (null: nowhere). Returns whether {@code copy} was written.
+     * dx = dResidual + d rmsnorm / dx · dy, added in that order; {@code dResidual} may be dx itself (which then
+     * accumulates) or null (none). Where the vector kernel runs, dx also goes to {@code copy} in bf16 (null: nowhere).
+     * Returns whether {@code copy} was written.
      */
-    public boolean rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer copy, DeviceBuffer dy, DeviceBuffer x, DeviceBuffer w,
-                                   DeviceBuffer rstd, int rows, int dim, boolean accumulate) {
-        if (rowVectors(dim, dx, dy, x, w) && (copy == null || vectors(0, copy))) {
-            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, copy, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+    public boolean rmsnormBackward(ElementType t, DeviceBuffer dx, DeviceBuffer copy, DeviceBuffer dResidual, DeviceBuffer dy, DeviceBuffer x,
+                                   DeviceBuffer w, DeviceBuffer rstd, int rows, int dim) {
+        if (rowVectors(dim, dx, dy, x, w) && (copy == null || vectors(0, copy)) && (dResidual == null || vectors(0, dResidual))) {
+            launchRowVectors("rmsnorm_bwd_vec_" + t.suffix(), rows, dim, dx, copy, dResidual, dy, x, w, rstd, rows, dim);
             return copy != null;
         }
-        launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dy, x, w, rstd, rows, dim, accumulate ? 1 : 0);
+        launchRows("norm.cu", "rmsnorm_bwd_" + t.suffix(), rows, dim, dx, dResidual, dy, x, w, rstd, rows, dim);
         return false;
     }
 

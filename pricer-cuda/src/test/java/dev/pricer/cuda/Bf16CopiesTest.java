@@ -98,7 +98,7 @@ class Bf16CopiesTest {
             be.rmsNormForward(x, w, out, rstd, rows, dim, 1e-5f);
             Buffer dx = floats(random(rnd, rows * dim, 1)), other = floats(random(rnd, n * dim, 1));
             assertProduct("before, " + rows + "×" + dim, dx, other, rows, n, dim);
-            be.rmsNormBackward(dy, x, w, rstd, dx, null, rows, dim);
+            be.rmsNormBackward(dy, x, w, rstd, dx, dx, null, rows, dim);
             assertProduct("after the norm's backward, " + rows + "×" + dim, dx, other, rows, n, dim);
         }
     }

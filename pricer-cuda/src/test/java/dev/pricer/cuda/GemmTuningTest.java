@@ -12,7 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Products with tuning on (GemmTuner) against the heuristic's first choice and Java references: the same results, an
- * accumulating product's C accumulated once (the timing runs leave it alone), and each shape tuned once.
+ * accumulating product's C accumulated once (the timing runs leave it alone), a product into a separate D leaving C
+ * alone, and each shape tuned once.
  */
 class GemmTuningTest {
 
@@ -94,6 +95,30 @@ class GemmTuningTest {
         for (int i = 0; i < ref.length; i++) expected[i] = (float) ref[i];
         assertArrayEquals(expected, download(c, dC, ref.length), 0f, ab + "->" + c + " batch " + batch);
         free(dA, dB, dC);
+    }
+
+    /**
+     * D = A·Bᵀ + C into a D apart from C (the residual stream's epilogue), tuning on and off: exactly C0 + A·Bᵀ in D,
+     * and C still exactly C0, which a product (or a timing launch) that wrote into C would spoil.
+     */
+    @ParameterizedTest
+    @CsvSource({"BF16,F32,true,115", "F32,F32,true,116", "BF16,F32,false,117", "BF16,BF16,false,118"})
+    void aProductIntoASeparateOutputReadsItsAddendAndWritesOnlyTheOutput(ElementType ab, ElementType c, boolean tune, int m) {
+        Gemm gemm = gemm(tune);
+        SplittableRandom rnd = new SplittableRandom(m);
+        int n = 72, k = 24;
+        float[] a = integers(rnd, m * k, 1), b = integers(rnd, n * k, 1), c0 = integers(rnd, m * n, 8);
+        DeviceBuffer dA = upload(ab, a), dB = upload(ab, b), dC = upload(c, c0), dD = poisoned(c, (long) m * n);
+        int before = gemm.tunedShapes();
+        gemm.matmul(false, true, m, n, k, 1f, dA, k, dB, k, ab, 1f, dC, dD, n, c);
+        assertEquals(before + (tune ? 1 : 0), gemm.tunedShapes());
+        double[] ref = reference(1, m, n, k, 1f, a, b, 1f, c0);
+        float[] expected = new float[ref.length];
+        for (int i = 0; i < ref.length; i++) expected[i] = (float) ref[i];
+        String what = ab + "->" + c + (tune ? ", tuned" : "");
+        assertArrayEquals(expected, download(c, dD, ref.length), 0f, "D, " + what);
+        assertArrayEquals(c0, download(c, dC, ref.length), 0f, "C, " + what);
+        free(dA, dB, dC, dD);
     }
 
     @Test

@@ -98,6 +98,30 @@ public interface Backend extends AutoCloseable {
     void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate);
 
     /**
+     * c[m×n] = (a[m×k] · b[n×k]ᵀ + u[m×r] · v[n×r]ᵀ) + residual[m×n] (overwrites c; {@code residual}, of c's
+     * shape, is only read): a linear layer's forward onto the residual stream, {@code h = x + o(…)}, with its LoRA
+     * update {@code u = s·drop(x)·Aᵀ}, {@code v = B} ({@code u} and {@code v} null, r 0, without one). The default
+     * adds in PEFT's and transformers' order: the product, the low-rank product accumulated into it, then the
+     * residual ({@link #axpy}). A GPU instead adds the residual as it stores the base product, saving a pass over
+     * c, and accumulates the low-rank product after: the same sum, rounded in another order.
+     */
+    default void matmulABtPlusResidual(Buffer a, Buffer b, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+        matmulABt(a, b, c, m, n, k, false);
+        addLowRankThenResidual(u, v, residual, c, m, n, r);
+    }
+
+    /** {@link #matmulABtPlusResidual} with {@code w} an NF4 {@code [n, k]}: a quantized layer's forward onto the residual stream. */
+    default void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+        matmulNf4ABt(a, w, c, m, n, k, false);
+        addLowRankThenResidual(u, v, residual, c, m, n, r);
+    }
+
+    private void addLowRankThenResidual(Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int r) {
+        if (u != null) matmulABt(u, v, c, m, n, r, true);
+        axpy(1f, residual, c);
+    }
+
+    /**
      * c[m×n] = alpha · a[m×k] · b[n×k]ᵀ (overwrites): LoRA's down-projection with its scaling. The default is the
      * product, then {@link #scale}; a GPU folds alpha into the product, so {@code c} may be activation storage
      * ({@link #allocateActivations}) that {@code scale} cannot take.
@@ -140,8 +164,13 @@ public interface Backend extends AutoCloseable {
      */
     void rmsNormForward(Buffer x, Buffer weight, Buffer out, Buffer rstd, int rows, int dim, float eps);
 
-    /** Accumulates into {@code dx}; accumulates into {@code dweight} unless it is null (frozen weight). */
-    void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim);
+    /**
+     * Overwrites {@code dx} with {@code dResidual} plus the norm's input gradient, added in that order element by
+     * element: {@code dResidual} is the gradient that reaches x around the norm (the residual stream's), null
+     * where none does; it may be {@code dx} itself, which then accumulates. Accumulates into {@code dweight}
+     * unless it is null (frozen weight).
+     */
+    void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dResidual, Buffer dx, Buffer dweight, int rows, int dim);
 
     /**
      * Rotate-half RoPE in place on {@code [rows, heads * headDim]}; row r is at position {@code positions[r]} (I32).

@@ -10,6 +10,12 @@ sealed interface BaseWeight {
     /** y[rows×out] = x·Wᵀ. */
     void forward(Backend be, Buffer x, Buffer y, int rows, int out, int in);
 
+    /**
+     * y[rows×out] = (x·Wᵀ + u·vᵀ) + residual: the forward of a layer on the residual stream, with its LoRA update
+     * ({@code u} [rows×r] and {@code v} [out×r], null without one); see {@link Backend#matmulABtPlusResidual}.
+     */
+    void forwardPlusResidual(Backend be, Buffer x, Buffer u, Buffer v, Buffer residual, Buffer y, int rows, int out, int in, int r);
+
     /** dx[rows×in] (+)= dy·W. */
     void backwardInput(Backend be, Buffer dy, Buffer dx, int rows, int out, int in, boolean accumulate);
 
@@ -17,6 +23,11 @@ sealed interface BaseWeight {
         @Override
         public void forward(Backend be, Buffer x, Buffer y, int rows, int out, int in) {
             be.matmulABt(x, value, y, rows, out, in, false);
+        }
+
+        @Override
+        public void forwardPlusResidual(Backend be, Buffer x, Buffer u, Buffer v, Buffer residual, Buffer y, int rows, int out, int in, int r) {
+            be.matmulABtPlusResidual(x, value, u, v, residual, y, rows, out, in, r);
         }
 
         @Override
@@ -29,6 +40,11 @@ sealed interface BaseWeight {
         @Override
         public void forward(Backend be, Buffer x, Buffer y, int rows, int out, int in) {
             be.matmulNf4ABt(x, value, y, rows, out, in, false);
+        }
+
+        @Override
+        public void forwardPlusResidual(Backend be, Buffer x, Buffer u, Buffer v, Buffer residual, Buffer y, int rows, int out, int in, int r) {
+            be.matmulNf4ABtPlusResidual(x, value, u, v, residual, y, rows, out, in, r);
         }
 
         @Override

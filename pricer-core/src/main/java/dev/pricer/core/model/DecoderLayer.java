@@ -46,9 +46,9 @@ final class DecoderLayer {
         AttentionShape shape = pass.attention();
         float eps = (float) config.rmsNormEps();
         be.rmsNormForward(x, inputNorm, a.xn1(), a.rstd1(), rows, hidden, eps);
-        project(be, Projection.Q, a.xn1(), a.q(), a, pass, w);
-        project(be, Projection.K, a.xn1(), a.k(), a, pass, w);
-        project(be, Projection.V, a.xn1(), a.v(), a, pass, w);
+        project(be, Projection.Q, a.xn1(), null, a.q(), a, pass, w);
+        project(be, Projection.K, a.xn1(), null, a.k(), a, pass, w);
+        project(be, Projection.V, a.xn1(), null, a.v(), a, pass, w);
         be.rope(a.q(), pass.positions(), rope.cos(), rope.sin(), rows, config.numHeads(), config.headDim(), false);
         be.rope(a.k(), pass.positions(), rope.cos(), rope.sin(), rows, config.numKvHeads(), config.headDim(), false);
         if (cacheSlots != null) {
@@ -57,18 +57,17 @@ final class DecoderLayer {
             be.scatterAddRows(a.v(), cacheSlots, vAll, rows, config.kvDim());
         }
         be.attentionForward(a.q(), kAll, vAll, pass.validLengths(), a.att(), a.probs(), shape);
-        project(be, Projection.O, a.att(), a.resid2(), a, pass, w);
-        be.axpy(1f, x, a.resid2());
+        project(be, Projection.O, a.att(), x, a.resid2(), a, pass, w);
         be.rmsNormForward(a.resid2(), postNorm, a.xn2(), a.rstd2(), rows, hidden, eps);
-        project(be, Projection.GATE, a.xn2(), a.gate(), a, pass, w);
-        project(be, Projection.UP, a.xn2(), a.up(), a, pass, w);
+        project(be, Projection.GATE, a.xn2(), null, a.gate(), a, pass, w);
+        project(be, Projection.UP, a.xn2(), null, a.up(), a, pass, w);
         be.swigluForward(a.gate(), a.up(), a.act());
-        project(be, Projection.DOWN, a.act(), out, a, pass, w);
-        be.axpy(1f, a.resid2(), out);
+        project(be, Projection.DOWN, a.act(), a.resid2(), out, a, pass, w);
     }
 
-    private void project(Backend be, Projection p, Buffer x, Buffer y, LayerActivations a, Pass pass, Workspace w) {
-        linear(p).forward(be, x, y, a.lora()[p.ordinal()], pass.rows(), pass.dropout(index, p), w.scratch());
+    /** y = p(x), plus {@code residual} unless it is null. */
+    private void project(Backend be, Projection p, Buffer x, Buffer residual, Buffer y, LayerActivations a, Pass pass, Workspace w) {
+        linear(p).forward(be, x, residual, y, a.lora()[p.ordinal()], pass.rows(), pass.dropout(index, p), w.scratch());
     }
 
     /**
@@ -82,8 +81,7 @@ final class DecoderLayer {
         projectBack(be, Projection.GATE, w.dgate(), a.xn2(), w.dxn(), false, a, pass, w);
         projectBack(be, Projection.UP, w.dup(), a.xn2(), w.dxn(), true, a, pass, w);
         // dOut now also takes the post-attention norm's share: it becomes the gradient of the residual h.
-        be.rmsNormBackward(w.dxn(), a.resid2(), postNorm, a.rstd2(), dOut, postNormGrad, rows, hidden);
-        be.copy(dOut, dIn);
+        be.rmsNormBackward(w.dxn(), a.resid2(), postNorm, a.rstd2(), dOut, dOut, postNormGrad, rows, hidden);
         projectBack(be, Projection.O, dOut, a.att(), w.datt(), false, a, pass, w);
         be.attentionBackward(w.datt(), a.q(), a.k(), a.v(), a.att(), a.probs(), pass.validLengths(), w.dq(), w.dk(), w.dv(), pass.attention());
         // The rotation is orthogonal: its backward is the rotation by the opposite angle.
@@ -92,7 +90,8 @@ final class DecoderLayer {
         projectBack(be, Projection.Q, w.dq(), a.xn1(), w.dxn(), false, a, pass, w);
         projectBack(be, Projection.K, w.dk(), a.xn1(), w.dxn(), true, a, pass, w);
         projectBack(be, Projection.V, w.dv(), a.xn1(), w.dxn(), true, a, pass, w);
-        be.rmsNormBackward(w.dxn(), x, inputNorm, a.rstd1(), dIn, inputNormGrad, rows, hidden);
+        // The input's gradient: h's, which reaches x around the attention half, plus the input norm's share.
+        be.rmsNormBackward(w.dxn(), x, inputNorm, a.rstd1(), dOut, dIn, inputNormGrad, rows, hidden);
     }
 
     private void projectBack(Backend be, Projection p, Buffer dy, Buffer x, Buffer dx, boolean accumulate,

@@ -30,13 +30,24 @@ final class Linear {
         this.weightGrad = weightGrad;
     }
 
-    /** y = x·Wᵀ (+ LoRA). {@code scratch} holds at least {@code rows·in} floats, used for dropout. */
-    void forward(Backend be, Buffer x, Buffer y, Buffer u, int rows, Dropout dropout, Buffer scratch) {
-        weight.forward(be, x, y, rows, out, in);
-        if (lora == null) return;
-        Buffer src = dropped(be, x, rows, dropout, scratch);
-        be.matmulABtScaled(src, lora.a(), u, rows, lora.r(), in, lora.scaling());
-        be.matmulABt(u, lora.b(), y, rows, out, lora.r(), true);
+    /**
+     * y = x·Wᵀ (+ LoRA), then plus {@code residual} unless it is null: the input of the residual connection this
+     * layer's output joins, which the backend adds with the products ({@link Backend#matmulABtPlusResidual}).
+     * {@code scratch} holds at least {@code rows·in} floats, used for dropout.
+     */
+    void forward(Backend be, Buffer x, Buffer residual, Buffer y, Buffer u, int rows, Dropout dropout, Buffer scratch) {
+        if (lora == null) {
+            if (residual == null) weight.forward(be, x, y, rows, out, in);
+            else weight.forwardPlusResidual(be, x, null, null, residual, y, rows, out, in, 0);
+            return;
+        }
+        be.matmulABtScaled(dropped(be, x, rows, dropout, scratch), lora.a(), u, rows, lora.r(), in, lora.scaling());
+        if (residual == null) {
+            weight.forward(be, x, y, rows, out, in);
+            be.matmulABt(u, lora.b(), y, rows, out, lora.r(), true);
+        } else {
+            weight.forwardPlusResidual(be, x, u, lora.b(), residual, y, rows, out, in, lora.r());
+        }
     }
 
     /**

@@ -395,8 +395,7 @@ public final class LlamaModel implements AutoCloseable {
         if (lmHeadGrad != null) backend.matmulAtB(logits, h, lmHeadGrad, vocab, hidden, n, true);
         backend.fill(p.gradFinal, 0f);
         backend.scatterAddRows(dh, rows, p.gradFinal, n, hidden);
-        backend.fill(p.gradIn, 0f);
-        backend.rmsNormBackward(p.gradFinal, p.resid[layers.length], finalNorm, p.finalRstd, p.gradIn, finalNormGrad, p.rows, hidden);
+        backend.rmsNormBackward(p.gradFinal, p.resid[layers.length], finalNorm, p.finalRstd, null, p.gradIn, finalNormGrad, p.rows, hidden);
         Buffer dOut = p.gradIn, dIn = p.gradOut;
         for (int l = layers.length - 1; l >= 0; l--) {
             // Checkpointing: every layer shares one set of activations, so rebuild this layer's (its output, already

@@ -150,18 +150,19 @@ public final class CublasLt {
         return results.get(JAVA_INT, i * HEURISTIC_RESULT_BYTES + RESULT_STATE_OFFSET);
     }
 
+    /** D = alpha·op(A)·op(B) + beta·C, D in C's layout; {@code d} may be {@code c} (in place). */
     public void matmul(MemorySegment handle, MemorySegment op, MemorySegment alpha, long a, MemorySegment aLayout,
-                       long b, MemorySegment bLayout, MemorySegment beta, long c, MemorySegment cLayout,
+                       long b, MemorySegment bLayout, MemorySegment beta, long c, long d, MemorySegment cLayout,
                        MemorySegment algo, long workspace, long workspaceBytes, MemorySegment stream, String what) {
-        check(tryMatmul(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, algo, workspace, workspaceBytes, stream),
+        check(tryMatmul(handle, op, alpha, a, aLayout, b, bLayout, beta, c, d, cLayout, algo, workspace, workspaceBytes, stream),
                 "cublasLtMatmul(" + what + ")");
     }
 
     /** {@link #matmul} returning cuBLASLt's status instead of throwing: for trying algorithms that may not apply. */
     public int tryMatmul(MemorySegment handle, MemorySegment op, MemorySegment alpha, long a, MemorySegment aLayout,
-                         long b, MemorySegment bLayout, MemorySegment beta, long c, MemorySegment cLayout,
+                         long b, MemorySegment bLayout, MemorySegment beta, long c, long d, MemorySegment cLayout,
                          MemorySegment algo, long workspace, long workspaceBytes, MemorySegment stream) {
-        return call(() -> (int) matmul.invokeExact(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, c, cLayout,
+        return call(() -> (int) matmul.invokeExact(handle, op, alpha, a, aLayout, b, bLayout, beta, c, cLayout, d, cLayout,
                 algo, workspace, workspaceBytes, stream));
     }
 

@@ -30,10 +30,10 @@ __device__ void rmsnorm_fwd(TO* out, float* rstd, const T* x, const T* w, int ro
 }
 RMSNORM_FWD_ENTRIES(rmsnorm_fwd)
 
-// dx (+)= r * w*dy - x * r^3 / dim * sum(w*dy*x); accumulate adds to dx, as the residual stream needs.
+// dx = dres + (r * w*dy - x * r^3 / dim * sum(w*dy*x)): dres is the residual stream's gradient around the norm
+// (null: none), and may be dx itself.
 template <typename T>
-__device__ void rmsnorm_bwd(T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
-                            int accumulate) {
+__device__ void rmsnorm_bwd(T* dx, const T* dres, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim) {
     int row = blockIdx.x;
     const T* xr = x + (size_t) row * dim;
     const T* dyr = dy + (size_t) row * dim;
@@ -45,11 +45,11 @@ __device__ void rmsnorm_bwd(T* dx, const T* dy, const T* x, const T* w, const fl
     T* d = dx + (size_t) row * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
         float g = r * to_float(w[i]) * to_float(dyr[i]) - to_float(xr[i]) * c;
-        d[i] = from_float<T>(accumulate ? to_float(d[i]) + g : g);
+        d[i] = from_float<T>(dres ? to_float(dres[(size_t) row * dim + i]) + g : g);
     }
 }
-EXPORT2(rmsnorm_bwd, (T* dx, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
-        (dx, dy, x, w, rstd, rows, dim, accumulate))
+EXPORT2(rmsnorm_bwd, (T* dx, const T* dres, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim),
+        (dx, dres, dy, x, w, rstd, rows, dim))
 
 // dweight[c] += sum over rows of dy * x * rstd: the norm weight's gradient (full training). One thread per column.
 extern "C" __global__ void rmsnorm_dweight(float* dweight, const float* dy, const float* x, const float* rstd, int rows, int dim) {
@@ -101,8 +101,8 @@ RMSNORM_FWD_ENTRIES(rmsnorm_fwd_vec)
 // copy (may be null) also receives dx in bf16: the operand the next product reads in bf16 precision, so no
 // separate rounding pass has to read dx back.
 template <typename T>
-__device__ void rmsnorm_bwd_vec(T* dx, bf16* copy, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim,
-                                int accumulate) {
+__device__ void rmsnorm_bwd_vec(T* dx, bf16* copy, const T* dres, const T* dy, const T* x, const T* w, const float* rstd,
+                                int rows, int dim) {
     int row = blockIdx.x, chunks = dim / VEC;
     const T* xr = x + (size_t) row * dim;
     const T* dyr = dy + (size_t) row * dim;
@@ -123,22 +123,25 @@ __device__ void rmsnorm_bwd_vec(T* dx, bf16* copy, const T* dy, const T* x, cons
     float r = rstd[row];
     float k = dot * r * r * r / dim;
     T* d = dx + (size_t) row * dim;
+    // Without a residual this points at dx's row and is never read; addressed this way ptxas keeps the f32 kernel at
+    // 80 registers (three blocks of 256 threads an SM), where dres + row * dim at the load costs 8 to 10 more.
+    const T* res = (dres ? dres : dx) + (size_t) row * dim;
     // Spelled out rather than through for_each_chunk: as a lambda ptxas gives this kernel 90 to 96 registers, not 80.
 #pragma unroll
     for (int j = 0; j < ROW_CHUNKS; j++) {
         int c = threadIdx.x + j * blockDim.x;
         if (c < chunks) {
             float prior[VEC], ov[VEC];
-            if (accumulate) load8(d + c * VEC, prior);
+            if (dres) load8(res + c * VEC, prior);
 #pragma unroll
             for (int e = 0; e < VEC; e++) {
                 float g = r * gv[j][e] - xv[j][e] * k;
-                ov[e] = accumulate ? prior[e] + g : g;
+                ov[e] = dres ? prior[e] + g : g;
             }
             store8(d + c * VEC, ov);
             if (copy) store8(copy + (size_t) row * dim + c * VEC, ov);
         }
     }
 }
-EXPORT2(rmsnorm_bwd_vec, (T* dx, bf16* copy, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim, int accumulate),
-        (dx, copy, dy, x, w, rstd, rows, dim, accumulate))
+EXPORT2(rmsnorm_bwd_vec, (T* dx, bf16* copy, const T* dres, const T* dy, const T* x, const T* w, const float* rstd, int rows, int dim),
+        (dx, copy, dres, dy, x, w, rstd, rows, dim))

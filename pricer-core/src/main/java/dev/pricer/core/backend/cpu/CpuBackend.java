@@ -146,8 +146,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dx, Buffer dweight, int rows, int dim) {
-        CpuNorm.backward(of(dout), of(x), of(weight), of(rstd), of(dx), dweight == null ? null : of(dweight), rows, dim);
+    public void rmsNormBackward(Buffer dout, Buffer x, Buffer weight, Buffer rstd, Buffer dResidual, Buffer dx, Buffer dweight, int rows, int dim) {
+        CpuNorm.backward(of(dout), of(x), of(weight), of(rstd), dResidual == null ? null : of(dResidual), of(dx),
+                dweight == null ? null : of(dweight), rows, dim);
     }
 
     @Override

@@ -36,12 +36,13 @@ final class CpuNorm {
     }
 
     /**
-     * With y = w·x·r and r = (mean(x²)+eps)^(-1/2): dx = r·(w·dy) − x·r³·Σ(w·dy·x)/dim, dw = Σ_rows dy·x·r.
-     * dx goes by blocks of rows; dw by blocks of columns, each summing its columns over the rows in row order,
-     * so no two tasks write the same element and the sums do not depend on how tasks are scheduled.
+     * With y = w·x·r and r = (mean(x²)+eps)^(-1/2): dx = dResidual + (r·(w·dy) − x·r³·Σ(w·dy·x)/dim), dw = Σ_rows dy·x·r.
+     * {@code dResidual} may be null (nothing to add) or dx itself. dx goes by blocks of rows; dw by blocks of
+     * columns, each summing its columns over the rows in row order, so no two tasks write the same element and
+     * the sums do not depend on how tasks are scheduled.
      */
     static void backward(MemorySegment dout, MemorySegment x, MemorySegment weight, MemorySegment rstd,
-                         MemorySegment dx, MemorySegment dweight, int rows, int dim) {
+                         MemorySegment dResidual, MemorySegment dx, MemorySegment dweight, int rows, int dim) {
         Vec.blocks(rows, ROWS_PER_TASK, (r0, r1) -> {
             for (int r = (int) r0; r < r1; r++) {
                 long row = (long) r * dim;
@@ -57,10 +58,11 @@ final class CpuNorm {
                 i = 0;
                 for (int bound = F.loopBound(dim); i < bound; i += F.length()) {
                     FloatVector g = load(dout, row + i).mul(load(weight, i)).mul(inv).sub(load(x, row + i).mul(c));
-                    store(load(dx, row + i).add(g), dx, row + i);
+                    store(dResidual == null ? g : load(dResidual, row + i).add(g), dx, row + i);
                 }
                 for (; i < dim; i++) {
-                    set(dx, row + i, get(dx, row + i) + (get(dout, row + i) * get(weight, i) * inv - get(x, row + i) * c));
+                    float g = get(dout, row + i) * get(weight, i) * inv - get(x, row + i) * c;
+                    set(dx, row + i, dResidual == null ? g : get(dResidual, row + i) + g);
                 }
             }
         });
