@@ -209,6 +209,13 @@ public interface Backend extends AutoCloseable {
     /** Overwrites dgate and dup. */
     void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup);
 
+    /**
+     * {@link #swigluBackward} of {@code [rows, cols]} gate and up into one {@code [rows, 2·cols]} buffer (overwritten),
+     * each row dgate's {@code cols} values, then dup's: the left operand of the MLP's input gradient as one product,
+     * {@code [dgate | dup] · [W_gate; W_up]}.
+     */
+    void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols);
+
     /** out[r] = table[indices[r]]: the embedding lookup, and picking label positions out of a sequence. */
     void gatherRows(Buffer table, Buffer indices, Buffer out, int rows, int dim);
 

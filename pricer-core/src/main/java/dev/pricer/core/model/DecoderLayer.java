@@ -18,10 +18,12 @@ final class DecoderLayer {
     final Buffer inputNormGrad;
     final Buffer postNormGrad;
     final Linear[] linears;
+    /** {@code [W_gate; W_up]}, whose halves are the gate and up weights, or null where they are apart (see {@link GateUp}). */
+    final Buffer gateUp;
     private final LlamaConfig config;
 
     DecoderLayer(int index, LlamaConfig config, Buffer inputNorm, Buffer postNorm, Buffer inputNormGrad,
-                 Buffer postNormGrad, Linear[] linears) {
+                 Buffer postNormGrad, Linear[] linears, Buffer gateUp) {
         this.index = index;
         this.config = config;
         this.inputNorm = inputNorm;
@@ -29,6 +31,7 @@ final class DecoderLayer {
         this.inputNormGrad = inputNormGrad;
         this.postNormGrad = postNormGrad;
         this.linears = linears;
+        this.gateUp = gateUp;
     }
 
     Linear linear(Projection p) {
@@ -77,9 +80,18 @@ final class DecoderLayer {
     void backward(Backend be, Buffer x, Buffer dOut, Buffer dIn, LayerActivations a, Pass pass, Rope rope, Workspace w) {
         int rows = pass.rows(), hidden = config.hiddenSize();
         projectBack(be, Projection.DOWN, dOut, a.act(), w.dact(), false, a, pass, w);
-        be.swigluBackward(w.dact(), a.gate(), a.up(), w.dgate(), w.dup());
-        projectBack(be, Projection.GATE, w.dgate(), a.xn2(), w.dxn(), false, a, pass, w);
-        projectBack(be, Projection.UP, w.dup(), a.xn2(), w.dxn(), true, a, pass, w);
+        int inter = config.intermediateSize();
+        if (gateUp != null && linear(Projection.GATE).lora == null && linear(Projection.UP).lora == null) {
+            // Neither trains: their input gradients are one product with K = 2·intermediate rather than two.
+            be.swigluBackwardGateUp(w.dact(), a.gate(), a.up(), w.dgateUp(), rows, inter);
+            be.matmulAB(w.dgateUp(), gateUp, w.dxn(), rows, hidden, 2 * inter, false);
+        } else {
+            long n = (long) rows * inter;
+            Buffer dgate = w.dgateUp().slice(0, n), dup = w.dgateUp().slice(n, n);
+            be.swigluBackward(w.dact(), a.gate(), a.up(), dgate, dup);
+            projectBack(be, Projection.GATE, dgate, a.xn2(), w.dxn(), false, a, pass, w);
+            projectBack(be, Projection.UP, dup, a.xn2(), w.dxn(), true, a, pass, w);
+        }
         // dOut now also takes the post-attention norm's share: it becomes the gradient of the residual h.
         be.rmsNormBackward(w.dxn(), a.resid2(), postNorm, a.rstd2(), dOut, dOut, postNormGrad, rows, hidden);
         projectBack(be, Projection.O, dOut, a.att(), w.datt(), false, a, pass, w);

@@ -27,6 +27,7 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -65,9 +66,12 @@ public final class LlamaModel implements AutoCloseable {
     private long passes;
     private boolean gradientCheckpointing;
 
-    /** {@code quantized} holds the NF4 projections by weight name; {@code weights} every other weight. */
+    /**
+     * {@code quantized} holds the NF4 projections by weight name; {@code weights} every other weight;
+     * {@code gateUps} each layer's stacked gate and up weights ({@link GateUp}), null where they are apart.
+     */
     private LlamaModel(LlamaConfig config, Backend backend, SafeTensors files, Map<String, Buffer> weights,
-                       Map<String, Nf4Buffer> quantized, boolean fullTraining) {
+                       Map<String, Nf4Buffer> quantized, Buffer[] gateUps, boolean fullTraining) {
         if (fullTraining && !quantized.isEmpty()) throw new IllegalArgumentException("full-parameter training needs float weights, not NF4");
         this.config = config;
         this.backend = backend;
@@ -93,7 +97,7 @@ public final class LlamaModel implements AutoCloseable {
                 linears[p.ordinal()] = new Linear(p.modulePath(l), shape[1], shape[0], w, grads.get(name));
             }
             String in = WeightNames.inputNorm(l), post = WeightNames.postNorm(l);
-            layers[l] = new DecoderLayer(l, config, weights.get(in), weights.get(post), grads.get(in), grads.get(post), linears);
+            layers[l] = new DecoderLayer(l, config, weights.get(in), weights.get(post), grads.get(in), grads.get(post), linears, gateUps[l]);
         }
         List<Parameter> full = new ArrayList<>();
         Map<String, long[]> shapes = WeightNames.expectedShapes(config);
@@ -143,14 +147,17 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static LlamaModel initialize(LlamaConfig config, Backend backend, double initStd, long seed, boolean trainable) {
         SplittableRandom random = new SplittableRandom(seed);
+        Map<String, long[]> shapes = WeightNames.expectedShapes(config);
         Map<String, Buffer> weights = new LinkedHashMap<>();
-        WeightNames.expectedShapes(config).forEach((name, shape) -> {
+        // GateUp asks for each tensor once, in state-dict order, so the values are drawn in that order.
+        Buffer[] gateUps = GateUp.upload(backend, config.numLayers(), shapes.keySet(), name -> {
+            long[] shape = shapes.get(name);
             float[] values = new float[Math.toIntExact(HostTensor.elementCount(shape))];
             boolean norm = shape.length == 1;
             for (int i = 0; i < values.length; i++) values[i] = norm ? 1f : (float) (gaussian(random) * initStd);
-            weights.put(name, backend.upload(HostTensor.ofFloats(values, shape), true));
-        });
-        return new LlamaModel(config, backend, null, weights, Map.of(), trainable);
+            return HostTensor.ofFloats(values, shape);
+        }, !trainable, true, weights);
+        return new LlamaModel(config, backend, null, weights, Map.of(), gateUps, trainable);
     }
 
     private static double gaussian(SplittableRandom random) {
@@ -182,13 +189,15 @@ public final class LlamaModel implements AutoCloseable {
             }
             Map<String, Buffer> weights = new LinkedHashMap<>();
             Map<String, Nf4Buffer> quantized = new LinkedHashMap<>();
+            Set<String> floats = new LinkedHashSet<>();
             shapes.forEach((name, shape) -> {
                 Nf4Weight q = stored.get(name);
                 if (q == null && quantization == Quantization.NF4 && projections.contains(name)) q = Nf4Quantizer.quantize(files.tensor(name), true);
                 if (q != null) quantized.put(name, backend.uploadNf4(q));
-                else weights.put(name, backend.upload(files.tensor(name), fullTraining));
+                else floats.add(name);
             });
-            return new LlamaModel(config, backend, files, weights, quantized, fullTraining);
+            Buffer[] gateUps = GateUp.upload(backend, config.numLayers(), floats, files::tensor, !fullTraining, fullTraining, weights);
+            return new LlamaModel(config, backend, files, weights, quantized, gateUps, fullTraining);
         } catch (RuntimeException e) {
             files.close();
             throw e;

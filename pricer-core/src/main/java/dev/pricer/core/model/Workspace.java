@@ -8,21 +8,22 @@ import dev.pricer.core.tensor.DType;
 /**
  * Scratch buffers shared by all layers: gradients that live only inside one layer's backward pass, and the
  * room a LoRA layer needs for dropout. One per planned shape, reused layer after layer. The MLP's gradients
- * (dgate, dup, dact) and LoRA's gradient at its rank (du) pass only from one product to the next, so they take
- * the backend's activation storage (bf16 on CUDA in bf16 precision).
+ * (dgate and dup, in one buffer of {@code [rows, 2·intermediate]}, and dact) and LoRA's gradient at its rank (du)
+ * pass only from one product to the next, so they take the backend's activation storage (bf16 on CUDA in bf16
+ * precision).
  */
-record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buffer dup, Buffer dact, Buffer dxn,
+record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgateUp, Buffer dact, Buffer dxn,
                  Buffer du, Buffer scratch) {
 
     static Workspace allocate(Backend be, LlamaConfig c, int rows, int maxRank, boolean backward) {
         long wide = (long) rows * Math.max(c.hiddenSize(), c.intermediateSize());
         Buffer scratch = be.allocate(DType.F32, 2 * wide);
-        if (!backward) return new Workspace(null, null, null, null, null, null, null, null, null, scratch);
+        if (!backward) return new Workspace(null, null, null, null, null, null, null, null, scratch);
         long i = (long) rows * c.intermediateSize();
         return new Workspace(
                 be.allocate(DType.F32, (long) rows * c.qDim()), be.allocate(DType.F32, (long) rows * c.kvDim()),
                 be.allocate(DType.F32, (long) rows * c.kvDim()), be.allocate(DType.F32, (long) rows * c.qDim()),
-                be.allocateActivations(i), be.allocateActivations(i), be.allocateActivations(i),
+                be.allocateActivations(2 * i), be.allocateActivations(i),
                 be.allocate(DType.F32, (long) rows * c.hiddenSize()),
                 be.allocateActivations((long) rows * Math.max(1, maxRank)), scratch);
     }

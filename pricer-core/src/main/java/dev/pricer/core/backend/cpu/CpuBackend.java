@@ -177,7 +177,20 @@ public final class CpuBackend implements Backend {
     @Override
     public void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup) {
         sameLength(gate, dout);
-        CpuElementwise.swigluBackward(of(dout), of(gate), of(up), of(dgate), of(dup), gate.length());
+        long n = gate.length();
+        CpuElementwise.swigluBackward(of(dout), of(gate), of(up), of(dgate), of(dup), n, n, n);
+    }
+
+    @Override
+    public void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols) {
+        long n = (long) rows * cols;
+        sameLength(gate, dout);
+        sameLength(gate, up);
+        if (gate.length() != n || dgateUp.length() != 2 * n) {
+            throw new IllegalArgumentException("gate of " + gate.length() + " and dgateUp of " + dgateUp.length() + " elements for rows " + rows + ", cols " + cols);
+        }
+        MemorySegment joined = of(dgateUp);
+        CpuElementwise.swigluBackward(of(dout), of(gate), of(up), joined, joined.asSlice((long) cols * Float.BYTES), n, cols, 2L * cols);
     }
 
     @Override

@@ -72,23 +72,32 @@ final class CpuElementwise {
         });
     }
 
-    /** d/dg [g·σ(g)] = σ(g)·(1 + g·(1 − σ(g))). */
-    static void swigluBackward(MemorySegment dout, MemorySegment gate, MemorySegment up, MemorySegment dgate, MemorySegment dup, long n) {
+    /**
+     * d/dg [g·σ(g)] = σ(g)·(1 + g·(1 − σ(g))). Element i of the {@code n} inputs (rows of {@code cols}) goes to
+     * row {@code i / cols} of dgate and dup, whose rows are {@code ld} elements apart ({@code ld = cols}: contiguous).
+     * A row's elements come out the same whether a vector lane or the scalar tail computes them.
+     */
+    static void swigluBackward(MemorySegment dout, MemorySegment gate, MemorySegment up, MemorySegment dgate, MemorySegment dup,
+                               long n, long cols, long ld) {
         Vec.blocks(n, GRAIN, (s, e) -> {
-            long i = s;
-            for (long bound = s + F.loopBound((int) (e - s)); i < bound; i += F.length()) {
-                FloatVector g = load(gate, i), u = load(up, i), d = load(dout, i);
-                FloatVector sig = FloatVector.broadcast(F, 1f).div(Exp.exp(g.neg()).add(1f));
-                FloatVector silu = g.mul(sig);
-                store(d.mul(silu), dup, i);
-                FloatVector dsilu = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
-                store(d.mul(u).mul(dsilu), dgate, i);
-            }
-            for (; i < e; i++) {
-                float g = get(gate, i), u = get(up, i), d = get(dout, i);
-                float sig = 1f / (1f + Exp.exp(-g));
-                set(dup, i, d * (g * sig));
-                set(dgate, i, d * u * (sig * (g * (1f - sig) + 1f)));
+            for (long start = s; start < e; ) {
+                long end = Math.min(e, (start / cols + 1) * cols), shift = start / cols * (ld - cols);
+                long i = start;
+                for (long bound = start + F.loopBound((int) (end - start)); i < bound; i += F.length()) {
+                    FloatVector g = load(gate, i), u = load(up, i), d = load(dout, i);
+                    FloatVector sig = FloatVector.broadcast(F, 1f).div(Exp.exp(g.neg()).add(1f));
+                    FloatVector silu = g.mul(sig);
+                    store(d.mul(silu), dup, i + shift);
+                    FloatVector dsilu = sig.mul(g.mul(sig.neg().add(1f)).add(1f));
+                    store(d.mul(u).mul(dsilu), dgate, i + shift);
+                }
+                for (; i < end; i++) {
+                    float g = get(gate, i), u = get(up, i), d = get(dout, i);
+                    float sig = 1f / (1f + Exp.exp(-g));
+                    set(dup, i + shift, d * (g * sig));
+                    set(dgate, i + shift, d * u * (sig * (g * (1f - sig) + 1f)));
+                }
+                start = end;
             }
         });
     }

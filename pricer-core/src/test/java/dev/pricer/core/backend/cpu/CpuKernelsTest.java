@@ -6,12 +6,16 @@ import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
+import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** Kernel properties the golden model tests cannot see: dropout's mask, index checks, scatter with repeats. */
+/**
+ * Kernel properties the golden model tests cannot see: dropout's mask, index checks, scatter with repeats, SwiGLU's
+ * backward into one [dgate | dup] buffer.
+ */
 class CpuKernelsTest {
 
     private final CpuBackend backend = new CpuBackend();
@@ -63,5 +67,26 @@ class CpuKernelsTest {
         for (float v : g) sum += v;
         assertEquals(0, sum, 1e-5);
         assertEquals(0.5f * (1f / vocab - 1f), g[7], 1e-6);
+    }
+
+    /** Rows of 37 (not a whole number of vectors, so every row has a scalar tail) across several parallel blocks. */
+    @Test
+    void swigluBackwardIntoJoinedRowsMatchesTheTwoBuffersBitForBit() {
+        int rows = 1800, cols = 37, n = rows * cols;
+        SplittableRandom rnd = new SplittableRandom(5);
+        float[][] values = new float[3][n];
+        for (float[] v : values) for (int i = 0; i < n; i++) v[i] = (float) (rnd.nextDouble(-4, 4));
+        Buffer dh = backend.upload(HostTensor.ofFloats(values[0], n), true), g = backend.upload(HostTensor.ofFloats(values[1], n), true);
+        Buffer u = backend.upload(HostTensor.ofFloats(values[2], n), true);
+        Buffer dg = backend.allocate(DType.F32, n), du = backend.allocate(DType.F32, n), joined = backend.allocate(DType.F32, 2L * n);
+        backend.swigluBackward(dh, g, u, dg, du);
+        backend.swigluBackwardGateUp(dh, g, u, joined, rows, cols);
+        float[] apart = new float[2 * n], gate = backend.toFloats(dg), up = backend.toFloats(du);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(gate, r * cols, apart, 2 * r * cols, cols);
+            System.arraycopy(up, r * cols, apart, (2 * r + 1) * cols, cols);
+        }
+        assertArrayEquals(apart, backend.toFloats(joined));
+        assertThrows(IllegalArgumentException.class, () -> backend.swigluBackwardGateUp(dh, g, u, dg, rows, cols));
     }
 }
