@@ -609,14 +609,30 @@ public final class CudaBackend implements Backend {
      */
     @Override
     public void swigluBackward(Buffer dout, Buffer gate, Buffer up, Buffer dgate, Buffer dup) {
-        sameLength(gate, dout);
         int n = elementCount(gate);
-        CudaBuffer g = of(gate), u = sameType(up, g), dh = of(dout), dg = sameType(writable(dgate), dh), du = sameType(writable(dup), dh);
+        swigluBackward(dout, gate, up, writable(dgate), writable(dup), 1, n, n);
+    }
+
+    /** As {@link #swigluBackward(Buffer, Buffer, Buffer, Buffer, Buffer)}, dup starting {@code cols} elements into dgateUp. */
+    @Override
+    public void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols) {
+        long n = (long) rows * cols;
+        if (gate.length() != n || dgateUp.length() != 2 * n) {
+            throw new IllegalArgumentException("gate of " + gate.length() + " and dgateUp of " + dgateUp.length() + " elements for rows " + rows + ", cols " + cols);
+        }
+        CudaBuffer joined = writable(dgateUp);
+        swigluBackward(dout, gate, up, joined, joined.slice(cols, 2 * n - cols), rows, cols, 2 * cols);
+    }
+
+    private void swigluBackward(Buffer dout, Buffer gate, Buffer up, CudaBuffer dgate, CudaBuffer dup, int rows, int cols, int ldd) {
+        sameLength(gate, dout);
+        sameLength(gate, up);
+        CudaBuffer g = of(gate), u = sameType(up, g), dh = of(dout), dg = sameType(dgate, dh), du = sameType(dup, dh);
         if (g.storage() == DType.BF16 && dh.storage() == DType.F32) {
-            kernels.swigluBackwardFromBf16(dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+            kernels.swigluBackwardFromBf16(dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), rows, cols, cols, cols, ldd);
         } else {
             sameType(dh, g);
-            kernels.swigluBackward(g.type(), dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), 1, n, n, n);
+            kernels.swigluBackward(g.type(), dg.memory(), du.memory(), dh.memory(), g.memory(), u.memory(), rows, cols, cols, cols, ldd);
         }
     }
 

@@ -107,26 +107,31 @@ public final class Kernels {
         launchElements("swiglu.cu", "swiglu_fwd_" + t.suffix(), (long) rows * cols, h, g, u, rows, cols, ldg, ldu);
     }
 
-    /** dg, du from dh; may write over g and u (pass the same buffers). */
+    /**
+     * dg, du from dh; g and u rows {@code ldg} and {@code ldu} elements apart, dg and du rows {@code ldd} apart
+     * (du = dg + cols with ldd = 2·cols: one {@code [dg | du]} buffer). May write over g and u (pass the same
+     * buffers, ldd = ldg = ldu).
+     */
     public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
-                               int rows, int cols, int ldg, int ldu) {
-        long n = (long) rows * cols;
-        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
-            launchVectors("swiglu.cu", "swiglu_bwd_vec_" + t.suffix(), n, dg, du, dh, g, u, n);
-            return;
-        }
-        launchElements("swiglu.cu", "swiglu_bwd_" + t.suffix(), (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
+                               int rows, int cols, int ldg, int ldu, int ldd) {
+        swigluBackward("swiglu_bwd_" + t.suffix(), dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
     }
 
     /** {@link #swigluBackward} with bf16 g and u (kept activations) and float dh, dg and du. */
     public void swigluBackwardFromBf16(DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
-                                       int rows, int cols, int ldg, int ldu) {
+                                       int rows, int cols, int ldg, int ldu, int ldd) {
+        swigluBackward("swiglu_bwd_bf16_f32", dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
+    }
+
+    /** The vector kernel needs contiguous inputs and rows of dg and du that start on 16 bytes. */
+    private void swigluBackward(String scalar, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+                                int rows, int cols, int ldg, int ldu, int ldd) {
         long n = (long) rows * cols;
-        if (ldg == cols && ldu == cols && vectors(n, dg, du, dh, g, u)) {
-            launchVectors("swiglu.cu", "swiglu_bwd_vec_bf16_f32", n, dg, du, dh, g, u, n);
+        if (ldg == cols && ldu == cols && cols % VEC == 0 && ldd % VEC == 0 && vectors(n, dg, du, dh, g, u)) {
+            launchVectors("swiglu.cu", scalar.replace("swiglu_bwd_", "swiglu_bwd_vec_"), n, dg, du, dh, g, u, n, (long) cols, (long) ldd);
             return;
         }
-        launchElements("swiglu.cu", "swiglu_bwd_bf16_f32", (long) rows * cols, dg, du, dh, g, u, rows, cols, ldg, ldu);
+        launchElements("swiglu.cu", scalar, n, dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
     }
 
     /**

@@ -132,7 +132,11 @@ class CudaVersusCpuTest {
      * path carries gradient.
      */
     private static void adaptAndStep(Batch batch, LlamaModel... models) {
-        LoraConfig lora = new LoraConfig(8, 16, 0.1, LoraConfig.ALL_PROJECTIONS, false);
+        adaptAndStep(batch, LoraConfig.ALL_PROJECTIONS, models);
+    }
+
+    private static void adaptAndStep(Batch batch, List<String> targets, LlamaModel... models) {
+        LoraConfig lora = new LoraConfig(8, 16, 0.1, targets, false);
         for (LlamaModel m : models) {
             m.createAdapter(lora, 5);
             step(m, batch);
@@ -154,6 +158,27 @@ class CudaVersusCpuTest {
             compare(gpu, cpu, batch, 1e-2, BF16_TOLERANCE);
             assertTrue(gpuBackend.allocateActivations(4) instanceof CudaBuffer b && b.storage() == dev.pricer.core.tensor.DType.BF16,
                     "kept activations are bf16");
+        }
+    }
+
+    /**
+     * LoRA on the attention projections only, as in the issue-8 benchmark: gate and up stay frozen, so both backends
+     * take the MLP's input gradient as one product over [W_gate; W_up], from SwiGLU's backward into one
+     * [dgate | dup] buffer (bf16 in bf16 precision).
+     */
+    @Test
+    void loraOnAttentionOnlyAgreesThroughTheJoinedGateUpProduct() {
+        Cuda cuda = GpuTestSupport.cuda();
+        LlamaConfig config = config(192, 6, 2, 64, 500);
+        List<String> attention = List.of("q_proj", "k_proj", "v_proj", "o_proj");
+        Batch batch = paddedBatch(new SplittableRandom(4), 500, 45, 12);
+        for (CudaBackend.Precision precision : CudaBackend.Precision.values()) {
+            try (LlamaModel gpu = LlamaModel.initialize(config, new CudaBackend(cuda, precision), 0.05, 9, false);
+                 LlamaModel cpu = LlamaModel.initialize(config, new CpuBackend(), 0.05, 9, false)) {
+                adaptAndStep(batch, attention, gpu, cpu);
+                if (precision == CudaBackend.Precision.FLOAT32) compare(gpu, cpu, batch);
+                else compare(gpu, cpu, batch, 1e-2, BF16_TOLERANCE);
+            }
         }
     }
 }

@@ -78,7 +78,7 @@ class ElementwiseKernelsTest {
         DeviceBuffer dGu = upload(t, gu), dDh = upload(t, dh), h = poisoned(t, (long) rows * cols);
         DeviceBuffer g = dGu, u = dGu.slice((long) cols * t.bytes(), dGu.bytes() - (long) cols * t.bytes());
         k.swigluForward(t, h, g, u, rows, cols, ld, ld);
-        k.swigluBackward(t, g, u, dDh, g, u, rows, cols, ld, ld);
+        k.swigluBackward(t, g, u, dDh, g, u, rows, cols, ld, ld, ld);
         double[] refH = new double[rows * cols], refD = new double[rows * ld];
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) {

@@ -1,5 +1,8 @@
 package dev.pricer.cuda;
 
+import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.tensor.DType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -42,8 +45,8 @@ class VectorKernelsTest {
         Twin tdg = Twin.of(t, new float[n]), tdu = Twin.of(t, new float[n]);
         k.swigluForward(t, th.aligned, tg.aligned, tu.aligned, rows, cols, cols, cols);
         k.swigluForward(t, th.shifted, tg.shifted, tu.shifted, rows, cols, cols, cols);
-        k.swigluBackward(t, tdg.aligned, tdu.aligned, tdh.aligned, tg.aligned, tu.aligned, rows, cols, cols, cols);
-        k.swigluBackward(t, tdg.shifted, tdu.shifted, tdh.shifted, tg.shifted, tu.shifted, rows, cols, cols, cols);
+        k.swigluBackward(t, tdg.aligned, tdu.aligned, tdh.aligned, tg.aligned, tu.aligned, rows, cols, cols, cols, cols);
+        k.swigluBackward(t, tdg.shifted, tdu.shifted, tdh.shifted, tg.shifted, tu.shifted, rows, cols, cols, cols, cols);
         double[] refH = new double[n], refDg = new double[n], refDu = new double[n];
         for (int i = 0; i < n; i++) {
             double s = 1 / (1 + Math.exp(-g[i]));
@@ -67,7 +70,7 @@ class VectorKernelsTest {
         float[] g = roundTo(ElementType.BF16, random(rnd, n, 4)), u = roundTo(ElementType.BF16, random(rnd, n, 2)), dh = random(rnd, n, 1);
         DeviceBuffer dG = upload(ElementType.BF16, g), dU = upload(ElementType.BF16, u), dDh = upload(ElementType.F32, dh);
         DeviceBuffer dg = poisoned(ElementType.F32, n), du = poisoned(ElementType.F32, n);
-        k.swigluBackwardFromBf16(dg, du, dDh, dG, dU, 1, n, n, n);
+        k.swigluBackwardFromBf16(dg, du, dDh, dG, dU, 1, n, n, n, n);
         double[] refDg = new double[n], refDu = new double[n];
         for (int i = 0; i < n; i++) {
             double s = 1 / (1 + Math.exp(-g[i]));
@@ -77,6 +80,37 @@ class VectorKernelsTest {
         assertClose("dg", download(ElementType.F32, dg, n), refDg, 1e-5);
         assertClose("du", download(ElementType.F32, du, n), refDu, 1e-5);
         free(dG, dU, dDh, dg, du);
+    }
+
+    /**
+     * SwiGLU's backward into one [rows, 2·cols] buffer, each row dg's cols values then du's (the left operand of
+     * the MLP's input gradient as one product), on the vector path (aligned) and the scalar path (one element
+     * in), against the CPU backend's {@code swigluBackwardGateUp}; bf16 g and u into float gradients too.
+     */
+    @ParameterizedTest
+    @EnumSource(ElementType.class)
+    void swigluBackwardIntoJoinedRowsMatchesTheCpu(ElementType t) {
+        Kernels k = new Kernels(cuda());
+        int rows = 5, cols = 8 * 50, n = rows * cols;
+        float[] g = roundTo(t, random(rnd, n, 4)), u = roundTo(t, random(rnd, n, 2)), dh = roundTo(t, random(rnd, n, 1));
+        CpuBackend cpu = new CpuBackend();
+        Buffer joined = cpu.allocate(DType.F32, 2L * n);
+        cpu.swigluBackwardGateUp(put(cpu, dh, false), put(cpu, g, false), put(cpu, u, false), joined, rows, cols);
+        double[] ref = asDouble(cpu.toFloats(joined));
+        Twin tg = Twin.of(t, g), tu = Twin.of(t, u), tdh = Twin.of(t, dh), out = Twin.of(t, new float[2 * n]);
+        long duOffset = (long) cols * t.bytes(), duBytes = (2L * n - cols) * t.bytes();
+        k.swigluBackward(t, out.aligned, out.aligned.slice(duOffset, duBytes), tdh.aligned, tg.aligned, tu.aligned, rows, cols, cols, cols, 2 * cols);
+        k.swigluBackward(t, out.shifted, out.shifted.slice(duOffset, duBytes), tdh.shifted, tg.shifted, tu.shifted, rows, cols, cols, cols, 2 * cols);
+        assertClose("[dg | du], vector path", download(t, out.aligned, 2 * n), ref, tolerance(t));
+        assertClose("[dg | du], scalar path", download(t, out.shifted, 2 * n), ref, tolerance(t));
+        if (t == ElementType.BF16) {
+            DeviceBuffer dDh = upload(ElementType.F32, dh), mixed = poisoned(ElementType.F32, 2L * n);
+            DeviceBuffer mixedUp = mixed.slice((long) cols * Float.BYTES, (2L * n - cols) * Float.BYTES);
+            k.swigluBackwardFromBf16(mixed, mixedUp, dDh, tg.aligned, tu.aligned, rows, cols, cols, cols, 2 * cols);
+            assertClose("[dg | du] from bf16 g and u", download(ElementType.F32, mixed, 2 * n), ref, 1e-5);
+            free(dDh, mixed);
+        }
+        for (Twin x : new Twin[]{tg, tu, tdh, out}) x.free();
     }
 
     /** Llama-3.1-8B's hidden size, and a row too long to sit in a block's registers (the scalar kernel then runs). */

@@ -94,11 +94,15 @@ class GateUpTest {
         Path dir = Fixtures.model("tiny-llama");
         try (LlamaModel frozen = LlamaModel.load(dir, new CpuBackend());
              LlamaModel full = LlamaModel.loadForFullTraining(dir, new CpuBackend());
-             LlamaModel nf4 = LlamaModel.load(dir, null, new CpuBackend(), Quantization.NF4)) {
+             LlamaModel nf4 = LlamaModel.load(dir, null, new CpuBackend(), Quantization.NF4);
+             LlamaModel randomFrozen = LlamaModel.initialize(LlamaConfig.read(dir), new CpuBackend(), 0.02, 1, false);
+             LlamaModel randomTrainable = LlamaModel.initialize(LlamaConfig.read(dir), new CpuBackend(), 0.02, 1, true)) {
+            long joined = 2L * frozen.config().intermediateSize() * frozen.config().hiddenSize();
             for (int l = 0; l < frozen.config().numLayers(); l++) {
-                DecoderLayer layer = frozen.layers()[l];
-                assertEquals(2L * frozen.config().intermediateSize() * frozen.config().hiddenSize(), layer.gateUp.length());
+                assertEquals(joined, frozen.layers()[l].gateUp.length());
+                assertEquals(joined, randomFrozen.layers()[l].gateUp.length());
                 assertNull(full.layers()[l].gateUp, "full training: gate and up train, each with its gradient");
+                assertNull(randomTrainable.layers()[l].gateUp, "full training: gate and up train, each with its gradient");
                 assertNull(nf4.layers()[l].gateUp, "NF4: gate and up are quantized");
             }
         }
