@@ -2,6 +2,7 @@ package dev.pricer.core.model;
 
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
 import java.lang.foreign.Arena;
@@ -42,7 +43,7 @@ final class GateUp {
                 continue;
             }
             HostTensor g = tensors.apply(name), u = tensors.apply(up);
-            Buffer both = backend.upload(rowsOf(g, u), writable);
+            Buffer both = uploadRows(backend, g, u, writable);
             long half = g.elementCount();
             weights.put(name, both.slice(0, half));
             weights.put(up, both.slice(half, half));
@@ -56,23 +57,31 @@ final class GateUp {
     }
 
     /**
-     * {@code first}'s rows, then {@code second}'s: their bytes joined where the dtypes agree, else both as float32
-     * (the values {@link Backend#upload} would take from each).
+     * {@code first}'s rows, then {@code second}'s, as one buffer: their bytes joined where the dtypes agree, else
+     * both as float32 (the values {@link Backend#upload} would take from each).
      */
-    private static HostTensor rowsOf(HostTensor first, HostTensor second) {
+    private static Buffer uploadRows(Backend backend, HostTensor first, HostTensor second, boolean writable) {
         long[] shape = first.shape();
         shape[0] += second.shape()[0];
         if (first.dtype() != second.dtype()) {
             float[] a = first.toFloatArray(), b = second.toFloatArray(), both = new float[a.length + b.length];
             System.arraycopy(a, 0, both, 0, a.length);
             System.arraycopy(b, 0, both, a.length, b.length);
-            return HostTensor.ofFloats(both, shape);
+            return backend.upload(HostTensor.ofFloats(both, shape), writable);
         }
+        // A backend may keep an F32 tensor's memory as the buffer (the CPU does); any other is converted or copied
+        // as it uploads, so the joined bytes go as soon as it returns rather than when the collector finds them.
+        if (first.dtype() == DType.F32) return backend.upload(joined(first, second, shape, Arena.ofAuto()), writable);
+        try (Arena arena = Arena.ofShared()) {
+            return backend.upload(joined(first, second, shape, arena), writable);
+        }
+    }
+
+    private static HostTensor joined(HostTensor first, HostTensor second, long[] shape, Arena arena) {
         long bytes = first.data().byteSize();
-        // An automatic arena: a backend may keep the memory of an F32 upload as the buffer itself (the CPU does).
-        MemorySegment joined = Arena.ofAuto().allocate(bytes + second.data().byteSize(), 8);
-        joined.copyFrom(first.data());
-        joined.asSlice(bytes).copyFrom(second.data());
-        return new HostTensor(first.dtype(), shape, joined);
+        MemorySegment data = arena.allocate(bytes + second.data().byteSize(), 8);
+        data.copyFrom(first.data());
+        data.asSlice(bytes).copyFrom(second.data());
+        return new HostTensor(first.dtype(), shape, data);
     }
 }

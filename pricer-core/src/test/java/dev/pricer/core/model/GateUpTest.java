@@ -8,15 +8,21 @@ import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.safetensors.SafeTensors;
+import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -125,6 +131,27 @@ class GateUpTest {
         for (Projection p : new Projection[]{Projection.GATE, Projection.UP}) {
             String name = p.modulePath(0) + ".weight";
             assertArrayEquals(file.get(name).toFloatArray(), saved.get(name).toFloatArray(), name);
+        }
+    }
+
+    /** Gate in F32 and up in BF16: joined as float32, each half the values its own upload would give. */
+    @Test
+    void gateAndUpOfTwoDtypesJoinAsFloats(@TempDir Path tmp) throws IOException {
+        Path dir = Fixtures.model("tiny-llama");
+        Files.copy(dir.resolve("config.json"), tmp.resolve("config.json"));
+        Map<String, HostTensor> weights = new LinkedHashMap<>(SafeTensors.readAll(dir.resolve("model.safetensors")));
+        String upName = Projection.UP.modulePath(1) + ".weight";
+        HostTensor up = weights.get(upName);
+        float[] v = up.toFloatArray();
+        MemorySegment bf16 = Arena.ofAuto().allocate(v.length * 2L);
+        for (int i = 0; i < v.length; i++) bf16.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i, (short) (Float.floatToIntBits(v[i]) >>> 16));
+        weights.put(upName, new HostTensor(DType.BF16, up.shape(), bf16));
+        SafeTensorsWriter.write(tmp.resolve("model.safetensors"), weights, Map.of());
+        try (LlamaModel model = LlamaModel.load(tmp, new CpuBackend())) {
+            int half = model.config().intermediateSize() * model.config().hiddenSize();
+            float[] both = model.backend().toFloats(model.layers()[1].gateUp);
+            assertArrayEquals(weights.get(Projection.GATE.modulePath(1) + ".weight").toFloatArray(), Arrays.copyOfRange(both, 0, half));
+            assertArrayEquals(weights.get(upName).toFloatArray(), Arrays.copyOfRange(both, half, 2 * half));
         }
     }
 
