@@ -8,13 +8,14 @@ import dev.pricer.core.tensor.DType;
 /**
  * Scratch buffers shared by all layers: gradients that live only inside one layer's backward pass, and the
  * room a LoRA layer needs for dropout. One per planned shape, reused layer after layer. The MLP's gradients
- * (dgate, dup, dact) and LoRA's gradient at its rank (du) pass only from one product to the next, so they take
- * the backend's activation storage (bf16 on CUDA in bf16 precision).
+ * (dgate, dup, dact) and LoRA's gradients at its rank (du, laid out as {@link LayerActivations#lora}) pass only
+ * from one product to the next, so they take the backend's activation storage (bf16 on CUDA in bf16 precision).
  */
 record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buffer dup, Buffer dact, Buffer dxn,
                  Buffer du, Buffer scratch) {
 
-    static Workspace allocate(Backend be, LlamaConfig c, int rows, int maxRank, boolean backward) {
+    /** {@code totalRank}: the LoRA ranks of a layer's projections added up. */
+    static Workspace allocate(Backend be, LlamaConfig c, int rows, int totalRank, boolean backward) {
         long wide = (long) rows * Math.max(c.hiddenSize(), c.intermediateSize());
         Buffer scratch = be.allocate(DType.F32, 2 * wide);
         if (!backward) return new Workspace(null, null, null, null, null, null, null, null, null, scratch);
@@ -24,6 +25,6 @@ record Workspace(Buffer dq, Buffer dk, Buffer dv, Buffer datt, Buffer dgate, Buf
                 be.allocate(DType.F32, (long) rows * c.kvDim()), be.allocate(DType.F32, (long) rows * c.qDim()),
                 be.allocateActivations(i), be.allocateActivations(i), be.allocateActivations(i),
                 be.allocate(DType.F32, (long) rows * c.hiddenSize()),
-                be.allocateActivations((long) rows * Math.max(1, maxRank)), scratch);
+                be.allocateActivations((long) rows * Math.max(1, totalRank)), scratch);
     }
 }
