@@ -53,9 +53,15 @@ final class Bf16Copies {
         this.kernels = kernels;
     }
 
-    /** The first {@code elements} of float {@code b} in bf16, rounded now unless a current copy exists. */
+    /**
+     * The first {@code elements} of float {@code b} in bf16, rounded now unless a current copy exists. A product
+     * takes its first operand from slot 0, then its second from slot 1, which may then be slot 0's current copy:
+     * a gradient that one product read first (dB += dyᵀ·u) and the next reads second (duᵀ = s·Bᵀ·dyᵀ) is
+     * rounded once.
+     */
     DeviceBuffer of(CudaBuffer b, long elements, int slot) {
         Source s = new Source(b.memory().address(), elements);
+        if (slot == 1 && elements > SMALL_ELEMENTS && staging[0] != null && staging[0].holds(b, s)) return staging[0].memory.slice(0, elements * 2);
         Copy copy = elements <= SMALL_ELEMENTS ? small(s) : staging(slot, elements);
         if (!copy.holds(b, s)) {
             kernels.toBf16(copy.memory, b.memory(), elements);

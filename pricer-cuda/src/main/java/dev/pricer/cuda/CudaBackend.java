@@ -336,6 +336,11 @@ public final class CudaBackend implements Backend {
         product(true, false, a, b, c, m, n, k, accumulate);
     }
 
+    @Override
+    public void matmulAtBt(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        product(true, true, a, b, c, m, n, k, accumulate);
+    }
+
     /** The scaling is the product's alpha: no pass of its own, and c may be bf16. */
     @Override
     public void matmulABtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
@@ -343,8 +348,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void matmulABScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
-        product(false, false, a, b, c, m, n, k, alpha, 0f);
+    public void matmulAtBtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        product(true, true, a, b, c, m, n, k, alpha, 0f);
     }
 
     /**
@@ -352,9 +357,9 @@ public final class CudaBackend implements Backend {
      * pass of its own; the low-rank product then accumulates into c (beta = 1).
      */
     @Override
-    public void matmulABtPlusResidual(Buffer a, Buffer b, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+    public void matmulABtPlusResidual(Buffer a, Buffer b, Buffer ut, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
         product(false, true, a, b, residual, c, m, n, k, 1f, 1f);
-        if (u != null) matmulABt(u, v, c, m, n, r, true);
+        if (ut != null) matmulAtBt(ut, v, c, m, n, r, true);
     }
 
     private void product(boolean transA, boolean transB, Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
@@ -397,9 +402,9 @@ public final class CudaBackend implements Backend {
 
     /** As {@link #matmulABtPlusResidual}: the residual is the product's C. */
     @Override
-    public void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+    public void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer ut, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
         nf4Product(true, a, nf4(w, n, k), residual, c, m, n, k, 1f);
-        if (u != null) matmulABt(u, v, c, m, n, r, true);
+        if (ut != null) matmulAtBt(ut, v, c, m, n, r, true);
     }
 
     /**

@@ -17,14 +17,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * accumulation all land in the product.
  * A row-major product is the column-major product of the transposes, so the operands swap on the way in.
  * Descriptors and the choice of algorithm are kept per shape: cuBLASLt's heuristic's first choice, or with
- * tuning on ({@link GemmTuner}) the fastest of its candidates as timed on the first product of the shape.
+ * tuning on ({@link GemmTuner}) the fastest of its candidates as timed on the first product of the shape. The
+ * shape includes how the operands' addresses are aligned (up to cuBLASLt's assumed 256 bytes): a slice of a
+ * buffer (one projection's rows of LoRA's stacked intermediate) may start anywhere.
  */
 public final class Gemm {
 
     private static final long WORKSPACE_BYTES = 32L << 20;
 
     private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c,
-                         int batch, long strideA, long strideB, long strideC) {
+                         int batch, long strideA, long strideB, long strideC, int alignment) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -44,7 +46,8 @@ public final class Gemm {
     private final Cuda cuda;
     private final CublasLt lt;
     private final MemorySegment handle;
-    private final MemorySegment preference;
+    /** By the alignment their algorithms may assume. */
+    private final Map<Integer, MemorySegment> preferences = new ConcurrentHashMap<>();
     private final Map<Shape, Plan> plans = new ConcurrentHashMap<>();
     /** null with tuning off. */
     private final GemmTuner tuner;
@@ -54,7 +57,6 @@ public final class Gemm {
         this.cuda = cuda;
         this.lt = lt;
         this.handle = lt.createHandle();
-        this.preference = lt.preference(WORKSPACE_BYTES);
         this.tuner = tune ? new GemmTuner(cuda, lt, logTuning) : null;
     }
 
@@ -82,7 +84,7 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, DeviceBuffer d, int ldc, ElementType cType) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0),
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0, alignment(a, b, c, d)),
                 alpha, a, b, beta, c, d);
     }
 
@@ -93,8 +95,15 @@ public final class Gemm {
     public void batched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                         DeviceBuffer a, int lda, long strideA, DeviceBuffer b, int ldb, long strideB, ElementType abType,
                         float beta, DeviceBuffer c, int ldc, long strideC, ElementType cType) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC),
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC, alignment(a, b, c, c)),
                 alpha, a, b, beta, c, c);
+    }
+
+    /** The largest power of two up to 256 that divides every address. */
+    private static int alignment(DeviceBuffer... matrices) {
+        long bits = 256;
+        for (DeviceBuffer m : matrices) bits |= m.address();
+        return (int) Long.lowestOneBit(bits);
     }
 
     private void run(Shape shape, float alpha, DeviceBuffer a, DeviceBuffer b, float beta, DeviceBuffer c, DeviceBuffer d) {
@@ -144,6 +153,7 @@ public final class Gemm {
         }
         int requested = tuner == null ? 1 : GemmTuner.CANDIDATES;
         MemorySegment results = Arena.global().allocate(requested * CublasLt.HEURISTIC_RESULT_BYTES, 16);
+        MemorySegment preference = preferences.computeIfAbsent(s.alignment(), alignment -> lt.preference(WORKSPACE_BYTES, alignment));
         int count = lt.heuristic(handle, op, aLayout, bLayout, cLayout, preference, results, s.toString());
         Plan first = new Plan(op, aLayout, bLayout, cLayout, CublasLt.algorithm(results, 0));
         return tuner == null ? first : tuned(first, results, count, operands, s);

@@ -32,32 +32,32 @@ class ResidualAdditionsCudaTest {
         void into(Backend be, Buffer x, Buffer c);
     }
 
-    /** The inputs of one layer's forward, and how to run it the new way and the old way. */
-    private record Layer(float[] x, float[] u, float[] v, float[] residual, BaseProduct base, Fused fused) {
+    /** The inputs of one layer's forward (LoRA's intermediate transposed, ut [R, M]), and how to run it the new way and the old way. */
+    private record Layer(float[] x, float[] ut, float[] v, float[] residual, BaseProduct base, Fused fused) {
     }
 
     @FunctionalInterface
     private interface Fused {
-        void run(Backend be, Buffer x, Buffer u, Buffer v, Buffer residual, Buffer c, int r);
+        void run(Backend be, Buffer x, Buffer ut, Buffer v, Buffer residual, Buffer c, int r);
     }
 
     private static Layer dense(SplittableRandom rnd, float[] w) {
-        return new Layer(random(rnd, M * K, 1), random(rnd, M * R, 1), random(rnd, N * R, 0.1), random(rnd, M * N, 1),
+        return new Layer(random(rnd, M * K, 1), random(rnd, R * M, 1), random(rnd, N * R, 0.1), random(rnd, M * N, 1),
                 (be, x, c) -> be.matmulABt(x, put(be, w, false), c, M, N, K, false),
-                (be, x, u, v, res, c, r) -> be.matmulABtPlusResidual(x, put(be, w, false), u, v, res, c, M, N, K, r));
+                (be, x, ut, v, res, c, r) -> be.matmulABtPlusResidual(x, put(be, w, false), ut, v, res, c, M, N, K, r));
     }
 
     private static Layer nf4(SplittableRandom rnd, Nf4Weight w) {
-        return new Layer(random(rnd, M * K, 1), random(rnd, M * R, 1), random(rnd, N * R, 0.1), random(rnd, M * N, 1),
+        return new Layer(random(rnd, M * K, 1), random(rnd, R * M, 1), random(rnd, N * R, 0.1), random(rnd, M * N, 1),
                 (be, x, c) -> be.matmulNf4ABt(x, be.uploadNf4(w), c, M, N, K, false),
-                (be, x, u, v, res, c, r) -> be.matmulNf4ABtPlusResidual(x, be.uploadNf4(w), u, v, res, c, M, N, K, r));
+                (be, x, ut, v, res, c, r) -> be.matmulNf4ABtPlusResidual(x, be.uploadNf4(w), ut, v, res, c, M, N, K, r));
     }
 
     /** The new way; the residual must come back unchanged. */
     private static float[] fused(Backend be, Layer l, int r) {
         Buffer residual = put(be, l.residual(), false), c = be.allocate(DType.F32, (long) M * N);
         be.fill(c, Float.NaN);
-        l.fused().run(be, put(be, l.x(), false), r == 0 ? null : put(be, l.u(), true), r == 0 ? null : put(be, l.v(), false), residual, c, r);
+        l.fused().run(be, put(be, l.x(), false), r == 0 ? null : put(be, l.ut(), true), r == 0 ? null : put(be, l.v(), false), residual, c, r);
         assertArrayEquals(l.residual(), be.toFloats(residual), be.name() + ": the residual is only read");
         return be.toFloats(c);
     }
@@ -66,7 +66,7 @@ class ResidualAdditionsCudaTest {
     private static float[] inSteps(Backend be, Layer l, int r) {
         Buffer c = be.allocate(DType.F32, (long) M * N);
         l.base().into(be, put(be, l.x(), false), c);
-        if (r > 0) be.matmulABt(put(be, l.u(), true), put(be, l.v(), false), c, M, N, R, true);
+        if (r > 0) be.matmulAtBt(put(be, l.ut(), true), put(be, l.v(), false), c, M, N, R, true);
         be.axpy(1f, put(be, l.residual(), false), c);
         return be.toFloats(c);
     }

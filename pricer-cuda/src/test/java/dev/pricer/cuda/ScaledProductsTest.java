@@ -14,7 +14,7 @@ import java.util.SplittableRandom;
 import static dev.pricer.cuda.GpuTestSupport.*;
 
 /**
- * LoRA's scaled products ({@code matmulABtScaled}, {@code matmulABScaled}), which the CUDA backend runs with the
+ * LoRA's scaled products ({@code matmulABtScaled}, {@code matmulAtBtScaled}), which the CUDA backend runs with the
  * scaling as the product's alpha, against the CPU backend's product-then-scale: in float32, and in bf16
  * precision into bf16 activation storage, where a separate scaling pass could not run.
  */
@@ -50,12 +50,12 @@ class ScaledProductsTest {
     @Test
     void scaledProductsMatchTheCpuInBothPrecisions() {
         SplittableRandom rnd = new SplittableRandom(17);
-        float[] x = random(rnd, M * K, 1), a = random(rnd, N * K, 1), dy = random(rnd, M * K, 1), bT = random(rnd, K * N, 1);
+        float[] x = random(rnd, M * K, 1), a = random(rnd, N * K, 1), b = random(rnd, K * M, 1), dy = random(rnd, N * K, 1);
         double[] wantDown, wantGrad;
         try (CpuBackend cpu = new CpuBackend()) {
             Buffer u = cpu.allocate(DType.F32, (long) M * N), du = cpu.allocate(DType.F32, (long) M * N);
             cpu.matmulABtScaled(floats(cpu, x), floats(cpu, a), u, M, N, K, ALPHA);
-            cpu.matmulABScaled(floats(cpu, dy), floats(cpu, bT), du, M, N, K, ALPHA);
+            cpu.matmulAtBtScaled(floats(cpu, b), floats(cpu, dy), du, M, N, K, ALPHA);
             wantDown = values(cpu, u);
             wantGrad = values(cpu, du);
         }
@@ -65,10 +65,10 @@ class ScaledProductsTest {
             gpu.fill(u, Float.NaN);
             gpu.fill(du, Float.NaN);
             gpu.matmulABtScaled(floats(gpu, x), floats(gpu, a), u, M, N, K, ALPHA);
-            gpu.matmulABScaled(floats(gpu, dy), floats(gpu, bT), du, M, N, K, ALPHA);
+            gpu.matmulAtBtScaled(floats(gpu, b), floats(gpu, dy), du, M, N, K, ALPHA);
             double tolerance = precision == CudaBackend.Precision.FLOAT32 ? 1e-6 : 1e-2;
             assertClose("x·Aᵀ scaled, " + precision, asFloats(values(gpu, u)), wantDown, tolerance);
-            assertClose("dy·B scaled, " + precision, asFloats(values(gpu, du)), wantGrad, tolerance);
+            assertClose("Bᵀ·dyᵀ scaled, " + precision, asFloats(values(gpu, du)), wantGrad, tolerance);
         }
     }
 }

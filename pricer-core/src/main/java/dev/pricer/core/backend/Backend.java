@@ -89,6 +89,13 @@ public interface Backend extends AutoCloseable {
     void matmulAtB(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
 
     /**
+     * c[m×n] (+)= a[k×m]ᵀ · b[n×k]ᵀ: LoRA's products over its intermediate, which is stored transposed ({@code uᵀ}
+     * [r, rows]) so that the projections sharing an input keep theirs as one block: {@code y += u·Bᵀ},
+     * {@code dB += dyᵀ·u}.
+     */
+    void matmulAtBt(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate);
+
+    /**
      * c[m×n] (+)= a[m×k] · wᵀ with {@code w} an NF4 {@code [n, k]}: a quantized linear layer's forward. Each weight
      * element is decoded inside the product (or into scratch for one weight at a time), never kept dequantized.
      */
@@ -98,31 +105,33 @@ public interface Backend extends AutoCloseable {
     void matmulNf4AB(Buffer a, Nf4Buffer w, Buffer c, int m, int n, int k, boolean accumulate);
 
     /**
-     * c[m×n] = (a[m×k] · b[n×k]ᵀ + u[m×r] · v[n×r]ᵀ) + residual[m×n] (overwrites c; {@code residual}, of c's
+     * c[m×n] = (a[m×k] · b[n×k]ᵀ + (ut[r×m])ᵀ · v[n×r]ᵀ) + residual[m×n] (overwrites c; {@code residual}, of c's
      * shape, is only read): a linear layer's forward onto the residual stream, {@code h = x + o(…)}, with its LoRA
-     * update {@code u = s·drop(x)·Aᵀ}, {@code v = B} ({@code u} and {@code v} null, r 0, without one). The default
+     * update, {@code ut = s·A·drop(x)ᵀ} (LoRA's intermediate, transposed) and {@code v = B} ({@code ut} and
+     * {@code v} null, r 0, without one). The default
      * adds in PEFT's and transformers' order: the product, the low-rank product accumulated into it, then the
      * residual ({@link #axpy}). A GPU instead adds the residual as it stores the base product, saving a pass over
      * c, and accumulates the low-rank product after: the same sum, rounded in another order.
      */
-    default void matmulABtPlusResidual(Buffer a, Buffer b, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+    default void matmulABtPlusResidual(Buffer a, Buffer b, Buffer ut, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
         matmulABt(a, b, c, m, n, k, false);
-        addLowRankThenResidual(u, v, residual, c, m, n, r);
+        addLowRankThenResidual(ut, v, residual, c, m, n, r);
     }
 
     /** {@link #matmulABtPlusResidual} with {@code w} an NF4 {@code [n, k]}: a quantized layer's forward onto the residual stream. */
-    default void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
+    default void matmulNf4ABtPlusResidual(Buffer a, Nf4Buffer w, Buffer ut, Buffer v, Buffer residual, Buffer c, int m, int n, int k, int r) {
         matmulNf4ABt(a, w, c, m, n, k, false);
-        addLowRankThenResidual(u, v, residual, c, m, n, r);
+        addLowRankThenResidual(ut, v, residual, c, m, n, r);
     }
 
-    private void addLowRankThenResidual(Buffer u, Buffer v, Buffer residual, Buffer c, int m, int n, int r) {
-        if (u != null) matmulABt(u, v, c, m, n, r, true);
+    private void addLowRankThenResidual(Buffer ut, Buffer v, Buffer residual, Buffer c, int m, int n, int r) {
+        if (ut != null) matmulAtBt(ut, v, c, m, n, r, true);
         axpy(1f, residual, c);
     }
 
     /**
-     * c[m×n] = alpha · a[m×k] · b[n×k]ᵀ (overwrites): LoRA's down-projection with its scaling. The default is the
+     * c[m×n] = alpha · a[m×k] · b[n×k]ᵀ (overwrites): LoRA's down-projection with its scaling, {@code uᵀ = s·A·xᵀ}
+     * (for projections sharing an input, their A matrices stacked). The default is the
      * product, then {@link #scale}; a GPU folds alpha into the product, so {@code c} may be activation storage
      * ({@link #allocateActivations}) that {@code scale} cannot take.
      */
@@ -131,9 +140,12 @@ public interface Backend extends AutoCloseable {
         scale(c, alpha);
     }
 
-    /** c[m×n] = alpha · a[m×k] · b[k×n] (overwrites), as {@link #matmulABtScaled}: LoRA's gradient at its rank. */
-    default void matmulABScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
-        matmulAB(a, b, c, m, n, k, false);
+    /**
+     * c[m×n] = alpha · a[k×m]ᵀ · b[n×k]ᵀ (overwrites), as {@link #matmulABtScaled}: LoRA's gradient at its rank,
+     * transposed as its intermediate is, {@code duᵀ = s·Bᵀ·dyᵀ}.
+     */
+    default void matmulAtBtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        matmulAtBt(a, b, c, m, n, k, false);
         scale(c, alpha);
     }
 

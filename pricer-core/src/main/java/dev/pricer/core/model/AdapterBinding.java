@@ -26,12 +26,12 @@ final class AdapterBinding {
     }
 
     private interface Site {
-        void accept(int layer, Projection p, Linear linear);
+        void accept(DecoderLayer layer, Projection p, Linear linear);
     }
 
     private static void forEachSite(LoraConfig config, DecoderLayer[] layers, Site site) {
         for (DecoderLayer layer : layers) {
-            for (Projection p : Projection.values()) if (config.targets(p.shortName())) site.accept(layer.index, p, layer.linear(p));
+            for (Projection p : Projection.values()) if (config.targets(p.shortName())) site.accept(layer, p, layer.linear(p));
         }
     }
 
@@ -70,19 +70,41 @@ final class AdapterBinding {
         if (!t.dtype().isFloatingPoint()) throw new FormatException(source + ": tensor '" + key + "' has dtype " + t.dtype() + ", not a float type");
     }
 
-    /** Uploads the tensors, wires them (with fresh gradient buffers) into the layers, and returns them as parameters. */
-    static List<Parameter> bind(LoraConfig config, DecoderLayer[] layers, Map<String, HostTensor> tensors, Backend backend) {
+    /**
+     * Uploads the tensors, wires them (with fresh gradient buffers) into the layers, and returns them as parameters.
+     * With {@code stackAttention}, the A matrices of each layer's adapted q, k and v (and their gradients) are
+     * consecutive slices of one buffer, so that their down-projections run as one product ({@link LoraDown}).
+     */
+    static List<Parameter> bind(LoraConfig config, DecoderLayer[] layers, Map<String, HostTensor> tensors, Backend backend, boolean stackAttention) {
         List<Parameter> params = new ArrayList<>();
-        float scaling = (float) config.scaling();
-        for (DecoderLayer layer : layers) for (Linear linear : layer.linears) linear.lora = null;
+        float scaling = (float) config.scaling(), dropout = (float) config.dropout();
+        int r = config.r();
+        List<Projection> stacked = Arrays.stream(DecoderLayer.ATTENTION_INPUT).filter(p -> config.targets(p.shortName())).toList();
+        for (DecoderLayer layer : layers) {
+            for (Linear linear : layer.linears) linear.lora = null;
+            long size = (long) stacked.size() * r * layer.linear(Projection.Q).in;
+            layer.attentionDown = stackAttention && stacked.size() > 1
+                    ? new LoraDown(backend.allocate(DType.F32, size), backend.allocate(DType.F32, size), stacked.size() * r,
+                    layer.linear(Projection.Q).in, scaling, dropout)
+                    : null;
+        }
         forEachSite(config, layers, (layer, p, linear) -> {
             String aKey = PeftAdapter.key(linear.path, "lora_A"), bKey = PeftAdapter.key(linear.path, "lora_B");
-            Buffer a = backend.upload(tensors.get(aKey), true), b = backend.upload(tensors.get(bKey), true);
-            LoraWeights w = new LoraWeights(config.r(), scaling, (float) config.dropout(), a, b,
-                    backend.allocate(DType.F32, a.length()), backend.allocate(DType.F32, b.length()));
+            Buffer b = backend.upload(tensors.get(bKey), true), a, gradA;
+            LoraDown stack = layer.attentionDown;
+            if (stack != null && stacked.contains(p)) {
+                long size = (long) r * linear.in;
+                a = stack.a().slice(stacked.indexOf(p) * size, size);
+                gradA = stack.gradA().slice(stacked.indexOf(p) * size, size);
+                backend.copy(backend.upload(tensors.get(aKey), true), a);
+            } else {
+                a = backend.upload(tensors.get(aKey), true);
+                gradA = backend.allocate(DType.F32, a.length());
+            }
+            LoraWeights w = new LoraWeights(r, scaling, dropout, a, b, gradA, backend.allocate(DType.F32, b.length()));
             linear.lora = w;
-            params.add(new Parameter(aKey, new long[]{config.r(), linear.in}, a, w.gradA()));
-            params.add(new Parameter(bKey, new long[]{linear.out, config.r()}, b, w.gradB()));
+            params.add(new Parameter(aKey, new long[]{r, linear.in}, a, w.gradA()));
+            params.add(new Parameter(bKey, new long[]{linear.out, r}, b, w.gradB()));
         });
         return List.copyOf(params);
     }

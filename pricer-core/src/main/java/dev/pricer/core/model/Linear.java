@@ -9,8 +9,10 @@ import dev.pricer.core.lora.LoraWeights;
  * a LoRA pair ({@code y += s·(drop(x)·Aᵀ)·Bᵀ}) and optionally with a gradient for a float {@code W}
  * (full-parameter training).
  *
- * <p>Saves for backward: its input (owned by the caller) and, with LoRA, {@code u = s·drop(x)·Aᵀ} of shape
- * {@code [rows, r]}. The dropout mask is not saved: it is recomputed from the seed.
+ * <p>The LoRA down-projection runs first, on its own ({@link #down()}) or stacked with those of the projections
+ * that share this one's input ({@link LoraDown}); it leaves {@code uᵀ = s·A·drop(x)ᵀ} ({@code [r, rows]}), which
+ * {@link #forward} and {@link #backward} take. Saves for backward: its input (owned by the caller) and uᵀ. The
+ * dropout mask is not saved: it is recomputed from the seed.
  */
 final class Linear {
 
@@ -30,65 +32,47 @@ final class Linear {
         this.weightGrad = weightGrad;
     }
 
+    /** This projection's LoRA down-projection on its own. */
+    LoraDown down() {
+        return new LoraDown(lora.a(), lora.gradA(), lora.r(), in, lora.scaling(), lora.dropout());
+    }
+
     /**
-     * y = x·Wᵀ (+ LoRA), then plus {@code residual} unless it is null: the input of the residual connection this
-     * layer's output joins, which the backend adds with the products ({@link Backend#matmulABtPlusResidual}).
-     * {@code scratch} holds at least {@code rows·in} floats, used for dropout.
+     * y = x·Wᵀ + u·Bᵀ (u from {@code ut}, null without LoRA), then plus {@code residual} unless it is null: the input
+     * of the residual connection this layer's output joins, which the backend adds with the products
+     * ({@link Backend#matmulABtPlusResidual}).
      */
-    void forward(Backend be, Buffer x, Buffer residual, Buffer y, Buffer u, int rows, Dropout dropout, Buffer scratch) {
+    void forward(Backend be, Buffer x, Buffer residual, Buffer y, Buffer ut, int rows) {
         if (lora == null) {
             if (residual == null) weight.forward(be, x, y, rows, out, in);
             else weight.forwardPlusResidual(be, x, null, null, residual, y, rows, out, in, 0);
-            return;
-        }
-        be.matmulABtScaled(dropped(be, x, rows, dropout, scratch), lora.a(), u, rows, lora.r(), in, lora.scaling());
-        if (residual == null) {
+        } else if (residual == null) {
             weight.forward(be, x, y, rows, out, in);
-            be.matmulABt(u, lora.b(), y, rows, out, lora.r(), true);
+            be.matmulAtBt(ut, lora.b(), y, rows, out, lora.r(), true);
         } else {
-            weight.forwardPlusResidual(be, x, u, lora.b(), residual, y, rows, out, in, lora.r());
+            weight.forwardPlusResidual(be, x, ut, lora.b(), residual, y, rows, out, in, lora.r());
         }
     }
 
     /**
-     * From {@code dy}: writes (or with {@code accumulateDx} adds) {@code dx}, and accumulates the gradients
-     * this layer trains. {@code du} holds {@code rows·r} elements; {@code scratch} two blocks of {@code rows·in}.
+     * From {@code dy}: writes (or with {@code accumulateDx} adds) the base's share of {@code dx}, and accumulates
+     * the gradients of W and B. With LoRA, writes {@code dut = s·Bᵀ·dyᵀ} ({@code [r, rows]}), from which the
+     * down-projection's backward ({@link LoraDown#backward}) then adds LoRA's share of dx and A's gradient.
      */
-    void backward(Backend be, Buffer dy, Buffer x, Buffer dx, boolean accumulateDx, Buffer u, int rows,
-                  Dropout dropout, Buffer du, Buffer scratch) {
+    void backward(Backend be, Buffer dy, Buffer x, Buffer dx, boolean accumulateDx, Buffer ut, Buffer dut, int rows) {
         if (weightGrad != null) be.matmulAtB(dy, x, weightGrad, out, in, rows, true);
         weight.backwardInput(be, dy, dx, rows, out, in, accumulateDx);
         if (lora == null) return;
-        int r = lora.r();
-        be.matmulAtB(dy, u, lora.gradB(), out, r, rows, true);
-        du = du.slice(0, (long) rows * r);
-        be.matmulABScaled(dy, lora.b(), du, rows, r, out, lora.scaling());
-        Buffer src = dropped(be, x, rows, dropout, scratch);
-        be.matmulAtB(du, src, lora.gradA(), r, in, rows, true);
-        if (dropout.active(lora)) {
-            Buffer dxDropped = scratch.slice((long) rows * in, (long) rows * in);
-            be.matmulAB(du, lora.a(), dxDropped, rows, in, r, false);
-            Buffer dxDirect = scratch.slice(0, (long) rows * in);
-            be.dropout(dxDropped, dxDirect, lora.dropout(), dropout.seed());
-            be.axpy(1f, dxDirect, dx);
-        } else {
-            be.matmulAB(du, lora.a(), dx, rows, in, r, true);
-        }
-    }
-
-    private Buffer dropped(Backend be, Buffer x, int rows, Dropout dropout, Buffer scratch) {
-        if (!dropout.active(lora)) return x;
-        Buffer out = scratch.slice(0, (long) rows * in);
-        be.dropout(x, out, lora.dropout(), dropout.seed());
-        return out;
+        be.matmulAtBt(dy, ut, lora.gradB(), out, lora.r(), rows, true);
+        be.matmulAtBtScaled(lora.b(), dy, dut, lora.r(), rows, out, lora.scaling());
     }
 
     /** Whether LoRA dropout applies in this pass, and the seed of this layer's mask. */
     record Dropout(boolean training, long seed) {
         static final Dropout OFF = new Dropout(false, 0);
 
-        boolean active(LoraWeights lora) {
-            return training && lora != null && lora.dropout() > 0f;
+        boolean active(float p) {
+            return training && p > 0f;
         }
     }
 }

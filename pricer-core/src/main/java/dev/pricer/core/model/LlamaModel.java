@@ -209,19 +209,27 @@ public final class LlamaModel implements AutoCloseable {
     /** Loads a PEFT adapter folder; its shapes are checked against this model before anything is attached. */
     public void loadAdapter(Path adapterDir) {
         PeftAdapter adapter = PeftAdapter.read(adapterDir);
-        attachAdapter(adapter.config(), adapter.tensors(), adapter.weightsFile().toString());
+        attachAdapter(adapter.config(), adapter.tensors(), adapter.weightsFile().toString(), true);
     }
 
     /** A fresh adapter as PEFT initialises one: A uniform in ±1/√in (Kaiming, a=√5), B zero, so it starts as a no-op. */
     public void createAdapter(LoraConfig config, long seed) {
-        attachAdapter(config, AdapterBinding.initialTensors(config, layers, seed), "new adapter");
+        createAdapter(config, seed, true);
     }
 
-    private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source) {
+    /**
+     * {@link #createAdapter(LoraConfig, long)}, where {@code stackAttention} false keeps every LoRA down-projection
+     * on its own, as a reference for the stacked q, k and v ({@link AdapterBinding#bind}).
+     */
+    void createAdapter(LoraConfig config, long seed, boolean stackAttention) {
+        attachAdapter(config, AdapterBinding.initialTensors(config, layers, seed), "new adapter", stackAttention);
+    }
+
+    private void attachAdapter(LoraConfig config, Map<String, HostTensor> tensors, String source, boolean stackAttention) {
         // One kind of training at a time: an adapter on trainable weights would make two sets of gradients.
         if (!fullParameters.isEmpty()) throw new IllegalStateException("LoRA adapters go on a frozen base; this model trains every weight");
         AdapterBinding.check(config, layers, tensors, source);
-        loraParameters = AdapterBinding.bind(config, layers, tensors, backend);
+        loraParameters = AdapterBinding.bind(config, layers, tensors, backend, stackAttention);
         lora = config;
         trainingPlan = null;
         inferencePlan = null;

@@ -6,6 +6,8 @@ import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.tensor.DType;
 
+import java.util.stream.IntStream;
+
 /**
  * Every buffer one batch shape needs, allocated once and reused while the shape repeats. With {@code backward},
  * each layer keeps its own activations; without, all layers share one set and the residual stream ping-pongs
@@ -63,9 +65,7 @@ final class Plan {
         gradIn = backward ? be.allocate(DType.F32, h) : null;
         gradOut = backward ? be.allocate(DType.F32, h) : null;
         gradFinal = backward ? be.allocate(DType.F32, h) : null;
-        int maxRank = 0;
-        for (int r : loraRanks) maxRank = Math.max(maxRank, r);
-        workspace = Workspace.allocate(be, c, rows, maxRank, backward);
+        workspace = Workspace.allocate(be, c, rows, IntStream.of(loraRanks).sum(), backward);
     }
 
     boolean fits(int batch, int seqLen, boolean backward, boolean checkpointing) {

@@ -27,6 +27,8 @@ public final class CublasLt {
     static final int DESC_TRANSA = 3;
     static final int DESC_TRANSB = 4;
     static final int PREF_MAX_WORKSPACE_BYTES = 1;
+    /** CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES; those of B, C and D follow it. */
+    static final int PREF_MIN_ALIGNMENT_A_BYTES = 5;
     static final int LAYOUT_BATCH_COUNT = 5;
     static final int LAYOUT_STRIDED_BATCH_OFFSET = 6;
     /** sizeof(cublasLtMatmulHeuristicResult_t): a 64-byte algo, size_t workspace, status, waves, 4 reserved ints. */
@@ -106,7 +108,11 @@ public final class CublasLt {
         }
     }
 
-    public MemorySegment preference(long workspaceBytes) {
+    /**
+     * Algorithms that fit {@code workspaceBytes} and need the matrices' addresses aligned to no more than
+     * {@code alignmentBytes}; cuBLASLt otherwise assumes 256, which slices of a buffer need not be.
+     */
+    public MemorySegment preference(long workspaceBytes, int alignmentBytes) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ADDRESS);
             check(call(() -> (int) preferenceCreate.invokeExact(v)), "cublasLtMatmulPreferenceCreate");
@@ -114,6 +120,12 @@ public final class CublasLt {
             MemorySegment ws = arena.allocateFrom(JAVA_LONG, workspaceBytes);
             check(call(() -> (int) preferenceSetAttribute.invokeExact(pref, PREF_MAX_WORKSPACE_BYTES, ws, 8L)),
                     "set MAX_WORKSPACE_BYTES");
+            MemorySegment alignment = arena.allocateFrom(JAVA_INT, alignmentBytes);
+            for (int matrix = 0; matrix < 4; matrix++) {
+                int attribute = PREF_MIN_ALIGNMENT_A_BYTES + matrix;
+                check(call(() -> (int) preferenceSetAttribute.invokeExact(pref, attribute, alignment, 4L)),
+                        "set MIN_ALIGNMENT_" + "ABCD".charAt(matrix) + "_BYTES " + alignmentBytes);
+            }
             return pref;
         }
     }

@@ -110,6 +110,21 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void matmulAtBt(Buffer a, Buffer b, Buffer c, int m, int n, int k, boolean accumulate) {
+        CpuMatmul.matmulAtBt(of(a), of(b), of(c), m, n, k, accumulate);
+    }
+
+    /**
+     * LoRA's down-projection {@code uᵀ = s·A·xᵀ}: packed whatever m, so it gives the floats of the untransposed
+     * {@code x·Aᵀ} that the golden fixtures were matched with ({@link CpuMatmul#matmulABtPacked}).
+     */
+    @Override
+    public void matmulABtScaled(Buffer a, Buffer b, Buffer c, int m, int n, int k, float alpha) {
+        CpuMatmul.matmulABtPacked(of(a), of(b), of(c), m, n, k);
+        scale(c, alpha);
+    }
+
+    @Override
     public Nf4Buffer uploadNf4(Nf4Weight weight) {
         return new CpuNf4Buffer(weight);
     }

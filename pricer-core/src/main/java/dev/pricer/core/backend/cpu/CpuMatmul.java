@@ -65,10 +65,27 @@ public final class CpuMatmul {
         gemm(new Operand(a, k, false), new Operand(b, n, false), c, m, n, k, accumulate);
     }
 
+    /**
+     * c[m×n] = a[m×k] · b[n×k]ᵀ through the packed kernel whatever m, which sums each element along k in order, so
+     * that c is bit for bit the transpose of {@code b·aᵀ} as this kernel computes it: LoRA's down-projection stored
+     * transposed ({@code uᵀ = A·xᵀ}, few rows, many columns) gives the floats of {@code x·Aᵀ}. (With k past one
+     * depth block of {@value #KC}, edge tiles add their blocks' sums in another grouping.)
+     */
+    public static void matmulABtPacked(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k) {
+        checkShapes("matmulABtPacked", a, b, c, m, n, k);
+        gemm(new Operand(a, k, false), new Operand(b, k, true), c, m, n, k, false, false);
+    }
+
     /** c[m×n] (+)= a[k×m]ᵀ · b[k×n] */
     public static void matmulAtB(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k, boolean accumulate) {
         checkShapes("matmulAtB", a, b, c, m, n, k);
         gemm(new Operand(a, m, true), new Operand(b, n, false), c, m, n, k, accumulate);
+    }
+
+    /** c[m×n] (+)= a[k×m]ᵀ · b[n×k]ᵀ */
+    public static void matmulAtBt(MemorySegment a, MemorySegment b, MemorySegment c, int m, int n, int k, boolean accumulate) {
+        checkShapes("matmulAtBt", a, b, c, m, n, k);
+        gemm(new Operand(a, m, true), new Operand(b, k, true), c, m, n, k, accumulate);
     }
 
     /**
@@ -98,13 +115,18 @@ public final class CpuMatmul {
         }
     }
 
+    /** Few rows of C take the in-place kernels, which read A or B along its rows; with both transposed (LoRA's uᵀ) packing serves any m. */
     private static void gemm(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate) {
+        gemm(a, b, c, m, n, k, accumulate, m < SMALL_M && !(a.transposed() && b.transposed()));
+    }
+
+    private static void gemm(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, boolean inPlace) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             if (!accumulate) c.asSlice(0, (long) m * n * Float.BYTES).fill((byte) 0);
             return;
         }
-        if (m < SMALL_M) {
+        if (inPlace) {
             unpacked(a, b, c, m, n, k, accumulate);
             return;
         }

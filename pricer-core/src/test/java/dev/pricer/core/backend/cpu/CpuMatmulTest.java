@@ -2,6 +2,7 @@ package dev.pricer.core.backend.cpu;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -20,7 +21,7 @@ class CpuMatmulTest {
 
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
 
-    enum Variant { ABt, AB, AtB }
+    enum Variant { ABt, AB, AtB, AtBt }
 
     /** Shapes around every edge: the unpacked path for few rows, ragged tiles, k-blocks, row blocks, task splits. */
     static Stream<Arguments> shapes() {
@@ -62,6 +63,27 @@ class CpuMatmulTest {
                     double tolerance = 1e-5 * (scale[at] + Math.abs(accumulate ? c0[at] : 0)) + 1e-7;
                     assertTrue(Math.abs(got - want) <= tolerance,
                             () -> variant + " c[" + at / n + "," + at % n + "] = " + got + ", want " + want);
+                }
+            }
+        }
+    }
+
+    /**
+     * LoRA's down-projection stored transposed, {@code uᵀ = A·xᵀ} (few rows, many columns), must give exactly the
+     * floats of {@code x·Aᵀ} (many rows: packed), which the golden fixtures were matched with.
+     */
+    @ParameterizedTest(name = "m={0} n={1} k={2}")
+    @CsvSource({"12, 40, 64", "4, 33, 256", "96, 50, 100"})
+    void packedProductIsTheTransposeOfTheSwappedProductBitForBit(int m, int n, int k) {
+        Random random = new Random(m + 100L * n + k);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment a = sliceOf(arena, randoms(random, m * k), 1), x = sliceOf(arena, randoms(random, n * k), 2);
+            MemorySegment ut = arena.allocate((long) m * n * Float.BYTES), u = arena.allocate((long) n * m * Float.BYTES);
+            CpuMatmul.matmulABtPacked(a, x, ut, m, n, k);
+            CpuMatmul.matmulABt(x, a, u, n, m, k, false);
+            for (int i = 0; i < m; i++) {
+                for (int j = 0; j < n; j++) {
+                    assertEquals(u.getAtIndex(FLOAT, (long) j * m + i), ut.getAtIndex(FLOAT, (long) i * n + j), "uᵀ[" + i + ", " + j + "]");
                 }
             }
         }
@@ -142,10 +164,11 @@ class CpuMatmulTest {
             case ABt -> CpuMatmul.matmulABt(a, b, c, m, n, k, accumulate);
             case AB -> CpuMatmul.matmulAB(a, b, c, m, n, k, accumulate);
             case AtB -> CpuMatmul.matmulAtB(a, b, c, m, n, k, accumulate);
+            case AtBt -> CpuMatmul.matmulAtBt(a, b, c, m, n, k, accumulate);
         }
     }
 
-    /** a holds m×k (AtB: k×m); b holds n×k (AB, AtB: k×n). */
+    /** a holds m×k (AtB, AtBt: k×m); b holds n×k (AB, AtB: k×n). */
     private static double[] reference(Variant v, float[] a, float[] b, int m, int n, int k) {
         double[] c = new double[m * n];
         for (int i = 0; i < m; i++) {
@@ -171,11 +194,11 @@ class CpuMatmulTest {
     }
 
     private static float aAt(Variant v, float[] a, int i, int p, int m, int k) {
-        return v == Variant.AtB ? a[p * m + i] : a[i * k + p];
+        return v == Variant.AtB || v == Variant.AtBt ? a[p * m + i] : a[i * k + p];
     }
 
     private static float bAt(Variant v, float[] b, int p, int j, int n, int k) {
-        return v == Variant.ABt ? b[j * k + p] : b[p * n + j];
+        return v == Variant.ABt || v == Variant.AtBt ? b[j * k + p] : b[p * n + j];
     }
 
     private static float[] randoms(Random random, int count) {

@@ -36,19 +36,19 @@ class ResidualAdditionsTest {
         return v;
     }
 
-    /** A LoRA update u·vᵀ of rank r, or none (r = 0), to add between the product and the residual. */
-    private record LowRank(Buffer u, Buffer v, float[] uValues, float[] vValues) {
+    /** A LoRA update u·vᵀ of rank r, u given transposed ({@code ut} [r, m]), or none (r = 0), to add between the product and the residual. */
+    private record LowRank(Buffer ut, Buffer v, float[] utValues, float[] vValues) {
     }
 
     private LowRank lowRank(Random random, int m, int n, int r) {
         if (r == 0) return new LowRank(null, null, new float[0], new float[0]);
-        float[] u = gaussian(random, m * r, 1f), v = gaussian(random, n * r, 0.1f);
-        return new LowRank(floats(u), floats(v), u, v);
+        float[] ut = gaussian(random, r * m, 1f), v = gaussian(random, n * r, 0.1f);
+        return new LowRank(floats(ut), floats(v), ut, v);
     }
 
     /** What the operation replaces: the product, the low-rank update accumulated, then the residual, as PEFT adds them. */
     private float[] inThreeSteps(Buffer product, LowRank update, Buffer residual, int m, int n, int r) {
-        if (update.u() != null) backend.matmulABt(update.u(), update.v(), product, m, n, r, true);
+        if (update.ut() != null) backend.matmulAtBt(update.ut(), update.v(), product, m, n, r, true);
         backend.axpy(1f, residual, product);
         return backend.toFloats(product);
     }
@@ -63,7 +63,7 @@ class ResidualAdditionsTest {
         Buffer out = backend.allocate(DType.F32, (long) m * n), product = backend.allocate(DType.F32, (long) m * n);
         Buffer res = floats(residual);
         backend.fill(out, Float.NaN);
-        backend.matmulABtPlusResidual(floats(a), floats(b), update.u(), update.v(), res, out, m, n, k, r);
+        backend.matmulABtPlusResidual(floats(a), floats(b), update.ut(), update.v(), res, out, m, n, k, r);
         backend.matmulABt(floats(a), floats(b), product, m, n, k, false);
         assertArrayEquals(inThreeSteps(product, update, res, m, n, r), backend.toFloats(out));
         assertArrayEquals(residual, backend.toFloats(res), "the residual is only read");
@@ -72,7 +72,7 @@ class ResidualAdditionsTest {
             for (int j = 0; j < n; j++) {
                 double sum = residual[i * n + j];
                 for (int p = 0; p < k; p++) sum += (double) a[i * k + p] * b[j * k + p];
-                for (int p = 0; p < r; p++) sum += (double) update.uValues()[i * r + p] * update.vValues()[j * r + p];
+                for (int p = 0; p < r; p++) sum += (double) update.utValues()[p * m + i] * update.vValues()[j * r + p];
                 assertEquals(sum, y[i * n + j], 1e-4, "y[" + i + ", " + j + "]");
             }
         }
@@ -89,7 +89,7 @@ class ResidualAdditionsTest {
         Buffer out = backend.allocate(DType.F32, (long) m * n), product = backend.allocate(DType.F32, (long) m * n);
         Buffer res = floats(residual);
         backend.fill(out, Float.NaN);
-        backend.matmulNf4ABtPlusResidual(floats(x), w, update.u(), update.v(), res, out, m, n, k, r);
+        backend.matmulNf4ABtPlusResidual(floats(x), w, update.ut(), update.v(), res, out, m, n, k, r);
         backend.matmulNf4ABt(floats(x), w, product, m, n, k, false);
         assertArrayEquals(inThreeSteps(product, update, res, m, n, r), backend.toFloats(out));
         assertArrayEquals(residual, backend.toFloats(res), "the residual is only read");
