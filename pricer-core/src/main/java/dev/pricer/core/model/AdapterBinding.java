@@ -9,6 +9,7 @@ import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -96,7 +97,7 @@ final class AdapterBinding {
                 long size = (long) r * linear.in;
                 a = stack.a().slice(stacked.indexOf(p) * size, size);
                 gradA = stack.gradA().slice(stacked.indexOf(p) * size, size);
-                backend.copy(backend.upload(tensors.get(aKey), true), a);
+                backend.copyFromHost(MemorySegment.ofArray(tensors.get(aKey).toFloatArray()), a);
             } else {
                 a = backend.upload(tensors.get(aKey), true);
                 gradA = backend.allocate(DType.F32, a.length());

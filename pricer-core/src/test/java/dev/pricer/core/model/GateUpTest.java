@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -65,7 +66,7 @@ class GateUpTest {
             Pass pass = new Pass(rows, shape, ints(be, positions), ints(be, new int[]{seq, seq - 3}), true, 77);
             model.rope().ensure(seq);
             LayerActivations a = LayerActivations.allocate(be, c, rows, null, null, be.attentionSavedLength(shape), model.loraRanks(), true);
-            Workspace w = Workspace.allocate(be, c, rows, 4, true);
+            Workspace w = Workspace.allocate(be, c, rows, IntStream.of(model.loraRanks()).sum(), true);
             SplittableRandom rnd = new SplittableRandom(3);
             Buffer x = floats(be, random(rnd, rows * c.hiddenSize())), out = be.allocate(DType.F32, (long) rows * c.hiddenSize());
             float[] dOut = random(rnd, rows * c.hiddenSize());
