@@ -26,10 +26,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class CudaGoldenTest {
 
-    /** Relative-error tolerances: float32 as the CPU engine; bf16 weights and product inputs. */
+    /**
+     * Relative-error tolerances: float32 as the CPU engine, except after the first AdamW step; bf16 weights and
+     * product inputs. AdamW's first step moves each element by lr·g/|g|, so an element whose gradient is within
+     * rounding of zero moves by ±lr depending on the order its products are summed in: cuBLASLt sums the stacked
+     * q, k, v down-projection in another order than transformers, and measured 5.1e-6 (H200) where the CPU, whose
+     * order matches, gives 3.2e-6. 1e-5 is still ten times inside the issue's 1e-4.
+     */
     private record Tolerance(double logits, double loss, double grads, double norm, double adamw) {
         static Tolerance of(CudaBackend.Precision p) {
-            return p == CudaBackend.Precision.FLOAT32 ? new Tolerance(1e-4, 1e-5, 1e-4, 1e-5, 5e-6)
+            return p == CudaBackend.Precision.FLOAT32 ? new Tolerance(1e-4, 1e-5, 1e-4, 1e-5, 1e-5)
                     : new Tolerance(2e-2, 1e-2, 5e-2, 3e-2, 1e-2);
         }
     }

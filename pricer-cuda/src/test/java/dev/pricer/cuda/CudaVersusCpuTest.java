@@ -29,9 +29,12 @@ class CudaVersusCpuTest {
     /**
      * bf16 keeps 8 bits of mantissa. Through two layers of bf16 activations, on this deliberately perturbed random
      * model, LoRA gradients differ from float32 by 4% to 13% (measured on an H200 with either attention path, so
-     * the gap is the rounding, not a kernel); a wrong kernel is off by 100% or more. Exactness is the float32 tests' job.
+     * the gap is the rounding, not a kernel), and the worst one, layer 0's (the end of the backward pass), moves
+     * with the order products are summed in: 0.21 once q, k and v shared their down-projection's product and gate
+     * and up their input gradient's (H200, 2026-11-28), whose float32 results agree to 1e-5. A wrong kernel is off
+     * by 100% or more. Exactness is the float32 tests' job.
      */
-    private static final double BF16_TOLERANCE = 0.2;
+    private static final double BF16_TOLERANCE = 0.25;
 
     private static LlamaConfig config(int hidden, int heads, int kvHeads, int headDim, int vocab) {
         return new LlamaConfig(vocab, hidden, 2 * hidden + 8, 2, heads, kvHeads, headDim, 1e-5, 10000.0,
