@@ -621,12 +621,9 @@ public final class CudaBackend implements Backend {
     /** As {@link #swigluBackward(Buffer, Buffer, Buffer, Buffer, Buffer)}, dup starting {@code cols} elements into dgateUp. */
     @Override
     public void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols) {
-        long n = (long) rows * cols;
-        if (gate.length() != n || dgateUp.length() != 2 * n) {
-            throw new IllegalArgumentException("gate of " + gate.length() + " and dgateUp of " + dgateUp.length() + " elements for rows " + rows + ", cols " + cols);
-        }
+        Backend.checkGateUp(gate, dgateUp, rows, cols);
         CudaBuffer joined = writable(dgateUp);
-        swigluBackward(dout, gate, up, joined, joined.slice(cols, 2 * n - cols), rows, cols, 2 * cols);
+        swigluBackward(dout, gate, up, joined, joined.slice(cols, dgateUp.length() - cols), rows, cols, 2 * cols);
     }
 
     private void swigluBackward(Buffer dout, Buffer gate, Buffer up, CudaBuffer dgate, CudaBuffer dup, int rows, int cols, int ldd) {

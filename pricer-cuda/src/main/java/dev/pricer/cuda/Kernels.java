@@ -114,24 +114,27 @@ public final class Kernels {
      */
     public void swigluBackward(ElementType t, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                int rows, int cols, int ldg, int ldu, int ldd) {
-        swigluBackward("swiglu_bwd_" + t.suffix(), dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
+        swigluBackward(t.suffix(), dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
     }
 
     /** {@link #swigluBackward} with bf16 g and u (kept activations) and float dh, dg and du. */
     public void swigluBackwardFromBf16(DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                        int rows, int cols, int ldg, int ldu, int ldd) {
-        swigluBackward("swiglu_bwd_bf16_f32", dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
+        swigluBackward("bf16_f32", dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
     }
 
-    /** The vector kernel needs contiguous inputs and rows of dg and du that start on 16 bytes. */
-    private void swigluBackward(String scalar, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
+    /**
+     * The entry of {@code types} (swiglu_bwd_TYPES or swiglu_bwd_vec_TYPES): the vector kernel needs contiguous
+     * inputs and rows of dg and du that start on 16 bytes.
+     */
+    private void swigluBackward(String types, DeviceBuffer dg, DeviceBuffer du, DeviceBuffer dh, DeviceBuffer g, DeviceBuffer u,
                                 int rows, int cols, int ldg, int ldu, int ldd) {
         long n = (long) rows * cols;
         if (ldg == cols && ldu == cols && cols % VEC == 0 && ldd % VEC == 0 && vectors(n, dg, du, dh, g, u)) {
-            launchVectors("swiglu.cu", scalar.replace("swiglu_bwd_", "swiglu_bwd_vec_"), n, dg, du, dh, g, u, n, (long) cols, (long) ldd);
+            launchVectors("swiglu.cu", "swiglu_bwd_vec_" + types, n, dg, du, dh, g, u, n, (long) cols, (long) ldd);
             return;
         }
-        launchElements("swiglu.cu", scalar, n, dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
+        launchElements("swiglu.cu", "swiglu_bwd_" + types, n, dg, du, dh, g, u, rows, cols, ldg, ldu, ldd);
     }
 
     /**

@@ -228,6 +228,14 @@ public interface Backend extends AutoCloseable {
      */
     void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols);
 
+    /** The sizes {@link #swigluBackwardGateUp} requires, for its implementations to check. */
+    static void checkGateUp(Buffer gate, Buffer dgateUp, int rows, int cols) {
+        long n = (long) rows * cols;
+        if (gate.length() != n || dgateUp.length() != 2 * n) {
+            throw new IllegalArgumentException("gate of " + gate.length() + " and dgateUp of " + dgateUp.length() + " elements for rows " + rows + ", cols " + cols);
+        }
+    }
+
     /** out[r] = table[indices[r]]: the embedding lookup, and picking label positions out of a sequence. */
     void gatherRows(Buffer table, Buffer indices, Buffer out, int rows, int dim);
 

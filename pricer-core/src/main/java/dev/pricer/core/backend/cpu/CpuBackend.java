@@ -198,14 +198,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void swigluBackwardGateUp(Buffer dout, Buffer gate, Buffer up, Buffer dgateUp, int rows, int cols) {
-        long n = (long) rows * cols;
         sameLength(gate, dout);
         sameLength(gate, up);
-        if (gate.length() != n || dgateUp.length() != 2 * n) {
-            throw new IllegalArgumentException("gate of " + gate.length() + " and dgateUp of " + dgateUp.length() + " elements for rows " + rows + ", cols " + cols);
-        }
+        Backend.checkGateUp(gate, dgateUp, rows, cols);
         MemorySegment joined = of(dgateUp);
-        CpuElementwise.swigluBackward(of(dout), of(gate), of(up), joined, joined.asSlice((long) cols * Float.BYTES), n, cols, 2L * cols);
+        CpuElementwise.swigluBackward(of(dout), of(gate), of(up), joined, joined.asSlice((long) cols * Float.BYTES), gate.length(), cols, 2L * cols);
     }
 
     @Override
