@@ -31,6 +31,9 @@ public final class Cuda {
     private final MemorySegment context;
     private final MemorySegment stream;
     private final String name;
+    /** Kernel files that use an architecture's own instructions (Hopper's warpgroup MMA): see {@link #function}. */
+    static final java.util.Set<String> ARCH_SPECIFIC = java.util.Set.of("nf4_gemm.cu");
+
     private final String arch;
     private final int multiprocessors;
     private final KernelCache cache;
@@ -208,11 +211,15 @@ public final class Cuda {
         driver.synchronize(stream());
     }
 
-    /** A kernel entry point from one of the project's .cu files, compiled (or read from the cache) on first use. */
+    /**
+     * A kernel entry point from one of the project's .cu files, compiled (or read from the cache) on first use. Files
+     * in {@link #ARCH_SPECIFIC} compile for the architecture's own feature set ({@code sm_90a}), which only that
+     * architecture runs.
+     */
     MemorySegment function(String file, String entry) {
         return functions.computeIfAbsent(file + ":" + entry, key -> {
             MemorySegment module = modules.computeIfAbsent(file, f -> {
-                byte[] cubin = cache.cubin(KernelSource.load(f), arch);
+                byte[] cubin = cache.cubin(KernelSource.load(f), ARCH_SPECIFIC.contains(f) ? arch + "a" : arch);
                 makeCurrent();
                 try (Arena arena = Arena.ofConfined()) {
                     return driver.loadModule(arena.allocateFrom(ValueLayout.JAVA_BYTE, cubin));

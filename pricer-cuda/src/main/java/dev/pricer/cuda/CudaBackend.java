@@ -44,6 +44,11 @@ public final class CudaBackend implements Backend {
     /** Which kernels run an attention call: fused on the tensor cores, batched products, or the CUDA-core flash kernels. */
     enum AttentionPath { TENSOR_CORES, PRODUCTS, CUDA_CORES }
 
+    /**
+     * Turns on the NF4 product that decodes inside the GEMM. Off by default: it keeps no dequantized copy of a weight,
+     * but measures slower than dequantizing into scratch and running cuBLASLt (BENCHMARKS.md, QLoRA on the GPU).
+     */
+    static final String FUSED_NF4_VARIABLE = "PRICER_NF4_FUSED";
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -60,6 +65,8 @@ public final class CudaBackend implements Backend {
     private final DeviceBuffer gradScale;
     private final GemmAttention products;
     private final boolean fusedAttention;
+    /** NF4 products decode inside the GEMM (nf4_gemm.cu) where they fit, instead of dequantizing into scratch first. */
+    private final boolean fusedNf4;
     private DeviceBuffer nf4Codebook;
     private DeviceBuffer nf4Scratch;
     /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
@@ -74,8 +81,16 @@ public final class CudaBackend implements Backend {
         this(cuda, precision, System.getenv("PRICER_CUDA_ATTENTION"));
     }
 
-    /** {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null for the default. */
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
+        this(cuda, precision, forcedAttention, GemmTuner.switchedOn(System.getenv(), FUSED_NF4_VARIABLE));
+    }
+
+    /**
+     * {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null
+     * for the default. {@code fusedNf4}: NF4 products in BF16 precision decode inside the GEMM on GPUs that run it
+     * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks.
+     */
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -87,6 +102,7 @@ public final class CudaBackend implements Backend {
         boolean flashOnly = "flash".equalsIgnoreCase(forcedAttention);
         this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
         this.fusedAttention = products != null && !"products".equalsIgnoreCase(forcedAttention);
+        this.fusedNf4 = fusedNf4 && precision == Precision.BF16 && kernels.nf4GemmAvailable();
     }
 
     @Override
@@ -217,7 +233,6 @@ public final class CudaBackend implements Backend {
     DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
         long elements = w.elementCount(), bytes = elements * t.bytes();
         if (nf4ScratchWeight == w && nf4ScratchType == t) return nf4Scratch.slice(0, bytes);
-        if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
         if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
             if (nf4Scratch != null) cuda.free(nf4Scratch);
             nf4Scratch = cuda.allocate(bytes);
@@ -225,9 +240,14 @@ public final class CudaBackend implements Backend {
         nf4ScratchWeight = w;
         nf4ScratchType = t;
         DeviceBuffer out = nf4Scratch.slice(0, bytes);
-        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook,
+        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook(),
                 w.blockSize, w.nestedBlockSize, w.offset, elements);
         return out;
+    }
+
+    private DeviceBuffer nf4Codebook() {
+        if (nf4Codebook == null) nf4Codebook = uploadBytes(MemorySegment.ofArray(Nf4.codebook()));
+        return nf4Codebook;
     }
 
     /** bfloat16 by round-to-nearest-even, as PyTorch's {@code .to(torch.bfloat16)}; NaN stays NaN. */
@@ -408,12 +428,18 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * d = a·op(w) + beta·addend (the addend d itself or a buffer of d's type): the weight dequantized into scratch,
-     * then the same product a bf16 (or, in FLOAT32, a float) weight gets.
+     * d = a·op(w) + beta·addend (the addend d itself or a buffer of d's type): decoded inside the GEMM where the
+     * fused product is on and fits, else the weight dequantized into scratch, then the same product a bf16 (or, in
+     * FLOAT32, a float) weight gets.
      */
     private void nf4Product(boolean transB, Buffer a, CudaNf4Buffer w, Buffer addend, Buffer d, int m, int n, int k, float beta) {
         CudaBuffer ca = of(a), cadd = of(addend), cd = writable(d);
         sameType(cadd, cd);
+        if (fusedNf4 && Kernels.nf4GemmFits(w.blockSize, m, n, k)) {
+            kernels.nf4Gemm(cd.type(), transB, cd.memory(), asBf16(ca, (long) m * k, 0), w.packed, w.codes, w.absmax, w.nestedAbsmax,
+                    w.nestedMap, w.nestedBlockSize, w.offset, nf4Codebook(), cadd.memory(), beta, m, n, k);
+            return;
+        }
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
         DeviceBuffer weight = dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();

@@ -409,6 +409,70 @@ public final class Kernels {
                 out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook, blockShift, nestedShift, offset, n);
     }
 
+    /** nf4_gemm.cu's STAGES, the bytes of a stage besides its tokens, and its book, map and alignment slack. */
+    private static final int NF4_GEMM_STAGES = 4;
+    private static final int NF4_GEMM_STAGE_EXTRA = 7168;
+    private static final int NF4_GEMM_SHARED_EXTRA = (16 + 256) * Float.BYTES + 1024;
+    private static final int NF4_GEMM_THREADS = 256;
+    /** Output columns per block, reduction elements per stage (one NF4 block), and the most 64-token tiles per block. */
+    private static final int NF4_GEMM_COLUMNS = 128;
+    private static final int NF4_GEMM_STEP = 64;
+    private static final int NF4_GEMM_MAX_TILES = 4;
+
+    /** Whether this GPU runs the fused NF4 product ({@link #nf4Gemm}): it needs Hopper's warpgroup MMA (sm_90a). */
+    public boolean nf4GemmAvailable() {
+        return cuda.arch().equals("sm_90");
+    }
+
+    /**
+     * Whether {@link #nf4Gemm} takes a product of m rows, n output columns and reduction k over a weight in NF4
+     * blocks of {@code blockSize}: blocks of 64 (one per weight row and reduction stage), n a multiple of 128 and k
+     * of 64. Other products dequantize first.
+     */
+    public static boolean nf4GemmFits(int blockSize, int m, int n, int k) {
+        return blockSize == NF4_GEMM_STEP && m > 0 && n % NF4_GEMM_COLUMNS == 0 && k % NF4_GEMM_STEP == 0;
+    }
+
+    /**
+     * d[m×n] = a[m×k] · op(W) + beta · addend, with the NF4 weight decoded inside the product (nf4_gemm.cu): W is
+     * [n, k] when {@code forward} (op(W) = Wᵀ, a layer's forward) and [k, n] otherwise (its input gradient). a is
+     * bf16; d and addend (d itself or another buffer) are of type {@code out}, and addend is not read when beta is
+     * 0. Scales as {@link #nf4Dequantize}: float absmax, or codes with the nested absmax, map and offset.
+     */
+    public void nf4Gemm(ElementType out, boolean forward, DeviceBuffer d, DeviceBuffer a, DeviceBuffer packed, DeviceBuffer codes,
+                        DeviceBuffer absmax, DeviceBuffer nestedAbsmax, DeviceBuffer nestedMap, int nestedBlockSize, float offset,
+                        DeviceBuffer codebook, DeviceBuffer addend, float beta, int m, int n, int k) {
+        if (!nf4GemmAvailable()) throw new IllegalStateException("the fused NF4 product needs an sm_90 GPU (Hopper), this is " + cuda.arch());
+        if (!nf4GemmFits(NF4_GEMM_STEP, m, n, k)) {
+            throw new IllegalArgumentException("the fused NF4 product needs m > 0, n a multiple of " + NF4_GEMM_COLUMNS + " and k of "
+                    + NF4_GEMM_STEP + ", got m=" + m + ", n=" + n + ", k=" + k);
+        }
+        if (d.bytes() < (long) m * n * out.bytes() || a.bytes() < (long) m * k * 2 || packed.bytes() < (long) n * k / 2
+                || (beta != 0 && addend.bytes() < (long) m * n * out.bytes())) {
+            throw new IllegalArgumentException("fused NF4 product " + m + "×" + k + " by " + (forward ? n + "×" + k : k + "×" + n)
+                    + ": buffers too small (d " + d + ", a " + a + ", codes " + packed + ", addend " + addend + ")");
+        }
+        if (a.address() % VEC_ALIGN != 0 || packed.address() % VEC_ALIGN != 0) {
+            throw new IllegalArgumentException("the fused NF4 product reads a and the codes 16 bytes at a time: both must be 16-byte aligned, got " + a + ", " + packed);
+        }
+        int tiles = nf4GemmTiles(m);
+        int shared = NF4_GEMM_STAGES * (tiles * 64 * 128 + NF4_GEMM_STAGE_EXTRA) + NF4_GEMM_SHARED_EXTRA;
+        MemorySegment function = cuda.function("nf4_gemm.cu", "nf4_gemm_" + (forward ? "fwd_" : "bwd_") + out.suffix() + "_" + tiles);
+        cuda.allowSharedMemory(function, shared);
+        cuda.launch(function, (int) ceilDiv(m, 64L * tiles), n / NF4_GEMM_COLUMNS, 1, NF4_GEMM_THREADS, shared,
+                d, a, packed, codes, absmax, nestedAbsmax, nestedMap, Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)), offset,
+                codebook, beta == 0 ? null : addend, beta, m, n, k);
+    }
+
+    /** 64-token tiles per block: the fewest padded rows, then the most tiles (each weight step decoded for more tokens). */
+    static int nf4GemmTiles(int m) {
+        int best = NF4_GEMM_MAX_TILES;
+        for (int tiles = NF4_GEMM_MAX_TILES - 1; tiles >= 1; tiles--) {
+            if (ceilDiv(m, 64L * tiles) * tiles < ceilDiv(m, 64L * best) * best) best = tiles;
+        }
+        return best;
+    }
+
     /**
      * The NF4 block sizes the dequantization kernel takes: powers of two, of at least 8 elements (a word of codes)
      * for the absmax blocks, and for the double quantization's nested blocks.

@@ -14,7 +14,8 @@ import java.util.stream.IntStream;
 /**
  * The NF4 products of one Llama-3.1-8B decoder layer (q, k, v, o, gate, up, down) at {@code M} rows (batch 4 ×
  * sequence 182 = 728), in bf16: the layer's seven forward products in order and its seven input-gradient products in
- * reverse order, over the same weights in bf16 and in NF4, which NF4 should approach. GPU time by CUDA events ({@link GpuTimer}); a layer's weights
+ * reverse order, over the same weights in bf16 and in NF4, which NF4 should approach: dequantized into scratch
+ * before each cuBLASLt product, and, on Hopper, decoded inside the product (nf4_gemm.cu). GPU time by CUDA events ({@link GpuTimer}); a layer's weights
  * (436 MB in bf16) far exceed the L2 cache, so each product reads its weight from memory, as in training. Prints one
  * JSON line per measurement; {@code Nf4DequantBenchmark} times the dequantization kernels alone.
  *
@@ -55,6 +56,14 @@ public final class Nf4ProductBenchmark {
         });
         print(cuda, "nf4 input gradient", iterations, () -> {
             for (int i = layers - 1; i >= 0; i--) be.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
+        });
+        if (!new Kernels(cuda).nf4GemmAvailable()) return;
+        CudaBackend fused = new CudaBackend(cuda, CudaBackend.Precision.BF16, null, true);
+        print(cuda, "nf4 fused forward", iterations, () -> {
+            for (int i = 0; i < layers; i++) fused.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
+        });
+        print(cuda, "nf4 fused input gradient", iterations, () -> {
+            for (int i = layers - 1; i >= 0; i--) fused.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
         });
     }
 

@@ -1,0 +1,132 @@
+# The fused NF4 product (nf4_gemm.cu) on the GPU machine without Java: compiles it with NVRTC as the backend does
+# (printing ptxas' registers and spills), checks every entry against dequantize-in-torch-then-matmul on ragged
+# shapes, then times one Llama-3.1-8B decoder layer's products (forward and input gradient) at each M given, fused
+# against cuBLAS bf16 and against a copy of the dequantization's bytes before cuBLAS.
+# Usage, from the repository root: python3 pricer-cuda/scripts/nf4_gemm_probe.py [M ...]
+# QUICK=1 skips the checks; TILES=2,4 picks the token tiles timed; FEW=1 times the gate and down products only;
+# VARIANT='old=>new@@old2=>new2' edits the source before compiling (to try a change without touching the file).
+import ctypes, glob, os, sys, time, torch
+K = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/cuda/kernels")
+def lib(names, globs):
+    for n in names:
+        try: return ctypes.CDLL(n)
+        except OSError: pass
+    for g in globs:
+        for f in sorted(glob.glob(g), reverse=True):
+            try: return ctypes.CDLL(f)
+            except OSError: pass
+    raise SystemExit("no " + names[0])
+torch.cuda.init(); torch.zeros(1, device="cuda")
+nvrtc = lib(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
+cu = lib(["libcuda.so.1"], [])
+VARIANT = os.environ.get("VARIANT", "")
+def compile_cu():
+    src = open(os.path.join(K, "nf4_gemm.cu")).read()
+    for rule in filter(None, VARIANT.split("@@")):
+        old, new = rule.split("=>"); assert old in src, old; src = src.replace(old, new)
+    src = src.encode()
+    hdr = open(os.path.join(K, "common.cuh")).read().encode()
+    prog = ctypes.c_void_p()
+    H = (ctypes.c_char_p * 1)(hdr); N = (ctypes.c_char_p * 1)(b"common.cuh")
+    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, b"nf4_gemm.cu", 1, H, N) == 0
+    opts = [b"--gpu-architecture=sm_90a", b"--std=c++17", b"--ptxas-options=-v"]
+    t = time.time()
+    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
+    n = ctypes.c_size_t(); nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
+    log = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetProgramLog(prog, log)
+    print("compile %.1f s rc %d" % (time.time() - t, rc)); print(log.value.decode()[:8000])
+    if rc: sys.exit(1)
+    nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(n)); img = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetCUBIN(prog, img)
+    mod = ctypes.c_void_p(); assert cu.cuModuleLoadData(ctypes.byref(mod), img) == 0
+    return mod
+mod = compile_cu()
+funcs = {}
+def fn(name, smem):
+    if name not in funcs:
+        f = ctypes.c_void_p(); assert cu.cuModuleGetFunction(ctypes.byref(f), mod, name.encode()) == 0, name
+        assert cu.cuFuncSetAttribute(f, 8, smem) == 0
+        funcs[name] = f
+    return funcs[name]
+codebook = torch.tensor([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+    -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230850219727,
+    0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0], device="cuda")
+def make_weight(rows, cols, g):
+    n = rows * cols
+    packed = torch.randint(0, 256, (n // 2,), dtype=torch.uint8, device="cuda", generator=g)
+    codes = torch.randint(0, 256, (n // 64,), dtype=torch.uint8, device="cuda", generator=g)
+    nested = (torch.rand((n // 64 + 255) // 256, device="cuda", generator=g) * 0.02 + 0.001)
+    nmap = torch.sort(torch.rand(256, device="cuda", generator=g) * 2 - 1).values
+    offset = 0.013
+    scale = nmap[codes.long()] * nested.repeat_interleave(256)[: n // 64]
+    scale = scale + torch.tensor(offset, device="cuda")
+    hi = (packed >> 4).long(); lo = (packed & 15).long()
+    idx = torch.stack([hi, lo], 1).reshape(-1)
+    deq = (codebook[idx] * scale.repeat_interleave(64)).to(torch.bfloat16).reshape(rows, cols)
+    return dict(packed=packed, codes=codes, nested=nested, nmap=nmap, offset=offset, deq=deq)
+P = ctypes.c_void_p
+def launch(forward, out, a, w, addend, beta, m, n, k, tiles):
+    name = "nf4_gemm_%s_%s_%d" % ("fwd" if forward else "bwd", "bf16" if out.dtype == torch.bfloat16 else "f32", tiles)
+    smem = 4 * (tiles * 8192 + 7168) + 1088 + 1024
+    f = fn(name, smem)
+    args = [P(out.data_ptr()), P(a.data_ptr()), P(w["packed"].data_ptr()), P(w["codes"].data_ptr()), P(0),
+            P(w["nested"].data_ptr()), P(w["nmap"].data_ptr()), ctypes.c_int(8), ctypes.c_float(w["offset"]),
+            P(codebook.data_ptr()), P(addend.data_ptr() if addend is not None else 0), ctypes.c_float(beta),
+            ctypes.c_int(m), ctypes.c_int(n), ctypes.c_int(k)]
+    arr = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in args])
+    grid = ((m + 64 * tiles - 1) // (64 * tiles), n // 128)
+    rc = cu.cuLaunchKernel(f, grid[0], grid[1], 1, 256, 1, 1, smem, P(torch.cuda.current_stream().cuda_stream), arr, None)
+    assert rc == 0, rc
+def check(m, n, k, forward, outdtype, tiles, beta, g):
+    w = make_weight(n, k, g) if forward else make_weight(k, n, g)
+    a = (torch.randn(m, k, device="cuda", generator=g)).to(torch.bfloat16)
+    wm = w["deq"].float().T if forward else w["deq"].float()
+    ref = a.float() @ wm
+    addend = torch.randn(m, n, device="cuda", generator=g).to(outdtype) if beta else None
+    if beta: ref = ref + beta * addend.float()
+    out = torch.full((m, n), float("nan"), device="cuda", dtype=outdtype)
+    launch(forward, out, a, w, addend, beta, m, n, k, tiles); torch.cuda.synchronize()
+    err = (out.float() - ref).abs().max().item(); scale = ref.abs().max().item()
+    bound = (2 ** -8 if outdtype == torch.bfloat16 else 1e-5) * scale + 1e-3 * scale
+    ok = err <= bound and not torch.isnan(out).any().item()
+    print("check m=%d n=%d k=%d %s %s tiles=%d beta=%g: max err %.3g of %.3g %s" % (m, n, k, "fwd" if forward else "bwd", outdtype, tiles, beta, err, scale, "ok" if ok else "FAIL"))
+    return ok
+def bench(m, shapes, tiles_list, reps=30):
+    g = torch.Generator(device="cuda"); g.manual_seed(1)
+    tot = {}
+    for (n, k, forward) in shapes:
+        w = make_weight(n, k, g) if forward else make_weight(k, n, g)
+        wb = w["deq"]; a = torch.randn(m, k, device="cuda", generator=g).to(torch.bfloat16)
+        out = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+        scratch = torch.empty_like(wb); part = n * k * 5 // 4
+        def cublas(): return torch.matmul(a, wb.T if forward else wb, out=out)
+        def deq_cublas():
+            # stands in for the dequantization's memory traffic (0.5 byte read and 2 written per element)
+            scratch.view(torch.uint8)[:part].copy_(wb.view(torch.uint8)[:part])
+            torch.matmul(a, scratch.T if forward else scratch, out=out)
+        runs = {"cublas": cublas, "copy+cublas": deq_cublas}
+        for t in tiles_list: runs["fused%d" % t] = (lambda t=t: launch(forward, out, a, w, None, 0.0, m, n, k, t))
+        res = {}
+        for name, f in runs.items():
+            for _ in range(3): f()
+            s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
+            s.record()
+            for _ in range(reps): f()
+            e.record(); torch.cuda.synchronize(); res[name] = s.elapsed_time(e) / reps
+            tot[name] = tot.get(name, 0) + res[name]
+        fl = 2 * m * n * k
+        print("m=%d n=%d k=%d %s: " % (m, n, k, "fwd" if forward else "bwd") + "  ".join("%s %.1f us (%.0f TF)" % (x, y * 1e3, fl / y / 1e9) for x, y in res.items()))
+    print("TOTAL m=%d: " % m + "  ".join("%s %.3f ms (%.2f of cublas)" % (x, y, tot["cublas"] / y) for x, y in tot.items()))
+if __name__ == "__main__":
+    g = torch.Generator(device="cuda"); g.manual_seed(0)
+    ok = True
+    for (m, n, k) in ([] if os.environ.get("QUICK") else [(1, 128, 64), (37, 256, 128), (200, 384, 320), (728, 512, 1024)]):
+        for fw in (True, False):
+            for od in (torch.bfloat16, torch.float32):
+                for t in (1, 2, 3, 4):
+                    ok &= check(m, n, k, fw, od, t, 0.0, g)
+                ok &= check(m, n, k, fw, od, 4, 1.0, g)
+    print("ALL CHECKS", "PASSED" if ok else "FAILED")
+    layer = [(4096, 4096, True), (1024, 4096, True), (1024, 4096, True), (4096, 4096, True), (14336, 4096, True), (14336, 4096, True), (4096, 14336, True),
+             (4096, 4096, False), (4096, 1024, False), (4096, 1024, False), (4096, 4096, False), (4096, 14336, False), (4096, 14336, False), (14336, 4096, False)]
+    for m in [int(x) for x in (sys.argv[1:] or ["728"])]:
+        bench(m, layer if not os.environ.get("FEW") else layer[4:5] + layer[11:12], [int(t) for t in os.environ.get("TILES", "2,3,4").split(",")])
