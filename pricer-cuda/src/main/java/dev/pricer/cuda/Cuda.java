@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -22,6 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Cuda {
 
+    /** Kernel files that use an architecture's own instructions (Hopper's warpgroup MMA): see {@link #function}. */
+    static final Set<String> ARCH_SPECIFIC = Set.of("nf4_gemm.cu");
+
     private static volatile Cuda shared;
 
     private final Driver driver;
@@ -31,9 +35,6 @@ public final class Cuda {
     private final MemorySegment context;
     private final MemorySegment stream;
     private final String name;
-    /** Kernel files that use an architecture's own instructions (Hopper's warpgroup MMA): see {@link #function}. */
-    static final java.util.Set<String> ARCH_SPECIFIC = java.util.Set.of("nf4_gemm.cu");
-
     private final String arch;
     private final int multiprocessors;
     private final KernelCache cache;

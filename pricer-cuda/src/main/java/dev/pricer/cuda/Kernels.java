@@ -30,6 +30,15 @@ public final class Kernels {
     private static final int ROW_CHUNKS = 4;
     /** CUDA's limit on a grid's y dimension: the most buffers one {@code *_multi} launch walks. */
     private static final int MAX_GRID_Y = 65535;
+    /** nf4_gemm.cu's STAGES, the bytes of a stage besides its tokens, and its book, map and alignment slack. */
+    private static final int NF4_GEMM_STAGES = 4;
+    private static final int NF4_GEMM_STAGE_EXTRA = 7168;
+    private static final int NF4_GEMM_SHARED_EXTRA = (16 + 256) * Float.BYTES + 1024;
+    private static final int NF4_GEMM_THREADS = 256;
+    /** Output columns per block, reduction elements per stage (one NF4 block), and the most 64-token tiles per block. */
+    private static final int NF4_GEMM_COLUMNS = 128;
+    private static final int NF4_GEMM_STEP = 64;
+    private static final int NF4_GEMM_MAX_TILES = 4;
 
     private final Cuda cuda;
     /** bf16 mma.sync, which the tensor-core attention needs: sm_80 and later. */
@@ -408,16 +417,6 @@ public final class Kernels {
         cuda.launch(cuda.function("nf4.cu", "nf4_dequant_" + t.suffix()), (int) blocks, 1, 1, THREADS, 0,
                 out, packed, codes, absmax, nestedAbsmax, nestedMap, codebook, blockShift, nestedShift, offset, n);
     }
-
-    /** nf4_gemm.cu's STAGES, the bytes of a stage besides its tokens, and its book, map and alignment slack. */
-    private static final int NF4_GEMM_STAGES = 4;
-    private static final int NF4_GEMM_STAGE_EXTRA = 7168;
-    private static final int NF4_GEMM_SHARED_EXTRA = (16 + 256) * Float.BYTES + 1024;
-    private static final int NF4_GEMM_THREADS = 256;
-    /** Output columns per block, reduction elements per stage (one NF4 block), and the most 64-token tiles per block. */
-    private static final int NF4_GEMM_COLUMNS = 128;
-    private static final int NF4_GEMM_STEP = 64;
-    private static final int NF4_GEMM_MAX_TILES = 4;
 
     /** Whether this GPU runs the fused NF4 product ({@link #nf4Gemm}): it needs Hopper's warpgroup MMA (sm_90a). */
     public boolean nf4GemmAvailable() {
