@@ -4,7 +4,8 @@
 # against cuBLAS bf16 and against a copy of the dequantization's bytes before cuBLAS.
 # Usage, from the repository root: python3 pricer-cuda/scripts/nf4_gemm_probe.py [M ...]
 # QUICK=1 skips the checks; TILES=2,4 picks the token tiles timed; FEW=1 times the gate and down products only;
-# VARIANT='old=>new@@old2=>new2' edits the source before compiling (to try a change without touching the file).
+# VARIANT='old=>new@@old2=>new2' edits the source before compiling (to try a change without touching the file);
+# STAGES=n sizes shared memory for a variant that changes the kernel's STAGES.
 import ctypes, glob, os, sys, time, torch
 K = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/cuda/kernels")
 def lib(names, globs):
@@ -20,6 +21,7 @@ torch.cuda.init(); torch.zeros(1, device="cuda")
 nvrtc = lib(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
 cu = lib(["libcuda.so.1"], [])
 VARIANT = os.environ.get("VARIANT", "")
+STAGES = int(os.environ.get("STAGES", "4"))  # the kernel's STAGES: set both when a VARIANT changes it
 def compile_cu():
     src = open(os.path.join(K, "nf4_gemm.cu")).read()
     for rule in filter(None, VARIANT.split("@@")):
@@ -66,7 +68,7 @@ def make_weight(rows, cols, g):
 P = ctypes.c_void_p
 def launch(forward, out, a, w, addend, beta, m, n, k, tiles):
     name = "nf4_gemm_%s_%s_%d" % ("fwd" if forward else "bwd", "bf16" if out.dtype == torch.bfloat16 else "f32", tiles)
-    smem = 4 * (tiles * 8192 + 7168) + 1088 + 1024
+    smem = STAGES * (tiles * 8192 + 7168) + 1088 + 1024
     f = fn(name, smem)
     args = [P(out.data_ptr()), P(a.data_ptr()), P(w["packed"].data_ptr()), P(w["codes"].data_ptr()), P(0),
             P(w["nested"].data_ptr()), P(w["nmap"].data_ptr()), ctypes.c_int(8), ctypes.c_float(w["offset"]),
