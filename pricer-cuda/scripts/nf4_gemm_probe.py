@@ -27,10 +27,11 @@ def compile_cu():
     for rule in filter(None, VARIANT.split("@@")):
         old, new = rule.split("=>"); assert old in src, old; src = src.replace(old, new)
     src = src.encode()
-    hdr = open(os.path.join(K, "common.cuh")).read().encode()
+    names = sorted(f for f in os.listdir(K) if f.endswith(".cuh"))
     prog = ctypes.c_void_p()
-    H = (ctypes.c_char_p * 1)(hdr); N = (ctypes.c_char_p * 1)(b"common.cuh")
-    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, b"nf4_gemm.cu", 1, H, N) == 0
+    H = (ctypes.c_char_p * len(names))(*[open(os.path.join(K, f)).read().encode() for f in names])
+    N = (ctypes.c_char_p * len(names))(*[f.encode() for f in names])
+    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, b"nf4_gemm.cu", len(names), H, N) == 0
     opts = [b"--gpu-architecture=sm_90a", b"--std=c++17", b"--ptxas-options=-v"]
     t = time.time()
     rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))

@@ -35,8 +35,9 @@ public final class Kernels {
     private static final int NF4_GEMM_STAGE_EXTRA = 7168;
     private static final int NF4_GEMM_SHARED_EXTRA = (16 + 256) * Float.BYTES + 1024;
     private static final int NF4_GEMM_THREADS = 256;
-    /** Output columns per block, reduction elements per stage (one NF4 block), and the most 64-token tiles per block. */
+    /** Output columns per block, reduction elements per stage (one NF4 block), tokens per tile and the most tiles per block. */
     private static final int NF4_GEMM_COLUMNS = 128;
+    private static final int NF4_GEMM_TILE = 64;
     private static final int NF4_GEMM_STEP = 64;
     private static final int NF4_GEMM_MAX_TILES = 4;
 
@@ -455,10 +456,10 @@ public final class Kernels {
             throw new IllegalArgumentException("the fused NF4 product reads a and the codes 16 bytes at a time: both must be 16-byte aligned, got " + a + ", " + packed);
         }
         int tiles = nf4GemmTiles(m);
-        int shared = NF4_GEMM_STAGES * (tiles * 64 * 128 + NF4_GEMM_STAGE_EXTRA) + NF4_GEMM_SHARED_EXTRA;
+        int shared = NF4_GEMM_STAGES * (tiles * NF4_GEMM_TILE * NF4_GEMM_STEP * 2 + NF4_GEMM_STAGE_EXTRA) + NF4_GEMM_SHARED_EXTRA;
         MemorySegment function = cuda.function("nf4_gemm.cu", "nf4_gemm_" + (forward ? "fwd_" : "bwd_") + out.suffix() + "_" + tiles);
         cuda.allowSharedMemory(function, shared);
-        cuda.launch(function, (int) ceilDiv(m, 64L * tiles), n / NF4_GEMM_COLUMNS, 1, NF4_GEMM_THREADS, shared,
+        cuda.launch(function, (int) ceilDiv(m, (long) NF4_GEMM_TILE * tiles), n / NF4_GEMM_COLUMNS, 1, NF4_GEMM_THREADS, shared,
                 d, a, packed, codes, absmax, nestedAbsmax, nestedMap, Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)), offset,
                 codebook, beta == 0 ? null : addend, beta, m, n, k);
     }
@@ -467,7 +468,7 @@ public final class Kernels {
     static int nf4GemmTiles(int m) {
         int best = NF4_GEMM_MAX_TILES;
         for (int tiles = NF4_GEMM_MAX_TILES - 1; tiles >= 1; tiles--) {
-            if (ceilDiv(m, 64L * tiles) * tiles < ceilDiv(m, 64L * best) * best) best = tiles;
+            if (ceilDiv(m, (long) NF4_GEMM_TILE * tiles) * tiles < ceilDiv(m, (long) NF4_GEMM_TILE * best) * best) best = tiles;
         }
         return best;
     }

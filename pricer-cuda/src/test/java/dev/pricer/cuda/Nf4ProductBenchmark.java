@@ -51,19 +51,20 @@ public final class Nf4ProductBenchmark {
         print(cuda, "bf16 input gradient", iterations, () -> {
             for (int i = layers - 1; i >= 0; i--) be.matmulAB(dy[i], dense[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
         });
-        print(cuda, "nf4 forward", iterations, () -> {
-            for (int i = 0; i < layers; i++) be.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
+        printNf4(cuda, "nf4", be, nf4, x, dy, y, dx, m, iterations);
+        if (new Kernels(cuda).nf4GemmAvailable()) {
+            printNf4(cuda, "nf4 fused", new CudaBackend(cuda, CudaBackend.Precision.BF16, null, true), nf4, x, dy, y, dx, m, iterations);
+        }
+    }
+
+    /** The layer's NF4 forward and input-gradient products through {@code be}. */
+    private static void printNf4(Cuda cuda, String label, CudaBackend be, Nf4Buffer[] nf4, Buffer[] x, Buffer[] dy, Buffer[] y, Buffer[] dx,
+                                 int m, int iterations) {
+        print(cuda, label + " forward", iterations, () -> {
+            for (int i = 0; i < SHAPES.length; i++) be.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
         });
-        print(cuda, "nf4 input gradient", iterations, () -> {
-            for (int i = layers - 1; i >= 0; i--) be.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
-        });
-        if (!new Kernels(cuda).nf4GemmAvailable()) return;
-        CudaBackend fused = new CudaBackend(cuda, CudaBackend.Precision.BF16, null, true);
-        print(cuda, "nf4 fused forward", iterations, () -> {
-            for (int i = 0; i < layers; i++) fused.matmulNf4ABt(x[i], nf4[i], y[i], m, SHAPES[i][0], SHAPES[i][1], false);
-        });
-        print(cuda, "nf4 fused input gradient", iterations, () -> {
-            for (int i = layers - 1; i >= 0; i--) fused.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
+        print(cuda, label + " input gradient", iterations, () -> {
+            for (int i = SHAPES.length - 1; i >= 0; i--) be.matmulNf4AB(dy[i], nf4[i], dx[i], m, SHAPES[i][1], SHAPES[i][0], false);
         });
     }
 

@@ -7,22 +7,15 @@
 // rounding to T. The products of a linear layer dequantize one weight into scratch right before its GEMM, so this
 // kernel is bound by memory bandwidth: it runs at the rate of a device-to-device copy of the same bytes
 // (Nf4DequantBenchmark; a thread-per-group layout and a float-scales first pass measured 0.45 to 0.86 of it).
-#include "common.cuh"
+#include "nf4.cuh"
 
 __device__ __forceinline__ float nf4_scale(const unsigned char* codes, const float* absmax, const float* nested_absmax,
                                            const float* nested_map, int nested_shift, float offset, long block) {
     if (codes == 0) return absmax[block];
-    return __fadd_rn(__fmul_rn(nested_map[codes[block]], nested_absmax[block >> nested_shift]), offset);
+    return nf4_nested_scale(nested_map[codes[block]], nested_absmax[block >> nested_shift], offset);
 }
 
-// Two floats to a bf16 pair in one instruction (round to nearest even, as from_float<bf16>, for finite values;
-// NaN would come out as the canonical NaN, so non-finite scales take from_float instead).
-__device__ __forceinline__ unsigned int bf16_pair_rn(float lo, float hi) {
-    unsigned int packed;
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(hi), "f"(lo));
-    return packed;
-}
-
+// NaN would come out of bf16_pair_rn as the canonical NaN, so non-finite scales take from_float instead.
 __device__ __forceinline__ unsigned int bf16_pair(float lo, float hi) {
     return (unsigned int) from_float<bf16>(lo).bits | ((unsigned int) from_float<bf16>(hi).bits << 16);
 }

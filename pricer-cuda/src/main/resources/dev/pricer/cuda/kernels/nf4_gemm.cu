@@ -17,7 +17,7 @@
 // Nsight Compute shows warps waiting on those barriers and on shared-memory latency more than the tensor cores work;
 // without the decoding it still runs at half of cuBLASLt. Reaching cuBLASLt needs TMA loads, producer and consumer
 // warpgroups that meet at mbarriers instead of __syncthreads, and persistent blocks for the last partial wave.
-#include "common.cuh"
+#include "nf4.cuh"
 
 constexpr int STAGES = 4;
 constexpr int AHEAD = STAGES - 2;  // stages in flight while one is multiplied and the one before may still be read
@@ -70,13 +70,6 @@ __device__ __forceinline__ void mma_commit() { asm volatile("wgmma.commit_group.
 template <int PENDING>
 __device__ __forceinline__ void mma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(PENDING) : "memory"); }
 
-// Two decoded values to the bf16 pair of a fragment register: lo is the element of the lower column.
-__device__ __forceinline__ unsigned int bf16_pair_rn(float lo, float hi) {
-    unsigned int packed;
-    asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(packed) : "f"(hi), "f"(lo));
-    return packed;
-}
-
 struct Nf4Scales {
     const unsigned char* codes;  // null: plain float absmax
     const float* absmax;
@@ -108,7 +101,7 @@ __device__ __forceinline__ PendingScale fetch_scale(const Nf4Scales& s, long blo
 }
 
 __device__ __forceinline__ float resolve_scale(const Nf4Scales& s, const float* map, PendingScale p) {
-    return s.codes == 0 ? p.value : __fadd_rn(__fmul_rn(map[p.code], p.nested), s.offset);
+    return s.codes == 0 ? p.value : nf4_nested_scale(map[p.code], p.nested, s.offset);
 }
 
 // The NF4 block of the scale thread `slot` (0..127) needs at reduction step `kt`: going forward the block of weight
