@@ -1,6 +1,6 @@
 # The fused NF4 product (nf4_gemm.cu) on the GPU machine without Java: compiles it with NVRTC as the backend does
-# (printing ptxas' registers and spills), checks every entry against dequantize-in-torch-then-matmul on ragged
-# shapes, then times one Llama-3.1-8B decoder layer's products (forward and input gradient) at each M given, fused
+# (printing ptxas' registers and spills), makes its TMA descriptors as Kernels.nf4Gemm does, checks every entry
+# against dequantize-in-torch-then-matmul on ragged shapes, then times one Llama-3.1-8B decoder layer's products (forward and input gradient) at each M given, fused
 # against cuBLAS bf16 and against a copy of the dequantization's bytes before cuBLAS.
 # Usage, from the repository root: python3 pricer-cuda/scripts/nf4_gemm_probe.py [M ...]
 # QUICK=1 skips the checks; TILES=2,4 picks the token tiles timed; FEW=1 times the gate and down products only;
@@ -21,7 +21,9 @@ torch.cuda.init(); torch.zeros(1, device="cuda")
 nvrtc = lib(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
 cu = lib(["libcuda.so.1"], [])
 VARIANT = os.environ.get("VARIANT", "")
-STAGES = int(os.environ.get("STAGES", "4"))  # the kernel's STAGES: set both when a VARIANT changes it
+STAGES = int(os.environ.get("STAGES", "5"))
+PERSISTENT = os.environ.get("PERSISTENT") == "1"  # a variant whose blocks loop over tiles: one block an SM
+SMS = torch.cuda.get_device_properties(0).multi_processor_count  # the kernel's STAGES: set both when a VARIANT changes it
 def compile_cu():
     src = open(os.path.join(K, "nf4_gemm.cu")).read()
     for rule in filter(None, VARIANT.split("@@")):
@@ -37,7 +39,7 @@ def compile_cu():
     rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
     n = ctypes.c_size_t(); nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
     log = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetProgramLog(prog, log)
-    print("compile %.1f s rc %d" % (time.time() - t, rc)); print(log.value.decode()[:8000])
+    print("compile %.1f s rc %d" % (time.time() - t, rc)); print("\n".join(l for l in log.value.decode().splitlines() if any(w in l for w in ("Compiling entry", "Used", "spill", "wgmma", "Potential", "error", "warning")))[:12000])
     if rc: sys.exit(1)
     nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(n)); img = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetCUBIN(prog, img)
     mod = ctypes.c_void_p(); assert cu.cuModuleLoadData(ctypes.byref(mod), img) == 0
@@ -67,17 +69,30 @@ def make_weight(rows, cols, g):
     deq = (codebook[idx] * scale.repeat_interleave(64)).to(torch.bfloat16).reshape(rows, cols)
     return dict(packed=packed, codes=codes, nested=nested, nmap=nmap, offset=offset, deq=deq)
 P = ctypes.c_void_p
+U64 = ctypes.c_uint64; U32 = ctypes.c_uint32
+def tensor_map(address, dtype, dims, row_bytes, box, swizzle):
+    """cuTensorMapEncodeTiled for a row-major 2-D tensor: dims and box innermost first; dtype 0 uint8, 9 bf16; swizzle 3 is 128 bytes."""
+    raw = ctypes.create_string_buffer(256); at = (ctypes.addressof(raw) + 63) & ~63
+    rc = cu.cuTensorMapEncodeTiled(P(at), ctypes.c_int(dtype), U32(2), P(address), (U64 * 2)(*dims), (U64 * 1)(row_bytes),
+                                   (U32 * 2)(*box), (U32 * 2)(1, 1), ctypes.c_int(0), ctypes.c_int(swizzle), ctypes.c_int(2), ctypes.c_int(0))
+    assert rc == 0, "cuTensorMapEncodeTiled %d" % rc
+    return raw, at
 def launch(forward, out, a, w, addend, beta, m, n, k, tiles):
     name = "nf4_gemm_%s_%s_%d" % ("fwd" if forward else "bwd", "bf16" if out.dtype == torch.bfloat16 else "f32", tiles)
-    smem = STAGES * (tiles * 8192 + 7168) + 1088 + 1024
+    smem = STAGES * (tiles * 8192 + 5120) + 2 * STAGES * 8 + 272 * 4 + 1024
     f = fn(name, smem)
-    args = [P(out.data_ptr()), P(a.data_ptr()), P(w["packed"].data_ptr()), P(w["codes"].data_ptr()), P(0),
+    tokens = tensor_map(a.data_ptr(), 9, (k, m), k * 2, (64, 64 * tiles), 3)
+    codes = tensor_map(w["packed"].data_ptr(), 0, (k // 2, n) if forward else (n // 2, k), k // 2 if forward else n // 2,
+                       (32, 128) if forward else (64, 64), 0)
+    args = [P(out.data_ptr()), P(w["codes"].data_ptr()), P(0),
             P(w["nested"].data_ptr()), P(w["nmap"].data_ptr()), ctypes.c_int(8), ctypes.c_float(w["offset"]),
             P(codebook.data_ptr()), P(addend.data_ptr() if addend is not None else 0), ctypes.c_float(beta),
             ctypes.c_int(m), ctypes.c_int(n), ctypes.c_int(k)]
-    arr = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in args])
+    ptrs = [ctypes.cast(ctypes.pointer(args[0]), ctypes.c_void_p), P(tokens[1]), P(codes[1])] + \
+           [ctypes.cast(ctypes.pointer(x), ctypes.c_void_p) for x in args[1:]]
+    arr = (ctypes.c_void_p * len(ptrs))(*ptrs)
     grid = ((m + 64 * tiles - 1) // (64 * tiles), n // 128)
-    rc = cu.cuLaunchKernel(f, grid[0], grid[1], 1, 256, 1, 1, smem, P(torch.cuda.current_stream().cuda_stream), arr, None)
+    rc = cu.cuLaunchKernel(f, grid[0], grid[1], 1, 288, 1, 1, smem, P(torch.cuda.current_stream().cuda_stream), arr, None)
     assert rc == 0, rc
 def check(m, n, k, forward, outdtype, tiles, beta, g):
     w = make_weight(n, k, g) if forward else make_weight(k, n, g)

@@ -244,6 +244,7 @@ public final class Cuda {
                     case Long l -> arena.allocateFrom(ValueLayout.JAVA_LONG, l);
                     case Integer n -> arena.allocateFrom(ValueLayout.JAVA_INT, n);
                     case Float f -> arena.allocateFrom(ValueLayout.JAVA_FLOAT, f);
+                    case MemorySegment bytes -> bytes;  // a parameter passed by value as these bytes (a TMA descriptor)
                     default -> throw new IllegalArgumentException("kernel argument of type " + args[i].getClass());
                 };
                 params.setAtIndex(ValueLayout.ADDRESS, i, value);
@@ -277,6 +278,13 @@ public final class Cuda {
     }
 
     /** Raises a kernel's dynamic shared memory limit past the default 48 KiB (once per kernel and size). */
+    /** {@link Driver#tensorMap}, in the arena, for a kernel parameter of this context's launches. */
+    MemorySegment tensorMap(Arena arena, int dataType, DeviceBuffer matrix, long columns, long rows, long rowBytes,
+                            int boxColumns, int boxRows, int swizzle) {
+        makeCurrent();
+        return driver.tensorMap(arena, dataType, matrix.address(), columns, rows, rowBytes, boxColumns, boxRows, swizzle);
+    }
+
     void allowSharedMemory(MemorySegment function, int bytes) {
         sharedLimits.compute(function.address(), (f, limit) -> {
             if (limit != null && limit >= bytes) return limit;

@@ -1,5 +1,8 @@
 package dev.pricer.cuda;
 
+import dev.pricer.cuda.lib.Driver;
+
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 
@@ -30,11 +33,14 @@ public final class Kernels {
     private static final int ROW_CHUNKS = 4;
     /** CUDA's limit on a grid's y dimension: the most buffers one {@code *_multi} launch walks. */
     private static final int MAX_GRID_Y = 65535;
-    /** nf4_gemm.cu's STAGES, the bytes of a stage besides its tokens, and its book, map and alignment slack. */
-    private static final int NF4_GEMM_STAGES = 4;
-    private static final int NF4_GEMM_STAGE_EXTRA = 7168;
-    private static final int NF4_GEMM_SHARED_EXTRA = (16 + 256) * Float.BYTES + 1024;
-    private static final int NF4_GEMM_THREADS = 256;
+    /**
+     * nf4_gemm.cu's STAGES, the bytes of a stage besides its tokens, its barriers, book, map and alignment slack, and
+     * its threads (two consumer warpgroups and a producer warp).
+     */
+    private static final int NF4_GEMM_STAGES = 5;
+    private static final int NF4_GEMM_STAGE_EXTRA = 5120;
+    private static final int NF4_GEMM_SHARED_EXTRA = 2 * NF4_GEMM_STAGES * Long.BYTES + (16 + 256) * Float.BYTES + 1024;
+    private static final int NF4_GEMM_THREADS = 288;
     /** Output columns per block, reduction elements per stage (one NF4 block), tokens per tile and the most tiles per block. */
     private static final int NF4_GEMM_COLUMNS = 128;
     private static final int NF4_GEMM_TILE = 64;
@@ -453,15 +459,22 @@ public final class Kernels {
                     + ": buffers too small (d " + d + ", a " + a + ", codes " + packed + ", addend " + addend + ")");
         }
         if (a.address() % VEC_ALIGN != 0 || packed.address() % VEC_ALIGN != 0) {
-            throw new IllegalArgumentException("the fused NF4 product reads a and the codes 16 bytes at a time: both must be 16-byte aligned, got " + a + ", " + packed);
+            throw new IllegalArgumentException("the fused NF4 product loads a and the codes by TMA: both must be 16-byte aligned, got " + a + ", " + packed);
         }
-        int tiles = nf4GemmTiles(m);
-        int shared = NF4_GEMM_STAGES * (tiles * NF4_GEMM_TILE * NF4_GEMM_STEP * 2 + NF4_GEMM_STAGE_EXTRA) + NF4_GEMM_SHARED_EXTRA;
+        int tiles = nf4GemmTiles(m), tokens = NF4_GEMM_TILE * tiles;
+        int shared = NF4_GEMM_STAGES * (tokens * NF4_GEMM_STEP * 2 + NF4_GEMM_STAGE_EXTRA) + NF4_GEMM_SHARED_EXTRA;
         MemorySegment function = cuda.function("nf4_gemm.cu", "nf4_gemm_" + (forward ? "fwd_" : "bwd_") + out.suffix() + "_" + tiles);
         cuda.allowSharedMemory(function, shared);
-        cuda.launch(function, (int) ceilDiv(m, (long) NF4_GEMM_TILE * tiles), n / NF4_GEMM_COLUMNS, 1, NF4_GEMM_THREADS, shared,
-                d, a, packed, codes, absmax, nestedAbsmax, nestedMap, Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)), offset,
-                codebook, beta == 0 ? null : addend, beta, m, n, k);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment tokensMap = cuda.tensorMap(arena, Driver.TENSOR_BFLOAT16, a, k, m, k * 2L, NF4_GEMM_STEP, tokens, Driver.SWIZZLE_128B);
+            // A stage's codes: going forward 128 weight rows of one block (32 bytes), going backward a block's 64 rows of 128 columns.
+            MemorySegment codesMap = forward
+                    ? cuda.tensorMap(arena, Driver.TENSOR_UINT8, packed, k / 2, n, k / 2, NF4_GEMM_STEP / 2, NF4_GEMM_COLUMNS, Driver.SWIZZLE_NONE)
+                    : cuda.tensorMap(arena, Driver.TENSOR_UINT8, packed, n / 2, k, n / 2, NF4_GEMM_COLUMNS / 2, NF4_GEMM_STEP, Driver.SWIZZLE_NONE);
+            cuda.launch(function, (int) ceilDiv(m, (long) tokens), n / NF4_GEMM_COLUMNS, 1, NF4_GEMM_THREADS, shared,
+                    d, tokensMap, codesMap, codes, absmax, nestedAbsmax, nestedMap, Integer.numberOfTrailingZeros(Math.max(nestedBlockSize, 1)),
+                    offset, codebook, beta == 0 ? null : addend, beta, m, n, k);
+        }
     }
 
     /** 64-token tiles per block: the fewest padded rows, then the most tiles (each weight step decoded for more tokens). */

@@ -15,7 +15,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The part of the CUDA driver API the backend uses: device, primary context, a stream, stream-ordered
- * memory, copies, module loading, occupancy, kernel launch and events (to time work on the GPU). Device pointers are {@code long}s; every call's result
+ * memory, copies, module loading, occupancy, kernel launch, TMA descriptors and events (to time work on the GPU). Device pointers are {@code long}s; every call's result
  * is checked and a failure names the call and the driver's error name.
  */
 public final class Driver {
@@ -26,13 +26,22 @@ public final class Driver {
     public static final int ATTR_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
     private static final int FUNC_ATTR_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
     private static final int MEMPOOL_ATTR_RELEASE_THRESHOLD = 4;
+    /** CUtensorMapDataType values and the 128-byte CUtensorMapSwizzle. */
+    public static final int TENSOR_UINT8 = 0;
+    public static final int TENSOR_BFLOAT16 = 9;
+    public static final int SWIZZLE_NONE = 0;
+    public static final int SWIZZLE_128B = 3;
+    private static final int TENSOR_MAP_BYTES = 128;
+    private static final int TENSOR_MAP_ALIGNMENT = 64;
+    private static final int L2_PROMOTION_128B = 2;
 
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
             cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuStreamCreate, cuStreamSynchronize,
             cuMemAllocAsync, cuMemFreeAsync, cuDeviceGetDefaultMemPool, cuMemPoolSetAttribute, cuMemGetInfo,
             cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync, cuMemsetD8Async, cuMemsetD32Async,
             cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuOccupancyMaxActiveBlocksPerMultiprocessor,
-            cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy, cuGetErrorName;
+            cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize, cuEventElapsedTime, cuEventDestroy, cuGetErrorName,
+            cuTensorMapEncodeTiled;
     private final String library;
 
     private Driver(NativeLibrary lib) {
@@ -70,6 +79,8 @@ public final class Driver {
         cuEventElapsedTime = lib.function("cuEventElapsedTime", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS));
         cuEventDestroy = lib.function("cuEventDestroy_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS));
         cuGetErrorName = lib.function("cuGetErrorName", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+        cuTensorMapEncodeTiled = lib.function("cuTensorMapEncodeTiled", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT,
+                JAVA_LONG, ADDRESS, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT));
     }
 
     public static Driver load(LibraryLocator locator) {
@@ -245,6 +256,22 @@ public final class Driver {
                     "cuOccupancyMaxActiveBlocksPerMultiprocessor");
             return v.get(JAVA_INT, 0);
         }
+    }
+
+    /**
+     * A TMA descriptor (CUtensorMap) of the row-major matrix of {@code rows} rows of {@code columns} elements, rows
+     * {@code rowBytes} apart, at the device address, copied in boxes of {@code boxRows} × {@code boxColumns} with the
+     * given swizzle; boxes reaching past the matrix read zeros. Allocated in the arena, for a kernel parameter.
+     */
+    public MemorySegment tensorMap(Arena arena, int dataType, long address, long columns, long rows, long rowBytes,
+                                   int boxColumns, int boxRows, int swizzle) {
+        MemorySegment map = arena.allocate(TENSOR_MAP_BYTES, TENSOR_MAP_ALIGNMENT);
+        MemorySegment dims = arena.allocateFrom(JAVA_LONG, columns, rows), strides = arena.allocateFrom(JAVA_LONG, rowBytes);
+        MemorySegment box = arena.allocateFrom(JAVA_INT, boxColumns, boxRows), elementStrides = arena.allocateFrom(JAVA_INT, 1, 1);
+        check(call(() -> (int) cuTensorMapEncodeTiled.invokeExact(map, dataType, 2, address, dims, strides, box, elementStrides,
+                0, swizzle, L2_PROMOTION_128B, 0)), "cuTensorMapEncodeTiled(" + rows + "×" + columns + " of type " + dataType
+                + ", rows of " + rowBytes + " bytes at 0x" + Long.toHexString(address) + ", boxes " + boxRows + "×" + boxColumns + ")");
+        return map;
     }
 
     public int launch(MemorySegment function, int gx, int gy, int gz, int bx, int by, int bz, int sharedBytes,
