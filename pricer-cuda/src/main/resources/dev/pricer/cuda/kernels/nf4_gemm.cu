@@ -19,11 +19,13 @@
 // product differs from dequantize-then-cuBLASLt only in the order the float sums are taken.
 //
 // Opt-in (PRICER_NF4_FUSED=1): on the 8B shapes it runs at about 0.4 of cuBLASLt's rate, where dequantizing into
-// scratch first runs at 0.66 (BENCHMARKS.md). The decoding is hidden: with constants in its place the time is the
-// same. What costs is the MMA with A from registers (the same pipeline with A from shared memory runs the gate
-// product in 155 µs instead of 204, cuBLASLt 120), blocks too few to fill the GPU on the narrow products (k, v and
-// the 4096-column ones), and the last partial wave. Deeper pipelines (three fragment sets, six stages) and
-// persistent blocks measured no faster.
+// scratch first runs at 0.66 (BENCHMARKS.md). ptxas serializes its MMAs (advisory C7513): decoding the next step
+// defines A registers while this step's MMAs are in flight, and ptxas allows no such definitions inside an open MMA
+// pipeline. Waiting for every step's MMAs before decoding lifts the advisory but loses the overlap (no faster).
+// Decoding into shared memory instead (an A operand from shared memory, one named barrier per warpgroup and step)
+// avoids it but measured slower (228 µs against 203 on the gate product; cuBLASLt 120, the same pipeline without
+// decoding 162). The narrow products (k and v: 24 blocks; q, o and down's input gradient: 96) also leave SMs idle
+// without splitting the reduction.
 #include "nf4.cuh"
 
 constexpr int STAGES = 5;
@@ -158,6 +160,14 @@ __device__ __forceinline__ void mma_commit() { asm volatile("wgmma.commit_group.
 template <int PENDING>
 __device__ __forceinline__ void mma_wait() { asm volatile("wgmma.wait_group.sync.aligned %0;" :: "n"(PENDING) : "memory"); }
 
+// Ties the accumulators to this point of the program: without it the compiler may move reads or writes of them into
+// a window where MMAs are in flight, and ptxas then serializes every MMA (its advisories C7514 and C7515).
+template <int N>
+__device__ __forceinline__ void fence_accumulators(float* acc) {
+#pragma unroll
+    for (int i = 0; i < N; i++) asm volatile("" : "+f"(acc[i]) :: "memory");
+}
+
 struct Nf4Scales {
     const unsigned char* codes;  // null: plain float absmax
     const float* absmax;
@@ -259,6 +269,7 @@ __device__ void nf4_gemm(Out* d, const TensorMap* tokens_map, const TensorMap* c
     float acc[TILES * 32];
 #pragma unroll
     for (int i = 0; i < TILES * 32; i++) acc[i] = 0.f;
+    fence_accumulators<TILES * 32>(acc);
 
     // One reduction step. Its fragment registers are read by the tensor cores after the step returns, so steps
     // alternate between two sets and the next step decodes while this one's products run.
@@ -308,10 +319,12 @@ __device__ void nf4_gemm(Out* d, const TensorMap* tokens_map, const TensorMap* c
         }
 
         unsigned int tile = shared_address(stage);
+        fence_accumulators<TILES * 32>(acc);
         mma_fence();
 #pragma unroll
         for (int j = 0; j < 4; j++) mma_tokens<TILES>(acc, f + 4 * j, swizzled_descriptor(tile + j * 32));
         mma_commit();
+        fence_accumulators<TILES * 32>(acc);
         mma_wait<1>();
         // The step before's MMAs are done: its buffer may be refilled.
         if (kt > 0 && lane == 0) barrier_arrive(empty + (kt - 1) % STAGES);
@@ -322,6 +335,7 @@ __device__ void nf4_gemm(Out* d, const TensorMap* tokens_map, const TensorMap* c
         if (kt + 1 < steps) step(kt + 1, odd);
     }
     mma_wait<0>();
+    fence_accumulators<TILES * 32>(acc);
 
     // Thread (warp, g, t) holds, per 64-token tile u and 8-token group i, output columns r0 and r0 + 8 at tokens
     // 8i + 2t and 8i + 2t + 1.
