@@ -1,56 +1,20 @@
 # The fused NF4 product (nf4_gemm.cu) on the GPU machine without Java: compiles it with NVRTC as the backend does
-# (printing ptxas' registers and spills), makes its TMA descriptors as Kernels.nf4Gemm does, checks every entry
-# against dequantize-in-torch-then-matmul on ragged shapes, then times one Llama-3.1-8B decoder layer's products (forward and input gradient) at each M given, fused
-# against cuBLAS bf16 and against a copy of the dequantization's bytes before cuBLAS.
+# (printing ptxas' registers, spills and advisories), makes its TMA descriptors as Kernels.nf4Gemm does, checks every
+# entry against dequantize-in-torch-then-matmul on ragged shapes, then times one Llama-3.1-8B decoder layer's products
+# (forward and input gradient) at each M given, fused against cuBLAS bf16 and against a copy of the dequantization's
+# bytes before cuBLAS.
 # Usage, from the repository root: python3 pricer-cuda/scripts/nf4_gemm_probe.py [M ...]
 # QUICK=1 skips the checks; TILES=2,4 picks the token tiles timed; FEW=1 times the gate and down products only;
 # VARIANT='old=>new@@old2=>new2' edits the source before compiling (to try a change without touching the file);
 # STAGES=n sizes shared memory for a variant that changes the kernel's STAGES.
-import ctypes, glob, os, sys, time, torch
-K = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/cuda/kernels")
-def lib(names, globs):
-    for n in names:
-        try: return ctypes.CDLL(n)
-        except OSError: pass
-    for g in globs:
-        for f in sorted(glob.glob(g), reverse=True):
-            try: return ctypes.CDLL(f)
-            except OSError: pass
-    raise SystemExit("no " + names[0])
+import ctypes, os, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-nvrtc = lib(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
-cu = lib(["libcuda.so.1"], [])
-VARIANT = os.environ.get("VARIANT", "")
-STAGES = int(os.environ.get("STAGES", "5"))
-PERSISTENT = os.environ.get("PERSISTENT") == "1"  # a variant whose blocks loop over tiles: one block an SM
-SMS = torch.cuda.get_device_properties(0).multi_processor_count  # the kernel's STAGES: set both when a VARIANT changes it
-def compile_cu():
-    src = open(os.path.join(K, "nf4_gemm.cu")).read()
-    for rule in filter(None, VARIANT.split("@@")):
-        old, new = rule.split("=>"); assert old in src, old; src = src.replace(old, new)
-    src = src.encode()
-    names = sorted(f for f in os.listdir(K) if f.endswith(".cuh"))
-    prog = ctypes.c_void_p()
-    H = (ctypes.c_char_p * len(names))(*[open(os.path.join(K, f)).read().encode() for f in names])
-    N = (ctypes.c_char_p * len(names))(*[f.encode() for f in names])
-    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, b"nf4_gemm.cu", len(names), H, N) == 0
-    opts = [b"--gpu-architecture=sm_90a", b"--std=c++17", b"--ptxas-options=-v"]
-    t = time.time()
-    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
-    n = ctypes.c_size_t(); nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
-    log = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetProgramLog(prog, log)
-    print("compile %.1f s rc %d" % (time.time() - t, rc)); print("\n".join(l for l in log.value.decode().splitlines() if any(w in l for w in ("Compiling entry", "Used", "spill", "wgmma", "Potential", "error", "warning")))[:12000])
-    if rc: sys.exit(1)
-    nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(n)); img = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetCUBIN(prog, img)
-    mod = ctypes.c_void_p(); assert cu.cuModuleLoadData(ctypes.byref(mod), img) == 0
-    return mod
-mod = compile_cu()
+from nvrtc_probe import compile_module, cu, function
+STAGES = int(os.environ.get("STAGES", "5"))  # the kernel's STAGES: set both when a VARIANT changes it
+mod = compile_module("nf4_gemm.cu", "sm_90a", os.environ.get("VARIANT", ""), report=True)
 funcs = {}
 def fn(name, smem):
-    if name not in funcs:
-        f = ctypes.c_void_p(); assert cu.cuModuleGetFunction(ctypes.byref(f), mod, name.encode()) == 0, name
-        assert cu.cuFuncSetAttribute(f, 8, smem) == 0
-        funcs[name] = f
+    if name not in funcs: funcs[name] = function(mod, name, smem)
     return funcs[name]
 codebook = torch.tensor([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
     -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230850219727,

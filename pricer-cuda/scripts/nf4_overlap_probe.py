@@ -5,38 +5,11 @@
 # CARVE SMs free (cuBLASLt's SM count target) and the dequantization given BLOCKS blocks.
 # Usage, from the repository root: python3 pricer-cuda/scripts/nf4_overlap_probe.py [M]
 # SPLITS='carve:blocks,...' picks the pipelined variants.
-import ctypes, glob, os, sys, torch
-K = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/cuda/kernels")
-def lib(names, globs):
-    for n in names:
-        try: return ctypes.CDLL(n)
-        except OSError: pass
-    for g in globs:
-        for f in sorted(glob.glob(g), reverse=True):
-            try: return ctypes.CDLL(f)
-            except OSError: pass
-    raise SystemExit("no " + names[0])
+import ctypes, os, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-nvrtc = lib(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
-cu = lib(["libcuda.so.1"], [])
+from nvrtc_probe import compile_module, cu, function
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
-def compile_cu(name):
-    src = open(os.path.join(K, name)).read().encode()
-    names = sorted(f for f in os.listdir(K) if f.endswith(".cuh"))
-    prog = ctypes.c_void_p()
-    H = (ctypes.c_char_p * len(names))(*[open(os.path.join(K, f)).read().encode() for f in names])
-    N = (ctypes.c_char_p * len(names))(*[f.encode() for f in names])
-    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src, name.encode(), len(names), H, N) == 0
-    opts = [b"--gpu-architecture=sm_90", b"--std=c++17"]
-    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
-    if rc:
-        n = ctypes.c_size_t(); nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
-        log = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetProgramLog(prog, log); sys.exit(log.value.decode())
-    n = ctypes.c_size_t(); nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(n)); img = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetCUBIN(prog, img)
-    mod = ctypes.c_void_p(); assert cu.cuModuleLoadData(ctypes.byref(mod), img) == 0
-    return mod
-mod = compile_cu("nf4.cu")
-dequant_fn = ctypes.c_void_p(); assert cu.cuModuleGetFunction(ctypes.byref(dequant_fn), mod, b"nf4_dequant_bf16") == 0
+dequant_fn = function(compile_module("nf4.cu", "sm_90"), "nf4_dequant_bf16")
 codebook = torch.linspace(-1, 1, 16, device="cuda")
 P = ctypes.c_void_p
 def make_weight(rows, cols, g):

@@ -1,0 +1,51 @@
+# What the NVRTC probes share: the CUDA driver and NVRTC through ctypes, and compiling a kernel file as the backend
+# does (its directory's headers handed to NVRTC by name). Import after torch has made the device's context current.
+import ctypes, glob, os, sys, time
+
+
+def library(names, globs):
+    for n in names:
+        try: return ctypes.CDLL(n)
+        except OSError: pass
+    for g in globs:
+        for f in sorted(glob.glob(g), reverse=True):
+            try: return ctypes.CDLL(f)
+            except OSError: pass
+    raise SystemExit("no " + names[0])
+
+
+nvrtc = library(["libnvrtc.so.13", "libnvrtc.so.12"], ["/usr/local/cuda*/lib64/libnvrtc.so*", "/usr/local/lib/python3*/dist-packages/nvidia/*/lib/libnvrtc.so*"])
+cu = library(["libcuda.so.1"], [])
+KERNELS = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/cuda/kernels")
+# The lines of ptxas' report worth printing: registers, spills, and its advisories (e.g. serialized MMAs).
+REPORT_WORDS = ("Compiling entry", "Used", "spill", "wgmma", "Potential", "error", "warning")
+
+
+def compile_module(name, arch, edits="", report=False):
+    """Loads KERNELS/name compiled for arch; edits ('old=>new@@old2=>new2') change the source first."""
+    src = open(os.path.join(KERNELS, name)).read()
+    for rule in filter(None, edits.split("@@")):
+        old, new = rule.split("=>"); assert old in src, old; src = src.replace(old, new)
+    headers = sorted(f for f in os.listdir(KERNELS) if f.endswith(".cuh"))
+    prog = ctypes.c_void_p()
+    texts = (ctypes.c_char_p * len(headers))(*[open(os.path.join(KERNELS, f)).read().encode() for f in headers])
+    names = (ctypes.c_char_p * len(headers))(*[f.encode() for f in headers])
+    assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), name.encode(), len(headers), texts, names) == 0
+    opts = [b"--gpu-architecture=" + arch.encode(), b"--std=c++17"] + ([b"--ptxas-options=-v"] if report else [])
+    started = time.time()
+    rc = nvrtc.nvrtcCompileProgram(prog, len(opts), (ctypes.c_char_p * len(opts))(*opts))
+    n = ctypes.c_size_t(); nvrtc.nvrtcGetProgramLogSize(prog, ctypes.byref(n))
+    log = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetProgramLog(prog, log)
+    if report or rc:
+        print("compile %.1f s rc %d" % (time.time() - started, rc))
+        print("\n".join(l for l in log.value.decode().splitlines() if any(w in l for w in REPORT_WORDS))[:12000])
+    if rc: sys.exit(1)
+    nvrtc.nvrtcGetCUBINSize(prog, ctypes.byref(n)); image = ctypes.create_string_buffer(n.value); nvrtc.nvrtcGetCUBIN(prog, image)
+    module = ctypes.c_void_p(); assert cu.cuModuleLoadData(ctypes.byref(module), image) == 0
+    return module
+
+
+def function(module, name, shared_bytes=0):
+    f = ctypes.c_void_p(); assert cu.cuModuleGetFunction(ctypes.byref(f), module, name.encode()) == 0, name
+    if shared_bytes: assert cu.cuFuncSetAttribute(f, 8, shared_bytes) == 0  # the dynamic shared memory it may use
+    return f
