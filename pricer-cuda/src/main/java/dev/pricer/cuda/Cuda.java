@@ -277,7 +277,6 @@ public final class Cuda {
         }
     }
 
-    /** Raises a kernel's dynamic shared memory limit past the default 48 KiB (once per kernel and size). */
     /** {@link Driver#tensorMap}, in the arena, for a kernel parameter of this context's launches. */
     MemorySegment tensorMap(Arena arena, int dataType, DeviceBuffer matrix, long columns, long rows, long rowBytes,
                             int boxColumns, int boxRows, int swizzle) {
@@ -285,6 +284,7 @@ public final class Cuda {
         return driver.tensorMap(arena, dataType, matrix.address(), columns, rows, rowBytes, boxColumns, boxRows, swizzle);
     }
 
+    /** Raises a kernel's dynamic shared memory limit past the default 48 KiB (once per kernel and size). */
     void allowSharedMemory(MemorySegment function, int bytes) {
         sharedLimits.compute(function.address(), (f, limit) -> {
             if (limit != null && limit >= bytes) return limit;

@@ -15,8 +15,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The part of the CUDA driver API the backend uses: device, primary context, a stream, stream-ordered
- * memory, copies, module loading, occupancy, kernel launch, TMA descriptors and events (to time work on the GPU). Device pointers are {@code long}s; every call's result
- * is checked and a failure names the call and the driver's error name.
+ * memory, copies, module loading, occupancy, kernel launch, TMA descriptors and events (to time work on the GPU).
+ * Device pointers are {@code long}s; every call's result is checked and a failure names the call and the driver's
+ * error name.
  */
 public final class Driver {
 
