@@ -13,8 +13,9 @@
 // cuBLASLt's do: one producer warp fills the buffers (the tokens' tile and the codes' tile by TMA, the block scales
 // by its lanes) and two consumer warpgroups, 64 output columns each, decode and multiply. They meet at mbarriers:
 // a buffer's "full" barrier completes when its TMA bytes have landed and the producer's lanes have stored its scales,
-// its "empty" barrier when every consumer warp's MMAs that read it are done. A consumer decodes the next step while
-// the tensor cores run this one's MMAs, so decoding costs issue slots, not time on the tensor cores.
+// its "empty" barrier when every consumer warp's MMAs that read it are done. A consumer decodes the next step into
+// a second set of fragment registers after issuing this one's MMAs, meant to overlap the two; see below for why
+// ptxas does not let it.
 // The decoded values are bit for bit nf4.cu's (each product rounded on its own, then rounded to bf16), so this
 // product differs from dequantize-then-cuBLASLt only in the order the float sums are taken.
 //
