@@ -40,7 +40,7 @@ public final class CpuMatmul {
     /** Rows of A per L2 block, a multiple of MR. */
     private static final int MC = 24 * MR;
     /** Fewer rows of C than this are computed without packing B, which would cost more than it saves. */
-    private static final int SMALL_M = 32;
+    static final int SMALL_M = 32;
     /** Widest column range one task packs, in NR panels, so its packed block of B stays in L2. */
     private static final int MAX_PANELS_PER_TASK = 8;
 
@@ -89,13 +89,51 @@ public final class CpuMatmul {
     }
 
     /**
+     * The right operand B [k×n] as the packed kernel reads it: a k-block at a time, in column panels of
+     * {@value #NR} floats. A float32 matrix copies its values in ({@link Operand}); an NF4 weight decodes them
+     * ({@code Nf4Matmul}), so the packed panels are the only floats of it that ever exist.
+     */
+    interface PackedRight {
+        /** Column panels [firstColPanel, endColPanel) of k-rows [p0, p0+depth), each depth steps of NR floats, zero past column n. */
+        void pack(float[] dst, int p0, int depth, int firstColPanel, int endColPanel, int n);
+
+        /** The memory the packing reads, for {@link CpuThreads#run}'s check of confined arenas. */
+        MemorySegment segment();
+    }
+
+    /**
      * A matrix operand in memory. Element (r, s) of the operand sits at float index {@code r·stride + s},
      * or at {@code s·stride + r} when the operand is the transpose of what is stored.
      */
-    private record Operand(MemorySegment segment, int stride, boolean transposed) {
+    record Operand(MemorySegment segment, int stride, boolean transposed) implements PackedRight {
         float get(int r, int s) {
             long index = transposed ? (long) s * stride + r : (long) r * stride + s;
             return segment.get(FLOAT, index * Float.BYTES);
+        }
+
+        @Override
+        public void pack(float[] dst, int p0, int depth, int firstColPanel, int endColPanel, int n) {
+            for (int panel = firstColPanel; panel < endColPanel; panel++) {
+                int col0 = panel * NR;
+                int cols = Math.min(NR, n - col0);
+                int base = (panel - firstColPanel) * depth * NR;
+                if (transposed) {
+                    for (int j = 0; j < NR; j++) {
+                        if (j < cols) {
+                            long src = ((long) (col0 + j) * stride + p0) * Float.BYTES;
+                            for (int p = 0; p < depth; p++) dst[base + p * NR + j] = segment.get(FLOAT, src + (long) p * Float.BYTES);
+                        } else {
+                            for (int p = 0; p < depth; p++) dst[base + p * NR + j] = 0f;
+                        }
+                    }
+                } else {
+                    for (int p = 0; p < depth; p++) {
+                        int at = base + p * NR;
+                        MemorySegment.copy(segment, FLOAT, ((long) (p0 + p) * stride + col0) * Float.BYTES, dst, at, cols);
+                        for (int j = cols; j < NR; j++) dst[at + j] = 0f;
+                    }
+                }
+            }
         }
     }
 
@@ -121,13 +159,18 @@ public final class CpuMatmul {
     }
 
     private static void gemm(Operand a, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate, boolean inPlace) {
+        if (inPlace && m > 0 && n > 0 && k > 0) {
+            unpacked(a, b, c, m, n, k, accumulate);
+            return;
+        }
+        packed(a, b, c, m, n, k, accumulate);
+    }
+
+    /** c[m×n] (+)= a · b through the packed kernel, each task packing b's panels for its own columns as it goes. */
+    static void packed(Operand a, PackedRight b, MemorySegment c, int m, int n, int k, boolean accumulate) {
         if (m == 0 || n == 0) return;
         if (k == 0) {
             if (!accumulate) c.asSlice(0, (long) m * n * Float.BYTES).fill((byte) 0);
-            return;
-        }
-        if (inPlace) {
-            unpacked(a, b, c, m, n, k, accumulate);
             return;
         }
         int rowPanels = ceilDiv(m, MR);
@@ -187,32 +230,7 @@ public final class CpuMatmul {
         }
     }
 
-    /** Column panels [firstColPanel, endColPanel) of B for k-rows [p0, p0+depth), each depth steps of NR floats, zero past column n. */
-    private static void packB(Operand b, float[] dst, int p0, int depth, int firstColPanel, int endColPanel, int n) {
-        for (int panel = firstColPanel; panel < endColPanel; panel++) {
-            int col0 = panel * NR;
-            int cols = Math.min(NR, n - col0);
-            int base = (panel - firstColPanel) * depth * NR;
-            if (b.transposed()) {
-                for (int j = 0; j < NR; j++) {
-                    if (j < cols) {
-                        long src = ((long) (col0 + j) * b.stride() + p0) * Float.BYTES;
-                        for (int p = 0; p < depth; p++) dst[base + p * NR + j] = b.segment().get(FLOAT, src + (long) p * Float.BYTES);
-                    } else {
-                        for (int p = 0; p < depth; p++) dst[base + p * NR + j] = 0f;
-                    }
-                }
-            } else {
-                for (int p = 0; p < depth; p++) {
-                    int at = base + p * NR;
-                    MemorySegment.copy(b.segment(), FLOAT, ((long) (p0 + p) * b.stride() + col0) * Float.BYTES, dst, at, cols);
-                    for (int j = cols; j < NR; j++) dst[at + j] = 0f;
-                }
-            }
-        }
-    }
-
-    private static void computeBlock(float[] packedA, Operand b, MemorySegment c, int m, int n, int k, boolean accumulate,
+    private static void computeBlock(float[] packedA, PackedRight b, MemorySegment c, int m, int n, int k, boolean accumulate,
                                      int firstRowPanel, int endRowPanel, int firstColPanel, int endColPanel) {
         float[] packedB = PACKED_B.get();
         MemorySegment edgeTile = EDGE_TILE.get();
@@ -220,7 +238,7 @@ public final class CpuMatmul {
         for (int p0 = 0; p0 < k; p0 += KC) {
             int depth = Math.min(KC, k - p0);
             boolean load = accumulate || p0 > 0;
-            packB(b, packedB, p0, depth, firstColPanel, endColPanel, n);
+            b.pack(packedB, p0, depth, firstColPanel, endColPanel, n);
             for (int rowBlock = firstRowPanel; rowBlock < endRowPanel; rowBlock += MC / MR) {
                 int rowBlockEnd = Math.min(endRowPanel, rowBlock + MC / MR);
                 for (int colPanel = firstColPanel; colPanel < endColPanel; colPanel++) {

@@ -18,9 +18,15 @@ import java.util.stream.IntStream;
 
 /**
  * The two products a linear layer with a frozen NF4 weight needs: forward {@code y = x·Wᵀ} and backward
- * {@code dx = dy·W} (no {@code dW}: the base weight does not train). {@code W} stays packed; each task decodes
- * four weight rows at a time into a small float tile, with the Vector API, and uses the tile against many rows
- * of {@code x}, so no full dequantized copy of the weight ever exists.
+ * {@code dx = dy·W} (no {@code dW}: the base weight does not train). {@code W} stays packed and is decoded with
+ * the Vector API inside the product, so no full dequantized copy of it ever exists:
+ * <ul>
+ *   <li>from {@value CpuMatmul#SMALL_M} rows of {@code x} on (training), {@link CpuMatmul}'s packed kernel runs
+ *       the product and the weight is decoded straight into the panels that kernel packs, a k-block at a time;</li>
+ *   <li>with fewer rows, each task decodes four weight rows at a time into a small float tile and uses it
+ *       against every row of {@code x};</li>
+ *   <li>with one row (generation), each weight row is decoded into registers and multiplied there.</li>
+ * </ul>
  */
 public final class Nf4Matmul {
 
@@ -61,6 +67,10 @@ public final class Nf4Matmul {
         int n = (int) shape[0], k = (int) shape[1];
         checkSize("x", x, m, k);
         checkSize("y", y, m, n);
+        if (m >= CpuMatmul.SMALL_M) {
+            CpuMatmul.packed(new CpuMatmul.Operand(x, k, false), new Panels(w, k, true), y, m, n, k, accumulate);
+            return;
+        }
         if (m == 1) {
             vectorTimesMatrix(x, w, y, n, k, accumulate);
             return;
@@ -142,6 +152,10 @@ public final class Nf4Matmul {
         int n = (int) shape[0], k = (int) shape[1];
         checkSize("dy", dy, m, n);
         checkSize("dx", dx, m, k);
+        if (m >= CpuMatmul.SMALL_M) {
+            CpuMatmul.packed(new CpuMatmul.Operand(dy, n, false), new Panels(w, k, false), dx, m, k, n, accumulate);
+            return;
+        }
         int rowTasks = ceilDiv(m, ROWS_PER_TASK), columnTasks = ceilDiv(k, COLUMNS_PER_TASK);
         IntStream.range(0, rowTasks * columnTasks).parallel().forEach(task -> {
             int i0 = task / columnTasks * ROWS_PER_TASK, i1 = Math.min(m, i0 + ROWS_PER_TASK);
@@ -162,6 +176,39 @@ public final class Nf4Matmul {
                 }
             }
         });
+    }
+
+    /**
+     * W [rows × k] as {@link CpuMatmul}'s packed right operand: Wᵀ for the forward product ({@code transposed}: a
+     * panel's columns are weight rows, each decoded along the k-block and laid across the panel), W itself for
+     * the backward one (a panel's k-rows are weight rows, each decoded in place).
+     */
+    private record Panels(Nf4Weight w, int k, boolean transposed) implements CpuMatmul.PackedRight {
+        @Override
+        public void pack(float[] dst, int p0, int depth, int firstColPanel, int endColPanel, int n) {
+            int width = CpuMatmul.NR;
+            float[] row = transposed ? new float[depth] : null;
+            for (int panel = firstColPanel; panel < endColPanel; panel++) {
+                int col0 = panel * width, cols = Math.min(width, n - col0), base = (panel - firstColPanel) * depth * width;
+                if (transposed) {
+                    for (int j = 0; j < width; j++) {
+                        if (j < cols) decode(w, k, col0 + j, p0, depth, row, 0);
+                        for (int p = 0; p < depth; p++) dst[base + p * width + j] = j < cols ? row[p] : 0f;
+                    }
+                } else {
+                    for (int p = 0; p < depth; p++) {
+                        int at = base + p * width;
+                        decode(w, k, p0 + p, col0, cols, dst, at);
+                        Arrays.fill(dst, at + cols, at + width, 0f);
+                    }
+                }
+            }
+        }
+
+        @Override
+        public MemorySegment segment() {
+            return w.packed();
+        }
     }
 
     /**

@@ -12,13 +12,14 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-/** The fused kernels against dequantize-then-f32-matmul with {@link CpuMatmul}. */
+/** The products with decoding inside against dequantize-then-f32-matmul with {@link CpuMatmul}. */
 class Nf4MatmulTest {
 
     @ParameterizedTest(name = "m={0} n={1} k={2} double={3}")
     @CsvSource({
             "3, 37, 160, true",   // blocks straddle rows (160 = 2.5 blocks), a partial tile of weight rows
-            "70, 20, 64, false",  // more than one task of x rows and of weight rows
+            "70, 20, 64, false",  // the packed kernel (32 rows or more), one k-block, a ragged panel
+            "40, 70, 600, true",  // the packed kernel over three k-blocks, ragged panels both ways, blocks across k-blocks
             "1, 16, 256, true",   // generation: one row, decoded straight into registers
             "1, 9, 160, false",   // one row, blocks straddling rows
             "1, 5, 30, true",     // one row, ragged rows
