@@ -8,6 +8,9 @@ public sealed interface BlockScales {
     /** The absmax of one block, exactly as bitsandbytes reconstructs it before dequantizing. */
     float scale(int block);
 
+    /** The absmaxes of blocks [from, from + count) into out[0 ..], each exactly as {@link #scale} gives it. */
+    void scales(int from, int count, float[] out);
+
     /** One float32 absmax per block ({@code weight.absmax} as float32). */
     record Plain(float[] absmax) implements BlockScales {
         @Override
@@ -18,6 +21,11 @@ public sealed interface BlockScales {
         @Override
         public float scale(int block) {
             return absmax[block];
+        }
+
+        @Override
+        public void scales(int from, int count, float[] out) {
+            System.arraycopy(absmax, from, out, 0, count);
         }
     }
 
@@ -37,6 +45,20 @@ public sealed interface BlockScales {
         public float scale(int block) {
             float centred = nestedMap[codes[block] & 0xFF] * nestedAbsmax[block / nestedBlockSize];
             return centred + offset;
+        }
+
+        /** As {@link #scale} block by block, the nested block stepping along instead of a division per block. */
+        @Override
+        public void scales(int from, int count, float[] out) {
+            int nested = from / nestedBlockSize, left = nestedBlockSize - from % nestedBlockSize;
+            for (int i = 0; i < count; i++, left--) {
+                if (left == 0) {
+                    nested++;
+                    left = nestedBlockSize;
+                }
+                float centred = nestedMap[codes[from + i] & 0xFF] * nestedAbsmax[nested];
+                out[i] = centred + offset;
+            }
         }
     }
 }

@@ -33,6 +33,24 @@ class Nf4QuantizerTest {
     }
 
     @Test
+    void runsOfScalesAreEachBlocksScaleBitForBit() {
+        float[] absmax = new float[700];
+        java.util.Random random = new java.util.Random(5);
+        for (int i = 0; i < absmax.length; i++) absmax[i] = random.nextFloat() * 0.1f;
+        for (BlockScales scales : new BlockScales[]{new BlockScales.Plain(absmax), Nf4Quantizer.doubleQuantize(absmax)}) {
+            // Runs from the start, across nested blocks of 256, and ending at the last block.
+            for (int[] run : new int[][]{{0, 700}, {255, 2}, {250, 300}, {256, 1}, {600, 100}}) {
+                float[] out = new float[run[1]];
+                scales.scales(run[0], run[1], out);
+                for (int i = 0; i < run[1]; i++) {
+                    assertEquals(Float.floatToIntBits(scales.scale(run[0] + i)), Float.floatToIntBits(out[i]),
+                            scales.getClass().getSimpleName() + " block " + (run[0] + i));
+                }
+            }
+        }
+    }
+
+    @Test
     void codebookIsBitsandbytesNf4() {
         float[] expected = {-1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
                 -0.28444138169288635f, -0.18477343022823334f, -0.09105003625154495f, 0.0f,

@@ -7,7 +7,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -44,6 +43,8 @@ public final class Nf4Matmul {
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
     private static final ValueLayout.OfInt WORD = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final FloatVector CODES_LOW = FloatVector.fromArray(F, Arrays.copyOf(Nf4.codebook(), LANES), 0);
+    /** The codebook's bit patterns, for the wide layout's lookup of sixteen codes in one vector. */
+    private static final IntVector CODEBOOK_BITS = CODES_LOW.reinterpretAsInts();
     /** Codes 8..15 for the narrow layout's two-vector lookup. */
     private static final FloatVector CODES_HIGH = FloatVector.fromArray(F, Arrays.copyOfRange(Nf4.codebook(), 8, 8 + LANES), 0);
     /** Lane l holds the code of element l: byte l/2 of its word, high nibble first. */
@@ -102,26 +103,30 @@ public final class Nf4Matmul {
      */
     private static void vectorTimesMatrix(MemorySegment x, Nf4Weight w, MemorySegment y, int n, int k, boolean accumulate) {
         IntStream.range(0, ceilDiv(n, WEIGHT_ROWS_PER_TASK)).parallel().forEach(task -> {
+            float[] rowScales = new float[k / w.blockSize() + 2];
             for (int j = task * WEIGHT_ROWS_PER_TASK, end = Math.min(n, j + WEIGHT_ROWS_PER_TASK); j < end; j++) {
-                float dot = decodeDot(w, k, j, x);
+                float dot = decodeDot(w, k, j, x, rowScales);
                 long at = (long) j * Float.BYTES;
                 y.set(FLOAT, at, accumulate ? y.get(FLOAT, at) + dot : dot);
             }
         });
     }
 
-    /** x · W[row], decoding as {@link #decode} does. */
-    private static float decodeDot(Nf4Weight w, int k, int row, MemorySegment x) {
+    /**
+     * x · W[row], decoding as {@link #decode} does; the row's block scales are taken all at once into
+     * {@code rowScales} (at least k / blockSize + 2 long), as divisions per block would cost as much as decoding.
+     */
+    private static float decodeDot(Nf4Weight w, int k, int row, MemorySegment x, float[] rowScales) {
         long first = (long) row * k;
         int blockSize = w.blockSize();
-        BlockScales scales = w.scales();
+        int firstBlock = (int) (first / blockSize);
+        w.scales().scales(firstBlock, (int) ((first + k - 1) / blockSize) - firstBlock + 1, rowScales);
         MemorySegment packed = w.packed();
         FloatVector acc = FloatVector.zero(F);
         float tail = 0f;
         int c = 0;
-        while (c < k) {
-            int block = (int) ((first + c) / blockSize);
-            float scale = scales.scale(block);
+        for (int block = firstBlock; c < k; block++) {
+            float scale = rowScales[block - firstBlock];
             int end = (int) Math.min(k, (long) (block + 1) * blockSize - first);
             FloatVector blockSum = FloatVector.zero(F);
             if (((first + c) & (LANES - 1)) == 0) {
@@ -140,10 +145,9 @@ public final class Nf4Matmul {
     private static FloatVector codes(MemorySegment packed, long offset) {
         IntVector words = IntVector.broadcast(I, packed.get(WORD, offset));
         if (WIDE) words = words.blend(packed.get(WORD, offset + Integer.BYTES), SECOND_WORD);
-        VectorShuffle<Float> codes = words.lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS)
-                .lanewise(VectorOperators.AND, 0xF)
-                .toShuffle().cast(F);
-        return WIDE ? CODES_LOW.rearrange(codes) : CODES_LOW.rearrange(codes, CODES_HIGH);
+        IntVector codes = words.lanewise(VectorOperators.LSHR, NIBBLE_SHIFTS).lanewise(VectorOperators.AND, 0xF);
+        if (WIDE) return codes.selectFrom(CODEBOOK_BITS).reinterpretAsFloats();
+        return CODES_LOW.rearrange(codes.toShuffle().cast(F), CODES_HIGH);
     }
 
     /** dx[m×k] (+)= dy[m×n] · W, with W [n×k] in NF4. */
@@ -221,8 +225,7 @@ public final class Nf4Matmul {
         BlockScales scales = w.scales();
         MemorySegment packed = w.packed();
         int c = 0;
-        while (c < len) {
-            int block = (int) ((first + c) / blockSize);
+        for (int block = (int) (first / blockSize); c < len; block++) {
             float scale = scales.scale(block);
             int end = (int) Math.min(len, (long) (block + 1) * blockSize - first);
             if (((first + c) & (LANES - 1)) == 0) {
