@@ -20,8 +20,9 @@ import java.util.stream.IntStream;
  * {@code dx = dy·W} (no {@code dW}: the base weight does not train). {@code W} stays packed and is decoded with
  * the Vector API inside the product, so no full dequantized copy of it ever exists:
  * <ul>
- *   <li>from {@value CpuMatmul#SMALL_M} rows of {@code x} on (training), {@link CpuMatmul}'s packed kernel runs
- *       the product and the weight is decoded straight into the panels that kernel packs, a k-block at a time;</li>
+ *   <li>from {@value CpuMatmul#SMALL_M} rows of {@code x} on (training), and for the backward product from
+ *       {@value #PACKED_BACKWARD_ROWS}, {@link CpuMatmul}'s packed kernel runs the product and the weight is
+ *       decoded straight into the panels that kernel packs, a k-block at a time;</li>
  *   <li>with fewer rows, each task decodes four weight rows at a time into a small float tile and uses it
  *       against every row of {@code x};</li>
  *   <li>with one row (generation), each weight row is decoded into registers and multiplied there.</li>
@@ -53,6 +54,11 @@ public final class Nf4Matmul {
     /** In the wide layout, lanes 8..15 read the second word. */
     private static final VectorMask<Integer> SECOND_WORD = VectorMask.fromLong(I, 0xFF00L);
 
+    /**
+     * The backward product's panels are weight rows decoded in place, cheap enough to pay from this many rows of
+     * dy; the forward one's lay each decoded row across a panel, which pays from {@value CpuMatmul#SMALL_M}.
+     */
+    private static final int PACKED_BACKWARD_ROWS = 8;
     /** Weight rows decoded together: four dot products share each load of x. */
     private static final int TILE_ROWS = 4;
     private static final int ROWS_PER_TASK = 64;
@@ -156,7 +162,7 @@ public final class Nf4Matmul {
         int n = (int) shape[0], k = (int) shape[1];
         checkSize("dy", dy, m, n);
         checkSize("dx", dx, m, k);
-        if (m >= CpuMatmul.SMALL_M) {
+        if (m >= PACKED_BACKWARD_ROWS) {
             CpuMatmul.packed(new CpuMatmul.Operand(dy, n, false), new Panels(w, k, false), dx, m, k, n, accumulate);
             return;
         }

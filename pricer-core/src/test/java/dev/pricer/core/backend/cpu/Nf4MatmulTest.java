@@ -20,6 +20,7 @@ class Nf4MatmulTest {
             "3, 37, 160, true",   // blocks straddle rows (160 = 2.5 blocks), a partial tile of weight rows
             "70, 20, 64, false",  // the packed kernel (32 rows or more), one k-block, a ragged panel
             "40, 70, 600, true",  // the packed kernel over three k-blocks, ragged panels both ways, blocks across k-blocks
+            "12, 40, 200, true",  // the packed kernel backward only (8 to 31 rows), the tile path forward
             "1, 16, 256, true",   // generation: one row, decoded straight into registers
             "1, 9, 160, false",   // one row, blocks straddling rows
             "1, 5, 30, true",     // one row, ragged rows
