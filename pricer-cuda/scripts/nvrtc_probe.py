@@ -21,14 +21,16 @@ KERNELS = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/c
 REPORT_WORDS = ("Compiling entry", "Used", "spill", "wgmma", "Potential", "error", "warning")
 
 
-def compile_module(name, arch, edits="", report=False):
-    """Loads KERNELS/name compiled for arch; edits ('old=>new@@old2=>new2') change the source first."""
-    src = open(os.path.join(KERNELS, name)).read()
+def compile_module(name, arch, edits="", report=False, kernels=None):
+    """Loads name from the kernels directory (default KERNELS) compiled for arch; edits ('old=>new@@old2=>new2')
+    change the source first."""
+    kernels = kernels or KERNELS
+    src = open(os.path.join(kernels, name)).read()
     for rule in filter(None, edits.split("@@")):
         old, new = rule.split("=>"); assert old in src, old; src = src.replace(old, new)
-    headers = sorted(f for f in os.listdir(KERNELS) if f.endswith(".cuh"))
+    headers = sorted(f for f in os.listdir(kernels) if f.endswith(".cuh"))
     prog = ctypes.c_void_p()
-    texts = (ctypes.c_char_p * len(headers))(*[open(os.path.join(KERNELS, f)).read().encode() for f in headers])
+    texts = (ctypes.c_char_p * len(headers))(*[open(os.path.join(kernels, f)).read().encode() for f in headers])
     names = (ctypes.c_char_p * len(headers))(*[f.encode() for f in headers])
     assert nvrtc.nvrtcCreateProgram(ctypes.byref(prog), src.encode(), name.encode(), len(headers), texts, names) == 0
     opts = [b"--gpu-architecture=" + arch.encode(), b"--std=c++17"] + ([b"--ptxas-options=-v"] if report else [])

@@ -18,7 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One GPU, opened: the driver, NVRTC and cuBLASLt loaded, the device's primary context, one stream that
- * orders all of its work, stream-ordered memory with a count of the bytes in use and their peak, and the
+ * orders its work (and a side stream for work that may run beside it, {@link #onSideStream}), stream-ordered memory with a count of the bytes in use and their peak, and the
  * project's kernels compiled for this GPU's architecture on first use (through {@link KernelCache}).
  */
 public final class Cuda {
@@ -34,6 +34,9 @@ public final class Cuda {
     private final int device;
     private final MemorySegment context;
     private final MemorySegment stream;
+    private final int sidePriority;
+    private volatile MemorySegment side;
+    private final ThreadLocal<Boolean> onSide = ThreadLocal.withInitial(() -> false);
     private final String name;
     private final String arch;
     private final int multiprocessors;
@@ -63,7 +66,9 @@ public final class Cuda {
         multiprocessors = driver.attribute(device, Driver.ATTR_MULTIPROCESSOR_COUNT);
         context = driver.retainPrimaryContext(device);
         makeCurrent();
-        stream = driver.createStream();
+        int[] priorities = driver.streamPriorities();
+        stream = driver.createStream(priorities[1]);
+        sidePriority = priorities[0];
         driver.keepPoolMemory(device);
         String nvrtcVersion = nvrtc.version();
         cache = new KernelCache(KernelCache.defaultDirectory(env), new KernelCache.Compiler() {
@@ -117,9 +122,50 @@ public final class Cuda {
         return gemm;
     }
 
+    /** The stream work goes to now: the main one, or the side stream inside {@link #onSideStream}. */
     MemorySegment stream() {
         makeCurrent();
-        return stream;
+        return onSide.get() ? sideStream() : stream;
+    }
+
+    private MemorySegment sideStream() {
+        if (side == null) {
+            synchronized (this) {
+                if (side == null) side = driver.createStream(sidePriority);
+            }
+        }
+        return side;
+    }
+
+    /**
+     * Enqueues what {@code work} launches on the side stream instead of the main one, for work that may run beside
+     * the main stream's (the next NF4 weight dequantized ahead, {@link Nf4Scratch}). The side stream has the lowest
+     * priority and the main stream the highest, so where blocks of both wait for a multiprocessor, the main stream's
+     * start first. Nothing orders the two streams but events: {@link #newEvent}, {@link #record}, {@link #await}.
+     */
+    void onSideStream(Runnable work) {
+        onSide.set(true);
+        try {
+            work.run();
+        } finally {
+            onSide.set(false);
+        }
+    }
+
+    /** An event for ordering the streams (no timing). */
+    MemorySegment newEvent() {
+        makeCurrent();
+        return driver.createOrderingEvent();
+    }
+
+    /** The event is reached once the work enqueued so far on the current stream ({@link #stream()}) is done. */
+    void record(MemorySegment event) {
+        driver.recordEvent(event, stream());
+    }
+
+    /** Work enqueued from now on the current stream waits until the event is reached; the host does not wait. */
+    void await(MemorySegment event) {
+        driver.streamWaitEvent(stream(), event);
     }
 
     Driver driver() {
@@ -208,8 +254,11 @@ public final class Cuda {
         driver.fillWords(buffer.address(), bits, buffer.bytes() / 4, stream());
     }
 
+    /** Waits for all work enqueued so far, the side stream's too. */
     public void synchronize() {
-        driver.synchronize(stream());
+        makeCurrent();
+        driver.synchronize(stream);
+        if (side != null) driver.synchronize(side);
     }
 
     /**

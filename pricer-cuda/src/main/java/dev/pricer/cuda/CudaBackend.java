@@ -49,6 +49,8 @@ public final class CudaBackend implements Backend {
      * but measures slower than dequantizing into scratch and running cuBLASLt (BENCHMARKS.md, QLoRA on the GPU).
      */
     static final String FUSED_NF4_VARIABLE = "PRICER_NF4_FUSED";
+    /** Turns off dequantizing the next NF4 weight ahead, beside the work between two products ({@link Nf4Scratch}). */
+    static final String NF4_AHEAD_VARIABLE = "PRICER_NF4_AHEAD";
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -67,11 +69,9 @@ public final class CudaBackend implements Backend {
     private final boolean fusedAttention;
     /** NF4 products decode inside the GEMM (nf4_gemm.cu) where they fit, instead of dequantizing into scratch first. */
     private final boolean fusedNf4;
+    private final boolean nf4Ahead;
     private DeviceBuffer nf4Codebook;
-    private DeviceBuffer nf4Scratch;
-    /** The weight, and its type, that nf4Scratch holds dequantized (null when none). */
-    private CudaNf4Buffer nf4ScratchWeight;
-    private ElementType nf4ScratchType;
+    private Nf4Scratch nf4Scratch;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -82,15 +82,21 @@ public final class CudaBackend implements Backend {
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
-        this(cuda, precision, forcedAttention, GemmTuner.switchedOn(System.getenv(), FUSED_NF4_VARIABLE));
+        this(cuda, precision, forcedAttention, GemmTuner.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
+                !"0".equals(System.getenv(NF4_AHEAD_VARIABLE)));
+    }
+
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
+        this(cuda, precision, forcedAttention, fusedNf4, true);
     }
 
     /**
      * {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null
      * for the default. {@code fusedNf4}: NF4 products in BF16 precision decode inside the GEMM on GPUs that run it
-     * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks.
+     * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks. {@code nf4Ahead}: the next NF4
+     * weight is dequantized ahead ({@link Nf4Scratch}), unless {@value #NF4_AHEAD_VARIABLE}=0.
      */
-    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4, boolean nf4Ahead) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -103,6 +109,7 @@ public final class CudaBackend implements Backend {
         this.products = precision == Precision.BF16 && !flashOnly ? new GemmAttention(cuda, kernels) : null;
         this.fusedAttention = products != null && !"products".equalsIgnoreCase(forcedAttention);
         this.fusedNf4 = fusedNf4 && precision == Precision.BF16 && kernels.nf4GemmAvailable();
+        this.nf4Ahead = nf4Ahead;
     }
 
     @Override
@@ -224,25 +231,10 @@ public final class CudaBackend implements Backend {
         return d;
     }
 
-    /**
-     * The weight dequantized into this backend's one NF4 scratch buffer (bf16 in BF16 precision, float32 in FLOAT32),
-     * valid until the next call: each product dequantizes its weight right before its GEMM, as bitsandbytes does, so
-     * only the largest weight's worth of scratch ever exists. A weight whose values are still in scratch is not
-     * dequantized again (the input gradient right after a forward product of the same weight).
-     */
-    DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t) {
-        long elements = w.elementCount(), bytes = elements * t.bytes();
-        if (nf4ScratchWeight == w && nf4ScratchType == t) return nf4Scratch.slice(0, bytes);
-        if (nf4Scratch == null || nf4Scratch.bytes() < bytes) {
-            if (nf4Scratch != null) cuda.free(nf4Scratch);
-            nf4Scratch = cuda.allocate(bytes);
-        }
-        nf4ScratchWeight = w;
-        nf4ScratchType = t;
-        DeviceBuffer out = nf4Scratch.slice(0, bytes);
-        kernels.nf4Dequantize(t, out, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, nf4Codebook(),
-                w.blockSize, w.nestedBlockSize, w.offset, elements);
-        return out;
+    /** The weight dequantized into this backend's NF4 scratch, valid until the next call ({@link Nf4Scratch#take}). */
+    DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t, boolean transposed) {
+        if (nf4Scratch == null) nf4Scratch = new Nf4Scratch(cuda, kernels, nf4Codebook(), nf4Ahead);
+        return nf4Scratch.take(w, t, transposed);
     }
 
     private DeviceBuffer nf4Codebook() {
@@ -441,9 +433,10 @@ public final class CudaBackend implements Backend {
             return;
         }
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
-        DeviceBuffer weight = dequantize(w, t);
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
+        DeviceBuffer weight = dequantize(w, t, transB);
         cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, beta, cadd.memory(), cd.memory(), n, cd.type());
+        nf4Scratch.enqueued();
     }
 
     private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {

@@ -53,7 +53,7 @@ class Nf4GemmTest {
         new Kernels(cuda).nf4Gemm(out, forward, fused, a, w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, w.nestedBlockSize,
                 w.offset, codebook, addend, 0f, m, n, k);
         DeviceBuffer reference = cuda.allocate((long) m * n * out.bytes());
-        cuda.gemm().matmul(false, forward, m, n, k, 1f, a, k, backend.dequantize(w, ElementType.BF16), forward ? k : n, ElementType.BF16,
+        cuda.gemm().matmul(false, forward, m, n, k, 1f, a, k, backend.dequantize(w, ElementType.BF16, forward), forward ? k : n, ElementType.BF16,
                 0f, reference, n, out);
         GpuTestSupport.assertClose(out + (forward ? " forward" : " input gradient"), GpuTestSupport.download(out, fused, m * n),
                 GpuTestSupport.download(out, reference, m * n), out == ElementType.BF16 ? 4e-3 : 1e-5);

@@ -37,7 +37,8 @@ public final class Driver {
     private static final int L2_PROMOTION_128B = 2;
 
     private final MethodHandle cuInit, cuDriverGetVersion, cuDeviceGetCount, cuDeviceGet, cuDeviceGetName,
-            cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuStreamCreate, cuStreamSynchronize,
+            cuDeviceGetAttribute, cuDevicePrimaryCtxRetain, cuCtxSetCurrent, cuCtxGetStreamPriorityRange, cuStreamCreateWithPriority,
+            cuStreamSynchronize, cuStreamWaitEvent,
             cuMemAllocAsync, cuMemFreeAsync, cuDeviceGetDefaultMemPool, cuMemPoolSetAttribute, cuMemGetInfo,
             cuMemcpyHtoDAsync, cuMemcpyDtoHAsync, cuMemcpyDtoDAsync, cuMemsetD8Async, cuMemsetD32Async,
             cuModuleLoadData, cuModuleGetFunction, cuFuncSetAttribute, cuOccupancyMaxActiveBlocksPerMultiprocessor,
@@ -55,8 +56,10 @@ public final class Driver {
         cuDeviceGetAttribute = lib.function("cuDeviceGetAttribute", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuDevicePrimaryCtxRetain = lib.function("cuDevicePrimaryCtxRetain", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
         cuCtxSetCurrent = lib.function("cuCtxSetCurrent", FunctionDescriptor.of(JAVA_INT, ADDRESS));
-        cuStreamCreate = lib.function("cuStreamCreate", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+        cuCtxGetStreamPriorityRange = lib.function("cuCtxGetStreamPriorityRange", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        cuStreamCreateWithPriority = lib.function("cuStreamCreateWithPriority", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
         cuStreamSynchronize = lib.function("cuStreamSynchronize", FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        cuStreamWaitEvent = lib.function("cuStreamWaitEvent", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
         cuMemAllocAsync = lib.function("cuMemAllocAsync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS));
         cuMemFreeAsync = lib.function("cuMemFreeAsync", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, ADDRESS));
         cuDeviceGetDefaultMemPool = lib.function("cuDeviceGetDefaultMemPool", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
@@ -162,12 +165,30 @@ public final class Driver {
         check(call(() -> (int) cuCtxSetCurrent.invokeExact(context)), "cuCtxSetCurrent");
     }
 
-    public MemorySegment createStream() {
+    /**
+     * The current context's stream priorities, {least, greatest}: numerically the greatest priority is the smaller
+     * (e.g. {0, -5}), and the GPU starts a waiting block of a higher-priority stream's kernel first.
+     */
+    public int[] streamPriorities() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment least = arena.allocate(JAVA_INT), greatest = arena.allocate(JAVA_INT);
+            check(call(() -> (int) cuCtxGetStreamPriorityRange.invokeExact(least, greatest)), "cuCtxGetStreamPriorityRange");
+            return new int[]{least.get(JAVA_INT, 0), greatest.get(JAVA_INT, 0)};
+        }
+    }
+
+    /** A stream that does not synchronize with the legacy default stream (CU_STREAM_NON_BLOCKING), of this priority. */
+    public MemorySegment createStream(int priority) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ADDRESS);
-            check(call(() -> (int) cuStreamCreate.invokeExact(v, 1)), "cuStreamCreate");
+            check(call(() -> (int) cuStreamCreateWithPriority.invokeExact(v, 1, priority)), "cuStreamCreateWithPriority");
             return v.get(ADDRESS, 0);
         }
+    }
+
+    /** Work enqueued on the stream after this call waits until the event's recorded work is done; the host does not wait. */
+    public void streamWaitEvent(MemorySegment stream, MemorySegment event) {
+        check(call(() -> (int) cuStreamWaitEvent.invokeExact(stream, event, 0)), "cuStreamWaitEvent");
     }
 
     public void synchronize(MemorySegment stream) {
@@ -283,9 +304,18 @@ public final class Driver {
 
     /** A new event that records timing (CU_EVENT_DEFAULT). */
     public MemorySegment createEvent() {
+        return createEvent(0);
+    }
+
+    /** A new event for ordering streams only: without timing (CU_EVENT_DISABLE_TIMING) recording it costs less. */
+    public MemorySegment createOrderingEvent() {
+        return createEvent(2);
+    }
+
+    private MemorySegment createEvent(int flags) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment v = arena.allocate(ADDRESS);
-            check(call(() -> (int) cuEventCreate.invokeExact(v, 0)), "cuEventCreate");
+            check(call(() -> (int) cuEventCreate.invokeExact(v, flags)), "cuEventCreate");
             return v.get(ADDRESS, 0);
         }
     }

@@ -5,15 +5,9 @@
 // Every step rounds to float on its own (no fused multiply-add: __fmul_rn/__fadd_rn are never contracted), as
 // bitsandbytes and the CPU backend compute it, so the float values are bit for bit the CPU's before the final
 // rounding to T. The products of a linear layer dequantize one weight into scratch right before its GEMM, so this
-// kernel is bound by memory bandwidth: it runs at the rate of a device-to-device copy of the same bytes
-// (Nf4DequantBenchmark; a thread-per-group layout and a float-scales first pass measured 0.45 to 0.86 of it).
+// kernel is bound by memory bandwidth: it moves its bytes at 0.85 of the rate of a device copy moving as many
+// (scripts/nf4_dequant_probe.py on an H200; a thread-per-group layout and a float-scales first pass measured less).
 #include "nf4.cuh"
-
-__device__ __forceinline__ float nf4_scale(const unsigned char* codes, const float* absmax, const float* nested_absmax,
-                                           const float* nested_map, int nested_shift, float offset, long block) {
-    if (codes == 0) return absmax[block];
-    return nf4_nested_scale(nested_map[codes[block]], nested_absmax[block >> nested_shift], offset);
-}
 
 // NaN would come out of bf16_pair_rn as the canonical NaN, so non-finite scales take from_float instead.
 __device__ __forceinline__ unsigned int bf16_pair(float lo, float hi) {
@@ -46,72 +40,72 @@ __device__ __forceinline__ bool finite(float x) {
     return (__float_as_uint(x) & 0x7fffffffu) < 0x7f800000u;
 }
 
-// The 16 codebook values in shared memory, where a lookup per element is one shared load.
-__device__ __forceinline__ void load_book(float* book, const float* codebook) {
+// The 16 codebook values and the nested map's 256 in shared memory, where a lookup is one shared load.
+__device__ __forceinline__ void load_tables(float* book, float* map, const float* codebook, const Nf4Scales& s) {
     if (threadIdx.x < 16) book[threadIdx.x] = codebook[threadIdx.x];
+    if (s.codes != 0) for (int i = threadIdx.x; i < 256; i += blockDim.x) map[i] = s.nested_map[i];
     __syncthreads();
 }
 
 // Elements from, from + stride, ... below n one by one: the ragged tail whose codes may end inside a 16-byte word.
 template <typename T>
-__device__ __forceinline__ void nf4_dequant_tail(T* out, const unsigned char* packed, const unsigned char* codes, const float* absmax,
-                                                 const float* nested_absmax, const float* nested_map, const float* book,
-                                                 int block_shift, int nested_shift, float offset, long from, long n) {
+__device__ __forceinline__ void nf4_dequant_tail(T* out, const unsigned char* packed, const Nf4Scales& scales, const float* book,
+                                                 const float* map, int block_shift, long from, long n) {
     for (long e = from; e < n; e += (long) gridDim.x * blockDim.x) {
         unsigned int byte = packed[e >> 1];
         unsigned int code = (e & 1) == 0 ? byte >> 4 : byte & 15u;
-        out[e] = from_float<T>(__fmul_rn(book[code], nf4_scale(codes, absmax, nested_absmax, nested_map, nested_shift, offset, e >> block_shift)));
+        out[e] = from_float<T>(__fmul_rn(book[code], resolve_scale(scales, map, fetch_scale(scales, e >> block_shift))));
     }
 }
 
 // out[e] = codebook[code of e] * scale of e's block, for the n elements of the flattened weight; out is 16-byte
 // aligned. Bit for bit the CPU's values.
-// A warp takes 1024 elements at a time. Lane l loads their codes' 16 bytes at 16·l (one 512-byte load for the warp),
-// then in four rounds r writes the 8 elements of word 32·r + l (16 bytes of bf16), which it takes from lane
-// 8·r + l/4 by shuffles, so each round's stores are 512 contiguous bytes: whole sectors and lines. A scale per 8
-// elements (blocks hold at least 8). Each thread has LOADS 16-byte loads of codes in flight before it decodes any.
-// Elements past the last whole 1024 are the tail.
-constexpr int LOADS = 2;
+// A warp takes 1024 elements at a time, in four rounds r: lane l decodes word 32·r + l of their codes (one 128-byte load
+// for the warp) and writes its 8 elements (16 bytes of bf16), so each round's stores are 512 contiguous bytes, whole
+// sectors and lines. A scale per 8 elements (blocks hold at least 8). Warps stride over the weight, and each issues the
+// loads of its next 1024 (codes and the four rounds' scale inputs) before it decodes the current one, so no load waits
+// on another: looking a scale's code and then its map entry up from memory round by round cost 6% of the kernel's
+// time (scripts/nf4_dequant_probe.py). Elements past the last whole 1024 are the tail.
+struct Nf4Group {
+    unsigned int codes[4];
+    PendingScale scale[4];
+};
+
+__device__ __forceinline__ Nf4Group fetch_group(const unsigned int* groups, const Nf4Scales& scales, int block_shift, long c, int lane) {
+    Nf4Group g;
+#pragma unroll
+    for (int r = 0; r < 4; r++) g.codes[r] = groups[c * 128 + 32 * r + lane];
+#pragma unroll
+    for (int r = 0; r < 4; r++) g.scale[r] = fetch_scale(scales, (c * 1024 + (32 * r + lane) * 8) >> block_shift);
+    return g;
+}
 
 template <typename T>
-__device__ void nf4_dequant(T* out, const unsigned char* packed, const unsigned char* codes, const float* absmax,
-                            const float* nested_absmax, const float* nested_map, const float* codebook,
-                            int block_shift, int nested_shift, float offset, long n) {
-    __shared__ float book[16];
-    load_book(book, codebook);
-    const uint4* groups = (const uint4*) packed;
+__device__ void nf4_dequant(T* out, const unsigned char* packed, const Nf4Scales scales, const float* codebook,
+                            int block_shift, long n) {
+    __shared__ float book[16], map[256];
+    load_tables(book, map, codebook, scales);
+    const unsigned int* groups = (const unsigned int*) packed;
     int lane = threadIdx.x & 31;
     long whole = n / 1024, warps = ((long) gridDim.x * blockDim.x) >> 5, warp = (blockIdx.x * (long) blockDim.x + threadIdx.x) >> 5;
-    for (long c0 = warp; c0 < whole; c0 += LOADS * warps) {
-        uint4 q[LOADS];
+    Nf4Group next;
+    if (warp < whole) next = fetch_group(groups, scales, block_shift, warp, lane);
+    for (long c = warp; c < whole; c += warps) {
+        Nf4Group now = next;
+        if (c + warps < whole) next = fetch_group(groups, scales, block_shift, c + warps, lane);
 #pragma unroll
-        for (int u = 0; u < LOADS; u++) {
-            long c = c0 + u * warps;
-            q[u] = c < whole ? groups[c * 32 + lane] : make_uint4(0u, 0u, 0u, 0u);
-        }
-#pragma unroll
-        for (int u = 0; u < LOADS; u++) {
-            long c = c0 + u * warps;
-            if (c >= whole) break;  // uniform across the warp: c depends on the warp only, so the shuffles see every lane
-#pragma unroll
-            for (int r = 0; r < 4; r++) {
-                int from = 8 * r + (lane >> 2), pick = lane & 3;
-                unsigned int x = __shfl_sync(FULL_MASK, q[u].x, from), y = __shfl_sync(FULL_MASK, q[u].y, from);
-                unsigned int z = __shfl_sync(FULL_MASK, q[u].z, from), w = __shfl_sync(FULL_MASK, q[u].w, from);
-                unsigned int word = pick == 0 ? x : pick == 1 ? y : pick == 2 ? z : w;
-                long e = c * 1024 + (32 * r + lane) * 8;
-                float s = nf4_scale(codes, absmax, nested_absmax, nested_map, nested_shift, offset, e >> block_shift);
-                float v[8];
-                decode8(word, book, s, v);
-                store8(out + e, v, finite(s));
-            }
+        for (int r = 0; r < 4; r++) {
+            unsigned int word = now.codes[r];
+            float s = resolve_scale(scales, map, now.scale[r]);
+            float v[8];
+            decode8(word, book, s, v);
+            store8(out + c * 1024 + (32 * r + lane) * 8, v, finite(s));
         }
     }
-    nf4_dequant_tail(out, packed, codes, absmax, nested_absmax, nested_map, book, block_shift, nested_shift, offset,
-                     whole * 1024 + blockIdx.x * (long) blockDim.x + threadIdx.x, n);
+    nf4_dequant_tail(out, packed, scales, book, map, block_shift, whole * 1024 + blockIdx.x * (long) blockDim.x + threadIdx.x, n);
 }
 
 EXPORT2(nf4_dequant,
         (T* out, const unsigned char* packed, const unsigned char* codes, const float* absmax, const float* nested_absmax,
          const float* nested_map, const float* codebook, int block_shift, int nested_shift, float offset, long n),
-        (out, packed, codes, absmax, nested_absmax, nested_map, codebook, block_shift, nested_shift, offset, n))
+        (out, packed, Nf4Scales{codes, absmax, nested_absmax, nested_map, nested_shift, offset}, codebook, block_shift, n))

@@ -169,40 +169,6 @@ __device__ __forceinline__ void fence_accumulators(float* acc) {
     for (int i = 0; i < N; i++) asm volatile("" : "+f"(acc[i]) :: "memory");
 }
 
-struct Nf4Scales {
-    const unsigned char* codes;  // null: plain float absmax
-    const float* absmax;
-    const float* nested_absmax;
-    const float* nested_map;
-    int nested_shift;
-    float offset;
-};
-
-// What one thread prefetches into registers for the scale it computes a stage ahead.
-struct PendingScale {
-    float value;  // absmax, or the nested map's entry is looked up later from code
-    float nested;
-    unsigned int code;
-};
-
-__device__ __forceinline__ PendingScale fetch_scale(const Nf4Scales& s, long block) {
-    PendingScale p;
-    if (s.codes == 0) {
-        p.value = __ldg(s.absmax + block);
-        p.nested = 0.f;
-        p.code = 0;
-    } else {
-        p.value = 0.f;
-        p.code = __ldg(s.codes + block);
-        p.nested = __ldg(s.nested_absmax + (block >> s.nested_shift));
-    }
-    return p;
-}
-
-__device__ __forceinline__ float resolve_scale(const Nf4Scales& s, const float* map, PendingScale p) {
-    return s.codes == 0 ? p.value : nf4_nested_scale(map[p.code], p.nested, s.offset);
-}
-
 // The NF4 block of the scale thread `slot` (0..127) needs at reduction step `kt`: going forward the block of weight
 // row column0 + slot; going backward the block of reduction row kt·64 + slot % 64 and output columns of warpgroup slot / 64.
 template <bool FORWARD>
