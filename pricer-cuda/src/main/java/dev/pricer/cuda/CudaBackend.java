@@ -49,8 +49,13 @@ public final class CudaBackend implements Backend {
      * but measures slower than dequantizing into scratch and running cuBLASLt (BENCHMARKS.md, QLoRA on the GPU).
      */
     static final String FUSED_NF4_VARIABLE = "PRICER_NF4_FUSED";
-    /** Turns off dequantizing the next NF4 weight ahead, beside the work between two products ({@link Nf4Scratch}). */
+    /**
+     * How many NF4 weights are dequantized ahead, beside the work between products ({@link Nf4Scratch}): 0 turns it
+     * off; unset, {@value #NF4_AHEAD_DEFAULT}. Each costs a scratch slot of the largest weight's size.
+     */
     static final String NF4_AHEAD_VARIABLE = "PRICER_NF4_AHEAD";
+    static final int NF4_AHEAD_DEFAULT = 1;
+    private static final int NF4_AHEAD_MOST = 4;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -69,7 +74,7 @@ public final class CudaBackend implements Backend {
     private final boolean fusedAttention;
     /** NF4 products decode inside the GEMM (nf4_gemm.cu) where they fit, instead of dequantizing into scratch first. */
     private final boolean fusedNf4;
-    private final boolean nf4Ahead;
+    private final int nf4Ahead;
     private DeviceBuffer nf4Codebook;
     private Nf4Scratch nf4Scratch;
 
@@ -83,20 +88,36 @@ public final class CudaBackend implements Backend {
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
         this(cuda, precision, forcedAttention, GemmTuner.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
-                !"0".equals(System.getenv(NF4_AHEAD_VARIABLE)));
+                nf4Ahead(System.getenv(NF4_AHEAD_VARIABLE)));
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
-        this(cuda, precision, forcedAttention, fusedNf4, true);
+        this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT);
+    }
+
+    /** {@value #NF4_AHEAD_VARIABLE}'s value as a count, {@value #NF4_AHEAD_DEFAULT} when unset. */
+    static int nf4Ahead(String value) {
+        if (value == null || value.isBlank()) return NF4_AHEAD_DEFAULT;
+        int n;
+        try {
+            n = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 0 || n > NF4_AHEAD_MOST) {
+            throw new IllegalArgumentException(NF4_AHEAD_VARIABLE + "=" + value + ": expected how many NF4 weights to dequantize ahead, 0 to "
+                    + NF4_AHEAD_MOST);
+        }
+        return n;
     }
 
     /**
      * {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null
      * for the default. {@code fusedNf4}: NF4 products in BF16 precision decode inside the GEMM on GPUs that run it
-     * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks. {@code nf4Ahead}: the next NF4
-     * weight is dequantized ahead ({@link Nf4Scratch}), unless {@value #NF4_AHEAD_VARIABLE}=0.
+     * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks. {@code nf4Ahead}: how many NF4
+     * weights are dequantized ahead ({@link Nf4Scratch}), 0 for none.
      */
-    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4, boolean nf4Ahead) {
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4, int nf4Ahead) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;

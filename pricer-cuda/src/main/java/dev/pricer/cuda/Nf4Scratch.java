@@ -7,15 +7,16 @@ import java.util.WeakHashMap;
 
 /**
  * Where NF4 weights are dequantized for their GEMMs. As in bitsandbytes, a product dequantizes its weight right
- * before its GEMM, so the model never exists dequantized as a whole: scratch holds one weight (or two, ahead).
+ * before its GEMM, so the model never exists dequantized as a whole: scratch holds one weight, or one more for each
+ * weight dequantized ahead.
  *
- * <p>Ahead: a training or generation step runs the same products in the same order every time, so which weight the
- * product after this one needs is known from the time before. Once a product's GEMM is enqueued, that next weight is
- * dequantized into the second slot on the side stream ({@link Cuda#onSideStream}), starting when this GEMM ends: it
- * then runs beside the main stream's work between the two GEMMs (LoRA products, attention, norms, element-wise
- * kernels), which leaves memory bandwidth and multiprocessors idle, instead of alone. Starting only after the GEMM
- * matters: dequantizing beside a GEMM slows the GEMM more than it gains (BENCHMARKS.md). A wrong guess costs one
- * dequantization: the product waits for it, then dequantizes its own weight.
+ * <p>Ahead: a training or generation step runs the same products in the same order every time, so which weights the
+ * products after this one need is known from the time before. Once a product's GEMM is enqueued, the next
+ * {@code depth} weights are dequantized into the other slots on the side stream ({@link Cuda#onSideStream}), starting
+ * when this GEMM ends: they then run beside the main stream's work between GEMMs (LoRA products, attention, norms,
+ * element-wise kernels), which leaves memory bandwidth and multiprocessors idle, instead of alone. Starting only after
+ * the GEMM matters: dequantizing beside a GEMM slows the GEMM more than it gains (BENCHMARKS.md). A wrong guess costs
+ * one dequantization: the product waits for it, then dequantizes its own weight.
  *
  * <p>Predictions hold the weights weakly, so scratch keeps no dropped model's weights alive; slots hold theirs until
  * overwritten.
@@ -52,15 +53,18 @@ final class Nf4Scratch {
     private final Cuda cuda;
     private final Kernels kernels;
     private final DeviceBuffer codebook;
-    private final boolean ahead;
-    private final DeviceBuffer[] slots = new DeviceBuffer[2];
-    private final Use[] held = new Use[2];
+    /** How many weights are dequantized ahead: 0 for none, so one slot. */
+    private final int depth;
+    private final DeviceBuffer[] slots;
+    private final Use[] held;
     /** Per slot, reached when the side stream has written it; pending while a write there may still run. */
-    private final MemorySegment[] written = new MemorySegment[2];
-    private final boolean[] pending = new boolean[2];
+    private final MemorySegment[] written;
+    private final boolean[] pending;
     /** Per slot, whether its weight was dequantized ahead and no product has taken it yet. */
-    private final boolean[] guessed = new boolean[2];
-    private long dequantized, guessedRight, guessedWrong;
+    private final boolean[] guessed;
+    /** Per slot, when it was last given a weight: the oldest is overwritten first. */
+    private final long[] given;
+    private long clock, dequantized, guessedRight, guessedWrong;
     private MemorySegment productEnqueued;
     /** The slot of the weight last taken. */
     private int active;
@@ -68,11 +72,18 @@ final class Nf4Scratch {
     /** Per weight, the use that followed its forward use [1] and its input-gradient use [0] last time. */
     private final Map<CudaNf4Buffer, Next[]> successors = new WeakHashMap<>();
 
-    Nf4Scratch(Cuda cuda, Kernels kernels, DeviceBuffer codebook, boolean ahead) {
+    Nf4Scratch(Cuda cuda, Kernels kernels, DeviceBuffer codebook, int depth) {
+        if (depth < 0) throw new IllegalArgumentException("NF4 weights dequantized ahead: " + depth + " is negative");
         this.cuda = cuda;
         this.kernels = kernels;
         this.codebook = codebook;
-        this.ahead = ahead;
+        this.depth = depth;
+        slots = new DeviceBuffer[depth + 1];
+        held = new Use[depth + 1];
+        written = new MemorySegment[depth + 1];
+        pending = new boolean[depth + 1];
+        guessed = new boolean[depth + 1];
+        given = new long[depth + 1];
     }
 
     /**
@@ -86,53 +97,85 @@ final class Nf4Scratch {
                     new Next(new WeakReference<>(weight), t, transposed);
         }
         previous = use;
-        if (use.sameValues(held[active])) return view(active, use);
-        int slot = ahead ? 1 - active : active;
-        settle(slot);
-        active = slot;
-        boolean right = use.sameValues(held[slot]);
-        if (guessed[slot]) {
-            if (right) guessedRight++;
-            else guessedWrong++;
+        int slot = holding(use);
+        if (slot >= 0) {
+            settle(slot);
+            if (guessed[slot]) guessedRight++;
             guessed[slot] = false;
-        }
-        if (!right) {
+        } else {
+            boolean[] keep = new boolean[slots.length];
+            if (depth > 0) keep[active] = true;
+            slot = oldest(keep);
+            settle(slot);
+            if (guessed[slot]) guessedWrong++;
+            guessed[slot] = false;
             fit(slot, use);
             dequantize(use, slot);
         }
+        active = slot;
         return view(slot, use);
     }
 
-    /** After the GEMM of the last {@link #take}: ahead, the predicted next weight is dequantized once that GEMM is done. */
+    /**
+     * After the GEMM of the last {@link #take}: the next {@code depth} weights predicted from the time before are
+     * dequantized on the side stream, once that GEMM is done, into the slots the GEMM and they do not use.
+     */
     void enqueued() {
-        if (!ahead || previous == null) return;
-        Next[] next = successors.get(previous.weight);
-        Use guess = next == null || next[previous.direction()] == null ? null : next[previous.direction()].use();
-        int slot = 1 - active;
-        if (guess == null || guess.sameValues(held[active]) || guess.sameValues(held[slot])) return;
-        settle(slot);
-        if (guessed[slot]) guessedWrong++;
-        fit(slot, guess);
-        if (productEnqueued == null) productEnqueued = cuda.newEvent();
-        if (written[slot] == null) written[slot] = cuda.newEvent();
-        // The main stream's work so far includes every reader of this slot: the GEMM before the one just enqueued.
-        cuda.record(productEnqueued);
-        cuda.onSideStream(() -> {
-            cuda.await(productEnqueued);
-            dequantize(guess, slot);
-            cuda.record(written[slot]);
-        });
-        pending[slot] = true;
-        guessed[slot] = true;
+        boolean[] keep = new boolean[slots.length];
+        keep[active] = true;
+        boolean ordered = false;
+        Use guess = previous;
+        for (int i = 0; i < depth && (guess = successor(guess)) != null; i++) {
+            int slot = holding(guess);
+            if (slot >= 0) {
+                keep[slot] = true;
+                continue;
+            }
+            slot = oldest(keep);
+            keep[slot] = true;
+            settle(slot);
+            if (guessed[slot]) guessedWrong++;
+            fit(slot, guess);
+            if (!ordered) {
+                // The main stream's work so far includes every reader of these slots: GEMMs before the one just enqueued.
+                if (productEnqueued == null) productEnqueued = cuda.newEvent();
+                cuda.record(productEnqueued);
+                ordered = true;
+            }
+            if (written[slot] == null) written[slot] = cuda.newEvent();
+            Use ahead = guess;
+            int into = slot;
+            cuda.onSideStream(() -> {
+                cuda.await(productEnqueued);
+                dequantize(ahead, into);
+                cuda.record(written[into]);
+            });
+            pending[slot] = true;
+            guessed[slot] = true;
+        }
     }
 
     Counts counts() {
         return new Counts(dequantized, guessedRight, guessedWrong);
     }
 
-    /** Bytes of scratch held. */
-    long bytes() {
-        return (slots[0] == null ? 0 : slots[0].bytes()) + (slots[1] == null ? 0 : slots[1].bytes());
+    private Use successor(Use use) {
+        if (use == null) return null;
+        Next[] next = successors.get(use.weight);
+        return next == null || next[use.direction()] == null ? null : next[use.direction()].use();
+    }
+
+    /** The slot that holds (or is being given) the use's values, or -1. */
+    private int holding(Use use) {
+        for (int i = 0; i < slots.length; i++) if (use.sameValues(held[i])) return i;
+        return -1;
+    }
+
+    /** Of the slots not kept, the one given a weight longest ago. */
+    private int oldest(boolean[] keep) {
+        int best = -1;
+        for (int i = 0; i < slots.length; i++) if (!keep[i] && (best < 0 || given[i] < given[best])) best = i;
+        return best;
     }
 
     /** The main stream waits for the side stream's write into the slot, if one may still run. */
@@ -155,6 +198,7 @@ final class Nf4Scratch {
         kernels.nf4Dequantize(use.type, view(slot, use), w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, codebook,
                 w.blockSize, w.nestedBlockSize, w.offset, w.elementCount());
         held[slot] = use;
+        given[slot] = ++clock;
         dequantized++;
     }
 

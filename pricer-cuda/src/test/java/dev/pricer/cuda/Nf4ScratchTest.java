@@ -7,14 +7,18 @@ import dev.pricer.core.quant.Nf4Quantizer;
 import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -25,13 +29,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class Nf4ScratchTest {
 
     private static final int COLUMNS = 256;
-    /** Three weights of different sizes, so the slots grow, used in a repeating order as a training step does. */
-    private static final int[] ROWS = {384, 128, 512};
+    /**
+     * Five weights of different sizes, so the slots grow, used in a repeating order as a training step does; more
+     * weights than slots at every depth tested, so slots are overwritten ahead.
+     */
+    private static final int[] ROWS = {384, 128, 512, 256, 192};
 
-    @Test
-    void everyTakeHoldsItsWeightsValuesWithGuessesRightAndWrong() {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2, 3})
+    void everyTakeHoldsItsWeightsValuesWithGuessesRightAndWrong(int depth) {
         Cuda cuda = GpuTestSupport.cuda();
-        CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, false);
+        CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, 0);
         Kernels kernels = new Kernels(cuda);
         DeviceBuffer codebook = GpuTestSupport.upload(ElementType.F32, Nf4.codebook());
         List<CudaNf4Buffer> weights = new ArrayList<>();
@@ -44,8 +52,8 @@ class Nf4ScratchTest {
                     w.blockSize, w.nestedBlockSize, w.offset, w.elementCount());
             expected.add(GpuTestSupport.download(ElementType.BF16, values, Math.toIntExact(w.elementCount())));
         }
-        Nf4Scratch scratch = new Nf4Scratch(cuda, kernels, codebook, true);
-        int[][] steps = {{0, 1, 2}, {0, 1, 2}, {0, 1, 2}, {1, 0, 2}, {0, 1, 2}};
+        Nf4Scratch scratch = new Nf4Scratch(cuda, kernels, codebook, depth);
+        int[][] steps = {{0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}, {1, 0, 2, 4, 3}, {0, 1, 2, 3, 4}};
         for (int[] order : steps) {
             List<DeviceBuffer> seen = new ArrayList<>();
             for (int i : order) {
@@ -60,25 +68,37 @@ class Nf4ScratchTest {
             }
             for (int j = 0; j < order.length; j++) {
                 float[] got = GpuTestSupport.download(ElementType.BF16, seen.get(j), expected.get(order[j]).length);
-                assertArrayEquals(expected.get(order[j]), got, "weight " + order[j] + " in step " + java.util.Arrays.toString(order));
+                assertArrayEquals(expected.get(order[j]), got, "weight " + order[j] + " in step " + Arrays.toString(order) + ", " + depth + " ahead");
                 cuda.free(seen.get(j));
             }
         }
         // The second and third steps' products, but the first (the step before ended on a weight not yet followed by
         // any), were guessed; the changed order of the fourth step was not.
         Nf4Scratch.Counts counts = scratch.counts();
-        assertTrue(counts.guessedRight() >= 5, counts.toString());
-        assertTrue(counts.guessedWrong() >= 2, counts.toString());
+        assertTrue(counts.guessedRight() >= 9, counts.toString());
+        assertTrue(counts.guessedWrong() >= 1, counts.toString());
     }
 
     /** The engine's products through the backend, ahead and in line: the same bits, step after step. */
-    @Test
-    void productsAheadAreBitForBitTheProductsInLine() {
+    @ParameterizedTest
+    @ValueSource(ints = {1, 2})
+    void productsAheadAreBitForBitTheProductsInLine(int depth) {
         Cuda cuda = GpuTestSupport.cuda();
-        float[][] ahead = steps(new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, true));
-        float[][] inLine = steps(new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, false));
+        float[][] ahead = steps(new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, depth));
+        float[][] inLine = steps(new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, 0));
         assertEquals(inLine.length, ahead.length);
         for (int i = 0; i < ahead.length; i++) assertArrayEquals(inLine[i], ahead[i], "product " + i);
+    }
+
+    @Test
+    void theVariableTakesACountAndNamesItselfWhenItIsNotOne() {
+        assertEquals(CudaBackend.NF4_AHEAD_DEFAULT, CudaBackend.nf4Ahead(null));
+        assertEquals(0, CudaBackend.nf4Ahead("0"));
+        assertEquals(2, CudaBackend.nf4Ahead(" 2 "));
+        for (String bad : new String[]{"yes", "-1", "5"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.nf4Ahead(bad));
+            assertTrue(e.getMessage().contains("PRICER_NF4_AHEAD=" + bad), e.getMessage());
+        }
     }
 
     /** Three steps of a forward pass over the weights in order and input gradients in reverse order. */
