@@ -55,7 +55,7 @@ public final class CudaBackend implements Backend {
      */
     static final String NF4_AHEAD_VARIABLE = "PRICER_NF4_AHEAD";
     static final int NF4_AHEAD_DEFAULT = 1;
-    private static final int NF4_AHEAD_MOST = 4;
+    static final int NF4_AHEAD_MOST = 4;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -87,28 +87,12 @@ public final class CudaBackend implements Backend {
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
-        this(cuda, precision, forcedAttention, GemmTuner.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
-                nf4Ahead(System.getenv(NF4_AHEAD_VARIABLE)));
+        this(cuda, precision, forcedAttention, Environment.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
+                Environment.count(System.getenv(), NF4_AHEAD_VARIABLE, NF4_AHEAD_DEFAULT, NF4_AHEAD_MOST));
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
         this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT);
-    }
-
-    /** {@value #NF4_AHEAD_VARIABLE}'s value as a count, {@value #NF4_AHEAD_DEFAULT} when unset. */
-    static int nf4Ahead(String value) {
-        if (value == null || value.isBlank()) return NF4_AHEAD_DEFAULT;
-        int n;
-        try {
-            n = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 0 || n > NF4_AHEAD_MOST) {
-            throw new IllegalArgumentException(NF4_AHEAD_VARIABLE + "=" + value + ": expected how many NF4 weights to dequantize ahead, 0 to "
-                    + NF4_AHEAD_MOST);
-        }
-        return n;
     }
 
     /**

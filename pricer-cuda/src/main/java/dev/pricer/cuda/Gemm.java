@@ -62,7 +62,7 @@ public final class Gemm {
 
     /** Tuning as the environment says ({@link GemmTuner#VARIABLE}, {@link GemmTuner#LOG_VARIABLE}). */
     static Gemm fromEnvironment(Cuda cuda, CublasLt lt, Map<String, String> env) {
-        return new Gemm(cuda, lt, GemmTuner.switchedOn(env, GemmTuner.VARIABLE), GemmTuner.switchedOn(env, GemmTuner.LOG_VARIABLE));
+        return new Gemm(cuda, lt, Environment.switchedOn(env, GemmTuner.VARIABLE), Environment.switchedOn(env, GemmTuner.LOG_VARIABLE));
     }
 
     /** How many shapes this object has tuned (0 with tuning off). */

@@ -6,7 +6,6 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -41,14 +40,6 @@ final class GemmTuner {
         this.cuda = cuda;
         this.lt = lt;
         this.log = log;
-    }
-
-    /** Whether an on/off switch in the environment is on: unset, empty or "0" is off, "1" is on, anything else an error. */
-    static boolean switchedOn(Map<String, String> env, String variable) {
-        String value = env.get(variable);
-        if (value == null || value.isEmpty() || value.equals("0")) return false;
-        if (value.equals("1")) return true;
-        throw new IllegalArgumentException(variable + "=" + value + ": set it to 1 to turn it on, or to 0 (or leave it unset) to turn it off");
     }
 
     /** How many shapes have been tuned. */

@@ -6,7 +6,6 @@ import dev.pricer.core.quant.Nf4;
 import dev.pricer.core.quant.Nf4Quantizer;
 import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.core.tensor.DType;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -18,7 +17,6 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -88,17 +86,6 @@ class Nf4ScratchTest {
         float[][] inLine = steps(new CudaBackend(cuda, CudaBackend.Precision.BF16, null, false, 0));
         assertEquals(inLine.length, ahead.length);
         for (int i = 0; i < ahead.length; i++) assertArrayEquals(inLine[i], ahead[i], "product " + i);
-    }
-
-    @Test
-    void theVariableTakesACountAndNamesItselfWhenItIsNotOne() {
-        assertEquals(CudaBackend.NF4_AHEAD_DEFAULT, CudaBackend.nf4Ahead(null));
-        assertEquals(0, CudaBackend.nf4Ahead("0"));
-        assertEquals(2, CudaBackend.nf4Ahead(" 2 "));
-        for (String bad : new String[]{"yes", "-1", "5"}) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.nf4Ahead(bad));
-            assertTrue(e.getMessage().contains("PRICER_NF4_AHEAD=" + bad), e.getMessage());
-        }
     }
 
     /** Three steps of a forward pass over the weights in order and input gradients in reverse order. */
