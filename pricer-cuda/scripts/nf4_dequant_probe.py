@@ -10,16 +10,13 @@
 # skips the check (a variant that only mimics the kernel's memory traffic).
 import ctypes, statistics, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-from nvrtc_probe import KERNELS, compile_module, cu, function
+from nvrtc_probe import KERNELS, NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4
 
 P = ctypes.c_void_p
 SHAPES = [("q", 4096 * 4096), ("k", 1024 * 4096), ("v", 1024 * 4096), ("o", 4096 * 4096),
           ("gate", 14336 * 4096), ("up", 14336 * 4096), ("down", 4096 * 14336)]
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 ROUNDS = 9
-BOOK = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-        -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230850219727,
-        0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0]
 
 
 def timed(f, reps=10):
@@ -34,12 +31,8 @@ def timed(f, reps=10):
 
 def main():
     g = torch.Generator(device="cuda"); g.manual_seed(0)
-    layer = [dict(name=name, n=n,
-                  packed=torch.randint(0, 256, (n // 2,), dtype=torch.uint8, device="cuda", generator=g),
-                  codes=torch.randint(0, 256, (n // 64,), dtype=torch.uint8, device="cuda", generator=g),
-                  nested=torch.rand((n // 64 + 255) // 256, device="cuda", generator=g) * 0.02 + 0.001) for name, n in SHAPES]
-    nmap = torch.sort(torch.rand(256, device="cuda", generator=g) * 2 - 1).values
-    book = torch.tensor(BOOK, device="cuda")
+    layer = [dict(random_nf4(n, g), name=name, n=n) for name, n in SHAPES]
+    book = torch.tensor(NF4_CODEBOOK, device="cuda")
     largest = max(n for _, n in SHAPES)
     room = torch.empty(largest * 5 // 2, dtype=torch.uint8, device="cuda")  # a copy's destination; its start the scratch
     scratch = room[: largest * 2].view(torch.bfloat16)
@@ -52,18 +45,14 @@ def main():
             n = w["n"]
             if (id(w), n) not in prepared:  # built once: ctypes' argument packing is slower than the kernels
                 args = [P(scratch.data_ptr()), P(w["packed"].data_ptr()), P(w["codes"].data_ptr()), P(0), P(w["nested"].data_ptr()),
-                        P(nmap.data_ptr()), P(book.data_ptr()), ctypes.c_int(6), ctypes.c_int(8), ctypes.c_float(0.013), ctypes.c_long(n)]
+                        P(w["nmap"].data_ptr()), P(book.data_ptr()), ctypes.c_int(6), ctypes.c_int(8), ctypes.c_float(w["offset"]),
+                        ctypes.c_long(n)]
                 ptrs = (ctypes.c_void_p * len(args))(*[ctypes.cast(ctypes.pointer(a), ctypes.c_void_p) for a in args])
                 prepared[id(w), n] = (args, ptrs, max(1, min((n // 64 + 255) // 256, SMS * per_sm)),
                                       P(torch.cuda.current_stream().cuda_stream))
             _, ptrs, blocks, stream = prepared[id(w), n]
             assert cu.cuLaunchKernel(kernel, blocks, 1, 1, 256, 1, 1, 0, stream, ptrs, None) == 0
         return dequantize
-
-    def expected(w, n):
-        scale = nmap[w["codes"].long()] * w["nested"].repeat_interleave(256)[: w["codes"].numel()] + torch.tensor(0.013, device="cuda")
-        codes = torch.stack([(w["packed"] >> 4).long(), (w["packed"] & 15).long()], 1).reshape(-1)[:n]
-        return (book[codes] * scale.repeat_interleave(64)[:n]).to(torch.bfloat16)
 
     runs = {}
     for spec in sys.argv[1:] or ["tree=" + KERNELS]:
@@ -74,7 +63,7 @@ def main():
                                  int(per_sm or 16))
         for w in () if name.endswith("!") else (layer[0], dict(layer[1], n=1000003)):
             scratch.fill_(float("nan")); dequantize(w); torch.cuda.synchronize()
-            if not torch.equal(scratch[: w["n"]].view(torch.int16), expected(w, w["n"]).view(torch.int16)):
+            if not torch.equal(scratch[: w["n"]].view(torch.int16), nf4_reference(w, book, w["n"]).view(torch.int16)):
                 raise SystemExit("%s: %d elements differ from torch's" % (name, w["n"]))
         runs[name] = lambda d=dequantize: [d(w) for w in layer]
     noise = torch.randint(0, 256, source.shape, dtype=torch.uint8, device="cuda", generator=g)

@@ -9,29 +9,18 @@
 # STAGES=n sizes shared memory for a variant that changes the kernel's STAGES.
 import ctypes, os, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-from nvrtc_probe import compile_module, cu, function
+from nvrtc_probe import NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4
 STAGES = int(os.environ.get("STAGES", "5"))  # the kernel's STAGES: set both when a VARIANT changes it
 mod = compile_module("nf4_gemm.cu", "sm_90a", os.environ.get("VARIANT", ""), report=True)
 funcs = {}
 def fn(name, smem):
     if name not in funcs: funcs[name] = function(mod, name, smem)
     return funcs[name]
-codebook = torch.tensor([-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
-    -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230850219727,
-    0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0], device="cuda")
+codebook = torch.tensor(NF4_CODEBOOK, device="cuda")
 def make_weight(rows, cols, g):
-    n = rows * cols
-    packed = torch.randint(0, 256, (n // 2,), dtype=torch.uint8, device="cuda", generator=g)
-    codes = torch.randint(0, 256, (n // 64,), dtype=torch.uint8, device="cuda", generator=g)
-    nested = (torch.rand((n // 64 + 255) // 256, device="cuda", generator=g) * 0.02 + 0.001)
-    nmap = torch.sort(torch.rand(256, device="cuda", generator=g) * 2 - 1).values
-    offset = 0.013
-    scale = nmap[codes.long()] * nested.repeat_interleave(256)[: n // 64]
-    scale = scale + torch.tensor(offset, device="cuda")
-    hi = (packed >> 4).long(); lo = (packed & 15).long()
-    idx = torch.stack([hi, lo], 1).reshape(-1)
-    deq = (codebook[idx] * scale.repeat_interleave(64)).to(torch.bfloat16).reshape(rows, cols)
-    return dict(packed=packed, codes=codes, nested=nested, nmap=nmap, offset=offset, deq=deq)
+    w = random_nf4(rows * cols, g)
+    w["deq"] = nf4_reference(w, codebook, rows * cols).reshape(rows, cols)
+    return w
 P = ctypes.c_void_p
 U64 = ctypes.c_uint64; U32 = ctypes.c_uint32
 def tensor_map(address, dtype, dims, row_bytes, box, swizzle):

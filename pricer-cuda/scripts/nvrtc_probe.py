@@ -21,6 +21,31 @@ KERNELS = os.environ.get("KERNELS", "pricer-cuda/src/main/resources/dev/pricer/c
 REPORT_WORDS = ("Compiling entry", "Used", "spill", "wgmma", "Potential", "error", "warning")
 
 
+# bitsandbytes' NF4 codebook, as float32 values.
+NF4_CODEBOOK = [-1.0, -0.6961928009986877, -0.5250730514526367, -0.39491748809814453, -0.28444138169288635,
+                -0.18477343022823334, -0.09105003625154495, 0.0, 0.07958029955625534, 0.16093020141124725, 0.24611230850219727,
+                0.33791524171829224, 0.44070982933044434, 0.5626170039176941, 0.7229568362236023, 1.0]
+
+
+def random_nf4(n, g):
+    """A random NF4 weight of n elements as the kernels take it: packed codes, double quantization (blocks of 64, an
+    8-bit code each into a sorted nested map, one nested absmax per 256 blocks) and the offset; torch tensors on the GPU."""
+    import torch
+    return dict(packed=torch.randint(0, 256, (n // 2,), dtype=torch.uint8, device="cuda", generator=g),
+                codes=torch.randint(0, 256, (n // 64,), dtype=torch.uint8, device="cuda", generator=g),
+                nested=torch.rand((n // 64 + 255) // 256, device="cuda", generator=g) * 0.02 + 0.001,
+                nmap=torch.sort(torch.rand(256, device="cuda", generator=g) * 2 - 1).values, offset=0.013)
+
+
+def nf4_reference(w, book, n):
+    """The first n values of random_nf4's weight w in bf16, by bitsandbytes' formulas in torch (float products and sums,
+    each rounded on its own, then bf16), flattened; book the codebook as a tensor."""
+    import torch
+    scale = w["nmap"][w["codes"].long()] * w["nested"].repeat_interleave(256)[: w["codes"].numel()] + torch.tensor(w["offset"], device="cuda")
+    codes = torch.stack([(w["packed"] >> 4).long(), (w["packed"] & 15).long()], 1).reshape(-1)[:n]
+    return (book[codes] * scale.repeat_interleave(64)[:n]).to(torch.bfloat16)
+
+
 def compile_module(name, arch, edits="", report=False, kernels=None):
     """Loads name from the kernels directory (default KERNELS) compiled for arch; edits ('old=>new@@old2=>new2')
     change the source first."""

@@ -50,20 +50,26 @@ final class Nf4Scratch {
         }
     }
 
+    /** Scratch for one weight's values, and what is known of its state. */
+    private static final class Slot {
+        DeviceBuffer memory;
+        /** The use whose values it holds or is being given; null when none. */
+        Use held;
+        /** Reached when the side stream has written it; pending while a write there may still run. */
+        MemorySegment written;
+        boolean pending;
+        /** Whether its weight was dequantized ahead and no product has taken it yet. */
+        boolean guessed;
+        /** When it was last given a weight: the oldest is overwritten first. */
+        long given;
+    }
+
     private final Cuda cuda;
     private final Kernels kernels;
     private final DeviceBuffer codebook;
     /** How many weights are dequantized ahead: 0 for none, so one slot. */
     private final int depth;
-    private final DeviceBuffer[] slots;
-    private final Use[] held;
-    /** Per slot, reached when the side stream has written it; pending while a write there may still run. */
-    private final MemorySegment[] written;
-    private final boolean[] pending;
-    /** Per slot, whether its weight was dequantized ahead and no product has taken it yet. */
-    private final boolean[] guessed;
-    /** Per slot, when it was last given a weight: the oldest is overwritten first. */
-    private final long[] given;
+    private final Slot[] slots;
     private long clock, dequantized, guessedRight, guessedWrong;
     private MemorySegment productEnqueued;
     /** The slot of the weight last taken. */
@@ -78,12 +84,8 @@ final class Nf4Scratch {
         this.kernels = kernels;
         this.codebook = codebook;
         this.depth = depth;
-        slots = new DeviceBuffer[depth + 1];
-        held = new Use[depth + 1];
-        written = new MemorySegment[depth + 1];
-        pending = new boolean[depth + 1];
-        guessed = new boolean[depth + 1];
-        given = new long[depth + 1];
+        slots = new Slot[depth + 1];
+        for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
     }
 
     /**
@@ -100,16 +102,13 @@ final class Nf4Scratch {
         int slot = holding(use);
         if (slot >= 0) {
             settle(slot);
-            if (guessed[slot]) guessedRight++;
-            guessed[slot] = false;
+            if (slots[slot].guessed) guessedRight++;
+            slots[slot].guessed = false;
         } else {
             boolean[] keep = new boolean[slots.length];
             if (depth > 0) keep[active] = true;
             slot = oldest(keep);
-            settle(slot);
-            if (guessed[slot]) guessedWrong++;
-            guessed[slot] = false;
-            fit(slot, use);
+            claim(slot, use);
             dequantize(use, slot);
         }
         active = slot;
@@ -133,25 +132,24 @@ final class Nf4Scratch {
             }
             slot = oldest(keep);
             keep[slot] = true;
-            settle(slot);
-            if (guessed[slot]) guessedWrong++;
-            fit(slot, guess);
+            claim(slot, guess);
             if (!ordered) {
                 // The main stream's work so far includes every reader of these slots: GEMMs before the one just enqueued.
                 if (productEnqueued == null) productEnqueued = cuda.newEvent();
                 cuda.record(productEnqueued);
                 ordered = true;
             }
-            if (written[slot] == null) written[slot] = cuda.newEvent();
+            Slot into = slots[slot];
+            if (into.written == null) into.written = cuda.newEvent();
             Use ahead = guess;
-            int into = slot;
+            int at = slot;
             cuda.onSideStream(() -> {
                 cuda.await(productEnqueued);
-                dequantize(ahead, into);
-                cuda.record(written[into]);
+                dequantize(ahead, at);
+                cuda.record(into.written);
             });
-            pending[slot] = true;
-            guessed[slot] = true;
+            into.pending = true;
+            into.guessed = true;
         }
     }
 
@@ -167,42 +165,51 @@ final class Nf4Scratch {
 
     /** The slot that holds (or is being given) the use's values, or -1. */
     private int holding(Use use) {
-        for (int i = 0; i < slots.length; i++) if (use.sameValues(held[i])) return i;
+        for (int i = 0; i < slots.length; i++) if (use.sameValues(slots[i].held)) return i;
         return -1;
     }
 
     /** Of the slots not kept, the one given a weight longest ago. */
     private int oldest(boolean[] keep) {
         int best = -1;
-        for (int i = 0; i < slots.length; i++) if (!keep[i] && (best < 0 || given[i] < given[best])) best = i;
+        for (int i = 0; i < slots.length; i++) if (!keep[i] && (best < 0 || slots[i].given < slots[best].given)) best = i;
         return best;
+    }
+
+    /**
+     * Readies the slot to be given the use's values: the main stream waits for any side-stream write there (a guess
+     * no product took, counted wrong), then the slot grows to the use's bytes if it must.
+     */
+    private void claim(int slot, Use use) {
+        settle(slot);
+        Slot s = slots[slot];
+        if (s.guessed) guessedWrong++;
+        s.guessed = false;
+        if (s.memory != null && s.memory.bytes() >= use.bytes()) return;
+        // On the main stream, after every earlier reader and writer of the old memory.
+        if (s.memory != null) cuda.free(s.memory);
+        s.memory = cuda.allocate(use.bytes());
+        s.held = null;
     }
 
     /** The main stream waits for the side stream's write into the slot, if one may still run. */
     private void settle(int slot) {
-        if (!pending[slot]) return;
-        cuda.await(written[slot]);
-        pending[slot] = false;
-    }
-
-    /** Makes the slot hold at least the use's bytes (on the main stream, after every earlier reader and writer). */
-    private void fit(int slot, Use use) {
-        if (slots[slot] != null && slots[slot].bytes() >= use.bytes()) return;
-        if (slots[slot] != null) cuda.free(slots[slot]);
-        slots[slot] = cuda.allocate(use.bytes());
-        held[slot] = null;
+        Slot s = slots[slot];
+        if (!s.pending) return;
+        cuda.await(s.written);
+        s.pending = false;
     }
 
     private void dequantize(Use use, int slot) {
         CudaNf4Buffer w = use.weight;
         kernels.nf4Dequantize(use.type, view(slot, use), w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, codebook,
                 w.blockSize, w.nestedBlockSize, w.offset, w.elementCount());
-        held[slot] = use;
-        given[slot] = ++clock;
+        slots[slot].held = use;
+        slots[slot].given = ++clock;
         dequantized++;
     }
 
     private DeviceBuffer view(int slot, Use use) {
-        return slots[slot].slice(0, use.bytes());
+        return slots[slot].memory.slice(0, use.bytes());
     }
 }

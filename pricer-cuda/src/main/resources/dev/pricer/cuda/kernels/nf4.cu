@@ -5,7 +5,7 @@
 // Every step rounds to float on its own (no fused multiply-add: __fmul_rn/__fadd_rn are never contracted), as
 // bitsandbytes and the CPU backend compute it, so the float values are bit for bit the CPU's before the final
 // rounding to T. The products of a linear layer dequantize one weight into scratch right before its GEMM, so this
-// kernel is bound by memory bandwidth: it moves its bytes at 0.85 of the rate of a device copy moving as many
+// kernel is bound by memory bandwidth: it moves its bytes at 0.87 of the rate of a device copy moving as many
 // (scripts/nf4_dequant_probe.py on an H200; a thread-per-group layout and a float-scales first pass measured less).
 #include "nf4.cuh"
 
