@@ -4,6 +4,7 @@
 # what stage-device.sh packed into .device/ (or $DEVICE_DIR); results go to $OUT/bench.jsonl.
 # VARIANTS: our runs per shape as '|'-separated option sets of LoraThroughputBenchmark (default: one plain run),
 # e.g. VARIANTS='|--quantize=nf4 --gradient-checkpointing=on,off' for the bf16 base against QLoRA; PEER=0 skips the peer.
+# STEPS: our timed steps per run (default 10); more steps, less noise in a ratio of runs within one call.
 set -uo pipefail
 source "${DEVICE_DIR:-.device}/device-env.sh"
 out=${OUT:-bench-out}; mkdir -p "$out"
@@ -19,7 +20,7 @@ for arg in "$@"; do
     ours() {
       # shellcheck disable=SC2086 # each variant is a list of options
       "$JAVA" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx24g -cp "$cp" \
-        dev.pricer.cuda.bench.LoraThroughputBenchmark "$shape" "$batch" 182 10 "$models" $v 2>>"$out/ours.err" | tee -a "$out/bench.jsonl"
+        dev.pricer.cuda.bench.LoraThroughputBenchmark "$shape" "$batch" 182 "${STEPS:-10}" "$models" $v 2>>"$out/ours.err" | tee -a "$out/bench.jsonl"
     }
     # If ours fails, once more with the flash attention kernels (PRICER_CUDA_ATTENTION=flash), so a run still measures.
     ours || { echo "ours failed on $arg $v; again with PRICER_CUDA_ATTENTION=flash" | tee -a "$out/ours.err"; PRICER_CUDA_ATTENTION=flash ours; }

@@ -11,12 +11,15 @@ import java.util.WeakHashMap;
  * weight dequantized ahead.
  *
  * <p>Ahead: a training or generation step runs the same products in the same order every time, so which weights the
- * products after this one need is known from the time before. Once a product's GEMM is enqueued, the next
+ * products after this one need is known from the times before. Once a product's GEMM is enqueued, the next
  * {@code depth} weights are dequantized into the other slots on the side stream ({@link Cuda#onSideStream}), starting
  * when this GEMM ends: they then run beside the main stream's work between GEMMs (LoRA products, attention, norms,
  * element-wise kernels), which leaves memory bandwidth and multiprocessors idle, instead of alone. Starting only after
  * the GEMM matters: dequantizing beside a GEMM slows the GEMM more than it gains (BENCHMARKS.md). A wrong guess costs
- * one dequantization: the product waits for it, then dequantizes its own weight.
+ * one dequantization: the product waits for it, then dequantizes its own weight. So a successor is guessed only once
+ * the last two times agreed on it: with gradient checkpointing a layer's last product is followed by the next layer's
+ * first in the forward pass and by its own input gradient in the recompute, and a guess from the last time alone would
+ * be wrong every time.
  *
  * <p>Predictions hold the weights weakly, so scratch keeps no dropped model's weights alive; slots hold theirs until
  * overwritten.
@@ -43,10 +46,15 @@ final class Nf4Scratch {
     record Counts(long dequantized, long guessedRight, long guessedWrong) {
     }
 
-    private record Next(WeakReference<CudaNf4Buffer> weight, ElementType type, boolean transposed) {
+    /** The use that followed one last time; confirmed if it also followed the time before. */
+    private record Next(WeakReference<CudaNf4Buffer> weight, ElementType type, boolean transposed, boolean confirmed) {
         Use use() {
             CudaNf4Buffer w = weight.get();
             return w == null ? null : new Use(w, type, transposed);
+        }
+
+        boolean is(Use use) {
+            return weight.get() == use.weight && type == use.type && transposed == use.transposed;
         }
     }
 
@@ -95,8 +103,10 @@ final class Nf4Scratch {
     DeviceBuffer take(CudaNf4Buffer weight, ElementType t, boolean transposed) {
         Use use = new Use(weight, t, transposed);
         if (previous != null) {
-            successors.computeIfAbsent(previous.weight, w -> new Next[2])[previous.direction()] =
-                    new Next(new WeakReference<>(weight), t, transposed);
+            Next[] next = successors.computeIfAbsent(previous.weight, w -> new Next[2]);
+            Next last = next[previous.direction()];
+            boolean again = last != null && last.is(use);
+            if (!again || !last.confirmed) next[previous.direction()] = new Next(new WeakReference<>(weight), t, transposed, again);
         }
         previous = use;
         int slot = holding(use);
@@ -116,7 +126,7 @@ final class Nf4Scratch {
     }
 
     /**
-     * After the GEMM of the last {@link #take}: the next {@code depth} weights predicted from the time before are
+     * After the GEMM of the last {@link #take}: the next {@code depth} weights predicted from the times before are
      * dequantized on the side stream, once that GEMM is done, into the slots the GEMM and they do not use.
      */
     void enqueued() {
@@ -160,7 +170,8 @@ final class Nf4Scratch {
     private Use successor(Use use) {
         if (use == null) return null;
         Next[] next = successors.get(use.weight);
-        return next == null || next[use.direction()] == null ? null : next[use.direction()].use();
+        Next after = next == null ? null : next[use.direction()];
+        return after == null || !after.confirmed ? null : after.use();
     }
 
     /** The slot that holds (or is being given) the use's values, or -1. */
