@@ -1,0 +1,123 @@
+package dev.pricer.cuda;
+
+import dev.pricer.core.quant.Nf4;
+import dev.pricer.core.quant.Nf4Quantizer;
+import dev.pricer.core.quant.Nf4Weight;
+import dev.pricer.cuda.lib.CublasLt;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Whether any of cuBLASLt's algorithms for the 8B gate projection at 728 tokens leaves room on the multiprocessors for
+ * the NF4 dequantization to run inside it. The heuristic's first choices take a whole SM's registers, so a
+ * dequantization on another stream only runs between their blocks; an algorithm with smaller blocks could let the
+ * next weight's dequantization (on the side stream, {@link Nf4Scratch}) hide behind the GEMM.
+ *
+ * <p>For each of the heuristic's first {@code CANDIDATES} algorithms, forward (X·Wᵀ) and input gradient (dY·W): the
+ * time of {@code GEMMS} products alone, and with {@code DEQUANTS} dequantizations of a gate-sized weight enqueued on
+ * the side stream at the same moment (both streams' work, main stream's events). hidden: the share of the
+ * dequantizations' own time that running them together saved. One JSON line per algorithm.
+ *
+ * <p>Usage: {@code GemmBesideDequantBenchmark [CANDIDATES]}.
+ */
+public final class GemmBesideDequantBenchmark {
+
+    private static final int M = 728, HIDDEN = 4096, INTERMEDIATE = 14336;
+    private static final int GEMMS = 10, DEQUANTS = 3;
+    private static final long WORKSPACE_BYTES = 32L << 20;
+
+    private GemmBesideDequantBenchmark() {
+    }
+
+    public static void main(String[] args) {
+        int candidates = args.length > 0 ? Integer.parseInt(args[0]) : 32;
+        Cuda cuda = Cuda.shared();
+        CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
+        Kernels kernels = new Kernels(cuda);
+        DeviceBuffer codebook;
+        try (Arena arena = Arena.ofConfined()) {
+            codebook = cuda.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Nf4.codebook()));
+        }
+        float[] values = Nf4ProductBenchmark.random(INTERMEDIATE * HIDDEN, 0.02, 7);
+        Nf4Weight quantized = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{INTERMEDIATE, HIDDEN}, "float32", true);
+        CudaNf4Buffer nf4 = (CudaNf4Buffer) backend.uploadNf4(quantized);
+        DeviceBuffer dequantized = cuda.allocate(nf4.elementCount() * ElementType.BF16.bytes());
+        Runnable dequantize = () -> kernels.nf4Dequantize(ElementType.BF16, dequantized, nf4.packed, nf4.codes, nf4.absmax,
+                nf4.nestedAbsmax, nf4.nestedMap, codebook, nf4.blockSize, nf4.nestedBlockSize, nf4.offset, nf4.elementCount());
+
+        DeviceBuffer w = bf16(cuda, (long) INTERMEDIATE * HIDDEN), x = bf16(cuda, (long) M * HIDDEN), y = bf16(cuda, (long) M * INTERMEDIATE);
+        CublasLt lt = cuda.cublasLt();
+        MemorySegment handle = lt.createHandle(), start = cuda.newEvent(), done = cuda.newEvent();
+        DeviceBuffer workspace = cuda.allocate(WORKSPACE_BYTES);
+        MemorySegment preference = lt.preference(WORKSPACE_BYTES, 256);
+        int bf16 = ElementType.BF16.cudaType();
+        float dequantMs = millis(cuda, () -> {
+            for (int i = 0; i < DEQUANTS; i++) dequantize.run();
+        });
+        System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"dequantizations\": %d, \"ms\": %.4f}%n", cuda.deviceName(), DEQUANTS, dequantMs);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f), zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
+            for (boolean forward : new boolean[]{true, false}) {
+                // Row-major products as column-major ones of the transposes (as Gemm does): forward y = x·wᵀ, input
+                // gradient x = y·w.
+                MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, forward ? CublasLt.OP_T : CublasLt.OP_N, CublasLt.OP_N);
+                MemorySegment wLayout = lt.layout(bf16, HIDDEN, INTERMEDIATE, HIDDEN);
+                MemorySegment inLayout = forward ? lt.layout(bf16, HIDDEN, M, HIDDEN) : lt.layout(bf16, INTERMEDIATE, M, INTERMEDIATE);
+                MemorySegment outLayout = forward ? lt.layout(bf16, INTERMEDIATE, M, INTERMEDIATE) : lt.layout(bf16, HIDDEN, M, HIDDEN);
+                DeviceBuffer in = forward ? x : y, out = forward ? y : x;
+                MemorySegment results = arena.allocate(candidates * CublasLt.HEURISTIC_RESULT_BYTES, 16);
+                int count = lt.heuristic(handle, op, wLayout, inLayout, outLayout, preference, results, forward ? "forward" : "input gradient");
+                for (int i = 0; i < count; i++) {
+                    if (CublasLt.state(results, i) != 0 || CublasLt.workspaceBytes(results, i) > WORKSPACE_BYTES) continue;
+                    MemorySegment algo = CublasLt.algorithm(results, i);
+                    int[] status = {0};
+                    Runnable gemms = () -> {
+                        for (int g = 0; g < GEMMS && status[0] == 0; g++) {
+                            status[0] = lt.tryMatmul(handle, op, one, w.address(), wLayout, in.address(), inLayout, zero,
+                                    out.address(), out.address(), outLayout, algo, workspace.address(), WORKSPACE_BYTES, cuda.stream());
+                        }
+                    };
+                    gemms.run();
+                    if (status[0] != 0) continue;
+                    float alone = millis(cuda, gemms);
+                    float together = millis(cuda, () -> {
+                        cuda.record(start);
+                        cuda.onSideStream(() -> {
+                            cuda.await(start);
+                            for (int d = 0; d < DEQUANTS; d++) dequantize.run();
+                            cuda.record(done);
+                        });
+                        gemms.run();
+                        cuda.await(done);
+                    });
+                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"algorithm\": %d, \"waves\": %.2f, \"id\": \"%x/%x\", "
+                                    + "\"gemms_ms\": %.4f, \"together_ms\": %.4f, \"one_after_the_other_ms\": %.4f, \"hidden\": %.2f}%n",
+                            forward ? "gate forward" : "gate input gradient", i, results.get(ValueLayout.JAVA_FLOAT, i * CublasLt.HEURISTIC_RESULT_BYTES + 76),
+                            algo.get(ValueLayout.JAVA_LONG, 0), algo.get(ValueLayout.JAVA_LONG, 8), alone, together, alone + dequantMs,
+                            (alone + dequantMs - together) / dequantMs);
+                }
+            }
+        }
+    }
+
+    private static DeviceBuffer bf16(Cuda cuda, long elements) {
+        DeviceBuffer b = cuda.allocate(elements * ElementType.BF16.bytes());
+        cuda.fillWords(b, 0x3c003c00);
+        return b;
+    }
+
+    /** The median of three timings, each enqueued behind a wait kernel so that the host's launch rate does not count. */
+    private static float millis(Cuda cuda, Runnable work) {
+        float[] t = new float[3];
+        for (int i = 0; i < t.length; i++) {
+            cuda.launch(cuda.function("gpu_wait.cu", "gpu_wait"), 1, 1, 1, 1, 0, 20_000_000L);
+            t[i] = cuda.elapsedMillis(work);
+        }
+        Arrays.sort(t);
+        return t[1];
+    }
+}
