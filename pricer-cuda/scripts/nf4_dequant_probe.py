@@ -10,23 +10,13 @@
 # skips the check (a variant that only mimics the kernel's memory traffic).
 import ctypes, statistics, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-from nvrtc_probe import KERNELS, NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4
+from nvrtc_probe import KERNELS, NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4, timed
 
 P = ctypes.c_void_p
 SHAPES = [("q", 4096 * 4096), ("k", 1024 * 4096), ("v", 1024 * 4096), ("o", 4096 * 4096),
           ("gate", 14336 * 4096), ("up", 14336 * 4096), ("down", 4096 * 14336)]
 SMS = torch.cuda.get_device_properties(0).multi_processor_count
 ROUNDS = 9
-
-
-def timed(f, reps=10):
-    """GPU time per call of f, enqueued behind a sleeping kernel so that the host's launch rate does not count."""
-    s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
-    torch.cuda._sleep(100_000_000)
-    s.record()
-    for _ in range(reps): f()
-    e.record(); torch.cuda.synchronize()
-    return s.elapsed_time(e) / reps
 
 
 def main():

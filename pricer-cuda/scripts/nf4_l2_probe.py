@@ -7,7 +7,7 @@
 # Usage, from the repository root on the GPU machine: python3 pricer-cuda/scripts/nf4_l2_probe.py [CHUNK_MB ...]
 import ctypes, os, statistics, sys, tempfile, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
-from nvrtc_probe import NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4
+from nvrtc_probe import NF4_CODEBOOK, compile_module, cu, function, nf4_reference, random_nf4, timed
 
 P = ctypes.c_void_p
 M = 728
@@ -47,15 +47,6 @@ def dequantizer(w, row0, rows, K, out):
 def discarder(t, n_bytes):
     lines = n_bytes // 128
     return launcher(disc, max(1, min((lines + 255) // 256, SMS * 8)), 256, [P(t.data_ptr()), ctypes.c_long(lines)])
-
-
-def timed(f, reps=10):
-    s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
-    torch.cuda._sleep(200_000_000)
-    s.record()
-    for _ in range(reps): f()
-    e.record(); torch.cuda.synchronize()
-    return s.elapsed_time(e) / reps
 
 
 def main():
@@ -113,7 +104,7 @@ def main():
     for f in runs.values(): f()
     times = {k: [] for k in runs}
     for _ in range(5):
-        for k, f in runs.items(): times[k].append(timed(f))
+        for k, f in runs.items(): times[k].append(timed(f, sleep_cycles=200_000_000))
     med = {k: statistics.median(v) for k, v in times.items()}
     for d in ("fwd", "bwd"):
         print("%-20s" % d + "".join("%8s" % w["name"] for w in layer) + "   layer  vs bf16")

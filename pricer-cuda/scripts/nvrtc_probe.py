@@ -46,6 +46,18 @@ def nf4_reference(w, book, n):
     return (book[codes] * scale.repeat_interleave(64)[:n]).to(torch.bfloat16)
 
 
+def timed(f, reps=10, sleep_cycles=100_000_000):
+    """GPU time per call of f in ms, enqueued behind a sleeping kernel so that the host's launch rate does not count
+    (launching from Python takes longer than many of these kernels run)."""
+    import torch
+    s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
+    torch.cuda._sleep(sleep_cycles)
+    s.record()
+    for _ in range(reps): f()
+    e.record(); torch.cuda.synchronize()
+    return s.elapsed_time(e) / reps
+
+
 def compile_module(name, arch, edits="", report=False, kernels=None):
     """Loads name from the kernels directory (default KERNELS) compiled for arch; edits ('old=>new@@old2=>new2')
     change the source first."""

@@ -1,6 +1,5 @@
 package dev.pricer.cuda;
 
-import dev.pricer.core.quant.Nf4;
 import dev.pricer.core.quant.Nf4Quantizer;
 import dev.pricer.core.quant.Nf4Weight;
 import dev.pricer.cuda.lib.CublasLt;
@@ -10,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.function.IntConsumer;
 
 /**
  * Whether any of cuBLASLt's algorithms for the 8B gate projection at 728 tokens leaves room on the multiprocessors for
@@ -36,18 +36,13 @@ public final class GemmBesideDequantBenchmark {
     public static void main(String[] args) {
         int candidates = args.length > 0 ? Integer.parseInt(args[0]) : 32;
         Cuda cuda = Cuda.shared();
-        CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
-        Kernels kernels = new Kernels(cuda);
-        DeviceBuffer codebook;
-        try (Arena arena = Arena.ofConfined()) {
-            codebook = cuda.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Nf4.codebook()));
-        }
         float[] values = Nf4ProductBenchmark.random(INTERMEDIATE * HIDDEN, 0.02, 7);
         Nf4Weight quantized = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{INTERMEDIATE, HIDDEN}, "float32", true);
-        CudaNf4Buffer nf4 = (CudaNf4Buffer) backend.uploadNf4(quantized);
+        CudaNf4Buffer nf4 = (CudaNf4Buffer) new CudaBackend(cuda, CudaBackend.Precision.BF16).uploadNf4(quantized);
         DeviceBuffer dequantized = cuda.allocate(nf4.elementCount() * ElementType.BF16.bytes());
-        Runnable dequantize = () -> kernels.nf4Dequantize(ElementType.BF16, dequantized, nf4.packed, nf4.codes, nf4.absmax,
-                nf4.nestedAbsmax, nf4.nestedMap, codebook, nf4.blockSize, nf4.nestedBlockSize, nf4.offset, nf4.elementCount());
+        IntConsumer dequantizer = Nf4DequantBenchmark.dequantizer(new Kernels(cuda), new CudaNf4Buffer[]{nf4},
+                new DeviceBuffer[]{dequantized}, Nf4DequantBenchmark.codebook(cuda), 1);
+        Runnable dequantize = () -> dequantizer.accept(0);
 
         DeviceBuffer w = bf16(cuda, (long) INTERMEDIATE * HIDDEN), x = bf16(cuda, (long) M * HIDDEN), y = bf16(cuda, (long) M * INTERMEDIATE);
         CublasLt lt = cuda.cublasLt();

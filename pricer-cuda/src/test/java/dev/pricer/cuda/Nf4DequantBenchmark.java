@@ -75,10 +75,7 @@ public final class Nf4DequantBenchmark {
         Cuda cuda = Cuda.shared();
         CudaBackend backend = new CudaBackend(cuda, CudaBackend.Precision.BF16);
         Kernels k = new Kernels(cuda);
-        DeviceBuffer codebook;
-        try (Arena arena = Arena.ofConfined()) {
-            codebook = cuda.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Nf4.codebook()));
-        }
+        DeviceBuffer codebook = codebook(cuda);
         System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"resident_blocks_per_sm\": %d, \"multiprocessors\": %d}%n",
                 cuda.deviceName(), cuda.residentBlocks(cuda.function("nf4.cu", "nf4_dequant_bf16"), 256), cuda.multiprocessors());
         Map<String, Double> layerMs = new LinkedHashMap<>();
@@ -122,8 +119,15 @@ public final class Nf4DequantBenchmark {
                 what, ms, 2 * LAYERS * ms, bytes / ms / 1e6, layerMs.get("device-to-device copy") / ms));
     }
 
+    /** The NF4 codebook on the device, as the dequantization kernel takes it. */
+    static DeviceBuffer codebook(Cuda cuda) {
+        try (Arena arena = Arena.ofConfined()) {
+            return cuda.upload(arena.allocateFrom(ValueLayout.JAVA_FLOAT, Nf4.codebook()));
+        }
+    }
+
     /** Launch i dequantizes copy i mod cycle of the weight into the same copy of the output. */
-    private static IntConsumer dequantizer(Kernels k, CudaNf4Buffer[] weights, DeviceBuffer[] outputs, DeviceBuffer codebook, int cycle) {
+    static IntConsumer dequantizer(Kernels k, CudaNf4Buffer[] weights, DeviceBuffer[] outputs, DeviceBuffer codebook, int cycle) {
         return i -> {
             CudaNf4Buffer q = weights[i % cycle];
             k.nf4Dequantize(ElementType.BF16, outputs[i % cycle], q.packed, q.codes, q.absmax, q.nestedAbsmax, q.nestedMap,
