@@ -52,10 +52,6 @@ final class Nf4Scratch {
             CudaNf4Buffer w = weight.get();
             return w == null ? null : new Use(w, type, transposed);
         }
-
-        boolean is(Use use) {
-            return weight.get() == use.weight && type == use.type && transposed == use.transposed;
-        }
     }
 
     /** Scratch for one weight's values, and what is known of its state. */
@@ -105,8 +101,7 @@ final class Nf4Scratch {
         if (previous != null) {
             Next[] next = successors.computeIfAbsent(previous.weight, w -> new Next[2]);
             Next last = next[previous.direction()];
-            boolean again = last != null && last.is(use);
-            if (!again || !last.confirmed) next[previous.direction()] = new Next(new WeakReference<>(weight), t, transposed, again);
+            next[previous.direction()] = new Next(new WeakReference<>(weight), t, transposed, last != null && use.equals(last.use()));
         }
         previous = use;
         int slot = holding(use);

@@ -7,7 +7,6 @@ import dev.pricer.cuda.lib.CublasLt;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.IntConsumer;
 
@@ -50,7 +49,7 @@ public final class GemmBesideDequantBenchmark {
         DeviceBuffer workspace = cuda.allocate(WORKSPACE_BYTES);
         MemorySegment preference = lt.preference(WORKSPACE_BYTES, 256);
         int bf16 = ElementType.BF16.cudaType();
-        float dequantMs = millis(cuda, () -> {
+        double dequantMs = millis(cuda, () -> {
             for (int i = 0; i < DEQUANTS; i++) dequantize.run();
         });
         System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"dequantizations\": %d, \"ms\": %.4f}%n", cuda.deviceName(), DEQUANTS, dequantMs);
@@ -78,8 +77,8 @@ public final class GemmBesideDequantBenchmark {
                     };
                     gemms.run();
                     if (status[0] != 0) continue;
-                    float alone = millis(cuda, gemms);
-                    float together = millis(cuda, () -> {
+                    double alone = millis(cuda, gemms);
+                    double together = millis(cuda, () -> {
                         cuda.record(start);
                         cuda.onSideStream(() -> {
                             cuda.await(start);
@@ -91,7 +90,7 @@ public final class GemmBesideDequantBenchmark {
                     });
                     System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"algorithm\": %d, \"waves\": %.2f, \"id\": \"%x/%x\", "
                                     + "\"gemms_ms\": %.4f, \"together_ms\": %.4f, \"one_after_the_other_ms\": %.4f, \"hidden\": %.2f}%n",
-                            forward ? "gate forward" : "gate input gradient", i, results.get(ValueLayout.JAVA_FLOAT, i * CublasLt.HEURISTIC_RESULT_BYTES + 76),
+                            forward ? "gate forward" : "gate input gradient", i, CublasLt.waves(results, i),
                             algo.get(ValueLayout.JAVA_LONG, 0), algo.get(ValueLayout.JAVA_LONG, 8), alone, together, alone + dequantMs,
                             (alone + dequantMs - together) / dequantMs);
                 }
@@ -105,14 +104,7 @@ public final class GemmBesideDequantBenchmark {
         return b;
     }
 
-    /** The median of three timings, each enqueued behind a wait kernel so that the host's launch rate does not count. */
-    private static float millis(Cuda cuda, Runnable work) {
-        float[] t = new float[3];
-        for (int i = 0; i < t.length; i++) {
-            cuda.launch(cuda.function("gpu_wait.cu", "gpu_wait"), 1, 1, 1, 1, 0, 20_000_000L);
-            t[i] = cuda.elapsedMillis(work);
-        }
-        Arrays.sort(t);
-        return t[1];
+    private static double millis(Cuda cuda, Runnable work) {
+        return GpuTimer.millisPerCall(cuda, 1, i -> work.run()).millis();
     }
 }

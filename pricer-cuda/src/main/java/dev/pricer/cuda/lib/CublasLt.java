@@ -9,6 +9,7 @@ import java.lang.invoke.MethodHandle;
 
 import static dev.pricer.cuda.lib.Driver.call;
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -35,6 +36,7 @@ public final class CublasLt {
     public static final long HEURISTIC_RESULT_BYTES = 96;
     static final long RESULT_WORKSPACE_OFFSET = 64;
     static final long RESULT_STATE_OFFSET = 72;
+    static final long RESULT_WAVES_OFFSET = 76;
 
     private final MethodHandle create, getVersion, descCreate, descSetAttribute, layoutCreate, layoutSetAttribute, preferenceCreate,
             preferenceSetAttribute, algoGetHeuristic, matmul, getStatusName;
@@ -160,6 +162,11 @@ public final class CublasLt {
     /** The i-th heuristic result's status: 0 where its other fields are valid. */
     public static int state(MemorySegment results, int i) {
         return results.get(JAVA_INT, i * HEURISTIC_RESULT_BYTES + RESULT_STATE_OFFSET);
+    }
+
+    /** How many waves of blocks over the GPU's multiprocessors the i-th heuristic result's algorithm runs. */
+    public static float waves(MemorySegment results, int i) {
+        return results.get(JAVA_FLOAT, i * HEURISTIC_RESULT_BYTES + RESULT_WAVES_OFFSET);
     }
 
     /** D = alpha·op(A)·op(B) + beta·C, D in C's layout; {@code d} may be {@code c} (in place). */
