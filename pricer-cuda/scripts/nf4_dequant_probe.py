@@ -4,9 +4,9 @@
 # scratch (the 2 bytes written alone). Each kernel is first checked bit for bit against the same formulas in torch
 # (float products and sums, each rounded on its own, then bf16), on a layer's weight and on a ragged length that ends
 # inside a 1024-element group. Then every candidate and the references are timed in turns, ROUNDS times, each turn
-# enqueued behind a sleeping kernel (launching from Python takes longer than a small dequantization runs). Prints each one's best and median layer, its rate and a step's estimate (64 layers' passes).
+# enqueued behind a sleeping kernel (launching from Python takes longer than a small dequantization runs). Prints each one's best and median layer, its rate and a step's estimate (64 layers' passes), then each weight timed alone against a copy of its bytes.
 # Usage, from the repository root: python3 pricer-cuda/scripts/nf4_dequant_probe.py [NAME=KERNELS_DIR[:BLOCKS_PER_SM] ...]
-# Without arguments: the tree's nf4.cu at Kernels.nf4Dequantize's grid (16 blocks an SM at most). A NAME ending in !
+# Without arguments: the tree's nf4.cu at Kernels.nf4Dequantize's grid (32 blocks an SM at most). A NAME ending in !
 # skips the check (a variant that only mimics the kernel's memory traffic).
 import ctypes, statistics, sys, torch
 torch.cuda.init(); torch.zeros(1, device="cuda")
@@ -45,21 +45,24 @@ def main():
         return dequantize
 
     runs = {}
+    singles = {}  # per candidate, each weight's dequantization alone
     for spec in sys.argv[1:] or ["tree=" + KERNELS]:
         name, where = spec.split("=", 1)
         directory, _, per_sm = where.partition(":")
         print("== %s: %s" % (name, where))
         dequantize = dequantizer(function(compile_module("nf4.cu", "sm_90a", report=True, kernels=directory), "nf4_dequant_bf16"),
-                                 int(per_sm or 16))
+                                 int(per_sm or 32))
         for w in () if name.endswith("!") else (layer[0], dict(layer[1], n=1000003)):
             scratch.fill_(float("nan")); dequantize(w); torch.cuda.synchronize()
             if not torch.equal(scratch[: w["n"]].view(torch.int16), nf4_reference(w, book, w["n"]).view(torch.int16)):
                 raise SystemExit("%s: %d elements differ from torch's" % (name, w["n"]))
         runs[name] = lambda d=dequantize: [d(w) for w in layer]
+        singles.setdefault(name, [lambda d=dequantize, w=w: d(w) for w in layer])
     noise = torch.randint(0, 256, source.shape, dtype=torch.uint8, device="cuda", generator=g)
     runs["copy"] = lambda: [room[: w["n"] * 5 // 4].copy_(noise[: w["n"] * 5 // 4]) for w in layer]
     runs["copy of zeros"] = lambda: [room[: w["n"] * 5 // 4].copy_(source[: w["n"] * 5 // 4]) for w in layer]
     runs["fill"] = lambda: [scratch[: w["n"]].fill_(1.0) for w in layer]
+    singles["copy"] = [lambda w=w: room[: w["n"] * 5 // 4].copy_(noise[: w["n"] * 5 // 4]) for w in layer]
     for f in runs.values(): f()
     times = {name: [] for name in runs}
     for _ in range(ROUNDS):
@@ -71,5 +74,12 @@ def main():
         print("%-8s one layer best %.3f median %.3f ms, %.0f GB/s of dequantization bytes, a step (64 passes) %.2f ms, %.2f of copy"
               % (name, best, median, moved / median / 1e6, 64 * median, copy / median))
 
+    print("each weight alone, median of %d turns, µs (and against the copy of its bytes):" % ROUNDS)
+    copies = [statistics.median(timed(f) for _ in range(ROUNDS)) for f in singles["copy"]]
+    for name, fs in singles.items():
+        ms = [statistics.median(timed(f) for _ in range(ROUNDS)) for f in fs]
+        print("%-8s %s" % (name, "  ".join("%s %.1f (%.2f)" % (w, 1000 * t, c / t) for (w, _), t, c in zip(SHAPES, ms, copies))))
+
 
 main()
+

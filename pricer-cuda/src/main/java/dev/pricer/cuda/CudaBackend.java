@@ -56,6 +56,12 @@ public final class CudaBackend implements Backend {
     static final String NF4_AHEAD_VARIABLE = "PRICER_NF4_AHEAD";
     static final int NF4_AHEAD_DEFAULT = 1;
     static final int NF4_AHEAD_MOST = 4;
+    /**
+     * How many SMs a GEMM leaves to a weight's dequantization started beside it ({@link Nf4Scratch}): 0 starts none
+     * beside a GEMM; unset, an eighth of the GPU's SMs (16 on an H100 or H200).
+     */
+    static final String NF4_BESIDE_VARIABLE = "PRICER_NF4_BESIDE";
+    static final int NF4_BESIDE_MOST = 64;
     private static final Cleaner CLEANER = Cleaner.create();
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -74,7 +80,7 @@ public final class CudaBackend implements Backend {
     private final boolean fusedAttention;
     /** NF4 products decode inside the GEMM (nf4_gemm.cu) where they fit, instead of dequantizing into scratch first. */
     private final boolean fusedNf4;
-    private final int nf4Ahead;
+    private final int nf4Ahead, nf4Beside;
     private DeviceBuffer nf4Codebook;
     private Nf4Scratch nf4Scratch;
 
@@ -88,20 +94,26 @@ public final class CudaBackend implements Backend {
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
         this(cuda, precision, forcedAttention, Environment.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
-                Environment.count(System.getenv(), NF4_AHEAD_VARIABLE, NF4_AHEAD_DEFAULT, NF4_AHEAD_MOST));
+                Environment.count(System.getenv(), NF4_AHEAD_VARIABLE, NF4_AHEAD_DEFAULT, NF4_AHEAD_MOST),
+                Environment.count(System.getenv(), NF4_BESIDE_VARIABLE, nf4BesideDefault(cuda), NF4_BESIDE_MOST));
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
-        this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT);
+        this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT, nf4BesideDefault(cuda));
+    }
+
+    static int nf4BesideDefault(Cuda cuda) {
+        return cuda.multiprocessors() / 8;
     }
 
     /**
      * {@code forcedAttention}: "flash" or "products" to force those kernels where they apply, as the variable does; null
      * for the default. {@code fusedNf4}: NF4 products in BF16 precision decode inside the GEMM on GPUs that run it
      * ({@link Kernels#nf4GemmAvailable}), as {@value #FUSED_NF4_VARIABLE}=1 asks. {@code nf4Ahead}: how many NF4
-     * weights are dequantized ahead ({@link Nf4Scratch}), 0 for none.
+     * weights are dequantized ahead ({@link Nf4Scratch}), 0 for none; {@code nf4Beside}: how many SMs a GEMM leaves to
+     * a dequantization ahead started beside it, 0 to start none beside a GEMM.
      */
-    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4, int nf4Ahead) {
+    CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4, int nf4Ahead, int nf4Beside) {
         this.cuda = cuda;
         this.kernels = new Kernels(cuda);
         this.precision = precision;
@@ -115,6 +127,7 @@ public final class CudaBackend implements Backend {
         this.fusedAttention = products != null && !"products".equalsIgnoreCase(forcedAttention);
         this.fusedNf4 = fusedNf4 && precision == Precision.BF16 && kernels.nf4GemmAvailable();
         this.nf4Ahead = nf4Ahead;
+        this.nf4Beside = nf4Beside;
     }
 
     @Override
@@ -238,8 +251,12 @@ public final class CudaBackend implements Backend {
 
     /** The weight dequantized into this backend's NF4 scratch, valid until the next call ({@link Nf4Scratch#take}). */
     DeviceBuffer dequantize(CudaNf4Buffer w, ElementType t, boolean transposed) {
-        if (nf4Scratch == null) nf4Scratch = new Nf4Scratch(cuda, kernels, nf4Codebook(), nf4Ahead);
-        return nf4Scratch.take(w, t, transposed);
+        return nf4Scratch().take(w, t, transposed);
+    }
+
+    private Nf4Scratch nf4Scratch() {
+        if (nf4Scratch == null) nf4Scratch = new Nf4Scratch(cuda, kernels, nf4Codebook(), nf4Ahead, nf4Beside);
+        return nf4Scratch;
     }
 
     private DeviceBuffer nf4Codebook() {
@@ -439,9 +456,8 @@ public final class CudaBackend implements Backend {
         }
         ElementType t = precision == Precision.BF16 ? ElementType.BF16 : ElementType.F32;
         DeviceBuffer left = t == ElementType.BF16 ? asBf16(ca, (long) m * k, 0) : f32(a).memory();
-        DeviceBuffer weight = dequantize(w, t, transB);
-        cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k, weight, transB ? k : n, t, beta, cadd.memory(), cd.memory(), n, cd.type());
-        nf4Scratch.enqueued();
+        nf4Scratch().multiply(w, t, transB, (weight, multiprocessors) -> cuda.gemm().matmul(false, transB, m, n, k, 1f, left, k,
+                weight, transB ? k : n, t, beta, cadd.memory(), cd.memory(), n, cd.type(), multiprocessors));
     }
 
     private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {

@@ -26,7 +26,7 @@ public final class Gemm {
     private static final long WORKSPACE_BYTES = 32L << 20;
 
     private record Shape(boolean transA, boolean transB, int m, int n, int k, int lda, int ldb, int ldc, ElementType ab, ElementType c,
-                         int batch, long strideA, long strideB, long strideC, int alignment) {
+                         int batch, long strideA, long strideB, long strideC, int alignment, int multiprocessors) {
     }
 
     private record Plan(MemorySegment operation, MemorySegment aLayout, MemorySegment bLayout, MemorySegment cLayout,
@@ -84,7 +84,17 @@ public final class Gemm {
     public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
                        DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
                        float beta, DeviceBuffer c, DeviceBuffer d, int ldc, ElementType cType) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0, alignment(a, b, c, d)),
+        matmul(transA, transB, m, n, k, alpha, a, lda, b, ldb, abType, beta, c, d, ldc, cType, 0);
+    }
+
+    /**
+     * The same, planned for {@code multiprocessors} SMs (0: the whole GPU), the others left to work on another stream
+     * at the same time.
+     */
+    public void matmul(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                       DeviceBuffer a, int lda, DeviceBuffer b, int ldb, ElementType abType,
+                       float beta, DeviceBuffer c, DeviceBuffer d, int ldc, ElementType cType, int multiprocessors) {
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, 1, 0, 0, 0, alignment(a, b, c, d), multiprocessors),
                 alpha, a, b, beta, c, d);
     }
 
@@ -95,7 +105,7 @@ public final class Gemm {
     public void batched(int batch, boolean transA, boolean transB, int m, int n, int k, float alpha,
                         DeviceBuffer a, int lda, long strideA, DeviceBuffer b, int ldb, long strideB, ElementType abType,
                         float beta, DeviceBuffer c, int ldc, long strideC, ElementType cType) {
-        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC, alignment(a, b, c, c)),
+        run(new Shape(transA, transB, m, n, k, lda, ldb, ldc, abType, cType, batch, strideA, strideB, strideC, alignment(a, b, c, c), 0),
                 alpha, a, b, beta, c, c);
     }
 
@@ -143,6 +153,7 @@ public final class Gemm {
 
     private Plan plan(Shape s, Operands operands) {
         MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, s.transB() ? CublasLt.OP_T : CublasLt.OP_N, s.transA() ? CublasLt.OP_T : CublasLt.OP_N);
+        if (s.multiprocessors() > 0) lt.targetMultiprocessors(op, s.multiprocessors());
         MemorySegment aLayout = lt.layout(s.ab().cudaType(), s.transB() ? s.k() : s.n(), s.transB() ? s.n() : s.k(), s.ldb());
         MemorySegment bLayout = lt.layout(s.ab().cudaType(), s.transA() ? s.m() : s.k(), s.transA() ? s.k() : s.m(), s.lda());
         MemorySegment cLayout = lt.layout(s.c().cudaType(), s.n(), s.m(), s.ldc());

@@ -2,6 +2,8 @@ package dev.pricer.cuda;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.ref.WeakReference;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 
@@ -11,11 +13,14 @@ import java.util.WeakHashMap;
  * weight dequantized ahead.
  *
  * <p>Ahead: a training or generation step runs the same products in the same order every time, so which weights the
- * products after this one need is known from the times before. Once a product's GEMM is enqueued, the next
- * {@code depth} weights are dequantized into the other slots on the side stream ({@link Cuda#onSideStream}), starting
- * when this GEMM ends: they then run beside the main stream's work between GEMMs (LoRA products, attention, norms,
- * element-wise kernels), which leaves memory bandwidth and multiprocessors idle, instead of alone. Starting only after
- * the GEMM matters: dequantizing beside a GEMM slows the GEMM more than it gains (BENCHMARKS.md). A wrong guess costs
+ * products after this one need is known from the times before. The next {@code depth} weights are dequantized into
+ * the other slots on the side stream ({@link Cuda#onSideStream}), where they run beside the main stream's work instead
+ * of alone. A small weight starts when the product's GEMM ends: the work between GEMMs (LoRA products, attention,
+ * norms, element-wise kernels) leaves memory bandwidth and multiprocessors idle, and hides its dequantization. The
+ * largest weights (at least half the size of the largest seen: a Llama's MLP, where no such work lies between the
+ * GEMMs) start with the GEMM, which is then planned for all but {@code besideMultiprocessors} SMs: cuBLASLt's first
+ * choices fill every SM's registers and shared memory, so the dequantization would otherwise only run once the GEMM
+ * is done. Started with the GEMM, small weights measured slower (BENCHMARKS.md). A wrong guess costs
  * one dequantization: the product waits for it, then dequantizes its own weight. So a successor is guessed only once
  * the last two times agreed on it: with gradient checkpointing a layer's last product is followed by the next layer's
  * first in the forward pass and by its own input gradient in the recompute, and a guess from the last time alone would
@@ -42,8 +47,17 @@ final class Nf4Scratch {
         }
     }
 
-    /** Dequantizations so far, and of the weights dequantized ahead, how many a product then used and how many not. */
-    record Counts(long dequantized, long guessedRight, long guessedWrong) {
+    /** Enqueues a product's GEMM with the weight's values, planned for that many SMs (0: the whole GPU). */
+    @FunctionalInterface
+    interface Product {
+        void enqueue(DeviceBuffer weight, int multiprocessors);
+    }
+
+    /**
+     * Dequantizations so far; of the weights dequantized ahead, how many a product then used and how many not; and how
+     * many GEMMs ran with a dequantization beside them.
+     */
+    record Counts(long dequantized, long guessedRight, long guessedWrong, long gemmsBeside) {
     }
 
     /** The use that followed one last time; confirmed if it also followed the time before. */
@@ -73,61 +87,43 @@ final class Nf4Scratch {
     private final DeviceBuffer codebook;
     /** How many weights are dequantized ahead: 0 for none, so one slot. */
     private final int depth;
+    /** The SMs a GEMM leaves to a dequantization started beside it; 0: none starts beside a GEMM. */
+    private final int besideMultiprocessors;
     private final Slot[] slots;
-    private long clock, dequantized, guessedRight, guessedWrong;
-    private MemorySegment productEnqueued;
+    private long clock, dequantized, guessedRight, guessedWrong, gemmsBeside;
+    /** The bytes of the largest weight's values taken so far. */
+    private long largest;
+    private MemorySegment productStarts, productEnqueued;
     /** The slot of the weight last taken. */
     private int active;
     private Use previous;
     /** Per weight, the use that followed its forward use [1] and its input-gradient use [0] last time. */
     private final Map<CudaNf4Buffer, Next[]> successors = new WeakHashMap<>();
 
-    Nf4Scratch(Cuda cuda, Kernels kernels, DeviceBuffer codebook, int depth) {
+    Nf4Scratch(Cuda cuda, Kernels kernels, DeviceBuffer codebook, int depth, int besideMultiprocessors) {
         if (depth < 0) throw new IllegalArgumentException("NF4 weights dequantized ahead: " + depth + " is negative");
+        if (besideMultiprocessors < 0 || besideMultiprocessors >= cuda.multiprocessors()) {
+            throw new IllegalArgumentException("SMs left to an NF4 dequantization beside a GEMM: " + besideMultiprocessors
+                    + " is not from 0 to " + (cuda.multiprocessors() - 1));
+        }
         this.cuda = cuda;
         this.kernels = kernels;
         this.codebook = codebook;
         this.depth = depth;
+        this.besideMultiprocessors = besideMultiprocessors;
         slots = new Slot[depth + 1];
         for (int i = 0; i < slots.length; i++) slots[i] = new Slot();
     }
 
     /**
-     * The weight's values in type t, ready for a GEMM enqueued next on the main stream; valid until the next call.
-     * Call {@link #enqueued} once that GEMM is enqueued.
+     * Enqueues the product with the weight's values in type t, and the dequantizations of the weights predicted to
+     * come next: the largest beside the product's GEMM, the others after it.
      */
-    DeviceBuffer take(CudaNf4Buffer weight, ElementType t, boolean transposed) {
-        Use use = new Use(weight, t, transposed);
-        if (previous != null) {
-            Next[] next = successors.computeIfAbsent(previous.weight, w -> new Next[2]);
-            Next last = next[previous.direction()];
-            next[previous.direction()] = new Next(new WeakReference<>(weight), t, transposed, last != null && use.equals(last.use()));
-        }
-        previous = use;
-        int slot = holding(use);
-        if (slot >= 0) {
-            settle(slot);
-            if (slots[slot].guessed) guessedRight++;
-            slots[slot].guessed = false;
-        } else {
-            boolean[] keep = new boolean[slots.length];
-            if (depth > 0) keep[active] = true;
-            slot = oldest(keep);
-            claim(slot, use);
-            dequantize(use, slot);
-        }
-        active = slot;
-        return view(slot, use);
-    }
-
-    /**
-     * After the GEMM of the last {@link #take}: the next {@code depth} weights predicted from the times before are
-     * dequantized on the side stream, once that GEMM is done, into the slots the GEMM and they do not use.
-     */
-    void enqueued() {
+    void multiply(CudaNf4Buffer weight, ElementType t, boolean transposed, Product product) {
+        DeviceBuffer values = take(weight, t, transposed);
+        List<Runnable> beside = new ArrayList<>(), after = new ArrayList<>();
         boolean[] keep = new boolean[slots.length];
         keep[active] = true;
-        boolean ordered = false;
         Use guess = previous;
         for (int i = 0; i < depth && (guess = successor(guess)) != null; i++) {
             int slot = holding(guess);
@@ -138,28 +134,75 @@ final class Nf4Scratch {
             slot = oldest(keep);
             keep[slot] = true;
             claim(slot, guess);
-            if (!ordered) {
-                // The main stream's work so far includes every reader of these slots: GEMMs before the one just enqueued.
-                if (productEnqueued == null) productEnqueued = cuda.newEvent();
-                cuda.record(productEnqueued);
-                ordered = true;
-            }
-            Slot into = slots[slot];
-            if (into.written == null) into.written = cuda.newEvent();
-            Use ahead = guess;
-            int at = slot;
-            cuda.onSideStream(() -> {
-                cuda.await(productEnqueued);
-                dequantize(ahead, at);
-                cuda.record(into.written);
-            });
-            into.pending = true;
-            into.guessed = true;
+            boolean withProduct = besideMultiprocessors > 0 && 2 * guess.bytes() >= largest;
+            (withProduct ? beside : after).add(ahead(guess, slot));
         }
+        // The main stream's work before the event includes every reader of the claimed slots but this product's GEMM,
+        // which reads none of them.
+        if (!beside.isEmpty()) {
+            productStarts = enqueueAhead(productStarts, beside);
+            gemmsBeside++;
+        }
+        product.enqueue(values, beside.isEmpty() ? 0 : cuda.multiprocessors() - besideMultiprocessors);
+        if (!after.isEmpty()) productEnqueued = enqueueAhead(productEnqueued, after);
+    }
+
+    /** The main stream records the event (made if null), and the side stream waits for it, then dequantizes. */
+    private MemorySegment enqueueAhead(MemorySegment event, List<Runnable> dequantizations) {
+        MemorySegment at = event == null ? cuda.newEvent() : event;
+        cuda.record(at);
+        cuda.onSideStream(() -> {
+            cuda.await(at);
+            dequantizations.forEach(Runnable::run);
+        });
+        return at;
+    }
+
+    /** The slot given the guess, pending and guessed; returns its dequantization, for the side stream. */
+    private Runnable ahead(Use guess, int slot) {
+        Slot into = slots[slot];
+        if (into.written == null) into.written = cuda.newEvent();
+        into.pending = true;
+        into.guessed = true;
+        give(slot, guess);
+        return () -> {
+            enqueueDequantization(guess, slot);
+            cuda.record(into.written);
+        };
+    }
+
+    /**
+     * The weight's values in type t, ready for a GEMM enqueued next on the main stream; valid until the next call. Enqueues
+     * no dequantization ahead ({@link #multiply} does).
+     */
+    DeviceBuffer take(CudaNf4Buffer weight, ElementType t, boolean transposed) {
+        Use use = new Use(weight, t, transposed);
+        if (previous != null) {
+            Next[] next = successors.computeIfAbsent(previous.weight, w -> new Next[2]);
+            Next last = next[previous.direction()];
+            next[previous.direction()] = new Next(new WeakReference<>(weight), t, transposed, last != null && use.equals(last.use()));
+        }
+        previous = use;
+        largest = Math.max(largest, use.bytes());
+        int slot = holding(use);
+        if (slot >= 0) {
+            settle(slot);
+            if (slots[slot].guessed) guessedRight++;
+            slots[slot].guessed = false;
+        } else {
+            boolean[] keep = new boolean[slots.length];
+            if (depth > 0) keep[active] = true;
+            slot = oldest(keep);
+            claim(slot, use);
+            give(slot, use);
+            enqueueDequantization(use, slot);
+        }
+        active = slot;
+        return view(slot, use);
     }
 
     Counts counts() {
-        return new Counts(dequantized, guessedRight, guessedWrong);
+        return new Counts(dequantized, guessedRight, guessedWrong, gemmsBeside);
     }
 
     private Use successor(Use use) {
@@ -206,13 +249,17 @@ final class Nf4Scratch {
         s.pending = false;
     }
 
-    private void dequantize(Use use, int slot) {
-        CudaNf4Buffer w = use.weight;
-        kernels.nf4Dequantize(use.type, view(slot, use), w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, codebook,
-                w.blockSize, w.nestedBlockSize, w.offset, w.elementCount());
+    private void give(int slot, Use use) {
         slots[slot].held = use;
         slots[slot].given = ++clock;
         dequantized++;
+    }
+
+    /** On the current stream. */
+    private void enqueueDequantization(Use use, int slot) {
+        CudaNf4Buffer w = use.weight;
+        kernels.nf4Dequantize(use.type, view(slot, use), w.packed, w.codes, w.absmax, w.nestedAbsmax, w.nestedMap, codebook,
+                w.blockSize, w.nestedBlockSize, w.offset, w.elementCount());
     }
 
     private DeviceBuffer view(int slot, Use use) {

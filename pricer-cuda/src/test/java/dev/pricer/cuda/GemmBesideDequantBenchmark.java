@@ -21,7 +21,11 @@ import java.util.function.IntConsumer;
  * the side stream at the same moment (both streams' work, main stream's events). hidden: the share of the
  * dequantizations' own time that running them together saved. One JSON line per algorithm.
  *
- * <p>Usage: {@code GemmBesideDequantBenchmark [CANDIDATES]}.
+ * <p>Then for each SM target given (0: the whole GPU), the heuristic's first algorithm planned for that many
+ * multiprocessors (SM_COUNT_TARGET): {@code GEMMS} products alone, and pipelined as a step would run them, each GEMM
+ * beside the next weight's dequantization, which the next GEMM waits for.
+ *
+ * <p>Usage: {@code GemmBesideDequantBenchmark [CANDIDATES [SM_TARGET ...]]}.
  */
 public final class GemmBesideDequantBenchmark {
 
@@ -34,6 +38,7 @@ public final class GemmBesideDequantBenchmark {
 
     public static void main(String[] args) {
         int candidates = args.length > 0 ? Integer.parseInt(args[0]) : 32;
+        int[] targets = java.util.Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
         Cuda cuda = Cuda.shared();
         float[] values = Nf4ProductBenchmark.random(INTERMEDIATE * HIDDEN, 0.02, 7);
         Nf4Weight quantized = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{INTERMEDIATE, HIDDEN}, "float32", true);
@@ -93,6 +98,35 @@ public final class GemmBesideDequantBenchmark {
                             forward ? "gate forward" : "gate input gradient", i, CublasLt.waves(results, i),
                             algo.get(ValueLayout.JAVA_LONG, 0), algo.get(ValueLayout.JAVA_LONG, 8), alone, together, alone + dequantMs,
                             (alone + dequantMs - together) / dequantMs);
+                }
+                for (int target : targets) {
+                    MemorySegment planned = lt.operation(CublasLt.COMPUTE_32F, forward ? CublasLt.OP_T : CublasLt.OP_N, CublasLt.OP_N);
+                    if (target > 0) lt.targetMultiprocessors(planned, target);
+                    lt.heuristic(handle, planned, wLayout, inLayout, outLayout, preference, results, "SM target " + target);
+                    MemorySegment algo = CublasLt.algorithm(results, 0);
+                    Runnable gemm = () -> lt.matmul(handle, planned, one, w.address(), wLayout, in.address(), inLayout, zero,
+                            out.address(), out.address(), outLayout, algo, workspace.address(), WORKSPACE_BYTES, cuda.stream(), "gate");
+                    double alone = millis(cuda, () -> {
+                        for (int g = 0; g < GEMMS; g++) gemm.run();
+                    });
+                    // As a step would run it: each product's GEMM beside the next weight's dequantization, which the
+                    // next GEMM waits for.
+                    double pipelined = millis(cuda, () -> {
+                        for (int g = 0; g < GEMMS; g++) {
+                            cuda.record(start);
+                            cuda.onSideStream(() -> {
+                                cuda.await(start);
+                                dequantize.run();
+                                cuda.record(done);
+                            });
+                            gemm.run();
+                            cuda.await(done);
+                        }
+                    });
+                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"sm_target\": %d, \"waves\": %.2f, \"gemms_ms\": %.4f, "
+                                    + "\"pipelined_ms\": %.4f, \"one_after_the_other_ms\": %.4f}%n",
+                            forward ? "gate forward" : "gate input gradient", target, CublasLt.waves(results, 0), alone, pipelined,
+                            alone + GEMMS * dequantMs / DEQUANTS);
                 }
             }
         }

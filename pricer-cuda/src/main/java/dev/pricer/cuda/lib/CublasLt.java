@@ -27,6 +27,7 @@ public final class CublasLt {
     public static final int OP_T = 1;
     static final int DESC_TRANSA = 3;
     static final int DESC_TRANSB = 4;
+    static final int DESC_SM_COUNT_TARGET = 15;
     static final int PREF_MAX_WORKSPACE_BYTES = 1;
     /** CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES; those of B, C and D follow it. */
     static final int PREF_MIN_ALIGNMENT_A_BYTES = 5;
@@ -88,6 +89,17 @@ public final class CublasLt {
             check(call(() -> (int) descSetAttribute.invokeExact(desc, DESC_TRANSA, ta, 4L)), "set TRANSA");
             check(call(() -> (int) descSetAttribute.invokeExact(desc, DESC_TRANSB, tb, 4L)), "set TRANSB");
             return desc;
+        }
+    }
+
+    /**
+     * Has cuBLASLt plan the operation's products for {@code multiprocessors} SMs instead of the whole GPU, leaving the
+     * others to work on another stream at the same time.
+     */
+    public void targetMultiprocessors(MemorySegment op, int multiprocessors) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment count = arena.allocateFrom(JAVA_INT, multiprocessors);
+            check(call(() -> (int) descSetAttribute.invokeExact(op, DESC_SM_COUNT_TARGET, count, 4L)), "set SM_COUNT_TARGET " + multiprocessors);
         }
     }
 
