@@ -34,8 +34,8 @@ import java.util.function.Supplier;
 
 /**
  * A whole curation run: read, curate each item on worker threads, balance, shuffle, split, write.
- * Curated items wait in a DuckDB table on disk, not in the heap; the heap holds only each item's price bucket
- * and category (8 bytes an item), so a million raw lines curate in flat memory. Output files appear only once
+ * Curated items wait in a DuckDB table, which spills to disk past DuckDB's memory limit, not in the heap; the heap
+ * holds only each item's price bucket and category (8 bytes an item), so a million raw lines curate in flat memory. Output files appear only once
  * complete (written beside, then renamed), so a failed run leaves no half-written split.
  */
 public final class Curation {
@@ -43,8 +43,6 @@ public final class Curation {
     /** How many skipped records are listed by place; the rest are only counted. */
     public static final int SKIPS_LISTED = 10;
     private static final int BATCH = 256;
-    /** Items ordered at a time when writing a split. */
-    private static final int SLICE = 50_000;
 
     /** Hears how far a run is: records read and items kept so far. */
     @FunctionalInterface
@@ -74,10 +72,12 @@ public final class Curation {
             throw new UncheckedIOException("cannot create output folder " + outDir, e);
         }
         Path work = tempDir(outDir);
-        try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:" + work.resolve("curate.duckdb"))) {
+        // An in-memory database: a database file would write every appended text twice (its write-ahead log, then
+        // the file), and appending was most of the reading thread's time.
+        try (DuckDBConnection db = (DuckDBConnection) DriverManager.getConnection("jdbc:duckdb:")) {
             try (Statement s = db.createStatement()) {
-                // Memory stays bounded whatever the input size: DuckDB spills past this, and a few threads keep
-                // its per-thread buffers small on many-core machines.
+                // Memory stays bounded whatever the input size: DuckDB spills past this to the temporary folder, and a
+                // few threads keep its per-thread buffers small on many-core machines.
                 s.execute("SET memory_limit = '2GB'");
                 s.execute("SET threads = " + Math.min(4, Runtime.getRuntime().availableProcessors()));
                 s.execute("SET preserve_insertion_order = true");
@@ -98,8 +98,7 @@ public final class Curation {
             for (String name : List.of("train", "test")) {
                 Path target = outDir.resolve(name + "." + format.extension());
                 Path partial = work.resolve(target.getFileName());
-                int size = name.equals("train") ? split.train().length : split.test().length;
-                writeSplit(db, name, size, partial, format);
+                writeSplit(db, name, partial, format);
                 outputs.add(target);
                 partials.add(partial);
             }
@@ -120,21 +119,14 @@ public final class Curation {
     }
 
     /**
-     * Gathers a split's items in shuffled order into a table, a slice of the order at a time so that no sort
-     * holds more than a slice of texts in memory, then copies the table (in insertion order) to the file.
+     * Writes a split's items to the file in the plan's shuffled order, in one statement: DuckDB's sort spills to disk
+     * past the memory limit. (Gathering the order a slice at a time into a table first, then copying that, took 1.4×
+     * as long over a whole run: BENCHMARKS.md.)
      */
-    private static void writeSplit(DuckDBConnection db, String split, int size, Path file, OutputFormat format) throws SQLException {
+    private static void writeSplit(DuckDBConnection db, String split, Path file, OutputFormat format) throws SQLException {
         try (Statement s = db.createStatement()) {
-            s.execute("CREATE TABLE out_" + split + " AS SELECT title, category, price, text, tokens, prompt FROM curated LIMIT 0");
-            for (int from = 0; from < size; from += SLICE) {
-                // A small table of the slice's ids makes it the side DuckDB hashes, never the table of texts.
-                s.execute("CREATE OR REPLACE TEMP TABLE slice AS SELECT id, ord FROM plan WHERE split = '" + split
-                        + "' AND ord >= " + from + " AND ord < " + (from + SLICE));
-                s.execute("INSERT INTO out_" + split + " SELECT c.title, c.category, c.price, c.text, c.tokens, c.prompt"
-                        + " FROM slice s JOIN curated c ON c.id = s.id ORDER BY s.ord");
-            }
-            s.execute("COPY out_" + split + " TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
-            s.execute("DROP TABLE out_" + split);
+            s.execute("COPY (SELECT c.title, c.category, c.price, c.text, c.tokens, c.prompt FROM plan p JOIN curated c ON c.id = p.id"
+                    + " WHERE p.split = '" + split + "' ORDER BY p.ord) TO '" + file.toString().replace("'", "''") + "' " + format.copyOptions());
         }
     }
 
