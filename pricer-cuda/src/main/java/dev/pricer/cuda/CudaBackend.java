@@ -102,7 +102,7 @@ public final class CudaBackend implements Backend {
         this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT, nf4BesideDefault(cuda));
     }
 
-    static int nf4BesideDefault(Cuda cuda) {
+    private static int nf4BesideDefault(Cuda cuda) {
         return cuda.multiprocessors() / 8;
     }
 

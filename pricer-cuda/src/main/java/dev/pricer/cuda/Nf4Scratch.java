@@ -93,7 +93,8 @@ final class Nf4Scratch {
     private long clock, dequantized, guessedRight, guessedWrong, gemmsBeside;
     /** The bytes of the largest weight's values taken so far. */
     private long largest;
-    private MemorySegment productStarts, productEnqueued;
+    /** Recorded on the main stream where dequantizations ahead may start; the side stream waits for it at once. */
+    private MemorySegment startAhead;
     /** The slot of the weight last taken. */
     private int active;
     private Use previous;
@@ -140,22 +141,21 @@ final class Nf4Scratch {
         // The main stream's work before the event includes every reader of the claimed slots but this product's GEMM,
         // which reads none of them.
         if (!beside.isEmpty()) {
-            productStarts = enqueueAhead(productStarts, beside);
+            enqueueAhead(beside);
             gemmsBeside++;
         }
         product.enqueue(values, beside.isEmpty() ? 0 : cuda.multiprocessors() - besideMultiprocessors);
-        if (!after.isEmpty()) productEnqueued = enqueueAhead(productEnqueued, after);
+        if (!after.isEmpty()) enqueueAhead(after);
     }
 
-    /** The main stream records the event (made if null), and the side stream waits for it, then dequantizes. */
-    private MemorySegment enqueueAhead(MemorySegment event, List<Runnable> dequantizations) {
-        MemorySegment at = event == null ? cuda.newEvent() : event;
-        cuda.record(at);
+    /** The side stream dequantizes once the main stream's work enqueued so far is done. */
+    private void enqueueAhead(List<Runnable> dequantizations) {
+        if (startAhead == null) startAhead = cuda.newEvent();
+        cuda.record(startAhead);
         cuda.onSideStream(() -> {
-            cuda.await(at);
+            cuda.await(startAhead);
             dequantizations.forEach(Runnable::run);
         });
-        return at;
     }
 
     /** The slot given the guess, pending and guessed; returns its dequantization, for the side stream. */

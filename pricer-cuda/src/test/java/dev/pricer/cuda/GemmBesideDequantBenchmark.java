@@ -7,6 +7,7 @@ import dev.pricer.cuda.lib.CublasLt;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.function.IntConsumer;
 
@@ -21,7 +22,7 @@ import java.util.function.IntConsumer;
  * the side stream at the same moment (both streams' work, main stream's events). hidden: the share of the
  * dequantizations' own time that running them together saved. One JSON line per algorithm.
  *
- * <p>Then for each SM target given (0: the whole GPU), the heuristic's first algorithm planned for that many
+ * <p>Then for each SM target given (0: the whole GPU), the product as {@link Gemm} plans it for that many
  * multiprocessors (SM_COUNT_TARGET): {@code GEMMS} products alone, and pipelined as a step would run them, each GEMM
  * beside the next weight's dequantization, which the next GEMM waits for.
  *
@@ -38,7 +39,7 @@ public final class GemmBesideDequantBenchmark {
 
     public static void main(String[] args) {
         int candidates = args.length > 0 ? Integer.parseInt(args[0]) : 32;
-        int[] targets = java.util.Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
+        int[] targets = Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
         Cuda cuda = Cuda.shared();
         float[] values = Nf4ProductBenchmark.random(INTERMEDIATE * HIDDEN, 0.02, 7);
         Nf4Weight quantized = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{INTERMEDIATE, HIDDEN}, "float32", true);
@@ -83,16 +84,9 @@ public final class GemmBesideDequantBenchmark {
                     gemms.run();
                     if (status[0] != 0) continue;
                     double alone = millis(cuda, gemms);
-                    double together = millis(cuda, () -> {
-                        cuda.record(start);
-                        cuda.onSideStream(() -> {
-                            cuda.await(start);
-                            for (int d = 0; d < DEQUANTS; d++) dequantize.run();
-                            cuda.record(done);
-                        });
-                        gemms.run();
-                        cuda.await(done);
-                    });
+                    double together = millis(cuda, () -> beside(cuda, start, done, gemms, () -> {
+                        for (int d = 0; d < DEQUANTS; d++) dequantize.run();
+                    }));
                     System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"algorithm\": %d, \"waves\": %.2f, \"id\": \"%x/%x\", "
                                     + "\"gemms_ms\": %.4f, \"together_ms\": %.4f, \"one_after_the_other_ms\": %.4f, \"hidden\": %.2f}%n",
                             forward ? "gate forward" : "gate input gradient", i, CublasLt.waves(results, i),
@@ -100,36 +94,40 @@ public final class GemmBesideDequantBenchmark {
                             (alone + dequantMs - together) / dequantMs);
                 }
                 for (int target : targets) {
-                    MemorySegment planned = lt.operation(CublasLt.COMPUTE_32F, forward ? CublasLt.OP_T : CublasLt.OP_N, CublasLt.OP_N);
-                    if (target > 0) lt.targetMultiprocessors(planned, target);
-                    lt.heuristic(handle, planned, wLayout, inLayout, outLayout, preference, results, "SM target " + target);
-                    MemorySegment algo = CublasLt.algorithm(results, 0);
-                    Runnable gemm = () -> lt.matmul(handle, planned, one, w.address(), wLayout, in.address(), inLayout, zero,
-                            out.address(), out.address(), outLayout, algo, workspace.address(), WORKSPACE_BYTES, cuda.stream(), "gate");
+                    // As the backend's NF4 products run them (Gemm planned for the target).
+                    int n = forward ? INTERMEDIATE : HIDDEN, k = forward ? HIDDEN : INTERMEDIATE;
+                    Runnable gemm = () -> cuda.gemm().matmul(false, forward, M, n, k, 1f, in, k, w, HIDDEN, ElementType.BF16,
+                            0f, out, out, n, ElementType.BF16, target);
                     double alone = millis(cuda, () -> {
                         for (int g = 0; g < GEMMS; g++) gemm.run();
                     });
                     // As a step would run it: each product's GEMM beside the next weight's dequantization, which the
                     // next GEMM waits for.
                     double pipelined = millis(cuda, () -> {
-                        for (int g = 0; g < GEMMS; g++) {
-                            cuda.record(start);
-                            cuda.onSideStream(() -> {
-                                cuda.await(start);
-                                dequantize.run();
-                                cuda.record(done);
-                            });
-                            gemm.run();
-                            cuda.await(done);
-                        }
+                        for (int g = 0; g < GEMMS; g++) beside(cuda, start, done, gemm, dequantize);
                     });
-                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"sm_target\": %d, \"waves\": %.2f, \"gemms_ms\": %.4f, "
+                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"sm_target\": %d, \"gemms_ms\": %.4f, "
                                     + "\"pipelined_ms\": %.4f, \"one_after_the_other_ms\": %.4f}%n",
-                            forward ? "gate forward" : "gate input gradient", target, CublasLt.waves(results, 0), alone, pipelined,
+                            forward ? "gate forward" : "gate input gradient", target, alone, pipelined,
                             alone + GEMMS * dequantMs / DEQUANTS);
                 }
             }
         }
+    }
+
+    /**
+     * The main-stream work with the dequantizations started on the side stream at the same moment; the main stream
+     * then waits for them.
+     */
+    private static void beside(Cuda cuda, MemorySegment start, MemorySegment done, Runnable work, Runnable dequantizations) {
+        cuda.record(start);
+        cuda.onSideStream(() -> {
+            cuda.await(start);
+            dequantizations.run();
+            cuda.record(done);
+        });
+        work.run();
+        cuda.await(done);
     }
 
     private static DeviceBuffer bf16(Cuda cuda, long elements) {
