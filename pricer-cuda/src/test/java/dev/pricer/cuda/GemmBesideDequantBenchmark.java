@@ -12,26 +12,21 @@ import java.util.Locale;
 import java.util.function.IntConsumer;
 
 /**
- * Whether any of cuBLASLt's algorithms for the 8B gate projection at 728 tokens leaves room on the multiprocessors for
- * the NF4 dequantization to run inside it. The heuristic's first choices take a whole SM's registers, so a
- * dequantization on another stream only runs between their blocks; an algorithm with smaller blocks could let the
- * next weight's dequantization (on the side stream, {@link Nf4Scratch}) hide behind the GEMM.
+ * Which cuBLASLt plan for the 8B gate projection at 728 tokens best hides the NF4 dequantization of the next weight
+ * ({@link Nf4Scratch}). cuBLASLt's first choices take a whole SM's registers, so a dequantization on another stream only
+ * runs between their blocks unless the product is planned for fewer SMs (SM_COUNT_TARGET) than the GPU has.
  *
- * <p>For each of the heuristic's first {@code CANDIDATES} algorithms, forward (X·Wᵀ) and input gradient (dY·W): the
- * time of {@code GEMMS} products alone, and with {@code DEQUANTS} dequantizations of a gate-sized weight enqueued on
- * the side stream at the same moment (both streams' work, main stream's events). hidden: the share of the
- * dequantizations' own time that running them together saved. One JSON line per algorithm.
- *
- * <p>Then for each SM target given (0: the whole GPU), the product as {@link Gemm} plans it for that many
- * multiprocessors (SM_COUNT_TARGET): {@code GEMMS} products alone, and pipelined as a step would run them, each GEMM
- * beside the next weight's dequantization, which the next GEMM waits for.
+ * <p>For each SM target given (0: the whole GPU) and each of the heuristic's first {@code CANDIDATES} algorithms for
+ * it, forward (X·Wᵀ) and input gradient (dY·W): the time of {@code GEMMS} products alone, and pipelined as a step runs
+ * them, each GEMM beside the next weight's dequantization (a gate-sized one, on the side stream), which the next GEMM
+ * waits for. One JSON line per target and algorithm; algorithm 0 is the plan {@link Gemm} takes untuned.
  *
  * <p>Usage: {@code GemmBesideDequantBenchmark [CANDIDATES [SM_TARGET ...]]}.
  */
 public final class GemmBesideDequantBenchmark {
 
     private static final int M = 728, HIDDEN = 4096, INTERMEDIATE = 14336;
-    private static final int GEMMS = 10, DEQUANTS = 3;
+    private static final int GEMMS = 10;
     private static final long WORKSPACE_BYTES = 32L << 20;
 
     private GemmBesideDequantBenchmark() {
@@ -39,7 +34,7 @@ public final class GemmBesideDequantBenchmark {
 
     public static void main(String[] args) {
         int candidates = args.length > 0 ? Integer.parseInt(args[0]) : 32;
-        int[] targets = Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray();
+        int[] targets = args.length > 1 ? Arrays.stream(args).skip(1).mapToInt(Integer::parseInt).toArray() : new int[]{0};
         Cuda cuda = Cuda.shared();
         float[] values = Nf4ProductBenchmark.random(INTERMEDIATE * HIDDEN, 0.02, 7);
         Nf4Weight quantized = Nf4Quantizer.quantize(MemorySegment.ofArray(values), new long[]{INTERMEDIATE, HIDDEN}, "float32", true);
@@ -55,61 +50,48 @@ public final class GemmBesideDequantBenchmark {
         DeviceBuffer workspace = cuda.allocate(WORKSPACE_BYTES);
         MemorySegment preference = lt.preference(WORKSPACE_BYTES, 256);
         int bf16 = ElementType.BF16.cudaType();
-        double dequantMs = millis(cuda, () -> {
-            for (int i = 0; i < DEQUANTS; i++) dequantize.run();
-        });
-        System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"dequantizations\": %d, \"ms\": %.4f}%n", cuda.deviceName(), DEQUANTS, dequantMs);
+        double dequantMs = millis(cuda, dequantize);
+        System.out.printf(Locale.ROOT, "{\"gpu\": \"%s\", \"dequantization_ms\": %.4f}%n", cuda.deviceName(), dequantMs);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment one = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 1f), zero = arena.allocateFrom(ValueLayout.JAVA_FLOAT, 0f);
             for (boolean forward : new boolean[]{true, false}) {
                 // Row-major products as column-major ones of the transposes (as Gemm does): forward y = x·wᵀ, input
                 // gradient x = y·w.
-                MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, forward ? CublasLt.OP_T : CublasLt.OP_N, CublasLt.OP_N);
                 MemorySegment wLayout = lt.layout(bf16, HIDDEN, INTERMEDIATE, HIDDEN);
                 MemorySegment inLayout = forward ? lt.layout(bf16, HIDDEN, M, HIDDEN) : lt.layout(bf16, INTERMEDIATE, M, INTERMEDIATE);
                 MemorySegment outLayout = forward ? lt.layout(bf16, INTERMEDIATE, M, INTERMEDIATE) : lt.layout(bf16, HIDDEN, M, HIDDEN);
                 DeviceBuffer in = forward ? x : y, out = forward ? y : x;
-                MemorySegment results = arena.allocate(candidates * CublasLt.HEURISTIC_RESULT_BYTES, 16);
-                int count = lt.heuristic(handle, op, wLayout, inLayout, outLayout, preference, results, forward ? "forward" : "input gradient");
-                for (int i = 0; i < count; i++) {
-                    if (CublasLt.state(results, i) != 0 || CublasLt.workspaceBytes(results, i) > WORKSPACE_BYTES) continue;
-                    MemorySegment algo = CublasLt.algorithm(results, i);
-                    int[] status = {0};
-                    Runnable gemms = () -> {
-                        for (int g = 0; g < GEMMS && status[0] == 0; g++) {
-                            status[0] = lt.tryMatmul(handle, op, one, w.address(), wLayout, in.address(), inLayout, zero,
-                                    out.address(), out.address(), outLayout, algo, workspace.address(), WORKSPACE_BYTES, cuda.stream());
-                        }
-                    };
-                    gemms.run();
-                    if (status[0] != 0) continue;
-                    double alone = millis(cuda, gemms);
-                    double together = millis(cuda, () -> beside(cuda, start, done, gemms, () -> {
-                        for (int d = 0; d < DEQUANTS; d++) dequantize.run();
-                    }));
-                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"algorithm\": %d, \"waves\": %.2f, \"id\": \"%x/%x\", "
-                                    + "\"gemms_ms\": %.4f, \"together_ms\": %.4f, \"one_after_the_other_ms\": %.4f, \"hidden\": %.2f}%n",
-                            forward ? "gate forward" : "gate input gradient", i, CublasLt.waves(results, i),
-                            algo.get(ValueLayout.JAVA_LONG, 0), algo.get(ValueLayout.JAVA_LONG, 8), alone, together, alone + dequantMs,
-                            (alone + dequantMs - together) / dequantMs);
-                }
                 for (int target : targets) {
-                    // As the backend's NF4 products run them (Gemm planned for the target).
-                    int n = forward ? INTERMEDIATE : HIDDEN, k = forward ? HIDDEN : INTERMEDIATE;
-                    Runnable gemm = () -> cuda.gemm().matmul(false, forward, M, n, k, 1f, in, k, w, HIDDEN, ElementType.BF16,
-                            0f, out, out, n, ElementType.BF16, target);
-                    double alone = millis(cuda, () -> {
-                        for (int g = 0; g < GEMMS; g++) gemm.run();
-                    });
-                    // As a step would run it: each product's GEMM beside the next weight's dequantization, which the
-                    // next GEMM waits for.
-                    double pipelined = millis(cuda, () -> {
-                        for (int g = 0; g < GEMMS; g++) beside(cuda, start, done, gemm, dequantize);
-                    });
-                    System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"sm_target\": %d, \"gemms_ms\": %.4f, "
-                                    + "\"pipelined_ms\": %.4f, \"one_after_the_other_ms\": %.4f}%n",
-                            forward ? "gate forward" : "gate input gradient", target, alone, pipelined,
-                            alone + GEMMS * dequantMs / DEQUANTS);
+                    MemorySegment op = lt.operation(CublasLt.COMPUTE_32F, forward ? CublasLt.OP_T : CublasLt.OP_N, CublasLt.OP_N);
+                    if (target > 0) lt.targetMultiprocessors(op, target);
+                    MemorySegment results = arena.allocate(candidates * CublasLt.HEURISTIC_RESULT_BYTES, 16);
+                    int count = lt.heuristic(handle, op, wLayout, inLayout, outLayout, preference, results, forward ? "forward" : "input gradient");
+                    for (int i = 0; i < count; i++) {
+                        if (CublasLt.state(results, i) != 0 || CublasLt.workspaceBytes(results, i) > WORKSPACE_BYTES) continue;
+                        MemorySegment algo = CublasLt.algorithm(results, i);
+                        int[] status = {0};
+                        Runnable gemm = () -> {
+                            if (status[0] == 0) {
+                                status[0] = lt.tryMatmul(handle, op, one, w.address(), wLayout, in.address(), inLayout, zero,
+                                        out.address(), out.address(), outLayout, algo, workspace.address(), WORKSPACE_BYTES, cuda.stream());
+                            }
+                        };
+                        gemm.run();
+                        if (status[0] != 0) continue;
+                        double alone = millis(cuda, () -> {
+                            for (int g = 0; g < GEMMS; g++) gemm.run();
+                        });
+                        // As a step runs it: each product's GEMM beside the next weight's dequantization, which the
+                        // next GEMM waits for.
+                        double pipelined = millis(cuda, () -> {
+                            for (int g = 0; g < GEMMS; g++) beside(cuda, start, done, gemm, dequantize);
+                        });
+                        System.out.printf(Locale.ROOT, "{\"product\": \"%s\", \"sm_target\": %d, \"algorithm\": %d, \"waves\": %.2f, "
+                                        + "\"id\": \"%x/%x\", \"gemms_ms\": %.4f, \"pipelined_ms\": %.4f, \"one_after_the_other_ms\": %.4f}%n",
+                                forward ? "gate forward" : "gate input gradient", target, i, CublasLt.waves(results, i),
+                                algo.get(ValueLayout.JAVA_LONG, 0), algo.get(ValueLayout.JAVA_LONG, 8), alone, pipelined,
+                                alone + GEMMS * dequantMs);
+                    }
                 }
             }
         }
