@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Packs what the lent GPU machine needs to run this folder's benchmarks there, for its 16 cores and the Python
+# transformers the peer needs (this machine has 2 cores and no transformers), into DEVICE_DIR (default .device-data,
+# which git ignores): a JRE (../shared/tools/device-jre.sh), the fat jar with only the x86-64 Linux natives (and none
+# of xgboost's, which curation does not load), stored and then xz-compressed to fit the device tool's 64 MiB, and
+# TokenizerThreads compiled. Build first: ./mvnw -B -q install -DskipTests. Then, on the GPU machine from the checkout
+# root (carry: .device-data):
+#   bash .device-data/run.sh LINES THREADS [TEXTS]
+# which unpacks once, runs bench/data/run.sh LINES THREADS, then TokenizerThreads on TEXTS of its catalog's lines
+# (default 20000) at 1, 4, 8 and THREADS threads.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+top=$PWD
+dir=$top/${DEVICE_DIR:-.device-data}
+export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
+jar=$top/pricer-cli/target/pricer.jar
+[ -f "$jar" ] || { echo "no $jar: build first with ./mvnw -B -q install -DskipTests" >&2; exit 1; }
+mkdir -p "$dir/classes"
+if [ ! -f "$dir/jre.tgz" ]; then
+  [ -f .device/jre.tgz ] || ../shared/tools/device-jre.sh
+  cp .device/jre.tgz "$dir/"
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/jar"
+(cd "$tmp/jar" && unzip -q "$jar"
+  rm -f libduckdb_java.so_macos_* libduckdb_java.so_windows_* libduckdb_java.so_linux_arm64
+  rm -rf lib/linux lib/macos lib/windows
+  find native/lib -mindepth 1 -maxdepth 1 -type d ! -name linux-x86_64 -exec rm -rf {} +
+  find org/sqlite/native -mindepth 1 -maxdepth 1 -type d ! -name Linux -exec rm -rf {} +
+  find org/sqlite/native/Linux -mindepth 1 -maxdepth 1 -type d ! -name x86_64 -exec rm -rf {} +
+  find com/sun/jna -mindepth 1 -maxdepth 1 -type d -name '*-*' ! -name linux-x86-64 -exec rm -rf {} +
+  # Stored, so that xz sees the bytes rather than deflate's output: about 36 MB against 72 as a deflated jar.
+  zip -q -0 -r -X "$tmp/pricer.jar" .)
+xz -6 -T0 -c "$tmp/pricer.jar" > "$dir/pricer.jar.xz"
+"$JAVA_HOME/bin/javac" -cp "$jar" -d "$dir/classes" bench/data/TokenizerThreads.java
+cat > "$dir/run.sh" <<'EOF'
+#!/usr/bin/env bash
+# Written by bench/data/stage-device.sh: unpacks the JRE and the jar once, then runs the data benchmarks.
+set -euo pipefail
+dev=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+lines=${1:-1000000}; threads=${2:-16}; texts=${3:-20000}
+[ -x j/jre/bin/java ] || { mkdir -p j && tar xzf "$dev/jre.tgz" -C j; }
+[ -f j/pricer.jar ] || xz -dc "$dev/pricer.jar.xz" > j/pricer.jar
+export JAVA=$PWD/j/jre/bin/java PRICER_CP=$PWD/j/pricer.jar RUST_FLAVOR=cpu
+bash bench/data/run.sh "$lines" "$threads"
+work=${WORK:-/tmp/pricer-curate-bench}
+"$JAVA" --enable-native-access=ALL-UNNAMED -cp "$PRICER_CP:$dev/classes" TokenizerThreads \
+  "$work/tokenizer.json" "$work/catalog.jsonl" "$texts" 2 1 4 8 "$threads"
+EOF
+du -sh "$dir"; ls -la "$dir"
