@@ -17,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.lang.ref.Cleaner;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.stream.IntStream;
 
@@ -95,15 +96,19 @@ public final class CudaBackend implements Backend {
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention) {
         this(cuda, precision, forcedAttention, Environment.switchedOn(System.getenv(), FUSED_NF4_VARIABLE),
                 Environment.count(System.getenv(), NF4_AHEAD_VARIABLE, NF4_AHEAD_DEFAULT, NF4_AHEAD_MOST),
-                Environment.count(System.getenv(), NF4_BESIDE_VARIABLE, nf4BesideDefault(cuda), NF4_BESIDE_MOST));
+                nf4Beside(System.getenv(), cuda.multiprocessors()));
     }
 
     CudaBackend(Cuda cuda, Precision precision, String forcedAttention, boolean fusedNf4) {
-        this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT, nf4BesideDefault(cuda));
+        this(cuda, precision, forcedAttention, fusedNf4, NF4_AHEAD_DEFAULT, nf4Beside(Map.of(), cuda.multiprocessors()));
     }
 
-    private static int nf4BesideDefault(Cuda cuda) {
-        return cuda.multiprocessors() / 8;
+    /**
+     * The SMs a GEMM leaves to a dequantization beside it, as {@value #NF4_BESIDE_VARIABLE} in env says: unset, an
+     * eighth of the GPU's; at most {@value #NF4_BESIDE_MOST}, and fewer than the GPU has.
+     */
+    static int nf4Beside(Map<String, String> env, int multiprocessors) {
+        return Environment.count(env, NF4_BESIDE_VARIABLE, multiprocessors / 8, Math.min(NF4_BESIDE_MOST, multiprocessors - 1));
     }
 
     /**

@@ -8,7 +8,10 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The backend's environment settings (no GPU needed): the tuning switches, the NF4 switches and counts. */
+/**
+ * The backend's environment settings (no GPU needed): the tuning switches, the NF4 switches and counts, the SMs left
+ * beside a GEMM.
+ */
 class EnvironmentTest {
 
     @Test
@@ -48,5 +51,19 @@ class EnvironmentTest {
         var e = assertThrows(IllegalArgumentException.class,
                 () -> Environment.count(Map.of(CudaBackend.NF4_AHEAD_VARIABLE, value), CudaBackend.NF4_AHEAD_VARIABLE, 1, 4));
         assertTrue(e.getMessage().contains("PRICER_NF4_AHEAD=" + value + ":"), e.getMessage());
+    }
+
+    @Test
+    void theSmsLeftBesideAGemmAreAnEighthUnlessSetAndFewerThanTheGpuHas() {
+        String beside = CudaBackend.NF4_BESIDE_VARIABLE;
+        assertEquals(16, CudaBackend.nf4Beside(Map.of(), 132));
+        assertEquals(0, CudaBackend.nf4Beside(Map.of(beside, "0"), 132));
+        assertEquals(CudaBackend.NF4_BESIDE_MOST, CudaBackend.nf4Beside(Map.of(beside, String.valueOf(CudaBackend.NF4_BESIDE_MOST)), 132));
+        assertEquals(7, CudaBackend.nf4Beside(Map.of(beside, "7"), 8));
+        for (var gpu : Map.of("8", 8, "65", 132).entrySet()) {
+            var e = assertThrows(IllegalArgumentException.class, () -> CudaBackend.nf4Beside(Map.of(beside, gpu.getKey()), gpu.getValue()));
+            int most = Math.min(CudaBackend.NF4_BESIDE_MOST, gpu.getValue() - 1);
+            assertTrue(e.getMessage().contains("PRICER_NF4_BESIDE=" + gpu.getKey() + ":") && e.getMessage().contains("0 to " + most), e.getMessage());
+        }
     }
 }
