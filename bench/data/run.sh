@@ -2,7 +2,8 @@
 # Curation speed and memory, `pricer data curate` against the course's Python pipeline (course_peer.py),
 # side by side on one machine, on the same synthetic catalog in raw Amazon layout.
 #   bench/data/run.sh [LINES] [THREADS]
-# JAVA (default: java on PATH) and PRICER_CP (default: the fat jar) say how to run Pricer.
+# JAVA (default: java on PATH) and PRICER_CP (default: the fat jar) say how to run Pricer; JAVA_OPTS go to the timed
+# curation's JVM (e.g. -XX:StartFlightRecording=filename=curate.jfr,settings=profile to see where its time goes).
 set -euo pipefail
 # DJL picks a CUDA build of the tokenizers library when it sees a GPU and downloads it; offline, ask for the CPU one.
 export RUST_FLAVOR=${RUST_FLAVOR:-cpu}
@@ -32,7 +33,8 @@ print(f"{s:.2f} {peak:.0f} {code}")' "$@"
 }
 
 count() { wc -l < "$1" | xargs; }
-read -r ours_s ours_mb ours_rc < <(measure "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g \
+# shellcheck disable=SC2086 # JAVA_OPTS is a list of options
+read -r ours_s ours_mb ours_rc < <(measure "$java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx1g ${JAVA_OPTS:-} \
   -cp "$cp" dev.pricer.cli.PricerCommand data curate "$work/catalog.jsonl" --tokenizer "$work/tokenizer.json" \
   -o "$work/ours" --threads "$threads" --json)
 [ "$ours_rc" = 0 ] || { echo "pricer data curate failed ($ours_rc)"; exit 1; }

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Packs what the lent GPU machine needs to run this folder's benchmarks there, for its 16 cores and the Python
 # transformers the peer needs (this machine has 2 cores and no transformers), into DEVICE_DIR (default .device-data,
-# which git ignores): a JRE (../shared/tools/device-jre.sh), the fat jar with only the x86-64 Linux natives (and none
-# of xgboost's, which curation does not load), stored and then xz-compressed to fit the device tool's 64 MiB, and
-# TokenizerThreads compiled. Build first: ./mvnw -B -q install -DskipTests. Then, on the GPU machine from the checkout
-# root (carry: .device-data):
-#   bash .device-data/run.sh LINES THREADS [TEXTS]
+# which git ignores): a JRE (the modules of ../shared/tools/device-jre.sh's, and Flight Recorder), the fat jar with
+# only the x86-64 Linux natives (and none of xgboost's, which curation does not load), stored and then
+# xz-compressed to fit the device tool's 64 MiB (63 in all), and TokenizerThreads compiled.
+# Build first: ./mvnw -B -q install -DskipTests. Then, on the GPU machine from the checkout root (carry: .device-data):
+#   [JAVA_OPTS=-XX:StartFlightRecording=filename=$OUT/curate.jfr,settings=profile] bash .device-data/run.sh LINES THREADS [TEXTS]
 # which unpacks once, runs bench/data/run.sh LINES THREADS, then TokenizerThreads on TEXTS of its catalog's lines
 # (default 20000) at 1, 4, 8 and THREADS threads.
 set -euo pipefail
@@ -16,13 +16,15 @@ export JAVA_HOME=${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}
 jar=$top/pricer-cli/target/pricer.jar
 [ -f "$jar" ] || { echo "no $jar: build first with ./mvnw -B -q install -DskipTests" >&2; exit 1; }
 mkdir -p "$dir/classes"
-if [ ! -f "$dir/jre.tgz" ]; then
-  [ -f .device/jre.tgz ] || ../shared/tools/device-jre.sh
-  cp .device/jre.tgz "$dir/"
-fi
-
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+if [ ! -f "$dir/jre.tgz" ]; then
+  # The modules of ../shared/tools/device-jre.sh's runtime, and Flight Recorder's, for JAVA_OPTS=-XX:StartFlightRecording.
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.sql,java.logging,java.management,java.naming,java.net.http,jdk.httpserver,jdk.unsupported,jdk.crypto.ec,java.xml,jdk.jfr \
+    --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$tmp/jre"
+  tar czf "$dir/jre.tgz" -C "$tmp" jre
+  rm -rf "$tmp/jre"
+fi
 mkdir "$tmp/jar"
 (cd "$tmp/jar" && unzip -q "$jar"
   rm -f libduckdb_java.so_macos_* libduckdb_java.so_windows_* libduckdb_java.so_linux_arm64
