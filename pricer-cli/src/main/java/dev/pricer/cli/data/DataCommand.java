@@ -7,7 +7,7 @@ import java.io.UncheckedIOException;
 import picocli.CommandLine.Command;
 
 /** {@code pricer data}: read, curate, describe and generate price datasets. */
-@Command(name = "data", description = "Read, curate, describe and generate price datasets.",
+@Command(name = "data", mixinStandardHelpOptions = true, description = "Read, curate, describe and generate price datasets.",
         subcommands = {CurateCommand.class, StatsCommand.class, GenerateCommand.class})
 public final class DataCommand implements Runnable {
 

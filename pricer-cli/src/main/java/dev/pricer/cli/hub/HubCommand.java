@@ -35,7 +35,7 @@ import java.util.concurrent.Callable;
 
 /** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
 @Command(name = "hub", mixinStandardHelpOptions = true,
-    description = "Model repositories: list, history, files, download, push, gc.",
+    description = "Model repositories: list, log, files, download, push, gc.",
     subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Download.class,
         HubCommand.PushDir.class, HubCommand.Gc.class})
 public final class HubCommand implements Runnable {
@@ -125,7 +125,7 @@ public final class HubCommand implements Runnable {
         return n < 1000 ? n + " B" : n < 1_000_000 ? "%.1f kB".formatted(n / 1e3) : n < 1_000_000_000 ? "%.1f MB".formatted(n / 1e6) : "%.2f GB".formatted(n / 1e9);
     }
 
-    @Command(name = "list", description = "Repositories, most recently changed first.")
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "Repositories, most recently changed first.")
     static final class ListRepos extends HubJob {
         @Option(names = "--type", defaultValue = "model", description = "model or dataset (default: ${DEFAULT-VALUE}).")
         String type;
@@ -143,7 +143,7 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    @Command(name = "log", description = "Commit history of REPO[@REV], newest first.")
+    @Command(name = "log", mixinStandardHelpOptions = true, description = "Commit history of REPO[@REV], newest first.")
     static final class Log extends HubJob {
         @Parameters(paramLabel = "REPO[@REV]")
         String repo;
@@ -178,7 +178,7 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    @Command(name = "files", description = "Files of REPO[@REV].")
+    @Command(name = "files", mixinStandardHelpOptions = true, description = "Files of REPO[@REV].")
     static final class Files extends HubJob {
         @Parameters(paramLabel = "REPO[@REV]")
         String repo;
@@ -196,7 +196,7 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    @Command(name = "download", description = "Download one file, or every file, of REPO[@REV].")
+    @Command(name = "download", mixinStandardHelpOptions = true, description = "Download one file, or every file, of REPO[@REV].")
     static final class Download extends HubJob {
         @Parameters(index = "0", paramLabel = "REPO[@REV]")
         String repo;
@@ -227,7 +227,7 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    @Command(name = "push", description = "Commit every file under DIR to REPO (created if missing).")
+    @Command(name = "push", mixinStandardHelpOptions = true, description = "Commit every file under DIR to REPO (created if missing).")
     static final class PushDir extends HubJob {
         @Parameters(index = "0", paramLabel = "REPO")
         String repo;
@@ -259,7 +259,7 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    @Command(name = "gc", description = "Remove commits, trees and blobs that no branch or tag reaches (local store only).")
+    @Command(name = "gc", mixinStandardHelpOptions = true, description = "Remove commits, trees and blobs that no branch or tag reaches (local store only).")
     static final class Gc extends HubJob {
         @Option(names = "--grace", defaultValue = "PT1H", description = "Keep anything younger than this, as ISO-8601 (default: ${DEFAULT-VALUE}): pushes in progress need it.")
         Duration grace;
