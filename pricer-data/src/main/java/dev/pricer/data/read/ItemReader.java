@@ -164,7 +164,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                 statement = db.createStatement();
                 results = statement.executeQuery(sql);
             } catch (SQLException e) {
-                throw new DataFileException(file, "cannot read as " + format.name().toLowerCase(Locale.ROOT) + ": " + firstLine(e), e);
+                throw new DataFileException(file, "cannot read as " + format.name().toLowerCase(Locale.ROOT) + ": " + reason(e, file, format), e);
             }
         }
 
@@ -184,7 +184,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                 } catch (SQLException e) {
                     // DuckDB stops at the first broken page of a file; the records before it were read.
                     exhausted = true;
-                    return done(new Row.Skipped(file, place(record + 1), "rest of file unreadable: " + firstLine(e)));
+                    return done(new Row.Skipped(file, place(record + 1), "rest of file unreadable: " + reason(e, file, format)));
                 }
                 exhausted = true;
             }
@@ -306,7 +306,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
                     }
                 }
             } catch (SQLException e) {
-                throw new DataFileException(file, "cannot read as CSV: " + firstLine(e), e);
+                throw new DataFileException(file, "cannot read as CSV: " + reason(e, file, format), e);
             }
         }
 
@@ -380,7 +380,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
             while (r.next()) names.add(r.getString(1));
         } catch (SQLException e) {
             String what = format == FileFormat.PARQUET ? "not a Parquet file" : "cannot read as JSON Lines";
-            throw new DataFileException(file, what + ": " + firstLine(e), e);
+            throw new DataFileException(file, what + ": " + reason(e, file, format), e);
         }
         if (names.isEmpty()) throw new DataFileException(file, "no JSON object on any line");
         return names;
@@ -392,7 +392,7 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
         try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT line FROM " + lines(file) + " LIMIT 1")) {
             first = r.next() ? r.getString(1) : null;
         } catch (SQLException e) {
-            throw new DataFileException(file, "cannot read as text: " + firstLine(e), e);
+            throw new DataFileException(file, "cannot read as text: " + reason(e, file, format), e);
         }
         if (first == null || first.isBlank()) throw new DataFileException(file, "empty file: no CSV header");
         Path header = null;
@@ -521,6 +521,23 @@ public final class ItemReader implements Iterator<Row>, AutoCloseable {
 
     private static String orEmpty(String s) {
         return s == null ? "" : s;
+    }
+
+    /**
+     * Why DuckDB could not read the file. A streamed result set that fails while fetching says only "Invalid result
+     * set"; the file read once more without streaming shows the cause (a gzip stream cut short, say), so this error
+     * path alone pays a second read.
+     */
+    private static String reason(SQLException e, Path file, FileFormat format) {
+        String message = firstLine(e);
+        if (!message.contains("Invalid result set")) return message;
+        String source = format == FileFormat.PARQUET ? "read_parquet(" + literal(file) + ")" : lines(file);
+        try (Connection unstreamed = DriverManager.getConnection("jdbc:duckdb:"); Statement s = unstreamed.createStatement()) {
+            s.executeQuery("SELECT count(*) FROM " + source).close();
+            return message;
+        } catch (SQLException cause) {
+            return firstLine(cause);
+        }
     }
 
     private static String firstLine(SQLException e) {

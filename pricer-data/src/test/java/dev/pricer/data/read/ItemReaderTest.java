@@ -217,6 +217,24 @@ class ItemReaderTest {
         assertEquals(1000, items(readAll(source(List.of(parquet)))).size());
     }
 
+    /**
+     * DuckDB streams results, and a streamed read that fails says only "Invalid result set": the refusal names the
+     * cause instead.
+     */
+    @Test
+    void aTruncatedGzipFileIsRefusedByNameAndCause() throws IOException {
+        Path whole = dir.resolve("whole.jsonl.gz");
+        try (var out = new java.util.zip.GZIPOutputStream(Files.newOutputStream(whole))) {
+            for (int i = 0; i < 20_000; i++) out.write(("{\"text\": \"item " + i + " " + "x".repeat(i % 97) + "\", \"price\": " + (i % 500 + 1) + "}\n").getBytes());
+        }
+        byte[] bytes = Files.readAllBytes(whole);
+        Path cut = dir.resolve("cut.jsonl.gz");
+        Files.write(cut, Arrays.copyOf(bytes, bytes.length * 6 / 10));
+        DataFileException e = assertThrows(DataFileException.class, () -> readAll(source(List.of(cut))));
+        assertTrue(e.getMessage().contains("cut.jsonl.gz") && e.getMessage().contains("end of GZIP stream"), e.getMessage());
+        assertEquals(20_000, items(readAll(source(List.of(whole)))).size());
+    }
+
     @Test
     void gzipWithoutItsExtensionIsRefused() throws IOException {
         Path file = dir.resolve("items.jsonl");
