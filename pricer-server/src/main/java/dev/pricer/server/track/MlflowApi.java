@@ -90,7 +90,7 @@ final class MlflowApi {
         JsonNode body = body(ctx);
         String project = body.path("experiment_id").asText("0");
         if (project(project).isEmpty()) throw new MlflowError(404, "RESOURCE_DOES_NOT_EXIST", "no experiment with id '" + project + "'");
-        long start = body.path("start_time").asLong(System.currentTimeMillis());
+        long start = int64(body, "start_time", System.currentTimeMillis(), "the run");
         String name = body.path("run_name").asText("");
         List<String> tags = new ArrayList<>();
         String notes = null;
@@ -115,7 +115,7 @@ final class MlflowApi {
         if (body.hasNonNull("run_name") && !body.get("run_name").asText().isEmpty()) store.rename(run.id(), body.get("run_name").asText());
         if (body.hasNonNull("status")) {
             RunStatus status = status(body.get("status").asText());
-            long end = body.path("end_time").asLong(System.currentTimeMillis());
+            long end = int64(body, "end_time", System.currentTimeMillis(), "run " + run.id());
             store.end(run.id(), status, end);
             if (status == RunStatus.RUNNING) store.heartbeat(List.of(run.id()), System.currentTimeMillis());
         }
@@ -133,8 +133,9 @@ final class MlflowApi {
             if (filter.paramKey != null) query = query.withConfig(filter.paramKey, filter.paramValue);
             for (RunInfo run : store.runs(query)) runs.add(run(run));
         }
-        int max = body.path("max_results").asInt(1000);
-        reply(ctx, Map.of("runs", runs.size() > max ? runs.subList(0, max) : runs));
+        long max = int64(body, "max_results", 1000, "the search");
+        if (max < 0) throw new MlflowError(400, "INVALID_PARAMETER_VALUE", "the search has max_results " + max + ", below 0");
+        reply(ctx, Map.of("runs", runs.size() > max ? runs.subList(0, (int) max) : runs));
     }
 
     private void logBatch(Context ctx) throws IOException {
@@ -198,7 +199,26 @@ final class MlflowApi {
         JsonNode value = metric.get("value");
         if (value == null || value.isNull()) throw new MlflowError(400, "INVALID_PARAMETER_VALUE", "metric '" + key + "' has no value");
         double v = value.isNumber() ? value.asDouble() : parseDouble(key, value.asText());
-        return new TrackStore.Logged(key, metric.path("step").asLong(0), metric.path("timestamp").asLong(System.currentTimeMillis()), v);
+        String of = "metric '" + key + "'";
+        return new TrackStore.Logged(key, int64(metric, "step", 0, of), int64(metric, "timestamp", System.currentTimeMillis(), of), v);
+    }
+
+    /**
+     * A whole-number field (MLflow's int64, which its JSON carries as a string or a number), or {@code unset} when
+     * missing; anything else is refused, naming the field and what it belongs to.
+     */
+    private static long int64(JsonNode parent, String field, long unset, String of) {
+        JsonNode node = parent.get(field);
+        if (node == null || node.isNull()) return unset;
+        if (node.isIntegralNumber() && node.canConvertToLong()) return node.asLong();
+        if (node.isTextual()) {
+            try {
+                return Long.parseLong(node.asText());
+            } catch (NumberFormatException e) {
+                // refused below, as any other value
+            }
+        }
+        throw new MlflowError(400, "INVALID_PARAMETER_VALUE", of + " has " + field + " " + node + ", not a whole number");
     }
 
     private static double parseDouble(String key, String text) {

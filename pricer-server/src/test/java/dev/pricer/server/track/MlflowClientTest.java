@@ -93,4 +93,28 @@ class MlflowClientTest {
             assertEquals("RESOURCE_ALREADY_EXISTS", dev.pricer.track.remote.TrackClient.JSON.readTree(twice.body()).get("error_code").asText());
         }
     }
+
+    /** A step, timestamp or time that is not a whole number is refused by name, as MLflow does, and nothing is stored. */
+    @Test
+    void numbersThatAreNotWholeAreRefusedByName() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir)) {
+            fixture.send("POST", "/api/2.0/mlflow/experiments/create", "{\"name\":\"e\"}");
+            var bad = fixture.send("POST", "/api/2.0/mlflow/runs/create", "{\"experiment_id\":\"e\",\"start_time\":\"yesterday\"}");
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains("start_time") && bad.body().contains("yesterday"), bad.body());
+            String created = fixture.send("POST", "/api/2.0/mlflow/runs/create", "{\"experiment_id\":\"e\"}").body();
+            String runId = dev.pricer.track.remote.TrackClient.JSON.readTree(created).get("run").get("info").get("run_id").asText();
+            for (String field : List.of("\"step\":\"x\"", "\"step\":1.5", "\"timestamp\":\"soon\"", "\"step\":[1]")) {
+                var refused = fixture.send("POST", "/api/2.0/mlflow/runs/log-metric",
+                        "{\"run_id\":\"" + runId + "\",\"key\":\"loss\",\"value\":0.5," + field + "}");
+                assertEquals(400, refused.statusCode(), field + ": " + refused.body());
+                JsonNode error = dev.pricer.track.remote.TrackClient.JSON.readTree(refused.body());
+                assertEquals("INVALID_PARAMETER_VALUE", error.get("error_code").asText());
+                assertTrue(error.get("message").asText().contains("metric 'loss' has " + field.substring(1, field.indexOf(':') - 1)), error.toString());
+            }
+            assertTrue(fixture.store.fullHistory(runId, "loss").isEmpty());
+            var search = fixture.send("POST", "/api/2.0/mlflow/runs/search", "{\"experiment_ids\":[\"e\"],\"max_results\":-1}");
+            assertEquals(400, search.statusCode(), search.body());
+        }
+    }
 }
