@@ -1,7 +1,9 @@
 package dev.pricer.server.track;
 
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
@@ -138,12 +140,28 @@ public final class TrackModule implements ServerModule {
     private record PointsBody(List<Point> points) {
     }
 
+    /** What a point must carry; a missing one would otherwise read as 0 (its segment may be left out: 0). */
+    private static final List<String> POINT_FIELDS = List.of("seq", "key", "step", "wallMs", "value");
+    /** Steps, seqs and times are whole numbers: 1.5 is refused rather than cut to 1. */
+    private static final ObjectReader POINTS = TrackClient.JSON.readerFor(PointsBody.class)
+            .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
     private void appendPoints(Context ctx) throws IOException {
         String id = ctx.pathParam("id");
-        PointsBody body = TrackClient.JSON.readValue(ctx.bodyAsBytes(), PointsBody.class);
-        if (body.points() == null) throw new IllegalArgumentException("field 'points' is required");
+        JsonNode tree = TrackClient.JSON.readTree(ctx.bodyAsBytes());
+        JsonNode points = tree == null ? null : tree.get("points");
+        if (points == null || !points.isArray()) throw new IllegalArgumentException("field 'points' is required (an array of points)");
+        for (int i = 0; i < points.size(); i++) {
+            JsonNode point = points.get(i);
+            if (!point.isObject()) throw new IllegalArgumentException("point " + (i + 1) + " is not an object");
+            for (String field : POINT_FIELDS) {
+                if (!point.hasNonNull(field)) {
+                    throw new IllegalArgumentException("point " + (i + 1) + " ('" + point.path("key").asText() + "') has no '" + field + "'");
+                }
+            }
+        }
+        PointsBody body = POINTS.readValue(tree);
         for (Point p : body.points()) {
-            if (p == null) throw new IllegalArgumentException("a point is null");
             requireText("key", p.key(), MAX_NAME);
             if (p.seq() < 1) throw new IllegalArgumentException("point '" + p.key() + "' has seq " + p.seq() + " (must be at least 1)");
             if (p.segment() < 0) throw new IllegalArgumentException("point '" + p.key() + "' has a negative segment");

@@ -108,6 +108,28 @@ class TrackApiTest {
         }
     }
 
+    /** A point missing a field, or with a fraction for a whole number, is refused by name, and nothing is stored. */
+    @Test
+    void pointsWithMissingOrFractionalFieldsAreRefused() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir)) {
+            String run = "{\"id\":\"r\",\"project\":\"p\",\"name\":\"n\",\"status\":\"running\",\"startedMs\":1}";
+            assertEquals(200, fixture.send("PUT", "/api/track/runs/r", run).statusCode());
+            String good = "{\"seq\":1,\"key\":\"loss\",\"step\":1,\"wallMs\":1,\"value\":0.5}";
+            for (String field : List.of("value", "step", "seq", "wallMs", "key")) {
+                String without = good.replaceFirst("\"" + field + "\":[^,}]*,?", "").replace(",}", "}");
+                HttpResponse<String> refused = fixture.send("POST", "/api/track/runs/r/points", "{\"points\":[" + good + "," + without + "]}");
+                assertEquals(400, refused.statusCode(), without);
+                assertTrue(TrackClient.JSON.readTree(refused.body()).get("error").asText().contains("point 2") , refused.body());
+                assertTrue(refused.body().contains("'" + field + "'"), refused.body());
+            }
+            HttpResponse<String> fraction = fixture.send("POST", "/api/track/runs/r/points", "{\"points\":[" + good.replace("\"step\":1", "\"step\":1.5") + "]}");
+            assertEquals(400, fraction.statusCode(), fraction.body());
+            assertTrue(fixture.store.fullHistory("r", "loss").isEmpty());
+            assertEquals(200, fixture.send("POST", "/api/track/runs/r/points", "{\"points\":[" + good + "]}").statusCode());
+            assertEquals(1, fixture.store.fullHistory("r", "loss").size());
+        }
+    }
+
     @Test
     void namesWithQuotesHtmlAndSqlComeBackAsText() throws Exception {
         String name = "it's \"<script>alert(1)</script>\" '; DROP TABLE runs; --";
