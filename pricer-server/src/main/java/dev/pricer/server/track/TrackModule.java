@@ -114,6 +114,8 @@ public final class TrackModule implements ServerModule {
         requireText("name", run.name(), MAX_NAME);
         if (run.status() == null) throw new IllegalArgumentException("field 'status' is required");
         store.upsertRun(run);
+        // A client that sends no heartbeat has just shown it is alive; otherwise its run would read as crashed at once.
+        if (run.status() == RunStatus.RUNNING && run.heartbeatMs() == 0) store.heartbeat(List.of(id), System.currentTimeMillis());
         live.poke();
         json(ctx, store.requireRun(id));
     }

@@ -108,6 +108,16 @@ class TrackApiTest {
         }
     }
 
+    /** A client that sends no heartbeat with its run (the field is optional) has just shown it is alive. */
+    @Test
+    void aRunPutWithoutAHeartbeatReadsAsRunning() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir)) {
+            String run = "{\"id\":\"r\",\"project\":\"p\",\"name\":\"n\",\"status\":\"running\",\"startedMs\":1}";
+            assertEquals(200, fixture.send("PUT", "/api/track/runs/r", run).statusCode());
+            assertEquals("running", TrackClient.JSON.readTree(fixture.send("GET", "/api/track/runs/r", null).body()).get("status").asText());
+        }
+    }
+
     /** A point missing a field, or with a fraction for a whole number, is refused by name, and nothing is stored. */
     @Test
     void pointsWithMissingOrFractionalFieldsAreRefused() throws Exception {
