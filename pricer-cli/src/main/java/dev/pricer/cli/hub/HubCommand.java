@@ -68,10 +68,16 @@ public final class HubCommand implements Runnable {
         @CommandLine.Spec(CommandLine.Spec.Target.MIXEE)
         CommandLine.Model.CommandSpec spec;
 
-        HubClient open() {
+        /** {@code mayCreateStore}: a {@code --store} folder that does not exist is made (a push), not refused as a typo. */
+        HubClient open(boolean mayCreateStore) {
             Map<String, String> env = System.getenv();
             if (url != null) return Hubs.remote(url, token != null ? token : Hubs.token(env));
-            if (store != null) return new LocalHub(Hubs.local(store), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
+            if (store != null) {
+                if (!mayCreateStore && !java.nio.file.Files.isDirectory(store)) {
+                    throw new HubException.Invalid("no hub store at " + store + " (a push makes one)");
+                }
+                return new LocalHub(Hubs.local(store), env.getOrDefault("PRICER_USER", System.getProperty("user.name", "pricer")));
+            }
             return Hubs.fromEnvironment(env);
         }
 
@@ -109,7 +115,7 @@ public final class HubCommand implements Runnable {
 
         @Override
         public Integer call() {
-            try (HubClient hub = target.open()) {
+            try (HubClient hub = target.open(writes())) {
                 run(hub);
                 return 0;
             } catch (HubException e) {
@@ -119,6 +125,11 @@ public final class HubCommand implements Runnable {
         }
 
         abstract void run(HubClient hub);
+
+        /** Whether the job adds to the hub, so that a local store may be made for it. */
+        boolean writes() {
+            return false;
+        }
     }
 
     static String bytes(long n) {
@@ -246,6 +257,11 @@ public final class HubCommand implements Runnable {
 
         @Option(names = "--private", description = "Create the repository private when it does not exist.")
         boolean isPrivate;
+
+        @Override
+        boolean writes() {
+            return true;
+        }
 
         @Override
         void run(HubClient hub) {

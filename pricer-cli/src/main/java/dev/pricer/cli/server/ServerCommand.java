@@ -9,7 +9,10 @@ import dev.pricer.track.TrackerOptions;
 import dev.pricer.track.store.Tokens;
 import dev.pricer.track.store.TrackStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,8 +30,16 @@ public final class ServerCommand implements Callable<Integer> {
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
     String host = "127.0.0.1";
 
-    @Option(names = "--port", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-    int port = 5050;
+    @Spec
+    CommandSpec spec;
+
+    private int port;
+
+    @Option(names = "--port", defaultValue = "5050", description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    void port(int value) {
+        if (value < 0 || value > 65_535) throw new ParameterException(spec.commandLine(), "--port must be 0 to 65535, not " + value);
+        port = value;
+    }
 
     @Option(names = "--home", description = "Pricer home folder (default: PRICER_HOME or ~/.pricer).")
     Path home = TrackerOptions.defaultHome();

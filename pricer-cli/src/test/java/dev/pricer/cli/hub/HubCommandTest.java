@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class HubCommandTest {
@@ -76,5 +77,28 @@ class HubCommandTest {
         JsonNode gc = new ObjectMapper().readTree(pricer("hub", "gc", "--grace", "PT0S", "--json").out());
         assertEquals(0, gc.get("blobsRemoved").asInt());
         assertEquals(3, gc.get("blobsKept").asInt());
+    }
+
+    /** A --store folder that does not exist is a typo to reading commands, refused without making it; a push makes it. */
+    @Test
+    void aStoreThatDoesNotExistIsRefusedExceptByPush() throws Exception {
+        Path typo = tmp.resolve("no-such-hub");
+        for (String[] command : List.of(new String[]{"hub", "list"}, new String[]{"hub", "log", "alice/run-1"}, new String[]{"hub", "gc"})) {
+            StringWriter err = new StringWriter();
+            CommandLine cli = new CommandLine(new PricerCommand());
+            cli.setOut(new PrintWriter(new StringWriter()));
+            cli.setErr(new PrintWriter(err));
+            List<String> args = new ArrayList<>(List.of(command));
+            args.addAll(List.of("--store", typo.toString()));
+            assertEquals(1, cli.execute(args.toArray(String[]::new)), String.join(" ", command));
+            assertTrue(err.toString().contains("no hub store at " + typo), err.toString());
+            assertFalse(Files.exists(typo), String.join(" ", command) + " made the folder");
+        }
+        Files.createDirectories(tmp.resolve("ckpt"));
+        Files.writeString(tmp.resolve("ckpt/a.json"), "{}");
+        CommandLine cli = new CommandLine(new PricerCommand());
+        cli.setOut(new PrintWriter(new StringWriter()));
+        assertEquals(0, cli.execute("hub", "push", "alice/run-1", tmp.resolve("ckpt").toString(), "-m", "first", "--store", typo.toString()));
+        assertTrue(Files.isDirectory(typo));
     }
 }
