@@ -33,7 +33,7 @@ public final class PricerCommand implements Runnable {
     /** The command line as {@code main} runs it: errors in a command print as one line, not a stack trace. */
     public static CommandLine create() {
         return new CommandLine(new PricerCommand()).setExecutionExceptionHandler((e, line, parsed) -> {
-            line.getErr().println("error: " + e.getMessage());
+            line.getErr().println("error: " + Failures.describe(e));
             return 1;
         });
     }

@@ -1,5 +1,6 @@
 package dev.pricer.cli.data;
 
+import dev.pricer.cli.Failures;
 import dev.pricer.data.read.DataFileException;
 import picocli.CommandLine;
 
@@ -29,7 +30,7 @@ public final class DataCommand implements Runnable {
         try {
             return work.run();
         } catch (DataFileException | IllegalArgumentException | UncheckedIOException e) {
-            System.err.println("error: " + e.getMessage());
+            System.err.println("error: " + Failures.describe(e));
             return 1;
         } catch (Exception e) {
             throw new IllegalStateException(e);

@@ -1,0 +1,49 @@
+package dev.pricer.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FailuresTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void fileErrorsNameTheFileAndWhatIsWrong() {
+        assertEquals("/a/b: no such file or folder", Failures.describe(new NoSuchFileException("/a/b")));
+        assertEquals("/a/tokenizer.json: no tokenizer.json here",
+                Failures.describe(new UncheckedIOException(new NoSuchFileException("/a/tokenizer.json", null, "no tokenizer.json here"))));
+        assertEquals("/a/b: permission denied", Failures.describe(new AccessDeniedException("/a/b")));
+    }
+
+    @Test
+    void otherFailuresKeepTheirOwnMessage() {
+        assertEquals("cannot read tokenizer /a: broken",
+                Failures.describe(new UncheckedIOException("cannot read tokenizer /a: broken", new NoSuchFileException("/a"))));
+        assertEquals("batch size must be at least 1", Failures.describe(new IllegalArgumentException("batch size must be at least 1")));
+        assertEquals("NullPointerException", Failures.describe(new NullPointerException()));
+    }
+
+    /** A missing --file was reported as "error: PATH" alone. */
+    @Test
+    void aCommandThatMissesAFileSaysSo() {
+        Path missing = dir.resolve("texts.txt");
+        StringWriter err = new StringWriter();
+        CommandLine cli = PricerCommand.create();
+        cli.setOut(new PrintWriter(new StringWriter()));
+        cli.setErr(new PrintWriter(err, true));
+        assertEquals(1, cli.execute("predict", "--model", "me/model", "--file", missing.toString(), "--home", dir.toString()));
+        assertTrue(err.toString().contains("error: " + missing + ": no such file or folder"), err.toString());
+    }
+}
