@@ -81,6 +81,7 @@ public final class EvalCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (model == null && !baselines) throw new IllegalArgumentException("nothing to evaluate: give --model and/or --baselines");
         if (allRevisions && model == null) throw new IllegalArgumentException("--all-revisions needs --model");
+        if (size < 1) throw new IllegalArgumentException("--size must be at least 1, not " + size);
         Tester tester = new Tester(Splits.read(data, "test", size), size);
         List<Report> reports = new ArrayList<>();
         List<Charts.StepError> steps = new ArrayList<>();

@@ -71,6 +71,9 @@ class EvalCommandTest {
         Result nothing = run("eval", "--data", dir.toString());
         assertEquals(1, nothing.code());
         assertTrue(nothing.err().contains("nothing to evaluate"), nothing.err());
+        Result noSize = run("eval", "--data", dir.toString(), "--baselines", "--size", "-3");
+        assertEquals(1, noSize.code());
+        assertTrue(noSize.err().contains("--size must be at least 1, not -3"), noSize.err());
         Result noSplit = run("eval", "--data", dir.toString(), "--baselines");
         assertTrue(noSplit.err().contains("no files of split 'test'"), noSplit.err());
         Result noText = run("predict", "--model", "a/b", "--hub-store", dir.toString());
