@@ -111,6 +111,7 @@ public final class CurateCommand implements Callable<Integer> {
     }
 
     private int work() throws Exception {
+        if (threads != null && threads < 1) throw new IllegalArgumentException("--threads must be at least 1, not " + threads);
         CurationConfig config = new CurationConfig(minPrice, maxPrice, textFields, removeBoilerplate,
                 CurationConfig.COURSE_BOILERPLATE, partNumberLength, minChars, ceilingChars, tokenLimits, minTokens,
                 maxTokens, balance, bucketCap, keepAllFrom,

@@ -72,4 +72,25 @@ class DataCommandTest {
         assertEquals(2, missing.code());
         assertTrue(missing.err().contains("--tokenizer"), missing.err());
     }
+
+    /** Settings out of range are refused by name before anything is read or written. */
+    @Test
+    void curationSettingsOutOfRangeAreRefusedByName() throws Exception {
+        Path catalog = dir.resolve("catalog.jsonl");
+        assertEquals(0, pricer("data", "generate", "-n", "20", "--seed", "5", "-o", catalog.toString()).code());
+        String[][] cases = {
+                {"--ceiling-chars", "-1", "ceiling chars -1 must be at least 1"},
+                {"--min-chars", "-1", "min chars -1 must not be negative"},
+                {"--part-number-length", "-1", "part number length -1 must not be negative"},
+                {"--bucket-cap", "-1", "bucket cap -1 must not be negative"},
+                {"--threads", "0", "--threads must be at least 1, not 0"},
+        };
+        for (String[] c : cases) {
+            Path out = dir.resolve("out" + c[0]);
+            Result r = pricer("data", "curate", catalog.toString(), "-o", out.toString(), "--no-token-limits", c[0], c[1]);
+            assertEquals(1, r.code(), String.join(" ", c));
+            assertTrue(r.err().contains("error: " + c[2]), r.err());
+            assertTrue(!Files.exists(out), "nothing written for " + c[0]);
+        }
+    }
 }

@@ -201,7 +201,8 @@ public final class Curation {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("curation interrupted", e);
             } catch (ExecutionException e) {
-                throw new IllegalStateException("curating an item failed: " + e.getCause().getMessage(), e.getCause());
+                Throwable cause = e.getCause();
+                throw new IllegalStateException("curating an item failed: " + (cause.getMessage() != null ? cause.getMessage() : cause), cause);
             }
             for (Result r : results) {
                 if (r.skipped() != null) {

@@ -56,6 +56,11 @@ public record CurationConfig(double minPrice, double maxPrice, List<String> text
         if (limitTokens && minTokens >= maxTokens) {
             throw new IllegalArgumentException("min tokens " + minTokens + " must be below max tokens " + maxTokens);
         }
+        if (limitTokens && minTokens < 0) throw new IllegalArgumentException("min tokens " + minTokens + " must not be negative");
+        if (partNumberLength < 0) throw new IllegalArgumentException("part number length " + partNumberLength + " must not be negative");
+        if (minChars < 0) throw new IllegalArgumentException("min chars " + minChars + " must not be negative");
+        if (ceilingChars < 1) throw new IllegalArgumentException("ceiling chars " + ceilingChars + " must be at least 1");
+        if (bucketCap < 0) throw new IllegalArgumentException("bucket cap " + bucketCap + " must not be negative");
         if (trainSize < 0 || testSize < 0) throw new IllegalArgumentException("split sizes must not be negative");
         for (var w : categoryWeights.entrySet()) {
             if (!(w.getValue() > 0)) throw new IllegalArgumentException("category weight " + w + " must be positive");
