@@ -31,6 +31,11 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.println("error: --count must not be negative");
             return 2;
         }
+        String name = output.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) {
+            System.err.println("error: " + output + ": the catalog is JSON Lines; name it .jsonl or .jsonl.gz");
+            return 2;
+        }
         ProgressLine progress = new ProgressLine("generate", count);
         new CatalogGenerator(seed).write(output, count, done -> progress.update(done, "items"));
         progress.finish(count, "items");

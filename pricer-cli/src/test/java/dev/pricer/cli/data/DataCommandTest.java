@@ -43,7 +43,7 @@ class DataCommandTest {
         assertEquals(0, gen.code(), gen.err());
         assertTrue(Files.size(catalog) > 0);
 
-        Path chart = dir.resolve("stats.png");
+        Path chart = dir.resolve("charts/new/stats.png");
         Result stats = pricer("data", "stats", catalog.toString(), "--json", "--chart", chart.toString());
         assertEquals(0, stats.code(), stats.err());
         JsonNode s = new ObjectMapper().readTree(stats.out());
@@ -92,5 +92,15 @@ class DataCommandTest {
             assertTrue(r.err().contains("error: " + c[2]), r.err());
             assertTrue(!Files.exists(out), "nothing written for " + c[0]);
         }
+    }
+
+    /** The catalog is JSON Lines whatever the name says, so another name is refused rather than written. */
+    @Test
+    void generateRefusesANameThatIsNotJsonLines() {
+        Path csv = dir.resolve("catalog.csv");
+        Result r = pricer("data", "generate", "-n", "5", "-o", csv.toString());
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(csv + ": the catalog is JSON Lines; name it .jsonl or .jsonl.gz"), r.err());
+        assertTrue(!Files.exists(csv));
     }
 }

@@ -37,10 +37,11 @@ public final class StatsChart {
         else throw new IllegalArgumentException("chart file " + file + ": expected a .png or .html name");
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
         try {
+            if (file.toAbsolutePath().getParent() != null) Files.createDirectories(file.toAbsolutePath().getParent());
             Files.write(partial, bytes);
             Files.move(partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write chart " + file, e);
+            throw new UncheckedIOException("cannot write chart " + file + ": " + e, e);
         }
     }
 
