@@ -13,6 +13,7 @@ import dev.pricer.track.Tracker;
 import dev.pricer.track.TrackerOptions;
 import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.TrainingJob;
+import dev.pricer.train.data.ExamplesFile;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
@@ -135,6 +136,8 @@ public final class TrainCommand implements Callable<Integer> {
             args = TrainingArgumentsIO.load(config, flags);
         }
 
+        ExamplesFile.checkStart(data);
+        if (args.validationFile() != null) ExamplesFile.checkStart(Path.of(args.validationFile()));
         Progress progress = Progress.forConsole(System.out);
         progress.message("run " + project + "/" + runDir.getFileName() + " in " + runDir + from.map(c -> ", resuming from " + c.dir()).orElse(""));
         int resumeStep = from.map(Checkpoint::step).orElse(0);

@@ -3,6 +3,8 @@ package dev.pricer.cli.train;
 import dev.pricer.cli.PricerCommand;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.track.model.RunQuery;
+import dev.pricer.track.store.TrackStore;
 import dev.pricer.train.metrics.JsonlMetricsSink;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -155,6 +157,24 @@ class TrainCommandTest {
         assertEquals(1, inProcess(err, command("on-cuda", "--device", "cuda")));
         assertTrue(err.toString().startsWith("error: --device cuda: CUDA is not available"), err.toString());
         assertFalse(Files.exists(runDir("on-cuda")), "no run folder");
+    }
+
+    /** A wrong or missing data file is found before the run starts: no run folder, no tracked run. */
+    @Test
+    void wrongDataFailsBeforeAnythingIsWritten() throws IOException {
+        Path catalog = Files.writeString(dir.resolve("catalog.jsonl"), "{\"title\": \"a lamp\", \"price\": 12.5}\n");
+        for (Path wrong : List.of(catalog, dir.resolve("no-such.jsonl"))) {
+            List<String> args = command("wrong-data");
+            args.set(args.indexOf("--data") + 1, wrong.toString());
+            StringWriter err = new StringWriter();
+            assertEquals(1, inProcess(err, args));
+            String expected = wrong == catalog ? catalog + ":1: expected" : "cannot read training data " + wrong + ": no such file";
+            assertTrue(err.toString().contains(expected), err.toString());
+            assertFalse(Files.exists(runDir("wrong-data")), "no run folder");
+            try (TrackStore store = TrackStore.openHome(dir.resolve("home"))) {
+                assertTrue(store.runs(RunQuery.project("p")).stream().noneMatch(r -> r.name().equals("wrong-data")), "no tracked run");
+            }
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,17 +30,31 @@ public final class ExamplesFile {
     }
 
     public static List<Example> read(Path file) {
+        return read(file, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Reads the file's first example, failing as {@link #read} would on it: a run checks its data so before it starts,
+     * so that a wrong or missing file leaves no run behind.
+     */
+    public static void checkStart(Path file) {
+        read(file, 1);
+    }
+
+    private static List<Example> read(Path file, int most) {
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file)) {
             String line;
             int number = 0;
-            while ((line = in.readLine()) != null) {
+            while (out.size() < most && (line = in.readLine()) != null) {
                 number++;
                 if (line.isBlank()) continue;
                 out.add(parse(line, file, number));
             }
+        } catch (NoSuchFileException e) {
+            throw new UncheckedIOException("cannot read training data " + file + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read training data " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot read training data " + file + ": " + e, e);
         }
         if (out.isEmpty()) throw new IllegalArgumentException(file + ": no examples");
         return out;
