@@ -1,5 +1,7 @@
 package dev.pricer.track;
 
+import dev.pricer.track.model.Names;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +15,8 @@ public record RunSpec(String project, String name, Map<String, ?> config, List<S
                       String command, String gitCommit) {
 
     public RunSpec {
-        if (project == null || project.isBlank()) throw new IllegalArgumentException("a run needs a project name");
+        Names.require("a run's project name", project, Names.PROJECT);
+        if (name != null) Names.require("a run name", name, Names.NAME);
         config = config == null ? Map.of() : config;
         tags = tags == null ? List.of() : List.copyOf(tags);
     }

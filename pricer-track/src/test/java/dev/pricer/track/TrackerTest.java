@@ -1,5 +1,6 @@
 package dev.pricer.track;
 
+import dev.pricer.track.model.Names;
 import dev.pricer.track.model.Point;
 import dev.pricer.track.model.RunInfo;
 import dev.pricer.track.model.RunStatus;
@@ -112,6 +113,23 @@ class TrackerTest {
             assertThrows(IllegalStateException.class, () -> run.log(2, Map.of("x", 1.0)));
         }
         assertThrows(IllegalArgumentException.class, () -> RunSpec.of(" "));
+    }
+
+    /** The local store holds names to the server's limits, so that a run logged offline can always be synced. */
+    @Test
+    void namesPastTheServersLimitsAreRefusedLocally() {
+        String longName = "n".repeat(Names.NAME + 1);
+        IllegalArgumentException project = assertThrows(IllegalArgumentException.class, () -> RunSpec.of("p".repeat(Names.PROJECT + 1)));
+        assertTrue(project.getMessage().contains("more than " + Names.PROJECT), project.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> RunSpec.of("p").withName(longName));
+        try (Tracker tracker = tracker()) {
+            Run run = tracker.start(RunSpec.of("p").withName("n".repeat(Names.NAME)));
+            IllegalArgumentException key = assertThrows(IllegalArgumentException.class, () -> run.log(1, Map.of(longName, 1.0)));
+            assertTrue(key.getMessage().contains("a metric key is " + (Names.NAME + 1) + " characters long"), key.getMessage());
+            IllegalArgumentException rename = assertThrows(IllegalArgumentException.class, () -> tracker.store().rename(run.id(), longName));
+            assertTrue(rename.getMessage().contains("a run name"), rename.getMessage());
+            run.finish();
+        }
     }
 
     @Test

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectReader;
 import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
+import dev.pricer.track.model.Names;
 import dev.pricer.track.model.Point;
 import dev.pricer.track.model.RunInfo;
 import dev.pricer.track.model.RunQuery;
@@ -37,7 +38,6 @@ import java.util.Map;
 public final class TrackModule implements ServerModule {
 
     static final int MAX_BUCKETS = 10_000;
-    private static final int MAX_NAME = 400;
 
     private final TrackStore store;
     private final Access access;
@@ -109,9 +109,9 @@ public final class TrackModule implements ServerModule {
         RunInfo run = TrackClient.JSON.readValue(ctx.bodyAsBytes(), RunInfo.class);
         String id = ctx.pathParam("id");
         if (!id.equals(run.id())) throw new IllegalArgumentException("the body's id '" + run.id() + "' is not the path's '" + id + "'");
-        requireText("id", run.id(), 64);
-        requireText("project", run.project(), 200);
-        requireText("name", run.name(), MAX_NAME);
+        requireText("id", run.id(), Names.ID);
+        requireText("project", run.project(), Names.PROJECT);
+        requireText("name", run.name(), Names.NAME);
         if (run.status() == null) throw new IllegalArgumentException("field 'status' is required");
         store.upsertRun(run);
         // A client that sends no heartbeat has just shown it is alive; otherwise its run would read as crashed at once.
@@ -126,7 +126,7 @@ public final class TrackModule implements ServerModule {
         JsonNode body = TrackClient.JSON.readTree(ctx.bodyAsBytes());
         if (body == null || !body.isObject()) throw new IllegalArgumentException("the body must be a JSON object");
         if (body.has("name")) {
-            requireText("name", body.get("name").asText(), MAX_NAME);
+            requireText("name", body.get("name").asText(), Names.NAME);
             store.rename(id, body.get("name").asText());
         }
         if (body.has("notes")) store.setNotes(id, body.get("notes").isNull() ? null : body.get("notes").asText());
@@ -164,7 +164,7 @@ public final class TrackModule implements ServerModule {
         }
         PointsBody body = POINTS.readValue(tree);
         for (Point p : body.points()) {
-            requireText("key", p.key(), MAX_NAME);
+            requireText("key", p.key(), Names.NAME);
             if (p.seq() < 1) throw new IllegalArgumentException("point '" + p.key() + "' has seq " + p.seq() + " (must be at least 1)");
             if (p.segment() < 0) throw new IllegalArgumentException("point '" + p.key() + "' has a negative segment");
         }
@@ -241,8 +241,7 @@ public final class TrackModule implements ServerModule {
     }
 
     private static void requireText(String field, String value, int max) {
-        if (value == null || value.isBlank()) throw new IllegalArgumentException("field '" + field + "' is required");
-        if (value.length() > max) throw new IllegalArgumentException("field '" + field + "' is longer than " + max + " characters");
+        Names.require("field '" + field + "'", value, max);
     }
 
     private static int intParam(Context ctx, String name, int fallback) {

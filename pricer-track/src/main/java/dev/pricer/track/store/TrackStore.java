@@ -1,5 +1,6 @@
 package dev.pricer.track.store;
 
+import dev.pricer.track.model.Names;
 import dev.pricer.track.model.Point;
 import dev.pricer.track.model.ProjectInfo;
 import dev.pricer.track.model.RunInfo;
@@ -73,7 +74,7 @@ public final class TrackStore implements AutoCloseable {
 
     /** Creates an empty project; an existing one is left as it is. */
     public void createProject(String name, long createdMs) {
-        if (name == null || name.isBlank()) throw new IllegalArgumentException("a project name cannot be empty");
+        Names.require("a project name", name, Names.PROJECT);
         write(c -> {
             insertProject(c, name, createdMs);
             return null;
@@ -91,6 +92,9 @@ public final class TrackStore implements AutoCloseable {
 
     /** Creates the run (and its project), or, when the id exists, updates what may change. */
     public void upsertRun(RunInfo run) {
+        Names.require("a run id", run.id(), Names.ID);
+        Names.require("run " + run.id() + "'s project name", run.project(), Names.PROJECT);
+        Names.require("run " + run.id() + "'s name", run.name(), Names.NAME);
         write(c -> {
             insertProject(c, run.project(), run.startedMs());
             try (PreparedStatement p = c.prepareStatement("""
@@ -163,7 +167,7 @@ public final class TrackStore implements AutoCloseable {
     }
 
     public void rename(String runId, String name) {
-        if (name == null || name.isBlank()) throw new IllegalArgumentException("a run name cannot be empty");
+        Names.require("a run name", name, Names.NAME);
         updateRun(runId, "name = ?", name);
     }
 

@@ -1,5 +1,6 @@
 package dev.pricer.track.write;
 
+import dev.pricer.track.model.Names;
 import dev.pricer.track.model.Point;
 import dev.pricer.track.store.TrackStore;
 
@@ -73,7 +74,7 @@ public final class MetricWriter implements AutoCloseable {
             throw new IllegalArgumentException(nullEntry(values));
         }
         for (String key : copy.keySet()) {
-            if (key.isBlank()) throw new IllegalArgumentException("a metric key cannot be empty");
+            Names.require("a metric key", key, Names.NAME);
         }
         put(new Task.Log(run, step, System.currentTimeMillis(), copy));
     }
