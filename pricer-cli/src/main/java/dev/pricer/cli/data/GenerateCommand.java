@@ -5,6 +5,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code pricer data generate}: a seeded synthetic catalog in raw Amazon metadata layout. */
@@ -31,7 +32,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.println("error: --count must not be negative");
             return 2;
         }
-        String name = output.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        String name = output.getFileName().toString().toLowerCase(Locale.ROOT);
         if (!name.endsWith(".jsonl") && !name.endsWith(".jsonl.gz")) {
             System.err.println("error: " + output + ": the catalog is JSON Lines; name it .jsonl or .jsonl.gz");
             return 2;

@@ -39,6 +39,12 @@ public final class TrackModule implements ServerModule {
 
     static final int MAX_BUCKETS = 10_000;
 
+    /** What a point must carry; a missing one would otherwise read as 0 (its segment may be left out: 0). */
+    private static final List<String> POINT_FIELDS = List.of("seq", "key", "step", "wallMs", "value");
+    /** Steps, seqs and times are whole numbers: 1.5 is refused rather than cut to 1. */
+    private static final ObjectReader POINTS = TrackClient.JSON.readerFor(PointsBody.class)
+            .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
     private final TrackStore store;
     private final Access access;
     private final SeriesCache cache;
@@ -141,12 +147,6 @@ public final class TrackModule implements ServerModule {
 
     private record PointsBody(List<Point> points) {
     }
-
-    /** What a point must carry; a missing one would otherwise read as 0 (its segment may be left out: 0). */
-    private static final List<String> POINT_FIELDS = List.of("seq", "key", "step", "wallMs", "value");
-    /** Steps, seqs and times are whole numbers: 1.5 is refused rather than cut to 1. */
-    private static final ObjectReader POINTS = TrackClient.JSON.readerFor(PointsBody.class)
-            .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
     private void appendPoints(Context ctx) throws IOException {
         String id = ctx.pathParam("id");
