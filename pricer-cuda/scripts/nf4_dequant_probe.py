@@ -82,4 +82,3 @@ def main():
 
 
 main()
-

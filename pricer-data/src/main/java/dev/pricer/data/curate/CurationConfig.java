@@ -56,16 +56,22 @@ public record CurationConfig(double minPrice, double maxPrice, List<String> text
         if (limitTokens && minTokens >= maxTokens) {
             throw new IllegalArgumentException("min tokens " + minTokens + " must be below max tokens " + maxTokens);
         }
-        if (limitTokens && minTokens < 0) throw new IllegalArgumentException("min tokens " + minTokens + " must not be negative");
-        if (partNumberLength < 0) throw new IllegalArgumentException("part number length " + partNumberLength + " must not be negative");
-        if (minChars < 0) throw new IllegalArgumentException("min chars " + minChars + " must not be negative");
-        if (ceilingChars < 1) throw new IllegalArgumentException("ceiling chars " + ceilingChars + " must be at least 1");
-        if (bucketCap < 0) throw new IllegalArgumentException("bucket cap " + bucketCap + " must not be negative");
+        if (limitTokens) atLeast("min tokens", minTokens, 0);
+        atLeast("part number length", partNumberLength, 0);
+        atLeast("min chars", minChars, 0);
+        atLeast("ceiling chars", ceilingChars, 1);
+        atLeast("bucket cap", bucketCap, 0);
         if (trainSize < 0 || testSize < 0) throw new IllegalArgumentException("split sizes must not be negative");
         for (var w : categoryWeights.entrySet()) {
             if (!(w.getValue() > 0)) throw new IllegalArgumentException("category weight " + w + " must be positive");
         }
         if (!(defaultWeight > 0)) throw new IllegalArgumentException("default weight must be positive");
+    }
+
+    private static void atLeast(String setting, int value, int least) {
+        if (value < least) {
+            throw new IllegalArgumentException(setting + " " + value + (least == 0 ? " must not be negative" : " must be at least " + least));
+        }
     }
 
     public static CurationConfig course() {
