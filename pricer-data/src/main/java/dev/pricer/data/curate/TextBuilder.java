@@ -5,7 +5,6 @@ import dev.pricer.data.Item;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 
 /**
  * Builds an item's text as the course did: description, features and cleaned details make the contents; the
@@ -13,9 +12,6 @@ import java.util.regex.Pattern;
  * the scrubbed title goes on the first line.
  */
 public final class TextBuilder {
-
-    /** Quotes, brackets, braces, colons and whitespace collapse to one space (details are JSON-like text). */
-    private static final Pattern NOISE = Pattern.compile("[:\\[\\]\"{}【】\\s]+", Pattern.UNICODE_CHARACTER_CLASS);
 
     private final CurationConfig config;
 
@@ -60,22 +56,60 @@ public final class TextBuilder {
         return details;
     }
 
-    /** Punctuation runs become single spaces, stray commas merge, and part-number-like words go. */
+    /**
+     * Punctuation runs become single spaces, stray commas merge, and part-number-like words go: the course's
+     * {@code re.sub(r'[:\[\]"{}【】\s]+', ' ', text).strip()}, then its comma replacements and word filter. Written as
+     * one pass over the characters rather than a regex, which took a third of curation's Java time on 16 cores.
+     */
     public String scrub(String text) {
-        String s = NOISE.matcher(text).replaceAll(" ").strip();
+        StringBuilder collapsed = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!isNoise(c)) collapsed.append(c);
+            else if (i == 0 || !isNoise(text.charAt(i - 1))) collapsed.append(' ');
+        }
+        String s = collapsed.toString().strip();
         s = s.replace(" ,", ",").replace(",,,", ",").replace(",,", ",");
         if (config.partNumberLength() <= 0) return s;
         StringBuilder out = new StringBuilder(s.length());
-        for (String word : s.split(" ", -1)) {
-            if (isPartNumber(word)) continue;
-            if (!out.isEmpty()) out.append(' ');
-            out.append(word);
+        int start = 0;
+        while (start <= s.length()) {
+            int end = s.indexOf(' ', start);
+            if (end < 0) end = s.length();
+            if (!isPartNumber(s, start, end)) {
+                if (!out.isEmpty()) out.append(' ');
+                out.append(s, start, end);
+            }
+            start = end + 1;
         }
         return out.toString();
     }
 
-    private boolean isPartNumber(String word) {
-        return word.codePointCount(0, word.length()) >= config.partNumberLength() && word.codePoints().anyMatch(Character::isDigit);
+    /** Quotes, brackets, braces, colons and whitespace (details are JSON-like text). */
+    static boolean isNoise(char c) {
+        return switch (c) {
+            case ':', '[', ']', '"', '{', '}', '【', '】' -> true;
+            default -> isWhiteSpace(c);
+        };
+    }
+
+    /**
+     * Unicode's White_Space property, which {@code \s} means under Python's re and Java's UNICODE_CHARACTER_CLASS:
+     * the space separators, line and paragraph separators, tab to carriage return, and next line. Every such
+     * character is in the BMP.
+     */
+    private static boolean isWhiteSpace(char c) {
+        return Character.isSpaceChar(c) || (c >= '\t' && c <= '\r') || c == '\u0085';
+    }
+
+    private boolean isPartNumber(String s, int start, int end) {
+        if (s.codePointCount(start, end) < config.partNumberLength()) return false;
+        for (int i = start; i < end; ) {
+            int cp = s.codePointAt(i);
+            if (Character.isDigit(cp)) return true;
+            i += Character.charCount(cp);
+        }
+        return false;
     }
 
     static String cutCodePoints(String s, int max) {
