@@ -63,11 +63,14 @@ public final class TextBuilder {
      */
     public String scrub(String text) {
         StringBuilder collapsed = new StringBuilder(text.length());
+        int kept = 0;
         for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (!isNoise(c)) collapsed.append(c);
-            else if (i == 0 || !isNoise(text.charAt(i - 1))) collapsed.append(' ');
+            if (!isNoise(text.charAt(i))) continue;
+            if (i > kept) collapsed.append(text, kept, i).append(' ');
+            else if (i == 0) collapsed.append(' ');
+            kept = i + 1;
         }
+        collapsed.append(text, kept, text.length());
         String s = collapsed.toString().strip();
         s = s.replace(" ,", ",").replace(",,,", ",").replace(",,", ",");
         if (config.partNumberLength() <= 0) return s;
@@ -103,10 +106,10 @@ public final class TextBuilder {
     }
 
     private boolean isPartNumber(String s, int start, int end) {
-        if (s.codePointCount(start, end) < config.partNumberLength()) return false;
+        if (end - start < config.partNumberLength()) return false;  // fewer chars, so fewer code points
         for (int i = start; i < end; ) {
             int cp = s.codePointAt(i);
-            if (Character.isDigit(cp)) return true;
+            if (Character.isDigit(cp)) return s.codePointCount(start, end) >= config.partNumberLength();
             i += Character.charCount(cp);
         }
         return false;
