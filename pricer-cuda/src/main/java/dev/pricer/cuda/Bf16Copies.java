@@ -99,6 +99,17 @@ final class Bf16Copies {
         small.get(s).mark(b, s);
     }
 
+    /** Frees every copy, once the work that reads them is done. */
+    void close() {
+        small.values().forEach(copy -> cuda.free(copy.memory));
+        small.clear();
+        smallBytes = 0;
+        for (int slot = 0; slot < staging.length; slot++) {
+            if (staging[slot] != null) cuda.free(staging[slot].memory);
+            staging[slot] = null;
+        }
+    }
+
     private Copy small(Source s) {
         Copy copy = small.get(s);
         if (copy != null) return copy;

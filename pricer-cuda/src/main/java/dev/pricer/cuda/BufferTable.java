@@ -29,4 +29,11 @@ final class BufferTable {
         contents = values.clone();
         return memory;
     }
+
+    /** Frees the table, once the work that reads it is done. */
+    void close() {
+        if (memory != null) cuda.free(memory);
+        memory = null;
+        contents = null;
+    }
 }

@@ -158,6 +158,12 @@ public final class Cuda {
         return driver.createOrderingEvent();
     }
 
+    /** Frees an event of {@link #newEvent()}'s. */
+    void destroyEvent(MemorySegment event) {
+        makeCurrent();
+        driver.destroyEvent(event);
+    }
+
     /** The event is reached once the work enqueued so far on the current stream ({@link #stream()}) is done. */
     void record(MemorySegment event) {
         driver.recordEvent(event, stream());

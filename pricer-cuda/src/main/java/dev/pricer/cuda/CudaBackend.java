@@ -84,6 +84,7 @@ public final class CudaBackend implements Backend {
     private final int nf4Ahead, nf4Beside;
     private DeviceBuffer nf4Codebook;
     private Nf4Scratch nf4Scratch;
+    private boolean closed;
 
     public CudaBackend(Precision precision) {
         this(Cuda.shared(), precision);
@@ -793,8 +794,26 @@ public final class CudaBackend implements Backend {
         if (shadow != null) copies.refreshed(p);
     }
 
+    /**
+     * Waits for all work, then frees the device memory the backend holds for itself: scratch, statistics, bf16
+     * copies, NF4 slots. The buffers it allocated for callers are theirs, each freed once unreachable. Using the
+     * backend after closing it is an error; closing it again does nothing.
+     */
     @Override
     public void close() {
+        if (closed) return;
+        closed = true;
+        cuda.synchronize();
+        for (DeviceBuffer held : new DeviceBuffer[] {sumOfSquares, gradScale, statistics, attentionScratch, nf4Codebook}) {
+            if (held != null) cuda.free(held);
+        }
+        statistics = attentionScratch = nf4Codebook = null;
+        copies.close();
+        squaresTable.close();
+        updateTable.close();
+        if (products != null) products.close();
+        if (nf4Scratch != null) nf4Scratch.close();
+        nf4Scratch = null;
         cuda.synchronize();
     }
 

@@ -49,6 +49,12 @@ final class GemmAttention {
                 take(at, scoresF), take(at, probs16), take(at, probs16), take(at, headsF), take(at, headsF), take(at, headsF));
     }
 
+    /** Frees the scratch, once the work that uses it is done. */
+    void close() {
+        if (scratch != null) cuda.free(scratch);
+        scratch = null;
+    }
+
     private DeviceBuffer take(long[] at, long bytes) {
         DeviceBuffer b = scratch.slice(at[0], bytes);
         at[0] += bytes;

@@ -158,6 +158,20 @@ final class Nf4Scratch {
         });
     }
 
+    /** Frees the slots and events, once the work of both streams is done. */
+    void close() {
+        for (Slot s : slots) {
+            if (s.memory != null) cuda.free(s.memory);
+            if (s.written != null) cuda.destroyEvent(s.written);
+            s.memory = null;
+            s.written = null;
+            s.held = null;
+            s.pending = false;
+        }
+        if (startAhead != null) cuda.destroyEvent(startAhead);
+        startAhead = null;
+    }
+
     /** The slot given the guess, pending and guessed; returns its dequantization, for the side stream. */
     private Runnable ahead(Use guess, int slot) {
         Slot into = slots[slot];
