@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.data.CuratedItem;
 import dev.pricer.eval.baseline.Baselines;
 import dev.pricer.eval.chart.Charts;
@@ -96,22 +97,24 @@ public final class EvalCommand implements Callable<Integer> {
                 ModelRef ref = ModelRef.parse(model);
                 List<Checkpoint> targets = allRevisions ? checkpoints.all(ref.repo()) : List.of(checkpoints.fetch(ref));
                 Path baseDir = PricingModel.baseOf(options.base, targets.getFirst().dir(), checkpoints);
-                if (baselines) {
-                    try (PricingModel base = options.open(baseDir, null)) {
-                        reports.add(tester.run(base.predictor("base model (no adapter)", options.decoding(), options.topK, options.batch)));
+                try (Backend backend = options.backend(this::note)) {
+                    if (baselines) {
+                        try (PricingModel base = options.open(backend, baseDir, null)) {
+                            reports.add(tester.run(base.predictor("base model (no adapter)", options.decoding(), options.topK, options.batch)));
+                        }
                     }
-                }
-                try (PricingModel pricing = options.open(baseDir, targets.getFirst().dir())) {
-                    List<Report> tuned = new ArrayList<>();
-                    for (Checkpoint c : targets) {
-                        pricing.useAdapter(c.dir());
-                        progress("evaluating " + c.label());
-                        Report r = tester.run(pricing.predictor(c.label(), options.decoding(), options.topK, options.batch));
-                        tuned.add(r);
-                        if (c.step() >= 0) steps.add(new Charts.StepError(c.step(), r.averageError()));
+                    try (PricingModel pricing = options.open(backend, baseDir, targets.getFirst().dir())) {
+                        List<Report> tuned = new ArrayList<>();
+                        for (Checkpoint c : targets) {
+                            pricing.useAdapter(c.dir());
+                            note("evaluating " + c.label());
+                            Report r = tester.run(pricing.predictor(c.label(), options.decoding(), options.topK, options.batch));
+                            tuned.add(r);
+                            if (c.step() >= 0) steps.add(new Charts.StepError(c.step(), r.averageError()));
+                        }
+                        reports.addAll(tuned);
+                        if (!noTrack) notes.addAll(attach(ref, targets, tuned));
                     }
-                    reports.addAll(tuned);
-                    if (!noTrack) notes.addAll(attach(ref, targets, tuned));
                 }
             }
         }
@@ -169,8 +172,8 @@ public final class EvalCommand implements Callable<Integer> {
         w.println("charts in " + out);
     }
 
-    private static void progress(String line) {
-        System.err.println(line);
+    private void note(String line) {
+        spec.commandLine().getErr().println(line);
     }
 
 }

@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /** Where models come from and how prices are decoded: shared by {@code predict} and {@code eval}. */
 final class ModelOptions {
@@ -68,17 +69,21 @@ final class ModelOptions {
         return Decoding.parse(decoding);
     }
 
-    PricingModel open(Checkpoint adapter, Checkpoints checkpoints) {
-        return open(PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir());
+    /**
+     * The backend of --device, for the command to close once its models are closed; a fall-back to the CPU is said
+     * to {@code note} (the command's stderr, so that JSON on stdout stays clean). One a command: the models it opens
+     * share it.
+     */
+    Backend backend(Consumer<String> note) {
+        return device.open(note);
     }
 
-    /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked, on the --device backend. */
-    PricingModel open(Path baseDir, Path adapterDir) {
-        return PricingModel.open(baseDir, adapterDir, backend(), Quantization.parse(quantize));
+    PricingModel open(Backend backend, Checkpoint adapter, Checkpoints checkpoints) {
+        return open(backend, PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir());
     }
 
-    /** The backend of --device; a fall-back to the CPU is said on stderr, so JSON on stdout stays clean. */
-    private Backend backend() {
-        return device.open(System.err::println);
+    /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked, on {@code backend}. */
+    PricingModel open(Backend backend, Path baseDir, Path adapterDir) {
+        return PricingModel.open(baseDir, adapterDir, backend, Quantization.parse(quantize));
     }
 }

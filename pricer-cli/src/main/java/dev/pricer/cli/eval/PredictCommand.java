@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.ModelRef;
@@ -55,7 +56,8 @@ public final class PredictCommand implements Callable<Integer> {
         try (HubClient hub = options.hub()) {
             Checkpoints checkpoints = options.checkpoints(hub);
             Checkpoint checkpoint = checkpoints.fetch(ModelRef.parse(model));
-            try (PricingModel pricing = options.open(checkpoint, checkpoints)) {
+            try (Backend backend = options.backend(spec.commandLine().getErr()::println);
+                 PricingModel pricing = options.open(backend, checkpoint, checkpoints)) {
                 List<Guess> guesses = pricing.predictor(checkpoint.label(), options.decoding(), options.topK, options.batch).predictTexts(all);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {

@@ -116,6 +116,23 @@ class EvalCommandTest {
         assertTrue(bad.err().contains("quantize = int8"), bad.err());
     }
 
+    /** The base model and the tuned one share one backend: on a machine without a GPU, the fall-back is said once. */
+    @Test
+    void theBaseAndTheTunedModelShareOneBackend(@TempDir Path dir) throws Exception {
+        Path base = hubWithCheckpoint(dir);
+        split(dir.resolve("train.jsonl"), 40, 5);
+        split(dir.resolve("test.jsonl"), 4, 3);
+        Result e = run("eval", "--model", "shop/shop-run1", "--baselines", "--data", dir.toString(), "--out", dir.resolve("charts").toString(),
+                "--base", base.toString(), "--hub-store", dir.resolve("hub").toString(), "--home", dir.resolve("home").toString(), "--json");
+        assertEquals(0, e.code(), e.err());
+        JsonNode reports = JsonMapper.builder().build().readTree(e.out()).get("reports");
+        assertTrue(reports.toString().contains("base model (no adapter)") && reports.toString().contains("shop/shop-run1"), reports.toString());
+        assertTrue(e.err().contains("evaluating shop/shop-run1"), e.err());
+        if (!dev.pricer.cli.device.DeviceOptionsTest.gpuUsable()) {
+            assertEquals(1, e.err().split("running on the CPU", -1).length - 1, e.err());
+        }
+    }
+
     @Test
     void predictAndEvaluateACheckpointFromTheHub(@TempDir Path dir) throws Exception {
         Path base = hubWithCheckpoint(dir);
