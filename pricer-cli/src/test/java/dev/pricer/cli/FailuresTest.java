@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.AccessDeniedException;
@@ -27,10 +28,23 @@ class FailuresTest {
         assertEquals("/a/b: permission denied", Failures.describe(new AccessDeniedException("/a/b")));
     }
 
+    /** A checkpoint that did not fit on the disk was reported as "error: cannot write PATH" alone. */
+    @Test
+    void anIoCauseSaysWhyUnlessTheMessageDoes() {
+        assertEquals("cannot write /r/adapter_model.safetensors: No space left on device",
+                Failures.describe(new UncheckedIOException("cannot write /r/adapter_model.safetensors", new IOException("No space left on device"))));
+        assertEquals("cannot read checkpoint /r: /r/trainer_state.json: no such file or folder",
+                Failures.describe(new UncheckedIOException("cannot read checkpoint /r", new NoSuchFileException("/r/trainer_state.json"))));
+        assertEquals("cannot read /r/a.json: no such file or folder",
+                Failures.describe(new UncheckedIOException("cannot read /r/a.json", new NoSuchFileException("/r/a.json"))));
+        assertEquals("cannot write chart /c.png: No space left on device",
+                Failures.describe(new UncheckedIOException("cannot write chart /c.png: No space left on device", new IOException("No space left on device"))));
+    }
+
     @Test
     void otherFailuresKeepTheirOwnMessage() {
-        assertEquals("cannot read tokenizer /a: broken",
-                Failures.describe(new UncheckedIOException("cannot read tokenizer /a: broken", new NoSuchFileException("/a"))));
+        assertEquals("cannot read tokenizer /a: no such file or folder here",
+                Failures.describe(new UncheckedIOException("cannot read tokenizer /a: no such file or folder here", new NoSuchFileException("/a"))));
         assertEquals("batch size must be at least 1", Failures.describe(new IllegalArgumentException("batch size must be at least 1")));
         assertEquals("NullPointerException", Failures.describe(new NullPointerException()));
     }
