@@ -118,8 +118,9 @@ public final class TrainCommand implements Callable<Integer> {
             if (resume.equals("latest")) {
                 if (name == null) throw new CommandLine.ParameterException(spec.commandLine(), "--resume without a checkpoint needs --name of the run to resume");
                 runDir = runsRoot().resolve(project).resolve(name);
-                cp = new CheckpointStore(runDir).latest().orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(),
-                        "no complete checkpoint in " + runDir));
+                cp = new CheckpointStore(runDir).latest().orElseThrow(() -> new IllegalStateException("nothing to resume: "
+                        + (Files.isDirectory(runDir) ? "run " + runDir + " stopped before its first complete checkpoint; start it again without --resume"
+                        : "no run " + project + "/" + name + " in " + runDir.getParent())));
             } else {
                 cp = CheckpointStore.open(Path.of(resume).toAbsolutePath());
                 runDir = cp.dir().getParent();
@@ -131,7 +132,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (name == null) name = LocalDateTime.now().format(RUN_NAME);
             runDir = runsRoot().resolve(project).resolve(name);
             if (new CheckpointStore(runDir).latest().isPresent()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "run " + runDir + " already has checkpoints; use --resume to continue it or another --name");
+                throw new IllegalStateException("run " + runDir + " already has checkpoints; use --resume to continue it, or another --name");
             }
             args = TrainingArgumentsIO.load(config, flags);
         }

@@ -109,6 +109,9 @@ class TrainCommandTest {
         assertEquals(0, inProcess(err, command("whole", "--save-total-limit", "2")), err.toString());
         assertEquals(List.of(6, 8), new CheckpointStore(runDir("whole")).list().stream().map(Checkpoint::step).toList(),
                 "save_total_limit keeps the newest two");
+        StringWriter again = new StringWriter();
+        assertEquals(1, inProcess(again, command("whole")));
+        assertEquals("error: run " + runDir("whole") + " already has checkpoints; use --resume to continue it, or another --name\n", again.toString());
 
         List<String> seen = new ArrayList<>();
         Process p = child(command("killed"), l -> l.startsWith("saved ") && l.endsWith("checkpoint-2"), seen);
@@ -183,6 +186,15 @@ class TrainCommandTest {
         StringWriter err = new StringWriter();
         assertEquals(1, inProcess(err, command("bad", "--config", yaml.toString())));
         assertTrue(err.toString().contains("warmup_ration") && err.toString().contains("bad.yaml"), err.toString());
+
+        err = new StringWriter();
+        assertEquals(1, inProcess(err, command("never-ran", "--resume")));
+        assertEquals("error: nothing to resume: no run p/never-ran in " + dir.resolve("home/runs/p") + "\n", err.toString());
+        Files.createDirectories(runDir("no-save").resolve("checkpoint-4.tmp"));
+        err = new StringWriter();
+        assertEquals(1, inProcess(err, command("no-save", "--resume")));
+        assertTrue(err.toString().startsWith("error: nothing to resume: run " + runDir("no-save") + " stopped before its first complete checkpoint;"),
+                err.toString());
 
         err = new StringWriter();
         assertEquals(1, inProcess(err, command("bad2", "--lr-scheduler-type", "cosine_with_restarts")));
