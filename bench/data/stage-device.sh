@@ -23,8 +23,9 @@ mkdir -p "$dir/classes" "$jre_dir"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 if [ ! -f "$jre_dir/jre.tgz" ]; then
-  # The modules of ../shared/tools/device-jre.sh's runtime, and Flight Recorder's, for JAVA_OPTS=-XX:StartFlightRecording.
-  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.sql,java.logging,java.management,java.naming,java.net.http,jdk.httpserver,jdk.unsupported,jdk.crypto.ec,java.xml,jdk.jfr \
+  # The modules of ../shared/tools/device-jre.sh's runtime, Flight Recorder's (for JAVA_OPTS=-XX:StartFlightRecording) and
+  # the zip file system's, through which Jetty serves the dashboard's files from the jar (pricer server).
+  "$JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.sql,java.logging,java.management,java.naming,java.net.http,jdk.httpserver,jdk.unsupported,jdk.crypto.ec,java.xml,jdk.jfr,jdk.zipfs \
     --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$tmp/jre"
   tar czf "$jre_dir/jre.tgz" -C "$tmp" jre
   rm -rf "$tmp/jre"

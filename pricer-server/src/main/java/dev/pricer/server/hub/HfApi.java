@@ -160,6 +160,36 @@ final class HfApi {
         json(ctx, node);
     }
 
+    /**
+     * What huggingface_hub asks before it uploads a README.md: is the model card's metadata, the YAML block between
+     * its opening "---" lines, valid? Pricer keeps no card schema, so valid means it parses to a mapping. Answers in
+     * the Hub's shape, {"errors": [{"message"}], "warnings": []}, with 400 when there are errors.
+     */
+    void validateYaml(Context ctx) throws IOException {
+        JsonNode body = JSON.readTree(ctx.body());
+        List<String> errors = new ArrayList<>();
+        String type = body.path("repoType").asText("model");
+        if (!List.of("model", "dataset", "space").contains(type)) errors.add("repoType '" + type + "' is not model, dataset or space");
+        ModelCard.metadataError(body.path("content").asText("")).ifPresent(errors::add);
+        ObjectNode answer = JSON.createObjectNode();
+        ArrayNode list = answer.putArray("errors");
+        errors.forEach(message -> list.addObject().put("message", message));
+        answer.putArray("warnings");
+        ctx.status(errors.isEmpty() ? 200 : 400);
+        json(ctx, answer);
+    }
+
+    /**
+     * hf_xet's storage tokens. huggingface_hub 1.x uploads every large file through Xet whenever hf_xet is installed,
+     * without asking the server; this hub keeps large files in Git LFS, so it says how to make the client use that.
+     */
+    void noXet(Context ctx) {
+        String message = "this hub stores large files with Git LFS, not Xet: set HF_HUB_DISABLE_XET=1 for huggingface_hub";
+        ctx.header("X-Error-Message", message);
+        ctx.status(501);
+        json(ctx, JSON.createObjectNode().put("error", message));
+    }
+
     // ---- files
 
     void tree(Context ctx, RepoType type, boolean withPath) {

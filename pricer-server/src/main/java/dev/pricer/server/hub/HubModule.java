@@ -47,6 +47,7 @@ public final class HubModule implements ServerModule {
         routes.exception(HubException.class, HubModule::answer);
         routes.post("/api/repos/create", api::createRepo);
         routes.get("/api/whoami-v2", api::whoami);
+        routes.post("/api/validate-yaml", api::validateYaml);
         for (RepoType type : RepoType.values()) {
             String api = "/api/" + type.plural();
             String repo = api + "/{ns}/{name}";
@@ -61,6 +62,8 @@ public final class HubModule implements ServerModule {
             routes.post(repo + "/tag/{rev}", ctx -> this.api.tag(ctx, type));
             routes.post(repo + "/preupload/{rev}", ctx -> this.api.preupload(ctx, type));
             routes.post(repo + "/commit/{rev}", ctx -> this.api.commit(ctx, type));
+            routes.get(repo + "/xet-write-token/{rev}", this.api::noXet);
+            routes.get(repo + "/xet-read-token/{rev}", this.api::noXet);
             routes.get(files + "/resolve/{rev}/<path>", ctx -> this.api.resolve(ctx, type, false));
             routes.head(files + "/resolve/{rev}/<path>", ctx -> this.api.resolve(ctx, type, true));
             routes.post(files + "/info/lfs/objects/batch", ctx -> this.api.lfsBatch(ctx, type));

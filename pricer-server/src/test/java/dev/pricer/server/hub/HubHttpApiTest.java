@@ -88,6 +88,35 @@ class HubHttpApiTest {
         return response.headers().firstValue(name).orElse(null);
     }
 
+    /**
+     * huggingface_hub's upload_folder asks validate-yaml before committing a README.md (a 404 there failed the upload),
+     * and hf_xet asks for Xet tokens, which this hub answers with how to use Git LFS instead.
+     */
+    @Test
+    void validateYamlAndXetTokensAnswerHuggingfaceHub() throws Exception {
+        for (String card : List.of("---\nlicense: apache-2.0\ntags: [price]\n---\n# Card\n", "# No metadata\n", "---\n---\ntext", "")) {
+            HttpResponse<byte[]> ok = send("POST", "/api/validate-yaml", null, JSON.createObjectNode().put("content", card).put("repoType", "model").toString());
+            assertEquals(200, ok.statusCode(), card + ": " + text(ok));
+            assertEquals(0, json(ok).get("errors").size());
+            assertEquals(0, json(ok).get("warnings").size());
+        }
+        Map<String, String> bad = Map.of(
+            "---\nlicense: [apache\n---\n", "not valid YAML",
+            "---\n- a list\n---\n", "must be a YAML mapping",
+            "---\nlicense: mit\n# never closed\n", "not closed");
+        for (var card : bad.entrySet()) {
+            HttpResponse<byte[]> refused = send("POST", "/api/validate-yaml", null, JSON.createObjectNode().put("content", card.getKey()).toString());
+            assertEquals(400, refused.statusCode(), card.getKey());
+            assertTrue(json(refused).get("errors").get(0).get("message").asText().contains(card.getValue()), text(refused));
+        }
+        HttpResponse<byte[]> xet = send("GET", "/api/models/alice/public/xet-write-token/main", null, null);
+        assertEquals(501, xet.statusCode());
+        assertTrue(header(xet, "X-Error-Message").contains("HF_HUB_DISABLE_XET=1"), text(xet));
+        HttpResponse<byte[]> type = send("POST", "/api/validate-yaml", null, JSON.createObjectNode().put("content", "").put("repoType", "notebook").toString());
+        assertEquals(400, type.statusCode());
+        assertTrue(text(type).contains("repoType 'notebook'"), text(type));
+    }
+
     @Test
     void resolveAnswersWithTheHubHeadersAndRanges() throws Exception {
         HttpResponse<byte[]> small = send("GET", "/alice/public/resolve/main/a.txt", null, null);
