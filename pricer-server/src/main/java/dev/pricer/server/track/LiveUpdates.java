@@ -24,6 +24,7 @@ final class LiveUpdates {
     private final Map<SseClient, Set<String>> clients = new ConcurrentHashMap<>();
     private final Map<String, String> versions = new HashMap<>();
     private volatile Thread watcher;
+    private volatile boolean stopped;
 
     LiveUpdates(TrackStore store) {
         this.store = store;
@@ -45,15 +46,31 @@ final class LiveUpdates {
     }
 
     private synchronized void startWatching() {
-        if (watcher != null) return;
+        if (watcher != null || stopped) return;
         versions.putAll(store.activeRuns(0));
         watcher = Thread.ofPlatform().name("pricer-live-updates").daemon(true).start(this::watch);
     }
 
+    /**
+     * The server is stopping: the watcher ends and waits for nothing more, before the store it reads is closed (it
+     * polled a closed store twice a second, reporting each failure, for as long as the process lived).
+     */
+    synchronized void stop() {
+        stopped = true;
+        Thread w = watcher;
+        if (w == null) return;
+        w.interrupt();
+        try {
+            w.join(5_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void watch() {
-        while (true) {
+        while (!stopped && !Thread.currentThread().isInterrupted()) {
             LockSupport.parkNanos(POLL_MS * 1_000_000);
-            if (clients.isEmpty()) continue;
+            if (clients.isEmpty() || stopped) continue;
             try {
                 Map<String, String> now = store.activeRuns(System.currentTimeMillis() - 60_000);
                 for (var e : now.entrySet()) {

@@ -86,6 +86,7 @@ public final class TrackModule implements ServerModule {
         routes.get("/api/track/metrics.csv", this::csv);
         routes.get("/api/track/series", this::series);
         routes.sse("/api/track/events", live::subscribe);
+        config.events.serverStopping(live::stop);
         new MlflowApi(store).configure(routes);
     }
 

@@ -12,13 +12,18 @@ import dev.pricer.track.store.TrackStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.net.URLEncoder;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -190,6 +195,35 @@ class TrackApiTest {
             }
             assertEquals(RunStatus.FINISHED, fixture.store.requireRun(id).status());
         }
+    }
+
+    /** The watcher behind live updates polled the closed store twice a second, for as long as the process lived. */
+    @Test
+    void liveUpdatesStopWithTheServer() throws Exception {
+        Set<Thread> before = liveUpdateThreads();
+        Thread watcher;
+        try (TrackServerFixture fixture = new TrackServerFixture(dir.resolve("live"));
+             var events = new BufferedReader(new InputStreamReader(fixture.http.send(
+                     HttpRequest.newBuilder(fixture.uri().resolve("/api/track/events")).header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream()).body()))) {
+            assertEquals(": connected", events.readLine());
+            Set<Thread> started = liveUpdateThreads();
+            started.removeAll(before);
+            // The comment goes out just before the watcher starts.
+            for (long end = System.nanoTime() + 10_000_000_000L; started.isEmpty() && System.nanoTime() < end; Thread.sleep(10)) {
+                started = liveUpdateThreads();
+                started.removeAll(before);
+            }
+            assertEquals(1, started.size(), "a subscriber starts one watcher");
+            watcher = started.iterator().next();
+        }
+        watcher.join(10_000);
+        assertFalse(watcher.isAlive(), "the watcher ended when the server stopped");
+    }
+
+    private static Set<Thread> liveUpdateThreads() {
+        Set<Thread> threads = new HashSet<>(Thread.getAllStackTraces().keySet());
+        threads.removeIf(t -> !t.getName().equals("pricer-live-updates") || !t.isAlive());
+        return threads;
     }
 
     @Test
