@@ -76,9 +76,13 @@ public final class LibraryLocator {
 
     /** The library's file, or an error that names the library, the file names and every directory tried. */
     public Path require(Library library) {
-        return find(library).orElseThrow(() -> new CudaUnavailableException(
-                "CUDA is not available: cannot find " + library.description() + " (" + library.fileNames().getFirst() + ")",
-                missingMessage(library), null));
+        return find(library).orElseThrow(() -> missing(library));
+    }
+
+    /** The library is nowhere: a one-line summary for the CPU fall-back's note, and every directory tried. */
+    public CudaUnavailableException missing(Library library) {
+        return new CudaUnavailableException("CUDA is not available: cannot find " + library.description() + ": "
+                + library.fileNames().getFirst(), missingMessage(library), null);
     }
 
     public String missingMessage(Library library) {

@@ -36,7 +36,7 @@ final class NativeLibrary {
                 // try the next name
             }
         }
-        throw new CudaUnavailableException(locator.missingMessage(library));
+        throw locator.missing(library);
     }
 
     private static NativeLibrary open(Path file) {
