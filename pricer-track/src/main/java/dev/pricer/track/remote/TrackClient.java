@@ -72,6 +72,9 @@ public final class TrackClient implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while calling " + server, e);
+        } catch (IOException e) {
+            // A refused connection comes without a message; say which server and what happened.
+            throw new IOException("cannot reach " + server + ": " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
         if (response.statusCode() / 100 != 2) {
             throw new IOException(method + " " + server.resolve(path) + " answered " + response.statusCode() + ": " + response.body());
