@@ -96,7 +96,7 @@ public final class EvalCommand implements Callable<Integer> {
                 Checkpoints checkpoints = options.checkpoints(hub);
                 ModelRef ref = ModelRef.parse(model);
                 List<Checkpoint> targets = allRevisions ? checkpoints.all(ref.repo()) : List.of(checkpoints.fetch(ref));
-                Path baseDir = PricingModel.baseOf(options.base, targets.getFirst().dir(), checkpoints);
+                Path baseDir = options.baseOf(targets.getFirst().dir(), checkpoints, this::note);
                 try (Backend backend = options.backend(this::note)) {
                     if (baselines) {
                         try (PricingModel base = options.open(backend, baseDir, null)) {

@@ -1,9 +1,9 @@
 package dev.pricer.cli.eval;
 
 import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.cli.train.BaseModels;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.model.Quantization;
-import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.eval.predict.Decoding;
@@ -13,6 +13,8 @@ import dev.pricer.hub.LocalHub;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -21,7 +23,8 @@ import java.util.function.Consumer;
 /** Where models come from and how prices are decoded: shared by {@code predict} and {@code eval}. */
 final class ModelOptions {
 
-    @Option(names = "--base", description = "Base model: a folder or REPO[@REV] on the hub (default: the adapter's base_model_name_or_path).")
+    @Option(names = "--base", description = "Base model: a folder or REPO[@REV] on the hub, else on the Hugging Face Hub"
+            + " (default: the adapter's base_model_name_or_path).")
     String base;
 
     @Option(names = "--decoding", defaultValue = "weighted", description = "greedy or weighted (default: ${DEFAULT-VALUE}).")
@@ -78,8 +81,18 @@ final class ModelOptions {
         return device.open(note);
     }
 
-    PricingModel open(Backend backend, Checkpoint adapter, Checkpoints checkpoints) {
-        return open(backend, PricingModel.baseOf(base, adapter.dir(), checkpoints), adapter.dir());
+    /**
+     * The base of the adapter in {@code adapterDir}: --base, else the one the adapter names, from the hub or, for a
+     * Hugging Face name the hub lacks, downloaded as `pricer train --base hf:NAME` does (downloads said to {@code note}).
+     */
+    Path baseOf(Path adapterDir, Checkpoints checkpoints, Consumer<String> note) {
+        return PricingModel.baseOf(base, adapterDir, checkpoints, name -> {
+            try {
+                return BaseModels.resolve(BaseModels.HF + name, home(), System.getenv(), note);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot fetch the base model " + name + ": " + e.getMessage(), e);
+            }
+        });
     }
 
     /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked, on {@code backend}. */

@@ -56,8 +56,9 @@ public final class PredictCommand implements Callable<Integer> {
         try (HubClient hub = options.hub()) {
             Checkpoints checkpoints = options.checkpoints(hub);
             Checkpoint checkpoint = checkpoints.fetch(ModelRef.parse(model));
+            Path baseDir = options.baseOf(checkpoint.dir(), checkpoints, spec.commandLine().getErr()::println);
             try (Backend backend = options.backend(spec.commandLine().getErr()::println);
-                 PricingModel pricing = options.open(backend, checkpoint, checkpoints)) {
+                 PricingModel pricing = options.open(backend, baseDir, checkpoint.dir())) {
                 List<Guess> guesses = pricing.predictor(checkpoint.label(), options.decoding(), options.topK, options.batch).predictTexts(all);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {

@@ -1,19 +1,25 @@
 package dev.pricer.cli.train;
 
 import dev.pricer.hub.HubClient;
+import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Where a base model's files are: a local Hugging Face model folder as it is, or {@code hf:owner/name[@revision]}
  * downloaded once through the Hugging Face Hub HTTP protocol ({@code HF_ENDPOINT}, default huggingface.co, and
- * {@code HF_TOKEN}) into {@code PRICER_HOME/models/owner/name/<commit>}, which a later run reuses.
+ * {@code HF_TOKEN}) into {@code PRICER_HOME/models/owner/name/<commit>}, which a later run reuses, and which serves
+ * when the Hub cannot be reached.
  */
 public final class BaseModels {
 
@@ -34,16 +40,58 @@ public final class BaseModels {
         String name = at < 0 ? ref : ref.substring(0, at);
         String revision = at < 0 ? "main" : ref.substring(at + 1);
         RepoId repo = RepoId.model(name);
+        Path repoDir = home.resolve("models").resolve(repo.namespace()).resolve(repo.name());
+        String endpoint = env.getOrDefault("HF_ENDPOINT", "https://huggingface.co");
         try (HubClient hub = Hubs.huggingFace(env)) {
-            String sha = hub.resolve(repo, revision);
-            Path dir = home.resolve("models").resolve(repo.namespace()).resolve(repo.name()).resolve(sha);
+            String sha;
+            try {
+                sha = hub.resolve(repo, revision);
+            } catch (HubException.Failure unreachable) {
+                if (!(unreachable.getCause() instanceof IOException)) throw unreachable;
+                // Offline: a snapshot downloaded before serves, as the Hub's own cache does.
+                Path cached = cached(repoDir, revision).orElseThrow(() -> unreachable);
+                progress.accept("cannot reach " + endpoint + ": using " + name + " as downloaded before (" + cached.getFileName().toString().substring(0, 7) + ")");
+                return cached;
+            }
+            Path dir = repoDir.resolve(sha);
             if (Files.exists(dir.resolve(COMPLETE))) return dir;
-            progress.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from "
-                    + env.getOrDefault("HF_ENDPOINT", "https://huggingface.co"));
+            progress.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
             Files.createDirectories(dir);
             hub.snapshot(repo, sha, dir);
             Files.writeString(dir.resolve(COMPLETE), sha + "\n");
             return dir;
         }
+    }
+
+    /**
+     * What an adapter trained on {@code base} records as PEFT's {@code base_model_name_or_path}: the Hub's
+     * {@code owner/name} for an {@code hf:} base, as PEFT itself writes, so that the adapter finds its base on any
+     * machine; a folder's absolute path otherwise.
+     */
+    public static String adapterBaseName(String base, Path resolved) {
+        if (!base.startsWith(HF)) return resolved.toAbsolutePath().normalize().toString();
+        String ref = base.substring(HF.length());
+        int at = ref.indexOf('@');
+        return at < 0 ? ref : ref.substring(0, at);
+    }
+
+    /** A complete snapshot of the repository here: the commit itself when {@code revision} is one, else the newest. */
+    private static Optional<Path> cached(Path repoDir, String revision) throws IOException {
+        if (revision.matches("[0-9a-f]{40}")) return Optional.of(repoDir.resolve(revision)).filter(dir -> Files.exists(dir.resolve(COMPLETE)));
+        if (!Files.isDirectory(repoDir)) return Optional.empty();
+        List<Path> complete;
+        try (Stream<Path> snapshots = Files.list(repoDir)) {
+            complete = snapshots.filter(dir -> Files.exists(dir.resolve(COMPLETE))).toList();
+        }
+        Path newest = null;
+        FileTime newestTime = null;
+        for (Path dir : complete) {
+            FileTime time = Files.getLastModifiedTime(dir.resolve(COMPLETE));
+            if (newestTime == null || time.compareTo(newestTime) > 0) {
+                newest = dir;
+                newestTime = time;
+            }
+        }
+        return Optional.ofNullable(newest);
     }
 }

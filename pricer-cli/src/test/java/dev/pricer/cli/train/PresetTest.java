@@ -18,8 +18,10 @@ import dev.pricer.train.config.TrainingArgumentsIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -97,6 +99,7 @@ class PresetTest {
             local.push(repo, Push.files(Map.of("config.json", model.resolve("config.json"),
                     "model.safetensors", model.resolve("model.safetensors")), "tiny llama"));
         }
+        Path downloaded;
         try (TrackStore tokens = TrackStore.openHome(dir.resolve("server-home"));
              PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, new Access(tokens, false), HubLimits.DEFAULT)))) {
             Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port());
@@ -109,6 +112,32 @@ class PresetTest {
             assertEquals(1, said.size(), "downloaded once: " + said);
             var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add));
             assertTrue(missing.getMessage().contains("owner/absent"), missing.getMessage());
+            downloaded = got;
+        }
+
+        // The server is gone: the snapshot downloaded before serves, by branch or by its commit, and says so.
+        Map<String, String> offline = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + freePort());
+        List<String> notes = new ArrayList<>();
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), offline, notes::add));
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny@" + downloaded.getFileName(), dir.resolve("home"), offline, notes::add));
+        assertEquals(2, notes.size(), notes.toString());
+        assertTrue(notes.getFirst().startsWith("cannot reach " + offline.get("HF_ENDPOINT") + ": using owner/tiny as downloaded before"), notes.toString());
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/never-downloaded", dir.resolve("home"), offline, notes::add));
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/tiny@" + "0".repeat(40), dir.resolve("home"), offline, notes::add),
+                "a commit that was never downloaded is not replaced by another");
+    }
+
+    /** What an adapter records as its base: PEFT's owner/name for a Hub base, so that any machine finds it. */
+    @Test
+    void anAdapterNamesAHubBaseByItsRepository(@TempDir Path dir) {
+        assertEquals("meta-llama/Llama-3.1-8B", BaseModels.adapterBaseName("hf:meta-llama/Llama-3.1-8B@main", dir.resolve("x")));
+        assertEquals("owner/tiny", BaseModels.adapterBaseName("hf:owner/tiny", dir.resolve("x")));
+        assertEquals(dir.resolve("base").toAbsolutePath().normalize().toString(), BaseModels.adapterBaseName("some/../base", dir.resolve("base")));
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
         }
     }
 }

@@ -8,11 +8,13 @@ import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.eval.predict.Decoding;
 import dev.pricer.eval.predict.PricePredictor;
+import dev.pricer.hub.HubException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 
 /**
  * A base model (weights and tokenizer) with an adapter that can be swapped, so every checkpoint of a run is
@@ -46,14 +48,18 @@ public final class PricingModel implements AutoCloseable {
 
     /**
      * Where the base model of an adapter is: {@code base} as given (a folder, or {@code REPO[@REV]} on the hub),
-     * else the adapter config's {@code base_model_name_or_path} read the same way.
+     * else the adapter config's {@code base_model_name_or_path} read the same way; a repository the hub does not
+     * have comes from {@code huggingFace} ({@code owner/name[@rev]} to a folder), as PEFT would fetch a base.
      */
-    public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints) {
+    public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints, Function<String, Path> huggingFace) {
         String name = base != null ? base : declaredBase(adapterDir);
         Path dir = Path.of(name);
         if (Files.isDirectory(dir)) return dir;
         try {
             return checkpoints.fetch(ModelRef.parse(name)).dir();
+        } catch (HubException.NotFound e) {
+            if (e.missing() != HubException.Missing.REPO) throw e;
+            return huggingFace.apply(name);
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("the base model '" + name + "' is neither a folder nor a hub model: " + e.getMessage(), e);
         }

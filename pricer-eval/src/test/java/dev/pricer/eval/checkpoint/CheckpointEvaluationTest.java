@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -68,7 +69,9 @@ class CheckpointEvaluationTest {
             assertEquals(all.get(1).dir(), again.dir(), "a cached commit is reused");
 
             Tester tester = new Tester(Fixtures.ITEMS, 250);
-            Path base = PricingModel.baseOf(null, all.getFirst().dir(), checkpoints);
+            Path base = PricingModel.baseOf(null, all.getFirst().dir(), checkpoints, name -> {
+                throw new AssertionError("a folder base needs no download: " + name);
+            });
             try (PricingModel pricing = PricingModel.open(base, all.getFirst().dir(), new CpuBackend());
                  Tracker tracker = Tracker.open(TrackerOptions.local(tmp.resolve("home")).withSystemMetricsEvery(Duration.ZERO))) {
                 Run run = tracker.start(RunSpec.of("shop").withName("run1"));
@@ -99,6 +102,37 @@ class CheckpointEvaluationTest {
             assertTrue(e.getMessage().contains("unknown revision 'step-99'") && e.getMessage().contains(head + " step 20")
                     && e.getMessage().contains("tags step-10, step-20"), e.getMessage());
             assertTrue(Files.notExists(tmp.resolve("cache/models/shop/shop-run2")), "nothing cached for a failed fetch");
+        }
+    }
+
+    /**
+     * An adapter trained on {@code hf:owner/name} names its base {@code owner/name}, as PEFT does: the hub's repository
+     * of that name if it has one, else the Hugging Face Hub's (what the trainer downloaded), on any machine.
+     */
+    @Test
+    void aBaseTheHubDoesNotHaveComesFromHuggingFace() throws Exception {
+        Path adapter = tmp.resolve("hf-based");
+        try (LlamaModel m = LlamaModel.load(Fixtures.base(), new CpuBackend())) {
+            m.createAdapter(new LoraConfig(8, 16, 0, LoraConfig.ALL_PROJECTIONS, false), 3);
+            m.saveAdapter(adapter, "meta-llama/Llama-3.1-8B");
+        }
+        RepoId mirrored = RepoId.model("shop/base");
+        try (HubClient hub = hubWithTwoCheckpoints(mirrored, untrainedAdapter(), untrainedAdapter())) {
+            Checkpoints checkpoints = new Checkpoints(hub, tmp.resolve("cache"));
+            List<String> asked = new ArrayList<>();
+            Path fromHf = PricingModel.baseOf(null, adapter, checkpoints, name -> {
+                asked.add(name);
+                return Fixtures.base();
+            });
+            assertEquals(Fixtures.base(), fromHf);
+            assertEquals(List.of("meta-llama/Llama-3.1-8B"), asked);
+            assertEquals(checkpoints.fetch(ModelRef.parse("shop/base")).dir(), PricingModel.baseOf("shop/base", adapter, checkpoints, name -> {
+                throw new AssertionError("the hub has it: " + name);
+            }));
+            var revision = assertThrows(IllegalArgumentException.class, () -> PricingModel.baseOf("shop/base@nope", adapter, checkpoints, name -> {
+                throw new AssertionError("a revision the hub lacks is not looked for elsewhere: " + name);
+            }));
+            assertTrue(revision.getMessage().contains("unknown revision 'nope'"), revision.getMessage());
         }
     }
 
