@@ -4,11 +4,12 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.backend.cpu.CpuBackend;
-import dev.pricer.core.tensor.DType;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
+import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.data.CuratedItem;
 import dev.pricer.data.Prompts;
@@ -87,7 +88,7 @@ public final class Fixtures {
                     previous = loss;
                 }
             }
-            model.saveAdapter(dir, base().toString());
+            model.saveAdapter(dir, BaseModelRef.of(base().toString()));
         }
         trained.put(key, dir);
         return dir;

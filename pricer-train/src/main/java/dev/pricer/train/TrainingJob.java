@@ -2,6 +2,7 @@ package dev.pricer.train;
 
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.train.checkpoint.Checkpoint;
@@ -38,7 +39,7 @@ public final class TrainingJob {
      * {@code resume} is empty for a new run. With {@code fromScratch}, the base folder gives only the
      * architecture ({@code config.json}) and the tokenizer; every weight starts random and is trained.
      */
-    public record Spec(Path base, String baseName, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
+    public record Spec(Path base, BaseModelRef baseName, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
                        boolean fromScratch) {
 
         public Spec {

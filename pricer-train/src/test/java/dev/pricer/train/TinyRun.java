@@ -1,14 +1,15 @@
 package dev.pricer.train;
 
+import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.HostTensor;
-import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
-import dev.pricer.train.loop.Trainer;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
+import dev.pricer.train.loop.Trainer;
 import dev.pricer.train.metrics.JsonlMetricsSink;
 import dev.pricer.train.progress.Progress;
 
@@ -121,7 +122,7 @@ public final class TinyRun {
                                      boolean fromScratch) throws IOException {
         TrainingJob.Sinks sinks = sinks(runDir, resume.map(Checkpoint::step).orElse(0));
         try (var _ = sinks.metrics()) {
-            return TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, resume, fromScratch),
+            return TrainingJob.run(new TrainingJob.Spec(base, BaseModelRef.of("tiny-llama"), data, runDir, args, resume, fromScratch),
                     new CpuBackend(), sinks, t -> { });
         }
     }

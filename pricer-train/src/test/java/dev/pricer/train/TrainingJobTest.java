@@ -1,6 +1,7 @@
 package dev.pricer.train;
 
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
@@ -152,7 +153,7 @@ class TrainingJobTest {
         };
         Trainer.Result stopped;
         try (stopAtTwo) {
-            stopped = TrainingJob.run(new TrainingJob.Spec(base, "tiny-llama", data, runDir, args, Optional.empty(), false), new CpuBackend(),
+            stopped = TrainingJob.run(new TrainingJob.Spec(base, BaseModelRef.of("tiny-llama"), data, runDir, args, Optional.empty(), false), new CpuBackend(),
                     new TrainingJob.Sinks(stopAtTwo, CheckpointSink.RUN_FOLDER_ONLY, TinyRun.quiet()), trainer::set);
         }
         assertEquals(Trainer.Status.INTERRUPTED, stopped.status());
@@ -164,7 +165,7 @@ class TrainingJobTest {
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, 2);
         var e = assertThrows(TrainingDivergedException.class, () -> {
             try (var _ = sinks.metrics()) {
-                TrainingJob.run(new TrainingJob.Spec(poisoned, "tiny-llama", data, runDir, args, Optional.of(two), false), new CpuBackend(), sinks, t -> { });
+                TrainingJob.run(new TrainingJob.Spec(poisoned, BaseModelRef.of("tiny-llama"), data, runDir, args, Optional.of(two), false), new CpuBackend(), sinks, t -> { });
             }
         });
         assertTrue(e.getMessage().contains("step 3") && e.getMessage().contains("NaN") && e.getMessage().contains("checkpoint-2"), e.getMessage());

@@ -1,5 +1,6 @@
 package dev.pricer.cli.train;
 
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
@@ -64,15 +65,15 @@ public final class BaseModels {
     }
 
     /**
-     * What an adapter trained on {@code base} records as PEFT's {@code base_model_name_or_path}: the Hub's
-     * {@code owner/name} for an {@code hf:} base, as PEFT itself writes, so that the adapter finds its base on any
-     * machine; a folder's absolute path otherwise.
+     * What an adapter trained on {@code base} (resolved to {@code resolved}) records as its base: for an {@code hf:}
+     * base the Hub's {@code owner/name} and the commit it was downloaded at, as PEFT writes them, so that the adapter
+     * finds that very base on any machine; a folder's absolute path otherwise.
      */
-    public static String adapterBaseName(String base, Path resolved) {
-        if (!base.startsWith(HF)) return resolved.toAbsolutePath().normalize().toString();
+    public static BaseModelRef adapterBase(String base, Path resolved) {
+        if (!base.startsWith(HF)) return BaseModelRef.of(resolved.toAbsolutePath().normalize().toString());
         String ref = base.substring(HF.length());
         int at = ref.indexOf('@');
-        return at < 0 ? ref : ref.substring(0, at);
+        return new BaseModelRef(at < 0 ? ref : ref.substring(0, at), resolved.getFileName().toString());
     }
 
     /** A complete snapshot of the repository here: the commit itself when {@code revision} is one, else the newest. */

@@ -153,7 +153,7 @@ public final class TrainCommand implements Callable<Integer> {
                          : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id());
                  MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
                 if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
-                TrainingJob.Spec job = new TrainingJob.Spec(base, BaseModels.adapterBaseName(baseModel, base), data, runDir, args, from, fromScratch);
+                TrainingJob.Spec job = new TrainingJob.Spec(base, BaseModels.adapterBase(baseModel, base), data, runDir, args, from, fromScratch);
                 Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
                         this::stopOnSignals);
                 if (result.status() == Trainer.Status.INTERRUPTED) {

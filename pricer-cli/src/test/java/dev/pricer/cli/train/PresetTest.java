@@ -2,6 +2,7 @@ package dev.pricer.cli.train;
 
 import dev.pricer.cli.PricerCommand;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
@@ -127,12 +128,14 @@ class PresetTest {
                 "a commit that was never downloaded is not replaced by another");
     }
 
-    /** What an adapter records as its base: PEFT's owner/name for a Hub base, so that any machine finds it. */
+    /** What an adapter records as its base: PEFT's owner/name and commit for a Hub base, so that any machine finds it. */
     @Test
-    void anAdapterNamesAHubBaseByItsRepository(@TempDir Path dir) {
-        assertEquals("meta-llama/Llama-3.1-8B", BaseModels.adapterBaseName("hf:meta-llama/Llama-3.1-8B@main", dir.resolve("x")));
-        assertEquals("owner/tiny", BaseModels.adapterBaseName("hf:owner/tiny", dir.resolve("x")));
-        assertEquals(dir.resolve("base").toAbsolutePath().normalize().toString(), BaseModels.adapterBaseName("some/../base", dir.resolve("base")));
+    void anAdapterNamesAHubBaseByItsRepositoryAndCommit(@TempDir Path dir) {
+        String sha = "0123456789abcdef0123456789abcdef01234567";
+        Path snapshot = dir.resolve("models/meta-llama/Llama-3.1-8B").resolve(sha);
+        assertEquals(new BaseModelRef("meta-llama/Llama-3.1-8B", sha), BaseModels.adapterBase("hf:meta-llama/Llama-3.1-8B@main", snapshot));
+        assertEquals(new BaseModelRef("meta-llama/Llama-3.1-8B", sha), BaseModels.adapterBase("hf:meta-llama/Llama-3.1-8B", snapshot));
+        assertEquals(BaseModelRef.of(dir.resolve("base").toAbsolutePath().normalize().toString()), BaseModels.adapterBase("some/../base", dir.resolve("base")));
     }
 
     private static int freePort() throws IOException {

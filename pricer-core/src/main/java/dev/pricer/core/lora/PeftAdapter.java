@@ -89,12 +89,12 @@ public record PeftAdapter(LoraConfig config, Map<String, HostTensor> tensors, Pa
      * Writes both files into {@code dir} (created if needed). Each file is replaced atomically; the weights go
      * first, so a reader never sees a new config beside old weights.
      */
-    public static void write(Path dir, LoraConfig config, Map<String, HostTensor> tensors, String baseModel) {
+    public static void write(Path dir, LoraConfig config, Map<String, HostTensor> tensors, BaseModelRef baseModel) {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         ObjectNode c = json.createObjectNode();
         c.put("peft_type", "LORA");
         c.put("task_type", "CAUSAL_LM");
-        c.put("base_model_name_or_path", baseModel);
+        c.put("base_model_name_or_path", baseModel.nameOrPath());
         c.put("r", config.r());
         c.put("lora_alpha", config.alpha());
         c.put("lora_dropout", config.dropout());
@@ -110,7 +110,7 @@ public record PeftAdapter(LoraConfig config, Map<String, HostTensor> tensors, Pa
         c.putNull("layers_pattern");
         c.putObject("rank_pattern");
         c.putObject("alpha_pattern");
-        c.putNull("revision");
+        c.put("revision", baseModel.revision());
         try {
             Files.createDirectories(dir);
             SafeTensorsWriter.write(dir.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"));

@@ -6,6 +6,7 @@ import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.backend.Nf4Buffer;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.quant.BnbNf4Format;
@@ -236,11 +237,11 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /** Writes the adapter in PEFT's format ({@code adapter_config.json} + {@code adapter_model.safetensors}). */
-    public void saveAdapter(Path adapterDir, String baseModelName) {
+    public void saveAdapter(Path adapterDir, BaseModelRef baseModel) {
         if (lora == null) throw new IllegalStateException("no adapter to save");
         Map<String, HostTensor> tensors = new LinkedHashMap<>();
         for (Parameter p : loraParameters) tensors.put(p.name(), download(p.value(), p.shape()));
-        PeftAdapter.write(adapterDir, lora, tensors, baseModelName);
+        PeftAdapter.write(adapterDir, lora, tensors, baseModel);
     }
 
     /**

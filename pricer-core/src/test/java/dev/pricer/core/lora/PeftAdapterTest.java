@@ -45,6 +45,23 @@ class PeftAdapterTest {
         assertEquals(LoraConfig.ALL_PROJECTIONS, c.targetModules());
     }
 
+    /** PEFT's base_model_name_or_path and revision: the base's name and the commit it was trained on, or null. */
+    @Test
+    void theBaseIsWrittenWithItsRevision() throws IOException {
+        LoraConfig c = PeftAdapter.read(Fixtures.adapter("tiny-llama")).config();
+        Map<String, HostTensor> none = Map.of();
+        PeftAdapter.write(dir.resolve("pinned"), c, none, new BaseModelRef("meta-llama/Llama-3.1-8B", "0123456789abcdef0123456789abcdef01234567"));
+        PeftAdapter.write(dir.resolve("folder"), c, none, BaseModelRef.of("/models/base"));
+        ObjectMapper json = new ObjectMapper();
+        var pinned = json.readTree(dir.resolve("pinned").resolve(PeftAdapter.CONFIG_FILE).toFile());
+        assertEquals("meta-llama/Llama-3.1-8B", pinned.get("base_model_name_or_path").asText());
+        assertEquals("0123456789abcdef0123456789abcdef01234567", pinned.get("revision").asText());
+        var folder = json.readTree(dir.resolve("folder").resolve(PeftAdapter.CONFIG_FILE).toFile());
+        assertEquals("/models/base", folder.get("base_model_name_or_path").asText());
+        assertTrue(folder.get("revision").isNull());
+        assertThrows(IllegalArgumentException.class, () -> BaseModelRef.of(" "));
+    }
+
     @Test
     void rsLoraScalesByTheSquareRootOfTheRank() {
         assertEquals(16 / Math.sqrt(8), new LoraConfig(8, 16, 0, List.of("q_proj"), true).scaling(), 1e-12);

@@ -4,6 +4,7 @@ import dev.pricer.core.Fixtures;
 import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.tensor.HostTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -190,7 +191,7 @@ class LlamaModelGoldenTest {
         float[] before;
         try (LlamaModel model = LlamaModel.load(Fixtures.model(name), Fixtures.adapter(name), backend)) {
             before = model.logits(batch).toFloatArray();
-            model.saveAdapter(dir, name);
+            model.saveAdapter(dir, BaseModelRef.of(name));
         }
         Map<String, HostTensor> written = dev.pricer.core.safetensors.SafeTensors.readAll(dir.resolve("adapter_model.safetensors"));
         Map<String, HostTensor> original = dev.pricer.core.safetensors.SafeTensors.readAll(Fixtures.adapter(name).resolve("adapter_model.safetensors"));

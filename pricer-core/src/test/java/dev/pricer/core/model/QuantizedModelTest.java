@@ -1,9 +1,10 @@
 package dev.pricer.core.model;
 
-import dev.pricer.core.FormatException;
 import dev.pricer.core.Fixtures;
+import dev.pricer.core.FormatException;
 import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.quant.BnbNf4Format;
 import dev.pricer.core.quant.Nf4Quantizer;
@@ -156,7 +157,7 @@ class QuantizedModelTest {
                             backend.allocate(DType.F32, p.value().length()), new AdamW(1e-2f, 0.9f, 0.999f, 1e-8f, 0f, 1));
                 }
             }
-            m.saveAdapter(adapter, "tiny-llama");
+            m.saveAdapter(adapter, BaseModelRef.of("tiny-llama"));
             for (Parameter p : m.trainableParameters()) trained.put(p.name(), m.download(p.value(), p.shape()).toFloatArray());
         }
         try (LlamaModel f32 = LlamaModel.load(Fixtures.model("tiny-llama"), adapter, new CpuBackend())) {

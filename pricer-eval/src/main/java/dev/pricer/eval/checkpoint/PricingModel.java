@@ -65,14 +65,17 @@ public final class PricingModel implements AutoCloseable {
         }
     }
 
+    /** The adapter's base_model_name_or_path, at its revision (PEFT's pin of the base's commit) when it has one. */
     private static String declaredBase(Path adapterDir) {
         Path config = adapterDir.resolve("adapter_config.json");
         try {
-            JsonNode name = new ObjectMapper().readTree(config.toFile()).get("base_model_name_or_path");
+            JsonNode json = new ObjectMapper().readTree(config.toFile());
+            JsonNode name = json.get("base_model_name_or_path"), revision = json.get("revision");
             if (name == null || !name.isTextual() || name.asText().isBlank()) {
                 throw new IllegalArgumentException(config + " names no base_model_name_or_path: pass --base");
             }
-            return name.asText();
+            boolean pinned = revision != null && revision.isTextual() && !revision.asText().isBlank();
+            return pinned ? name.asText() + "@" + revision.asText() : name.asText();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + config + ": " + e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package dev.pricer.eval.checkpoint;
 
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.config.LlamaConfig;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.lora.LoraConfig;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.eval.Fixtures;
@@ -53,7 +54,7 @@ class CheckpointEvaluationTest {
         Path dir = tmp.resolve("untrained");
         try (LlamaModel m = LlamaModel.load(Fixtures.base(), new CpuBackend())) {
             m.createAdapter(new LoraConfig(8, 16, 0, LoraConfig.ALL_PROJECTIONS, false), 3);
-            m.saveAdapter(dir, Fixtures.base().toString());
+            m.saveAdapter(dir, BaseModelRef.of(Fixtures.base().toString()));
         }
         return dir;
     }
@@ -114,7 +115,7 @@ class CheckpointEvaluationTest {
         Path adapter = tmp.resolve("hf-based");
         try (LlamaModel m = LlamaModel.load(Fixtures.base(), new CpuBackend())) {
             m.createAdapter(new LoraConfig(8, 16, 0, LoraConfig.ALL_PROJECTIONS, false), 3);
-            m.saveAdapter(adapter, "meta-llama/Llama-3.1-8B");
+            m.saveAdapter(adapter, BaseModelRef.of("meta-llama/Llama-3.1-8B"));
         }
         RepoId mirrored = RepoId.model("shop/base");
         try (HubClient hub = hubWithTwoCheckpoints(mirrored, untrainedAdapter(), untrainedAdapter())) {
@@ -126,6 +127,14 @@ class CheckpointEvaluationTest {
             });
             assertEquals(Fixtures.base(), fromHf);
             assertEquals(List.of("meta-llama/Llama-3.1-8B"), asked);
+            try (LlamaModel m = LlamaModel.load(Fixtures.base(), adapter, new CpuBackend())) {
+                m.saveAdapter(adapter, new BaseModelRef("meta-llama/Llama-3.1-8B", "0123456789abcdef0123456789abcdef01234567"));
+            }
+            PricingModel.baseOf(null, adapter, checkpoints, name -> {
+                asked.add(name);
+                return Fixtures.base();
+            });
+            assertEquals("meta-llama/Llama-3.1-8B@0123456789abcdef0123456789abcdef01234567", asked.get(1), "at the commit PEFT's revision pins");
             assertEquals(checkpoints.fetch(ModelRef.parse("shop/base")).dir(), PricingModel.baseOf("shop/base", adapter, checkpoints, name -> {
                 throw new AssertionError("the hub has it: " + name);
             }));
@@ -145,7 +154,7 @@ class CheckpointEvaluationTest {
         Path foreign = tmp.resolve("foreign");
         try (LlamaModel m = LlamaModel.initialize(LlamaConfig.read(otherBase), new CpuBackend(), 0.02, 1, false)) {
             m.createAdapter(new LoraConfig(8, 16, 0, LoraConfig.ALL_PROJECTIONS, false), 3);
-            m.saveAdapter(foreign, "other");
+            m.saveAdapter(foreign, BaseModelRef.of("other"));
         }
         var e = assertThrows(RuntimeException.class, () -> PricingModel.open(Fixtures.base(), foreign, new CpuBackend()));
         assertTrue(e.getMessage().contains("lora_A") || e.getMessage().contains("lora_B"), e.getMessage());

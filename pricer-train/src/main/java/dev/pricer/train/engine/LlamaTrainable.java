@@ -3,6 +3,7 @@ package dev.pricer.train.engine;
 import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
@@ -40,16 +41,16 @@ public final class LlamaTrainable implements Trainable {
     private final LlamaModel model;
     private final Backend backend;
     private final TrainingArguments args;
-    private final String baseModelName;
+    private final BaseModelRef baseModel;
     private final Map<String, Buffer> m = new LinkedHashMap<>();
     private final Map<String, Buffer> v = new LinkedHashMap<>();
 
-    /** {@code baseModelName} goes into {@code adapter_config.json}, as PEFT's {@code base_model_name_or_path}. */
-    public LlamaTrainable(LlamaModel model, TrainingArguments args, String baseModelName) {
+    /** {@code baseModel} goes into {@code adapter_config.json}, as PEFT's {@code base_model_name_or_path} and {@code revision}. */
+    public LlamaTrainable(LlamaModel model, TrainingArguments args, BaseModelRef baseModel) {
         this.model = model;
         this.backend = model.backend();
         this.args = args;
-        this.baseModelName = baseModelName;
+        this.baseModel = baseModel;
         for (Parameter p : model.trainableParameters()) {
             m.put(p.name(), backend.allocate(DType.F32, p.value().length()));
             v.put(p.name(), backend.allocate(DType.F32, p.value().length()));
@@ -101,7 +102,7 @@ public final class LlamaTrainable implements Trainable {
     public List<CheckpointPart> checkpointParts() {
         List<CheckpointPart> parts = new ArrayList<>();
         if (model.loraConfig() != null) {
-            parts.add(new CheckpointPart(List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS), folder -> model.saveAdapter(folder, baseModelName)));
+            parts.add(new CheckpointPart(List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS), folder -> model.saveAdapter(folder, baseModel)));
         } else {
             parts.add(new CheckpointPart(List.of(FULL_CONFIG, FULL_WEIGHTS), model::saveModel));
         }

@@ -2,6 +2,7 @@ package dev.pricer.train.loop;
 
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.safetensors.SafeTensors;
@@ -62,7 +63,7 @@ class FixtureRunTest {
         var data = new SequentialBatches(TinyLlama.runExamples(TinyLlama.expected()), 0, args.perDeviceTrainBatchSize());
         var said = new ByteArrayOutputStream();
         Trainer.Result result;
-        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args, "tiny-llama");
+        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), new CpuBackend()), args, BaseModelRef.of("tiny-llama"));
              var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
             Trainable withDeviceMemory = new ReportingPeak(model, 3L << 29);
             result = new Trainer(args, withDeviceMemory, data, null, new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY,
@@ -97,7 +98,7 @@ class FixtureRunTest {
         TrainingArguments args = fixtureArgs();
         var data = new SequentialBatches(TinyLlama.runExamples(expected), 0, args.perDeviceTrainBatchSize());
         Trainer.Result result;
-        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), backend), args, "tiny-llama");
+        try (var model = new LlamaTrainable(LlamaModel.load(TinyLlama.model(), TinyLlama.runInitialAdapter(), backend), args, BaseModelRef.of("tiny-llama"));
              var metrics = JsonlMetricsSink.open(run.resolve(JsonlMetricsSink.FILE), 0)) {
             Trainer trainer = new Trainer(args, model, data, null,
                     new Trainer.Io(new CheckpointStore(run), CheckpointSink.RUN_FOLDER_ONLY, metrics,
