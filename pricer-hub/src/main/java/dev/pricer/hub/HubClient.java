@@ -4,6 +4,7 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
  * What the trainer, the evaluator and the CLI do with a hub, local ({@link Hubs#local}) or remote over the
@@ -56,8 +57,19 @@ public interface HubClient extends AutoCloseable {
 
     /** Writes every file at a revision under {@code dir}, returning the commit sha it resolved to. */
     default String snapshot(RepoId repo, String revision, Path dir) {
+        return snapshot(repo, revision, dir, line -> { });
+    }
+
+    /**
+     * As {@link #snapshot(RepoId, String, Path)}, telling {@code progress} of each file as it starts ("[2/7]
+     * model-00002-of-00004.safetensors (5.00 GB)"): a model's snapshot can take minutes.
+     */
+    default String snapshot(RepoId repo, String revision, Path dir, Consumer<String> progress) {
         String sha = resolve(repo, revision);
-        for (FileEntry file : files(repo, sha)) {
+        List<FileEntry> files = files(repo, sha);
+        for (int i = 0; i < files.size(); i++) {
+            FileEntry file = files.get(i);
+            progress.accept("[%d/%d] %s (%s)".formatted(i + 1, files.size(), file.path(), FileEntry.readable(file.size())));
             download(repo, sha, file.path(), dir.resolve(file.path()));
         }
         return sha;

@@ -289,7 +289,14 @@ class LocalHubTest {
             assertEquals(sha, hub.snapshot(repo, "main", out));
             assertArrayEquals("y".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(out.resolve("sub/y.txt")));
             assertEquals("x", Files.readString(hub.download(repo, sha.substring(0, 8), "x.txt", tmp.resolve("one/x.txt"))));
+            List<String> said = new ArrayList<>();
+            assertEquals(sha, hub.snapshot(repo, "main", tmp.resolve("out2"), said::add));
+            assertEquals(List.of("[1/2] sub/y.txt (1 B)", "[2/2] x.txt (1 B)"), said, "each file as it starts");
+            assertEquals("x", Files.readString(tmp.resolve("out2/x.txt")));
         }
+        assertEquals("4.98 GB", FileEntry.readable(4_980_000_000L));
+        assertEquals("47.6 kB", FileEntry.readable(47_600));
+        assertEquals("999 B", FileEntry.readable(999));
     }
 
     private static <T> T assertInstanceOf(Class<T> type, Object value) {

@@ -132,10 +132,6 @@ public final class HubCommand implements Runnable {
         }
     }
 
-    static String bytes(long n) {
-        return n < 1000 ? n + " B" : n < 1_000_000 ? "%.1f kB".formatted(n / 1e3) : n < 1_000_000_000 ? "%.1f MB".formatted(n / 1e6) : "%.2f GB".formatted(n / 1e9);
-    }
-
     @Command(name = "list", mixinStandardHelpOptions = true, description = "Repositories, most recently changed first.")
     static final class ListRepos extends HubJob {
         @Option(names = "--type", defaultValue = "model", description = "model or dataset (default: ${DEFAULT-VALUE}).")
@@ -201,7 +197,7 @@ public final class HubCommand implements Runnable {
             StringBuilder text = new StringBuilder();
             for (FileEntry file : files) {
                 if (!text.isEmpty()) text.append('\n');
-                text.append("%10s  %s  %s".formatted(bytes(file.size()), file.sha256() == null ? "-".repeat(12) : file.sha256().substring(0, 12), file.path()));
+                text.append("%10s  %s  %s".formatted(FileEntry.readable(file.size()), file.sha256() == null ? "-".repeat(12) : file.sha256().substring(0, 12), file.path()));
             }
             target.print(files, text.toString());
         }
@@ -227,12 +223,12 @@ public final class HubCommand implements Runnable {
             if (files.isEmpty()) throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + path + "' is not in " + ref.repo().qualified() + "@" + ref.revision());
             Path root = output != null ? output : Path.of(path == null ? ref.repo().name() : Path.of(path).getFileName().toString());
             List<String> written = new ArrayList<>();
-            for (int i = 0; i < files.size(); i++) {
-                FileEntry file = files.get(i);
-                Path to = path == null ? root.resolve(file.path()) : root;
-                hub.download(ref.repo(), sha, file.path(), to);
-                written.add(to.toString());
-                target.progress("[%d/%d] %s (%s)".formatted(i + 1, files.size(), file.path(), bytes(file.size())));
+            if (path == null) {
+                hub.snapshot(ref.repo(), sha, root, target::progress);
+                files.forEach(file -> written.add(root.resolve(file.path()).toString()));
+            } else {
+                hub.download(ref.repo(), sha, path, root);
+                written.add(root.toString());
             }
             target.print(Map.of("commit", sha, "files", written), "downloaded " + files.size() + " file(s) at " + sha.substring(0, 7) + " to " + root);
         }
@@ -288,7 +284,7 @@ public final class HubCommand implements Runnable {
             HubStore store = local.store();
             GcReport report = store.gc(grace);
             target.print(report, "removed %d blob(s) (%s), %d commit(s), %d tree(s); kept %d blob(s)".formatted(
-                report.blobsRemoved(), bytes(report.bytesRemoved()), report.commitsRemoved(), report.treesRemoved(), report.blobsKept()));
+                report.blobsRemoved(), FileEntry.readable(report.bytesRemoved()), report.commitsRemoved(), report.treesRemoved(), report.blobsKept()));
         }
     }
 }

@@ -58,7 +58,7 @@ public final class BaseModels {
             if (Files.exists(dir.resolve(COMPLETE))) return dir;
             progress.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
             Files.createDirectories(dir);
-            hub.snapshot(repo, sha, dir);
+            hub.snapshot(repo, sha, dir, progress);
             Files.writeString(dir.resolve(COMPLETE), sha + "\n");
             return dir;
         }

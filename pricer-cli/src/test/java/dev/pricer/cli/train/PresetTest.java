@@ -108,9 +108,10 @@ class PresetTest {
             Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add);
             assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")), Files.readAllBytes(got.resolve("model.safetensors")));
             assertEquals(LlamaConfig.read(model), LlamaConfig.read(got));
-            assertEquals(1, said.size(), said.toString());
+            assertEquals(3, said.size(), "where from, then each file: " + said);
+            assertTrue(said.get(1).startsWith("[1/2] config.json (") && said.get(2).startsWith("[2/2] model.safetensors ("), said.toString());
             assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", dir.resolve("home"), env, said::add), "the same commit");
-            assertEquals(1, said.size(), "downloaded once: " + said);
+            assertEquals(3, said.size(), "downloaded once: " + said);
             var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add));
             assertTrue(missing.getMessage().contains("owner/absent"), missing.getMessage());
             downloaded = got;
