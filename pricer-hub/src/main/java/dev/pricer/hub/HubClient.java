@@ -69,7 +69,7 @@ public interface HubClient extends AutoCloseable {
         List<FileEntry> files = files(repo, sha);
         for (int i = 0; i < files.size(); i++) {
             FileEntry file = files.get(i);
-            progress.accept("[%d/%d] %s (%s)".formatted(i + 1, files.size(), file.path(), FileEntry.readable(file.size())));
+            progress.accept(file.progressLine(i, files.size()));
             download(repo, sha, file.path(), dir.resolve(file.path()));
         }
         return sha;

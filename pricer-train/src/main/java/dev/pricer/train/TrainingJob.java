@@ -39,7 +39,7 @@ public final class TrainingJob {
      * {@code resume} is empty for a new run. With {@code fromScratch}, the base folder gives only the
      * architecture ({@code config.json}) and the tokenizer; every weight starts random and is trained.
      */
-    public record Spec(Path base, BaseModelRef baseName, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
+    public record Spec(Path base, BaseModelRef baseModel, Path data, Path runDir, TrainingArguments args, Optional<Checkpoint> resume,
                        boolean fromScratch) {
 
         public Spec {
@@ -81,7 +81,7 @@ public final class TrainingJob {
 
         BatchSource trainBatches = new ShuffledBatches(train, padId, args.perDeviceTrainBatchSize(), args.seed(), args.groupByLength());
         BatchSource evalBatches = validation == null ? null : new SequentialBatches(validation, padId, args.perDeviceEvalBatchSize());
-        try (LlamaTrainable model = new LlamaTrainable(load(spec, config, backend), args, spec.baseName())) {
+        try (LlamaTrainable model = new LlamaTrainable(load(spec, config, backend), args, spec.baseModel())) {
             Trainer trainer = new Trainer(args, model, trainBatches, evalBatches,
                     new Trainer.Io(new CheckpointStore(spec.runDir()), sinks.checkpoints(), sinks.metrics(), sinks.progress()));
             started.accept(trainer);

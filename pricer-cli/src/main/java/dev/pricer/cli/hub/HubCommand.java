@@ -223,12 +223,12 @@ public final class HubCommand implements Runnable {
             if (files.isEmpty()) throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + path + "' is not in " + ref.repo().qualified() + "@" + ref.revision());
             Path root = output != null ? output : Path.of(path == null ? ref.repo().name() : Path.of(path).getFileName().toString());
             List<String> written = new ArrayList<>();
-            if (path == null) {
-                hub.snapshot(ref.repo(), sha, root, target::progress);
-                files.forEach(file -> written.add(root.resolve(file.path()).toString()));
-            } else {
-                hub.download(ref.repo(), sha, path, root);
-                written.add(root.toString());
+            for (int i = 0; i < files.size(); i++) {
+                FileEntry file = files.get(i);
+                Path to = path == null ? root.resolve(file.path()) : root;
+                hub.download(ref.repo(), sha, file.path(), to);
+                written.add(to.toString());
+                target.progress(file.progressLine(i, files.size()));
             }
             target.print(Map.of("commit", sha, "files", written), "downloaded " + files.size() + " file(s) at " + sha.substring(0, 7) + " to " + root);
         }

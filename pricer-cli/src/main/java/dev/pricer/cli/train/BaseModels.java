@@ -7,10 +7,11 @@ import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.util.List;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -36,10 +37,8 @@ public final class BaseModels {
             if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--base " + base + ": no such model folder (or use hf:owner/name)");
             return dir;
         }
-        String ref = base.substring(HF.length());
-        int at = ref.indexOf('@');
-        String name = at < 0 ? ref : ref.substring(0, at);
-        String revision = at < 0 ? "main" : ref.substring(at + 1);
+        HfBase hf = HfBase.parse(base);
+        String name = hf.name(), revision = hf.revision();
         RepoId repo = RepoId.model(name);
         Path repoDir = home.resolve("models").resolve(repo.namespace()).resolve(repo.name());
         String endpoint = env.getOrDefault("HF_ENDPOINT", "https://huggingface.co");
@@ -71,28 +70,32 @@ public final class BaseModels {
      */
     public static BaseModelRef adapterBase(String base, Path resolved) {
         if (!base.startsWith(HF)) return BaseModelRef.of(resolved.toAbsolutePath().normalize().toString());
-        String ref = base.substring(HF.length());
-        int at = ref.indexOf('@');
-        return new BaseModelRef(at < 0 ? ref : ref.substring(0, at), resolved.getFileName().toString());
+        return new BaseModelRef(HfBase.parse(base).name(), resolved.getFileName().toString());
+    }
+
+    /** {@code hf:owner/name[@revision]}, the revision main when none is given. */
+    private record HfBase(String name, String revision) {
+        static HfBase parse(String base) {
+            String ref = base.substring(HF.length());
+            int at = ref.indexOf('@');
+            return at < 0 ? new HfBase(ref, "main") : new HfBase(ref.substring(0, at), ref.substring(at + 1));
+        }
     }
 
     /** A complete snapshot of the repository here: the commit itself when {@code revision} is one, else the newest. */
     private static Optional<Path> cached(Path repoDir, String revision) throws IOException {
         if (revision.matches("[0-9a-f]{40}")) return Optional.of(repoDir.resolve(revision)).filter(dir -> Files.exists(dir.resolve(COMPLETE)));
         if (!Files.isDirectory(repoDir)) return Optional.empty();
-        List<Path> complete;
         try (Stream<Path> snapshots = Files.list(repoDir)) {
-            complete = snapshots.filter(dir -> Files.exists(dir.resolve(COMPLETE))).toList();
+            return snapshots.filter(dir -> Files.exists(dir.resolve(COMPLETE))).max(Comparator.comparing(BaseModels::completedAt));
         }
-        Path newest = null;
-        FileTime newestTime = null;
-        for (Path dir : complete) {
-            FileTime time = Files.getLastModifiedTime(dir.resolve(COMPLETE));
-            if (newestTime == null || time.compareTo(newestTime) > 0) {
-                newest = dir;
-                newestTime = time;
-            }
+    }
+
+    private static FileTime completedAt(Path snapshot) {
+        try {
+            return Files.getLastModifiedTime(snapshot.resolve(COMPLETE));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + snapshot.resolve(COMPLETE) + ": " + e.getMessage(), e);
         }
-        return Optional.ofNullable(newest);
     }
 }
