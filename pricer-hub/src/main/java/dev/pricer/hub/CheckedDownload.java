@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.util.function.LongConsumer;
 
 /** Writes a download so that {@code target} is either untouched or complete and checked, never half-written. */
 public final class CheckedDownload {
@@ -19,16 +20,16 @@ public final class CheckedDownload {
 
     /**
      * Copies {@code in} to a temporary file beside {@code target}, checks its size (unless -1) and sha256 (unless
-     * null), then renames it over {@code target}.
+     * null), then renames it over {@code target}. {@code moved} hears of the bytes as they are copied.
      */
-    public static Path write(InputStream in, String sha256, long size, Path target) throws IOException {
+    public static Path write(InputStream in, String sha256, long size, Path target, LongConsumer moved) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
         try {
             MessageDigest digest = Hashing.sha256();
             long copied;
-            try (OutputStream out = Files.newOutputStream(temp); DigestInputStream digesting = new DigestInputStream(in, digest)) {
+            try (OutputStream out = Files.newOutputStream(temp); DigestInputStream digesting = new DigestInputStream(new ReportingInputStream(in, moved), digest)) {
                 copied = digesting.transferTo(out);
             }
             String actual = Hashing.hex(digest);

@@ -3,9 +3,9 @@ package dev.pricer.hub;
 /** A file in a commit's tree: its path, size in bytes and the sha256 of its content (its blob's id). */
 public record FileEntry(String path, long size, String sha256) {
 
-    /** What a download of several files says as this one starts, file {@code index} (from 0) of {@code count}. */
-    public String progressLine(int index, int count) {
-        return "[%d/%d] %s (%s)".formatted(index + 1, count, path, readable(size));
+    /** What a transfer of several files calls this one, file {@code index} (from 0) of {@code count}: "[2/7] model.safetensors". */
+    public String progressLabel(int index, int count) {
+        return "[%d/%d] %s".formatted(index + 1, count, path);
     }
 
     /** A size as people read it: 512 B, 47.6 kB, 2.5 MB, 4.98 GB. */

@@ -4,7 +4,8 @@ import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * What the trainer, the evaluator and the CLI do with a hub, local ({@link Hubs#local}) or remote over the
@@ -33,7 +34,12 @@ public interface HubClient extends AutoCloseable {
     List<RepoInfo> listRepos(RepoType type);
 
     /** Makes one commit; {@link HubException.Conflict} when the branch moved meanwhile (nothing is lost: retry). */
-    CommitInfo push(RepoId repo, Push push);
+    default CommitInfo push(RepoId repo, Push push) {
+        return push(repo, push, TransferProgress.NONE);
+    }
+
+    /** As {@link #push(RepoId, Push)}, telling {@code progress} of each file's upload. */
+    CommitInfo push(RepoId repo, Push push, TransferProgress progress);
 
     /** Points tag {@code name} at the commit {@code revision} resolves to; {@link HubException.Conflict} when the tag exists. */
     void tag(RepoId repo, String name, String revision);
@@ -53,26 +59,33 @@ public interface HubClient extends AutoCloseable {
     InputStream open(RepoId repo, String revision, String path);
 
     /** Writes one file at a revision to {@code target} (atomically, checking its sha256) and returns {@code target}. */
-    Path download(RepoId repo, String revision, String path, Path target);
+    default Path download(RepoId repo, String revision, String path, Path target) {
+        return download(repo, revision, path, target, bytes -> { });
+    }
+
+    /** As {@link #download(RepoId, String, String, Path)}, telling {@code moved} of the bytes as they arrive. */
+    Path download(RepoId repo, String revision, String path, Path target, LongConsumer moved);
 
     /** Writes every file at a revision under {@code dir}, returning the commit sha it resolved to. */
     default String snapshot(RepoId repo, String revision, Path dir) {
-        return snapshot(repo, revision, dir, line -> { });
+        return snapshot(repo, revision, dir, TransferProgress.NONE);
     }
 
-    /**
-     * As {@link #snapshot(RepoId, String, Path)}, telling {@code progress} of each file as it starts ("[2/7]
-     * model-00002-of-00004.safetensors (5.00 GB)"): a model's snapshot can take minutes.
-     */
-    default String snapshot(RepoId repo, String revision, Path dir, Consumer<String> progress) {
+    /** As {@link #snapshot(RepoId, String, Path)}, telling {@code progress} of each file: a model's snapshot can take minutes. */
+    default String snapshot(RepoId repo, String revision, Path dir, TransferProgress progress) {
         String sha = resolve(repo, revision);
-        List<FileEntry> files = files(repo, sha);
+        download(repo, sha, files(repo, sha), file -> dir.resolve(file.path()), progress);
+        return sha;
+    }
+
+    /** Writes each of {@code files}, listed at commit {@code sha}, to its {@code targetOf}, telling {@code progress}. */
+    default void download(RepoId repo, String sha, List<FileEntry> files, Function<FileEntry, Path> targetOf, TransferProgress progress) {
         for (int i = 0; i < files.size(); i++) {
             FileEntry file = files.get(i);
-            progress.accept(file.progressLine(i, files.size()));
-            download(repo, sha, file.path(), dir.resolve(file.path()));
+            progress.started(file, i, files.size());
+            download(repo, sha, file.path(), targetOf.apply(file), progress::moved);
+            progress.finished(file);
         }
-        return sha;
     }
 
     @Override

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 
 /** A {@link HubClient} over a {@link HubStore} in this process; commits carry {@code author}. */
 public final class LocalHub implements HubClient {
@@ -43,16 +44,22 @@ public final class LocalHub implements HubClient {
     }
 
     @Override
-    public CommitInfo push(RepoId repo, Push push) {
+    public CommitInfo push(RepoId repo, Push push, TransferProgress progress) {
         store.requireRepo(repo);
         Map<String, Blob> blobs = new LinkedHashMap<>();
-        push.files().forEach((path, file) -> {
+        int index = 0;
+        for (Map.Entry<String, Path> entry : push.files().entrySet()) {
+            String path = entry.getKey();
+            Path file = entry.getValue();
             try (InputStream in = Files.newInputStream(file)) {
-                blobs.put(path, store.ingest(in, null, -1, Long.MAX_VALUE));
+                FileEntry started = new FileEntry(path, Files.size(file), null);
+                progress.started(started, index++, push.files().size());
+                blobs.put(path, store.ingest(new ReportingInputStream(in, progress::moved), null, -1, Long.MAX_VALUE));
+                progress.finished(started);
             } catch (IOException e) {
                 throw new HubException.Failure("cannot read " + file + " to push it as '" + path + "': " + e, e);
             }
-        });
+        }
         return store.commit(repo, push.branch(), blobs, push.deletions(), push.message(), author, push.expectedHead());
     }
 
@@ -93,10 +100,10 @@ public final class LocalHub implements HubClient {
     }
 
     @Override
-    public Path download(RepoId repo, String revision, String path, Path target) {
+    public Path download(RepoId repo, String revision, String path, Path target, LongConsumer moved) {
         FileEntry entry = entry(repo, revision, path);
         try (InputStream in = store.openBlob(entry.sha256(), 0, entry.size())) {
-            return CheckedDownload.write(in, entry.sha256(), entry.size(), target);
+            return CheckedDownload.write(in, entry.sha256(), entry.size(), target, moved);
         } catch (IOException e) {
             throw new HubException.Failure("cannot write " + target + ": " + e, e);
         }

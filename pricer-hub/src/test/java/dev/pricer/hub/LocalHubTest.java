@@ -283,15 +283,18 @@ class LocalHubTest {
             RepoId repo = RepoId.model("alice/snap2");
             hub.createRepo(repo, false);
             write("d/x.txt", "x");
-            write("d/sub/y.txt", "y");
-            String sha = hub.push(repo, Push.directory(tmp.resolve("src/d"), "dir")).sha();
+            write("d/sub/y.txt", "y".repeat(300_000));
+            RecordedTransfer pushed = new RecordedTransfer();
+            String sha = hub.push(repo, Push.directory(tmp.resolve("src/d"), "dir"), pushed).sha();
+            assertEquals(List.of("[1/2] sub/y.txt", "sub/y.txt: 300000 bytes", "[2/2] x.txt", "x.txt: 1 bytes"), pushed.events,
+                "each file as it starts, and all of its bytes");
             Path out = tmp.resolve("out");
             assertEquals(sha, hub.snapshot(repo, "main", out));
-            assertArrayEquals("y".getBytes(StandardCharsets.UTF_8), Files.readAllBytes(out.resolve("sub/y.txt")));
+            assertArrayEquals("y".repeat(300_000).getBytes(StandardCharsets.UTF_8), Files.readAllBytes(out.resolve("sub/y.txt")));
             assertEquals("x", Files.readString(hub.download(repo, sha.substring(0, 8), "x.txt", tmp.resolve("one/x.txt"))));
-            List<String> said = new ArrayList<>();
-            assertEquals(sha, hub.snapshot(repo, "main", tmp.resolve("out2"), said::add));
-            assertEquals(List.of("[1/2] sub/y.txt (1 B)", "[2/2] x.txt (1 B)"), said, "each file as it starts");
+            RecordedTransfer downloaded = new RecordedTransfer();
+            assertEquals(sha, hub.snapshot(repo, "main", tmp.resolve("out2"), downloaded));
+            assertEquals(pushed.events, downloaded.events, "each file as it starts, and all of its bytes");
             assertEquals("x", Files.readString(tmp.resolve("out2/x.txt")));
         }
         assertEquals("4.98 GB", FileEntry.readable(4_980_000_000L));

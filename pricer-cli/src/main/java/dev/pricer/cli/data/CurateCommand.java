@@ -2,6 +2,7 @@ package dev.pricer.cli.data;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pricer.cli.progress.ProgressBar;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.data.curate.Curation;
 import dev.pricer.data.curate.CurationConfig;
@@ -123,7 +124,7 @@ public final class CurateCommand implements Callable<Integer> {
         }
         var source = input.source();
         Tokenizer tok = tokenLimits ? Tokenizer.load(tokenizer) : null;
-        ProgressLine progress = new ProgressLine("curate", 0);
+        ProgressBar progress = ProgressBar.onStandardError("curate", 0, ProgressBar.Unit.COUNT);
         Curation.Report report;
         try {
             Curation curation = new Curation(new Curator(config, tok),

@@ -1,5 +1,6 @@
 package dev.pricer.cli.data;
 
+import dev.pricer.cli.progress.ProgressBar;
 import dev.pricer.data.synth.CatalogGenerator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,7 +38,7 @@ public final class GenerateCommand implements Callable<Integer> {
             System.err.println("error: " + output + ": the catalog is JSON Lines; name it .jsonl or .jsonl.gz");
             return 2;
         }
-        ProgressLine progress = new ProgressLine("generate", count);
+        ProgressBar progress = ProgressBar.onStandardError("generate", count, ProgressBar.Unit.COUNT);
         new CatalogGenerator(seed).write(output, count, done -> progress.update(done, "items"));
         progress.finish(count, "items");
         System.out.printf("wrote %,d items to %s%n", count, output);

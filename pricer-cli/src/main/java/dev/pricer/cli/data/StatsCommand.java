@@ -2,6 +2,7 @@ package dev.pricer.cli.data;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.pricer.cli.progress.ProgressBar;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.data.read.Row;
 import dev.pricer.data.stats.DatasetStats;
@@ -40,7 +41,7 @@ public final class StatsCommand implements Callable<Integer> {
 
     private int work() throws Exception {
         var source = input.source();
-        ProgressLine progress = new ProgressLine("stats", 0);
+        ProgressBar progress = ProgressBar.onStandardError("stats", 0, ProgressBar.Unit.COUNT);
         DatasetStats stats;
         try (Tokenizer tok = tokenizer == null ? null : Tokenizer.load(tokenizer)) {
             stats = DatasetStats.of(source, tok, rows -> progress.update(rows, "records"));

@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
 import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.cli.train.BaseModels;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.model.Quantization;
@@ -14,6 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -83,12 +85,12 @@ final class ModelOptions {
 
     /**
      * The base of the adapter in {@code adapterDir}: --base, else the one the adapter names, from the hub or, for a
-     * Hugging Face name the hub lacks, downloaded as `pricer train --base hf:NAME` does (downloads said to {@code note}).
+     * Hugging Face name the hub lacks, downloaded as `pricer train --base hf:NAME` does (said on {@code err}).
      */
-    Path baseOf(Path adapterDir, Checkpoints checkpoints, Consumer<String> note) {
+    Path baseOf(Path adapterDir, Checkpoints checkpoints, PrintWriter err) {
         return PricingModel.baseOf(base, adapterDir, checkpoints, name -> {
             try {
-                return BaseModels.resolve(BaseModels.HF + name, home(), System.getenv(), note);
+                return BaseModels.resolve(BaseModels.HF + name, home(), System.getenv(), err::println, TransferBar.on(err));
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot fetch the base model " + name + ": " + e.getMessage(), e);
             }

@@ -1,6 +1,7 @@
 package dev.pricer.cli.eval;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pricer.cli.progress.ProgressBar;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
@@ -56,10 +57,13 @@ public final class PredictCommand implements Callable<Integer> {
         try (HubClient hub = options.hub()) {
             Checkpoints checkpoints = options.checkpoints(hub);
             Checkpoint checkpoint = checkpoints.fetch(ModelRef.parse(model));
-            Path baseDir = options.baseOf(checkpoint.dir(), checkpoints, spec.commandLine().getErr()::println);
+            Path baseDir = options.baseOf(checkpoint.dir(), checkpoints, spec.commandLine().getErr());
             try (Backend backend = options.backend(spec.commandLine().getErr()::println);
                  PricingModel pricing = options.open(backend, baseDir, checkpoint.dir())) {
-                List<Guess> guesses = pricing.predictor(checkpoint.label(), options.decoding(), options.topK, options.batch).predictTexts(all);
+                ProgressBar bar = ProgressBar.start(spec.commandLine().getErr(), "pricing", all.size(), ProgressBar.Unit.COUNT);
+                List<Guess> guesses = pricing.predictor(checkpoint.label(), options.decoding(), options.topK, options.batch)
+                        .predictTexts(all, done -> bar.update(done, "texts"));
+                bar.finish(all.size(), "texts");
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     List<Map<String, Object>> rows = new ArrayList<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
@@ -28,10 +29,10 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 
 /** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
 @Command(name = "hub", mixinStandardHelpOptions = true,
@@ -94,10 +95,14 @@ public final class HubCommand implements Runnable {
             out().flush();
         }
 
-        /** Plain progress lines on stderr, so that stdout stays the result (and valid JSON with --json). */
+        /** Progress goes to stderr, so that stdout stays the result (and valid JSON with --json). */
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
         void progress(String line) {
-            spec.commandLine().getErr().println(line);
-            spec.commandLine().getErr().flush();
+            err().println(line);
+            err().flush();
         }
     }
 
@@ -222,14 +227,9 @@ public final class HubCommand implements Runnable {
                 : hub.files(ref.repo(), sha).stream().filter(f -> f.path().equals(path)).toList();
             if (files.isEmpty()) throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + path + "' is not in " + ref.repo().qualified() + "@" + ref.revision());
             Path root = output != null ? output : Path.of(path == null ? ref.repo().name() : Path.of(path).getFileName().toString());
-            List<String> written = new ArrayList<>();
-            for (int i = 0; i < files.size(); i++) {
-                FileEntry file = files.get(i);
-                Path to = path == null ? root.resolve(file.path()) : root;
-                hub.download(ref.repo(), sha, file.path(), to);
-                written.add(to.toString());
-                target.progress(file.progressLine(i, files.size()));
-            }
+            Function<FileEntry, Path> targetOf = file -> path == null ? root.resolve(file.path()) : root;
+            hub.download(ref.repo(), sha, files, targetOf, TransferBar.on(target.err()));
+            List<String> written = files.stream().map(file -> targetOf.apply(file).toString()).toList();
             target.print(Map.of("commit", sha, "files", written), "downloaded " + files.size() + " file(s) at " + sha.substring(0, 7) + " to " + root);
         }
     }
@@ -265,7 +265,7 @@ public final class HubCommand implements Runnable {
             hub.ensureRepo(id, isPrivate);
             Push push = Push.directory(dir, message).onBranch(branch);
             target.progress("pushing " + push.files().size() + " file(s) from " + dir + " to " + id.qualified() + "@" + branch);
-            CommitInfo commit = hub.push(id, push);
+            CommitInfo commit = hub.push(id, push, TransferBar.on(target.err()));
             if (tag != null) hub.tag(id, tag, commit.sha());
             target.print(commit, commit.sha());
         }

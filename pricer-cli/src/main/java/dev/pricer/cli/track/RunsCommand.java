@@ -2,6 +2,7 @@ package dev.pricer.cli.track;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pricer.cli.progress.ProgressBar;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.HubClient;
@@ -235,14 +236,15 @@ public final class RunsCommand {
             try (TrackStore store = home.open(); TrackClient client = new TrackClient(target, token)) {
                 List<String> runs = ids.isEmpty() ? store.unsynced().stream().map(RunInfo::id).toList() : ids;
                 Uploader uploader = new Uploader(store, client);
-                Progress progress = new Progress("sync", runs.size(), json);
+                ProgressBar progress = ProgressBar.onStandardError("sync", runs.size(), ProgressBar.Unit.COUNT);
                 long points = 0;
-                for (String id : runs) {
-                    long sent = uploader.upload(id);
+                for (int i = 0; i < runs.size(); i++) {
+                    long sent = uploader.upload(runs.get(i));
                     points += sent;
-                    progress.step("run " + id + ": " + sent + " points");
+                    progress.message("run " + runs.get(i) + ": " + sent + " points");
+                    progress.update(i + 1, "runs");
                 }
-                progress.done();
+                progress.finish(runs.size(), "runs");
                 if (json) System.out.println(Json.MAPPER.writeValueAsString(Map.of("server", target.toString(), "runs", runs, "points", points)));
                 else System.out.println("synced " + runs.size() + " runs, " + points + " points to " + target);
             }

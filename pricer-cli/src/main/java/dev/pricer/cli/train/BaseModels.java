@@ -5,6 +5,7 @@ import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
+import dev.pricer.hub.TransferProgress;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +32,8 @@ public final class BaseModels {
     private BaseModels() {
     }
 
-    public static Path resolve(String base, Path home, Map<String, String> env, Consumer<String> progress) throws IOException {
+    /** The folder of {@code base}; where it goes to the Hub, {@code note} hears where from and {@code transfer} of each file. */
+    public static Path resolve(String base, Path home, Map<String, String> env, Consumer<String> note, TransferProgress transfer) throws IOException {
         if (!base.startsWith(HF)) {
             Path dir = Path.of(base);
             if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--base " + base + ": no such model folder (or use hf:owner/name)");
@@ -50,14 +52,14 @@ public final class BaseModels {
                 if (!(unreachable.getCause() instanceof IOException)) throw unreachable;
                 // Offline: a snapshot downloaded before serves, as the Hub's own cache does.
                 Path cached = cached(repoDir, revision).orElseThrow(() -> unreachable);
-                progress.accept("cannot reach " + endpoint + ": using " + name + " as downloaded before (" + cached.getFileName().toString().substring(0, 7) + ")");
+                note.accept("cannot reach " + endpoint + ": using " + name + " as downloaded before (" + cached.getFileName().toString().substring(0, 7) + ")");
                 return cached;
             }
             Path dir = repoDir.resolve(sha);
             if (Files.exists(dir.resolve(COMPLETE))) return dir;
-            progress.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
+            note.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
             Files.createDirectories(dir);
-            hub.snapshot(repo, sha, dir, progress);
+            hub.snapshot(repo, sha, dir, transfer);
             Files.writeString(dir.resolve(COMPLETE), sha + "\n");
             return dir;
         }

@@ -3,6 +3,7 @@ package dev.pricer.cli.train;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.Hubs;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 import sun.misc.Signal;
 
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -109,7 +111,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (baseModel == null) baseModel = p.base();
         }
         if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder or hf:owner/name) or --preset");
-        base = BaseModels.resolve(baseModel, pricerHome(), System.getenv(), System.out::println);
+        base = BaseModels.resolve(baseModel, pricerHome(), System.getenv(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
         Optional<Checkpoint> from = Optional.empty();
         Path runDir;
         TrainingArguments args;

@@ -105,9 +105,10 @@ class EvalCommandTest {
         split(dir.resolve("test.jsonl"), 4, 3);
         String[] common = {"--base", base.toString(), "--hub-store", dir.resolve("hub").toString(), "--home", dir.resolve("home").toString(),
                 "--quantize", "nf4"};
-        Result p = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-5", "--json", "A lamp"}, common));
+        Result p = run(concat(new String[]{"predict", "--model", "shop/shop-run1@step-5", "--json", "A lamp", "A desk"}, common));
         assertEquals(0, p.code(), p.err());
-        assertEquals(1, JsonMapper.builder().build().readTree(p.out()).get("predictions").size());
+        assertEquals(2, JsonMapper.builder().build().readTree(p.out()).get("predictions").size());
+        assertTrue(p.err().contains("pricing: 2 of 2 (100%) texts"), "the bar on stderr, the JSON alone on stdout: " + p.err());
         Result e = run(concat(new String[]{"eval", "--model", "shop/shop-run1", "--data", dir.toString(), "--out", dir.resolve("charts").toString(), "--json"}, common));
         assertEquals(0, e.code(), e.err());
         Result bad = run("predict", "--model", "shop/shop-run1@step-5", "--base", base.toString(), "--hub-store", dir.resolve("hub").toString(),
@@ -127,7 +128,8 @@ class EvalCommandTest {
         assertEquals(0, e.code(), e.err());
         JsonNode reports = JsonMapper.builder().build().readTree(e.out()).get("reports");
         assertTrue(reports.toString().contains("base model (no adapter)") && reports.toString().contains("shop/shop-run1"), reports.toString());
-        assertTrue(e.err().contains("evaluating shop/shop-run1"), e.err());
+        assertTrue(e.err().contains("pricing with base model (no adapter): 4 of 4 (100%) items")
+                && e.err().contains("pricing with shop/shop-run1@"), "a bar of the items each model priced: " + e.err());
         if (!dev.pricer.cli.device.DeviceOptionsTest.gpuUsable()) {
             assertEquals(1, e.err().split("running on the CPU", -1).length - 1, e.err());
         }

@@ -44,6 +44,9 @@ class HubCommandTest {
         Files.writeString(dir.resolve("state.json"), "{\"step\":10}");
         Result first = pricer("hub", "push", "alice/run-1", tmp.resolve("ckpt").toString(), "-m", "step 10", "--tag", "step-10");
         assertEquals(0, first.code(), first.err());
+        assertEquals(List.of("pushing 2 file(s) from " + tmp.resolve("ckpt") + " to alice/run-1@main",
+                "[1/2] adapter_config.json: 7 B of 7 B (100%)", "[2/2] sub/state.json: 11 B of 11 B (100%)"), first.err().lines().toList(),
+            "a bar a file on stderr (a line at its end, as stderr is no terminal here)");
         String firstSha = first.out();
         assertEquals(40, firstSha.length());
         Files.writeString(dir.resolve("state.json"), "{\"step\":20}");
@@ -66,7 +69,8 @@ class HubCommandTest {
         assertEquals("{\"step\":10}", Files.readString(one));
         Path snapshot = tmp.resolve("snap");
         Result all = pricer("hub", "download", "alice/run-1", "-o", snapshot.toString());
-        assertTrue(all.err().contains("[2/2]"), all.err());
+        assertEquals(List.of("[1/2] adapter_config.json: 7 B of 7 B (100%)", "[2/2] sub/state.json: 11 B of 11 B (100%)"),
+            all.err().lines().toList());
         assertEquals("{\"step\":20}", Files.readString(snapshot.resolve("sub/state.json")));
 
         Result missing = pricer("hub", "files", "alice/run-1@nope");

@@ -1,18 +1,21 @@
 package dev.pricer.cli.train;
 
 import dev.pricer.cli.PricerCommand;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
+import dev.pricer.hub.TransferProgress;
 import dev.pricer.hub.store.HubStore;
 import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
-import dev.pricer.track.store.TrackStore;
 import dev.pricer.server.hub.HubLimits;
 import dev.pricer.server.hub.HubModule;
+import dev.pricer.track.store.TrackStore;
 import dev.pricer.train.config.LrSchedulerType;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
@@ -105,14 +108,20 @@ class PresetTest {
              PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, new Access(tokens, false), HubLimits.DEFAULT)))) {
             Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port());
             List<String> said = new ArrayList<>();
-            Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add);
+            StringWriter bars = new StringWriter();
+            TransferBar transfer = TransferBar.on(new PrintWriter(bars));
+            Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add, transfer);
             assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")), Files.readAllBytes(got.resolve("model.safetensors")));
             assertEquals(LlamaConfig.read(model), LlamaConfig.read(got));
-            assertEquals(3, said.size(), "where from, then each file: " + said);
-            assertTrue(said.get(1).startsWith("[1/2] config.json (") && said.get(2).startsWith("[2/2] model.safetensors ("), said.toString());
-            assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", dir.resolve("home"), env, said::add), "the same commit");
-            assertEquals(3, said.size(), "downloaded once: " + said);
-            var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add));
+            assertEquals(1, said.size(), "where from: " + said);
+            List<String> lines = bars.toString().lines().toList();
+            String size = FileEntry.readable(Files.size(model.resolve("model.safetensors")));
+            assertEquals(2, lines.size(), "a line as each file ends (a log is not a terminal): " + lines);
+            assertTrue(lines.get(0).startsWith("[1/2] config.json: ") && lines.get(0).contains("(100%)"), lines.toString());
+            assertTrue(lines.get(1).startsWith("[2/2] model.safetensors: " + size + " of " + size + " (100%)"), lines.toString());
+            assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", dir.resolve("home"), env, said::add, transfer), "the same commit");
+            assertEquals(1, said.size(), "downloaded once: " + said);
+            var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add, transfer));
             assertTrue(missing.getMessage().contains("owner/absent"), missing.getMessage());
             downloaded = got;
         }
@@ -120,12 +129,12 @@ class PresetTest {
         // The server is gone: the snapshot downloaded before serves, by branch or by its commit, and says so.
         Map<String, String> offline = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + freePort());
         List<String> notes = new ArrayList<>();
-        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), offline, notes::add));
-        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny@" + downloaded.getFileName(), dir.resolve("home"), offline, notes::add));
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny@" + downloaded.getFileName(), dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
         assertEquals(2, notes.size(), notes.toString());
         assertTrue(notes.getFirst().startsWith("cannot reach " + offline.get("HF_ENDPOINT") + ": using owner/tiny as downloaded before"), notes.toString());
-        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/never-downloaded", dir.resolve("home"), offline, notes::add));
-        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/tiny@" + "0".repeat(40), dir.resolve("home"), offline, notes::add),
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/never-downloaded", dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/tiny@" + "0".repeat(40), dir.resolve("home"), offline, notes::add, TransferProgress.NONE),
                 "a commit that was never downloaded is not replaced by another");
     }
 

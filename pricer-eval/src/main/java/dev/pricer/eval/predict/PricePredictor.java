@@ -62,17 +62,22 @@ public final class PricePredictor implements Estimator {
 
     @Override
     public List<Guess> estimate(List<CuratedItem> items) {
-        return predict(items.stream().map(CuratedItem::testPrompt).toList(), n -> { });
+        return estimate(items, n -> { });
+    }
+
+    @Override
+    public List<Guess> estimate(List<CuratedItem> items, IntConsumer progress) {
+        return predict(items.stream().map(CuratedItem::testPrompt).toList(), progress);
     }
 
     /** Prices of product texts: each becomes the course's test prompt. An empty text is refused. */
-    public List<Guess> predictTexts(List<String> texts) {
+    public List<Guess> predictTexts(List<String> texts, IntConsumer progress) {
         List<String> prompts = new ArrayList<>(texts.size());
         for (int i = 0; i < texts.size(); i++) {
             if (texts.get(i).isBlank()) throw new IllegalArgumentException("text " + (i + 1) + " is empty: nothing to price");
             prompts.add(Prompts.test(texts.get(i).strip()));
         }
-        return predict(prompts, n -> { });
+        return predict(prompts, progress);
     }
 
     /** Prices of whole prompts, {@code batchSize} at a time; {@code progress} gets the count done after each batch. */

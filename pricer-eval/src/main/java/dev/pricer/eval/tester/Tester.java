@@ -6,6 +6,7 @@ import dev.pricer.eval.predict.Guess;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntConsumer;
 
 /** The course's Tester: every estimator prices the same items (the first {@code size} of the test split). */
 public final class Tester {
@@ -25,7 +26,12 @@ public final class Tester {
     }
 
     public Report run(Estimator estimator) {
-        List<Guess> guesses = estimator.estimate(items);
+        return run(estimator, done -> { });
+    }
+
+    /** As {@link #run(Estimator)}, telling {@code progress} how many items are priced as it goes. */
+    public Report run(Estimator estimator, IntConsumer progress) {
+        List<Guess> guesses = estimator.estimate(items, progress);
         if (guesses.size() != items.size()) {
             throw new IllegalStateException(estimator.name() + " gave " + guesses.size() + " guesses for " + items.size() + " items");
         }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -91,7 +92,9 @@ class PricePredictorTest {
     void batchedPredictionsEqualOneAtATime() {
         for (Decoding d : Decoding.values()) {
             List<Guess> batched = tuned.predictor("t", d, 3, 4).estimate(Fixtures.ITEMS);
-            List<Guess> single = tuned.predictor("t", d, 3, 1).estimate(Fixtures.ITEMS);
+            List<Integer> told = new ArrayList<>();
+            List<Guess> single = tuned.predictor("t", d, 3, 1).estimate(Fixtures.ITEMS, told::add);
+            assertEquals(List.of(1, 2, 3, 4), told, "the count done after each batch");
             // Batches of different sizes take different matmul paths, so probabilities differ in their last bits;
             // a weighted guess multiplies those by prices in the hundreds.
             for (int i = 0; i < batched.size(); i++) {
@@ -118,7 +121,7 @@ class PricePredictorTest {
     @Test
     void emptyTextIsRefused() {
         var e = assertThrows(IllegalArgumentException.class,
-                () -> tuned.predictor("t", Decoding.GREEDY, 3, 2).predictTexts(List.of("Lamp", "  ")));
+                () -> tuned.predictor("t", Decoding.GREEDY, 3, 2).predictTexts(List.of("Lamp", "  "), n -> { }));
         assertTrue(e.getMessage().contains("text 2 is empty"), e.getMessage());
     }
 

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,7 +43,9 @@ class TesterTest {
     @Test
     void reportHasAverageErrorRmsleHitsAndMisses() {
         List<CuratedItem> items = List.of(Fixtures.item("a", 100), Fixtures.item("b", 1000), Fixtures.item("c", 50));
-        Report r = new Tester(items, 250).run(fixed("m", Guess.of(110), Guess.of(500), Guess.MISS));
+        List<Integer> told = new ArrayList<>();
+        Report r = new Tester(items, 250).run(fixed("m", Guess.of(110), Guess.of(500), Guess.MISS), told::add);
+        assertEquals(List.of(3), told, "an estimator without batches tells its end");
         assertEquals((10 + 500 + 50) / 3.0, r.averageError(), 1e-9);
         double sle = Math.pow(Math.log(111) - Math.log(101), 2) + Math.pow(Math.log(501) - Math.log(1001), 2)
                 + Math.pow(Math.log(1) - Math.log(51), 2);

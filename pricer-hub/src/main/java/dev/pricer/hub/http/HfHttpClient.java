@@ -14,6 +14,7 @@ import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
 import dev.pricer.hub.RepoType;
+import dev.pricer.hub.TransferProgress;
 import dev.pricer.hub.store.Hashing;
 
 import java.io.IOException;
@@ -24,6 +25,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +41,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Flow;
+import java.util.function.LongConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -111,12 +115,12 @@ public final class HfHttpClient implements HubClient {
     // ---- pushing
 
     @Override
-    public CommitInfo push(RepoId repo, Push push) {
+    public CommitInfo push(RepoId repo, Push push, TransferProgress progress) {
         String what = "push to " + repo.qualified() + "@" + push.branch();
         Set<String> lfs = preupload(repo, push, what);
         Map<String, String> lfsShas = new LinkedHashMap<>();
         for (String path : lfs) lfsShas.put(path, sha256(push.files().get(path)));
-        if (!lfsShas.isEmpty()) uploadLfs(repo, push, lfsShas, what);
+        if (!lfsShas.isEmpty()) uploadLfs(repo, push, lfsShas, what, progress);
 
         StringBuilder ndjson = new StringBuilder();
         String[] titleAndBody = push.message().split("\n\n", 2);
@@ -168,32 +172,41 @@ public final class HfHttpClient implements HubClient {
         return lfs;
     }
 
-    private void uploadLfs(RepoId repo, Push push, Map<String, String> shas, String what) {
+    /** Uploads the large files the server asks for, each telling {@code progress}; small ones go inline in the commit. */
+    private void uploadLfs(RepoId repo, Push push, Map<String, String> shas, String what, TransferProgress progress) {
         ObjectNode batch = JSON.createObjectNode().put("operation", "upload").put("hash_algo", "sha_256");
         batch.putArray("transfers").add("basic");
         batch.putObject("ref").put("name", push.branch());
         ArrayNode objects = batch.putArray("objects");
-        Map<String, Path> byOid = new LinkedHashMap<>();
+        Map<String, String> pathByOid = new LinkedHashMap<>();
         shas.forEach((path, sha) -> {
             objects.addObject().put("oid", sha).put("size", size(push.files().get(path)));
-            byOid.put(sha, push.files().get(path));
+            pathByOid.put(sha, path);
         });
         String prefix = repo.type() == RepoType.MODEL ? "" : repo.type().plural() + "/";
         JsonNode answer = json(request(endpoint + "/" + prefix + repo + ".git/info/lfs/objects/batch")
             .header("Accept", "application/vnd.git-lfs+json").header("Content-Type", "application/vnd.git-lfs+json")
             .POST(HttpRequest.BodyPublishers.ofString(batch.toString())), what + " (LFS batch)");
+        List<JsonNode> uploads = new ArrayList<>();
         for (JsonNode object : answer.path("objects")) {
             String oid = object.path("oid").asText();
-            Path file = byOid.get(oid);
-            if (file == null) throw new HubException.Failure(what + ": LFS batch answered an object it was not asked for: " + oid, null);
+            if (!pathByOid.containsKey(oid)) throw new HubException.Failure(what + ": LFS batch answered an object it was not asked for: " + oid, null);
             if (object.has("error")) {
-                throw new HubException.Invalid(what + ": LFS refused " + file + ": " + object.path("error").path("message").asText());
+                throw new HubException.Invalid(what + ": LFS refused " + push.files().get(pathByOid.get(oid)) + ": " + object.path("error").path("message").asText());
             }
+            if (!object.path("actions").path("upload").isMissingNode()) uploads.add(object);
+        }
+        for (int i = 0; i < uploads.size(); i++) {
+            JsonNode object = uploads.get(i);
+            String oid = object.path("oid").asText();
+            Path file = push.files().get(pathByOid.get(oid));
+            FileEntry entry = new FileEntry(pathByOid.get(oid), size(file), oid);
+            progress.started(entry, i, uploads.size());
             JsonNode upload = object.path("actions").path("upload");
-            if (upload.isMissingNode()) continue;
             HttpRequest.Builder put;
             try {
-                put = HttpRequest.newBuilder(URI.create(upload.path("href").asText())).PUT(HttpRequest.BodyPublishers.ofFile(file));
+                put = HttpRequest.newBuilder(URI.create(upload.path("href").asText()))
+                    .PUT(reporting(HttpRequest.BodyPublishers.ofFile(file), progress::moved));
             } catch (IOException e) {
                 throw new HubException.Failure("cannot read " + file + ": " + e, e);
             }
@@ -203,11 +216,48 @@ public final class HfHttpClient implements HubClient {
             if (!verify.isMissingNode()) {
                 HttpRequest.Builder post = HttpRequest.newBuilder(URI.create(verify.path("href").asText()))
                     .header("Content-Type", "application/vnd.git-lfs+json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("oid", oid).put("size", size(file)).toString()));
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("oid", oid).put("size", entry.size()).toString()));
                 verify.path("header").properties().forEach(h -> post.header(h.getKey(), h.getValue().asText()));
                 send(post, what + " (verify of " + file + ")");
             }
+            progress.finished(entry);
         }
+    }
+
+    /** {@code body}, telling {@code moved} of each buffer as the HTTP client takes it to send. */
+    private static HttpRequest.BodyPublisher reporting(HttpRequest.BodyPublisher body, LongConsumer moved) {
+        return new HttpRequest.BodyPublisher() {
+            @Override
+            public long contentLength() {
+                return body.contentLength();
+            }
+
+            @Override
+            public void subscribe(Flow.Subscriber<? super ByteBuffer> subscriber) {
+                body.subscribe(new Flow.Subscriber<>() {
+                    @Override
+                    public void onSubscribe(Flow.Subscription subscription) {
+                        subscriber.onSubscribe(subscription);
+                    }
+
+                    @Override
+                    public void onNext(ByteBuffer item) {
+                        moved.accept(item.remaining());
+                        subscriber.onNext(item);
+                    }
+
+                    @Override
+                    public void onError(Throwable error) {
+                        subscriber.onError(error);
+                    }
+
+                    @Override
+                    public void onComplete() {
+                        subscriber.onComplete();
+                    }
+                });
+            }
+        };
     }
 
     private static void line(StringBuilder ndjson, String key, ObjectNode value) {
@@ -270,10 +320,10 @@ public final class HfHttpClient implements HubClient {
     }
 
     @Override
-    public Path download(RepoId repo, String revision, String path, Path target) {
+    public Path download(RepoId repo, String revision, String path, Path target, LongConsumer moved) {
         Fetched fetched = get(repo, revision, path);
         try (InputStream in = fetched.response().body()) {
-            return CheckedDownload.write(in, fetched.sha256(), fetched.size(), target);
+            return CheckedDownload.write(in, fetched.sha256(), fetched.size(), target, moved);
         } catch (IOException e) {
             throw new HubException.Failure("download of " + repo.qualified() + "@" + revision + "/" + path + " to " + target + " failed: " + e, e);
         }

@@ -10,6 +10,7 @@ import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
 import dev.pricer.hub.RepoType;
+import dev.pricer.hub.TransferProgress;
 import dev.pricer.hub.store.Hashing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -18,6 +19,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -60,7 +62,10 @@ class HfHttpClientTest {
             assertEquals(created.id(), hub.ensureRepo(repo, false).id());
 
             byte[] big1 = random(50_000, 1), big2 = random(60_000, 2);
-            CommitInfo first = hub.push(repo, Push.files(Map.of("adapter_model.safetensors", file("w1", big1), "adapter_config.json", file("c", "{\"r\":32}".getBytes())), "step 10"));
+            Recorded pushed = new Recorded();
+            CommitInfo first = hub.push(repo, Push.files(Map.of("adapter_model.safetensors", file("w1", big1), "adapter_config.json", file("c", "{\"r\":32}".getBytes())), "step 10"), pushed);
+            assertEquals(List.of("[1/1] adapter_model.safetensors", "adapter_model.safetensors: 50000 bytes"), pushed.events,
+                "the LFS upload, every byte of it; the small file goes inline in the commit");
             hub.tag(repo, "step-10", first.sha());
             CommitInfo second = hub.push(repo, Push.files(Map.of("adapter_model.safetensors", file("w2", big2)), "step 20\n\nloss 1.2").deleting(java.util.Set.of("adapter_config.json")));
 
@@ -80,7 +85,10 @@ class HfHttpClientTest {
             }
             assertArrayEquals(big2, Files.readAllBytes(hub.download(repo, "main", "adapter_model.safetensors", tmp.resolve("out/w.bin"))));
             Path snapshot = tmp.resolve("snap");
-            assertEquals(first.sha(), hub.snapshot(repo, "step-10", snapshot));
+            Recorded downloaded = new Recorded();
+            assertEquals(first.sha(), hub.snapshot(repo, "step-10", snapshot, downloaded));
+            assertEquals(List.of("[1/2] adapter_config.json", "adapter_config.json: 8 bytes",
+                "[2/2] adapter_model.safetensors", "adapter_model.safetensors: 50000 bytes"), downloaded.events);
             assertArrayEquals(big1, Files.readAllBytes(snapshot.resolve("adapter_model.safetensors")));
             assertEquals("{\"r\":32}", Files.readString(snapshot.resolve("adapter_config.json")));
             assertEquals(List.of(second.sha(), first.sha()), hub.log(repo, "main", 10).stream().map(CommitInfo::sha).toList());
@@ -88,8 +96,10 @@ class HfHttpClientTest {
             assertEquals(List.of(repo), hub.listRepos(RepoType.MODEL).stream().map(RepoInfo::id).toList());
 
             assertEquals(0, fixture.store.gc(java.time.Duration.ZERO).blobsRemoved(), "every blob is still referenced");
-            CommitInfo same = hub.push(repo, Push.files(Map.of("again.safetensors", file("w2b", big2)), "same bytes again"));
+            Recorded again = new Recorded();
+            CommitInfo same = hub.push(repo, Push.files(Map.of("again.safetensors", file("w2b", big2)), "same bytes again"), again);
             assertEquals(second.sha(), same.parent());
+            assertEquals(List.of(), again.events, "the server has those bytes: nothing to upload");
         }
     }
 
@@ -163,6 +173,28 @@ class HfHttpClientTest {
                 assertThrows(HubException.Invalid.class, () -> viaFront.download(open, "main", "w.bin", tmp.resolve("c/w.bin")));
                 assertFalse(Files.exists(tmp.resolve("c/w.bin")), "a download that fails its check leaves no file");
             }
+        }
+    }
+
+    /** What a transfer told: each file as it started, then its bytes at its end. */
+    private static final class Recorded implements TransferProgress {
+        final List<String> events = new ArrayList<>();
+        private long moved;
+
+        @Override
+        public void started(FileEntry file, int index, int count) {
+            events.add(file.progressLabel(index, count));
+            moved = 0;
+        }
+
+        @Override
+        public void moved(long bytes) {
+            moved += bytes;
+        }
+
+        @Override
+        public void finished(FileEntry file) {
+            events.add(file.path() + ": " + moved + " bytes");
         }
     }
 }
