@@ -209,6 +209,17 @@ class LocalHubTest {
     }
 
     @Test
+    void aStorageFailureSaysWhatFailedInWords() throws IOException {
+        try (LocalHub hub = hub()) {
+            Path namespace = Files.createDirectories(tmp.resolve("hub/repos/models")).resolve("alice");
+            Files.writeString(namespace, "a file where the namespace's folder belongs");
+            var e = assertThrows(HubException.Failure.class, () -> hub.createRepo(RepoId.model("alice/blocked"), false));
+            assertTrue(e.getMessage().startsWith("hub storage failed: " + namespace), e.getMessage());
+            assertFalse(e.getMessage().contains("java."), "a person reads it, not the exception's class: " + e.getMessage());
+        }
+    }
+
+    @Test
     void contentStoredAgainIsProtectedFromGcWhileItsPushFinishes() throws IOException {
         try (LocalHub hub = hub()) {
             byte[] bytes = "orphan, then pushed again".getBytes(StandardCharsets.UTF_8);

@@ -399,10 +399,15 @@ public final class HubStore implements AutoCloseable {
         try {
             return action.run();
         } catch (IOException e) {
-            throw new HubException.Failure("hub storage failed: " + e, e);
+            throw new HubException.Failure("hub storage failed: " + reason(e), e);
         } catch (UncheckedIOException e) {
-            throw new HubException.Failure("hub storage failed: " + e.getCause(), e);
+            throw new HubException.Failure("hub storage failed: " + reason(e.getCause()), e);
         }
+    }
+
+    /** The failure in words, for a person: "/hub/blobs/ab: No space left on device", not the exception's class. */
+    private static String reason(IOException e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 
     @Override
