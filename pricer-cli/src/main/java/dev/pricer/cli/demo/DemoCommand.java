@@ -110,7 +110,6 @@ public final class DemoCommand implements Callable<Integer> {
         Path initDir = demo.resolve("base-init");
         Path curated = demo.resolve("curated");
         Path corpus = demo.resolve("corpus.jsonl");
-        Path baseDir = demo.resolve("base");
         Path evalDir = demo.resolve("eval");
         String h = pricerHome.toString();
 
@@ -146,10 +145,8 @@ public final class DemoCommand implements Callable<Integer> {
         }
         if (begin("finetune", "fine-tune the base with LoRA on the prices (tracked run " + PROJECT + "/" + LORA_RUN
                 + ", a commit to " + HubCheckpoints.repoOf(PROJECT, LORA_RUN) + " every " + saveSteps + " steps)")) {
-            try (HubClient hub = hub(pricerHome)) {
-                hub.snapshot(BASE_REPO, "main", baseDir);
-            }
-            train(h, LORA_RUN, List.of("--base", baseDir.toString(), "--data", curated.resolve("train.jsonl").toString(),
+            // From the hub, so that the adapter names its base by repository and commit, and eval finds it by that name.
+            train(h, LORA_RUN, List.of("--base", BASE_REPO.toString(), "--data", curated.resolve("train.jsonl").toString(),
                     "--num-train-epochs", loraEpochs, "--learning-rate", "2e-3", "--lr-scheduler-type", "cosine",
                     "--warmup-ratio", "0.03", "--per-device-train-batch-size", "8", "--lora-r", "16", "--lora-alpha", "32",
                     "--lora-dropout", "0.05", "--lora-target-modules", "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
@@ -160,7 +157,7 @@ public final class DemoCommand implements Callable<Integer> {
         if (begin("evaluate", "evaluate every checkpoint with the Tester, against the baselines")) {
             Files.createDirectories(evalDir);
             String json = pricerOut("eval", "--model", HubCheckpoints.repoOf(PROJECT, LORA_RUN).toString(), "--all-revisions",
-                    "--base", BASE_REPO.toString(), "--data", curated.toString(), "--size", Integer.toString(testSize), "--baselines",
+                    "--data", curated.toString(), "--size", Integer.toString(testSize), "--baselines",
                     "--out", evalDir.toString(), "--home", h, "--hub-store", pricerHome.resolve("hub").toString(),
                     "--dataset", PROJECT, "--json");
             Files.writeString(evalDir.resolve("report.json"), json);

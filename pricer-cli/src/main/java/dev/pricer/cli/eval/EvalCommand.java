@@ -94,7 +94,7 @@ public final class EvalCommand implements Callable<Integer> {
         }
         if (model != null) {
             try (HubClient hub = options.hub()) {
-                Checkpoints checkpoints = options.checkpoints(hub);
+                Checkpoints checkpoints = options.checkpoints(hub, spec.commandLine().getErr());
                 ModelRef ref = ModelRef.parse(model);
                 List<Checkpoint> targets = allRevisions ? checkpoints.all(ref.repo()) : List.of(checkpoints.fetch(ref));
                 Path baseDir = options.baseOf(targets.getFirst().dir(), checkpoints, spec.commandLine().getErr());

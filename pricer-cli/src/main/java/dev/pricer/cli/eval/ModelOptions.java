@@ -14,9 +14,7 @@ import dev.pricer.hub.LocalHub;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
@@ -66,8 +64,8 @@ final class ModelOptions {
     }
 
     /** Downloaded checkpoints are kept by commit sha under {@code $PRICER_HOME/cache}. */
-    Checkpoints checkpoints(HubClient hub) {
-        return new Checkpoints(hub, home().resolve("cache"));
+    Checkpoints checkpoints(HubClient hub, PrintWriter err) {
+        return new Checkpoints(hub, home().resolve("cache"), TransferBar.on(err));
     }
 
     Decoding decoding() {
@@ -88,13 +86,8 @@ final class ModelOptions {
      * Hugging Face name the hub lacks, downloaded as `pricer train --base hf:NAME` does (said on {@code err}).
      */
     Path baseOf(Path adapterDir, Checkpoints checkpoints, PrintWriter err) {
-        return PricingModel.baseOf(base, adapterDir, checkpoints, name -> {
-            try {
-                return BaseModels.resolve(BaseModels.HF + name, home(), System.getenv(), err::println, TransferBar.on(err));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot fetch the base model " + name + ": " + e.getMessage(), e);
-            }
-        });
+        return PricingModel.baseOf(base, adapterDir, checkpoints,
+                name -> BaseModels.huggingFace(name, home(), System.getenv(), err::println, TransferBar.on(err)));
     }
 
     /** The base in {@code baseDir} with the adapter in {@code adapterDir} (null: none), quantized as asked, on {@code backend}. */

@@ -55,7 +55,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (file != null) all.addAll(Files.readAllLines(file));
         if (all.isEmpty()) throw new IllegalArgumentException("no text to price: give TEXT or --file");
         try (HubClient hub = options.hub()) {
-            Checkpoints checkpoints = options.checkpoints(hub);
+            Checkpoints checkpoints = options.checkpoints(hub, spec.commandLine().getErr());
             Checkpoint checkpoint = checkpoints.fetch(ModelRef.parse(model));
             Path baseDir = options.baseOf(checkpoint.dir(), checkpoints, spec.commandLine().getErr());
             try (Backend backend = options.backend(spec.commandLine().getErr()::println);

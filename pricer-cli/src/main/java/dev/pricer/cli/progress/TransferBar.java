@@ -5,8 +5,14 @@ import dev.pricer.hub.TransferProgress;
 
 import java.io.PrintWriter;
 
-/** A bar of bytes for each file a download or a push moves, labelled "[2/7] model-00002-of-00004.safetensors". */
+/**
+ * A bar of bytes for each file of at least a megabyte that a download or a push moves, labelled "[2/7]
+ * model-00002-of-00004.safetensors". Smaller files (configs, tokenizers, a small adapter) move in a moment, and a
+ * line for each would only bury the ones that take minutes.
+ */
 public final class TransferBar implements TransferProgress {
+
+    static final long SHOWN_FROM = 1_000_000;
 
     private final BarFactory bars;
     private ProgressBar bar;
@@ -29,17 +35,17 @@ public final class TransferBar implements TransferProgress {
     @Override
     public void started(FileEntry file, int index, int count) {
         moved = 0;
-        bar = bars.start(file.progressLabel(index, count), file.size());
+        bar = file.size() < SHOWN_FROM ? null : bars.start(file.progressLabel(index, count), file.size());
     }
 
     @Override
     public void moved(long bytes) {
         moved += bytes;
-        bar.update(moved, "");
+        if (bar != null) bar.update(moved, "");
     }
 
     @Override
     public void finished(FileEntry file) {
-        bar.finish(moved, "");
+        if (bar != null) bar.finish(moved, "");
     }
 }

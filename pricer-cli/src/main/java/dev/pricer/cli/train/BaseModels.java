@@ -1,6 +1,9 @@
 package dev.pricer.cli.train;
 
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.eval.checkpoint.Checkpoints;
+import dev.pricer.eval.checkpoint.LocatedBase;
+import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
@@ -19,10 +22,11 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
- * Where a base model's files are: a local Hugging Face model folder as it is, or {@code hf:owner/name[@revision]}
- * downloaded once through the Hugging Face Hub HTTP protocol ({@code HF_ENDPOINT}, default huggingface.co, and
- * {@code HF_TOKEN}) into {@code PRICER_HOME/models/owner/name/<commit>}, which a later run reuses, and which serves
- * when the Hub cannot be reached.
+ * Where a base model's files are, and what an adapter trained on it records: a local Hugging Face model folder as it
+ * is; {@code hf:owner/name[@revision]} downloaded once through the Hugging Face Hub HTTP protocol ({@code HF_ENDPOINT},
+ * default huggingface.co, and {@code HF_TOKEN}) into {@code PRICER_HOME/models/owner/name/<commit>}, which a later run
+ * reuses and which serves when the Hub cannot be reached; or {@code owner/name[@revision]}, a repository of Pricer's
+ * hub (as {@code pricer eval} finds a base), else of the Hugging Face Hub.
  */
 public final class BaseModels {
 
@@ -32,14 +36,26 @@ public final class BaseModels {
     private BaseModels() {
     }
 
-    /** The folder of {@code base}; where it goes to the Hub, {@code note} hears where from and {@code transfer} of each file. */
-    public static Path resolve(String base, Path home, Map<String, String> env, Consumer<String> note, TransferProgress transfer) throws IOException {
-        if (!base.startsWith(HF)) {
-            Path dir = Path.of(base);
-            if (!Files.isDirectory(dir)) throw new IllegalArgumentException("--base " + base + ": no such model folder (or use hf:owner/name)");
-            return dir;
+    /**
+     * The base model {@code base} names, {@code env} saying where the hubs are ({@code PRICER_HOME},
+     * {@code PRICER_HUB_URL}, {@code HF_ENDPOINT}, ...); {@code note} hears where a download comes from and
+     * {@code transfer} of each file.
+     */
+    public static LocatedBase resolve(String base, Path home, Map<String, String> env, Consumer<String> note, TransferProgress transfer) {
+        if (base.startsWith(HF)) return huggingFace(base.substring(HF.length()), home, env, note, transfer);
+        try (HubClient hub = Hubs.fromEnvironment(env)) {
+            Checkpoints pricerHub = new Checkpoints(hub, home.resolve("cache"), transfer);
+            return PricingModel.locateBase(base, pricerHub, name -> huggingFace(name, home, env, note, transfer));
         }
-        HfBase hf = HfBase.parse(base);
+    }
+
+    /**
+     * {@code owner/name[@revision]} from the Hugging Face Hub, downloaded unless this commit is already here; an
+     * adapter trained on it records the Hub's name and the commit, as PEFT writes them, so that it finds that very
+     * base on any machine.
+     */
+    public static LocatedBase huggingFace(String reference, Path home, Map<String, String> env, Consumer<String> note, TransferProgress transfer) {
+        HfBase hf = HfBase.parse(reference);
         String name = hf.name(), revision = hf.revision();
         RepoId repo = RepoId.model(name);
         Path repoDir = home.resolve("models").resolve(repo.namespace()).resolve(repo.name());
@@ -53,32 +69,24 @@ public final class BaseModels {
                 // Offline: a snapshot downloaded before serves, as the Hub's own cache does.
                 Path cached = cached(repoDir, revision).orElseThrow(() -> unreachable);
                 note.accept("cannot reach " + endpoint + ": using " + name + " as downloaded before (" + cached.getFileName().toString().substring(0, 7) + ")");
-                return cached;
+                return new LocatedBase(cached, new BaseModelRef(name, cached.getFileName().toString()));
             }
             Path dir = repoDir.resolve(sha);
-            if (Files.exists(dir.resolve(COMPLETE))) return dir;
-            note.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
-            Files.createDirectories(dir);
-            hub.snapshot(repo, sha, dir, transfer);
-            Files.writeString(dir.resolve(COMPLETE), sha + "\n");
-            return dir;
+            if (!Files.exists(dir.resolve(COMPLETE))) {
+                note.accept("downloading " + name + "@" + revision + " (" + sha.substring(0, 7) + ") from " + endpoint);
+                Files.createDirectories(dir);
+                hub.snapshot(repo, sha, dir, transfer);
+                Files.writeString(dir.resolve(COMPLETE), sha + "\n");
+            }
+            return new LocatedBase(dir, new BaseModelRef(name, sha));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot fetch the base model " + name + " into " + repoDir + ": " + e.getMessage(), e);
         }
     }
 
-    /**
-     * What an adapter trained on {@code base} (resolved to {@code resolved}) records as its base: for an {@code hf:}
-     * base the Hub's {@code owner/name} and the commit it was downloaded at, as PEFT writes them, so that the adapter
-     * finds that very base on any machine; a folder's absolute path otherwise.
-     */
-    public static BaseModelRef adapterBase(String base, Path resolved) {
-        if (!base.startsWith(HF)) return BaseModelRef.of(resolved.toAbsolutePath().normalize().toString());
-        return new BaseModelRef(HfBase.parse(base).name(), resolved.getFileName().toString());
-    }
-
-    /** {@code hf:owner/name[@revision]}, the revision main when none is given. */
+    /** {@code owner/name[@revision]}, the revision main when none is given. */
     private record HfBase(String name, String revision) {
-        static HfBase parse(String base) {
-            String ref = base.substring(HF.length());
+        static HfBase parse(String ref) {
             int at = ref.indexOf('@');
             return at < 0 ? new HfBase(ref, "main") : new HfBase(ref.substring(0, at), ref.substring(at + 1));
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.cli.device.DeviceOptions;
 import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.backend.Backend;
+import dev.pricer.eval.checkpoint.LocatedBase;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
@@ -61,14 +62,15 @@ public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--base", description = "a Hugging Face model folder (config.json, safetensors, tokenizer.json), or hf:owner/name[@rev]"
-            + " downloaded through the Hugging Face Hub protocol (HF_ENDPOINT, HF_TOKEN)")
+    @Option(names = "--base", description = "a Hugging Face model folder (config.json, safetensors, tokenizer.json); hf:owner/name[@rev]"
+            + " downloaded through the Hugging Face Hub protocol (HF_ENDPOINT, HF_TOKEN); or owner/name[@rev], a repository of the hub"
+            + " checkpoints go to, else of the Hugging Face Hub")
     String baseModel;
 
     @Option(names = "--preset", description = "named settings, under any flag given: course (the course's QLoRA run of Llama 3.1 8B)")
     String preset;
 
-    private Path base;
+    private LocatedBase base;
 
     @Option(names = "--data", required = true, description = "training examples, JSON lines: prompt + completion, or text + price")
     Path data;
@@ -110,8 +112,8 @@ public final class TrainCommand implements Callable<Integer> {
             flags = p.under(flags);
             if (baseModel == null) baseModel = p.base();
         }
-        if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder or hf:owner/name) or --preset");
-        base = BaseModels.resolve(baseModel, pricerHome(), System.getenv(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
+        if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder, hf:owner/name or a hub repository) or --preset");
+        base = BaseModels.resolve(baseModel, pricerHome(), hubEnvironment(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
         Optional<Checkpoint> from = Optional.empty();
         Path runDir;
         TrainingArguments args;
@@ -155,7 +157,7 @@ public final class TrainCommand implements Callable<Integer> {
                          : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id());
                  MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
                 if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
-                TrainingJob.Spec job = new TrainingJob.Spec(base, BaseModels.adapterBase(baseModel, base), data, runDir, args, from, fromScratch);
+                TrainingJob.Spec job = new TrainingJob.Spec(base.dir(), base.ref(), data, runDir, args, from, fromScratch);
                 Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
                         this::stopOnSignals);
                 if (result.status() == Trainer.Status.INTERRUPTED) {
@@ -189,7 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
         Path idFile = runDir.resolve(TRACKED_RUN_FILE);
         if (resuming && Files.isRegularFile(idFile)) return tracker.resume(Files.readString(idFile).strip());
         Map<String, Object> config = new java.util.LinkedHashMap<>(JSON.convertValue(args, new TypeReference<Map<String, Object>>() { }));
-        config.put("base", base.toAbsolutePath().normalize().toString());
+        config.put("base", base.ref().reference());
         config.put("data", data.toAbsolutePath().normalize().toString());
         config.put("from_scratch", fromScratch);
         if (repo != null) config.put(CheckpointOrigin.RUN_CONFIG_KEY, repo.toString());

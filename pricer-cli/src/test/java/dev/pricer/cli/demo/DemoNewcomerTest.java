@@ -62,6 +62,11 @@ class DemoNewcomerTest {
             assertTrue(hub.files(lora, "main").stream().anyMatch(f -> f.path().equals("adapter_model.safetensors")));
             assertTrue(hub.files(DemoCommand.BASE_REPO, "main").stream().map(f -> f.path()).toList()
                     .containsAll(List.of("config.json", "model.safetensors", "tokenizer.json", "README.md")), "the base is published");
+            try (var config = hub.open(lora, "main", "adapter_config.json")) {
+                JsonNode adapter = new ObjectMapper().readTree(config);
+                assertEquals(DemoCommand.BASE_REPO.toString(), adapter.path("base_model_name_or_path").asText(), "the adapter names its base's repository");
+                assertEquals(hub.resolve(DemoCommand.BASE_REPO, "main"), adapter.path("revision").asText(), "at the commit it was trained on");
+            }
         }
 
         JsonNode report = new ObjectMapper().readTree(home.resolve("demo/eval/report.json").toFile());

@@ -42,11 +42,12 @@ class HubCommandTest {
         Path dir = Files.createDirectories(tmp.resolve("ckpt/sub"));
         Files.writeString(dir.getParent().resolve("adapter_config.json"), "{\"r\":8}");
         Files.writeString(dir.resolve("state.json"), "{\"step\":10}");
+        Files.write(dir.getParent().resolve("adapter_model.safetensors"), new byte[1_500_000]);
         Result first = pricer("hub", "push", "alice/run-1", tmp.resolve("ckpt").toString(), "-m", "step 10", "--tag", "step-10");
         assertEquals(0, first.code(), first.err());
-        assertEquals(List.of("pushing 2 file(s) from " + tmp.resolve("ckpt") + " to alice/run-1@main",
-                "[1/2] adapter_config.json: 7 B of 7 B (100%)", "[2/2] sub/state.json: 11 B of 11 B (100%)"), first.err().lines().toList(),
-            "a bar a file on stderr (a line at its end, as stderr is no terminal here)");
+        assertEquals(List.of("pushing 3 file(s) from " + tmp.resolve("ckpt") + " to alice/run-1@main",
+                "[2/3] adapter_model.safetensors: 1.5 MB of 1.5 MB (100%)"), first.err().lines().toList(),
+            "a bar for each file of a megabyte or more, on stderr (a line at its end, as stderr is no terminal here)");
         String firstSha = first.out();
         assertEquals(40, firstSha.length());
         Files.writeString(dir.resolve("state.json"), "{\"step\":20}");
@@ -62,15 +63,14 @@ class HubCommandTest {
         JsonNode logJson = new ObjectMapper().readTree(pricer("hub", "log", "alice/run-1", "--json").out());
         assertEquals(2, logJson.size());
         JsonNode files = new ObjectMapper().readTree(pricer("hub", "files", "alice/run-1@step-10", "--json").out());
-        assertEquals("sub/state.json", files.get(1).get("path").asText());
+        assertEquals("sub/state.json", files.get(2).get("path").asText());
 
         Path one = tmp.resolve("one.json");
         assertEquals(0, pricer("hub", "download", "alice/run-1@" + firstSha.substring(0, 7), "sub/state.json", "-o", one.toString()).code());
         assertEquals("{\"step\":10}", Files.readString(one));
         Path snapshot = tmp.resolve("snap");
         Result all = pricer("hub", "download", "alice/run-1", "-o", snapshot.toString());
-        assertEquals(List.of("[1/2] adapter_config.json: 7 B of 7 B (100%)", "[2/2] sub/state.json: 11 B of 11 B (100%)"),
-            all.err().lines().toList());
+        assertEquals(List.of("[2/3] adapter_model.safetensors: 1.5 MB of 1.5 MB (100%)"), all.err().lines().toList());
         assertEquals("{\"step\":20}", Files.readString(snapshot.resolve("sub/state.json")));
 
         Result missing = pricer("hub", "files", "alice/run-1@nope");
@@ -80,7 +80,7 @@ class HubCommandTest {
 
         JsonNode gc = new ObjectMapper().readTree(pricer("hub", "gc", "--grace", "PT0S", "--json").out());
         assertEquals(0, gc.get("blobsRemoved").asInt());
-        assertEquals(3, gc.get("blobsKept").asInt());
+        assertEquals(4, gc.get("blobsKept").asInt());
     }
 
     /** A --store folder that does not exist is a typo to reading commands, refused without making it; a push makes it. */

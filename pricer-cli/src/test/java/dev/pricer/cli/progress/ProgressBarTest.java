@@ -70,22 +70,27 @@ class ProgressBarTest {
     }
 
     @Test
-    void aTransferDrawsABarForEachFile() {
+    void aTransferDrawsABarForEachFileOfAMegabyteOrMore() {
         TransferBar transfer = new TransferBar((label, size) -> bar(false, label, size, ProgressBar.Unit.BYTES));
         FileEntry config = new FileEntry("config.json", 700, null), weights = new FileEntry("model.safetensors", 5_000_000_000L, null);
-        transfer.started(config, 0, 2);
+        FileEntry tokenizer = new FileEntry("tokenizer.json", TransferBar.SHOWN_FROM, null);
+        transfer.started(config, 0, 3);
         transfer.moved(700);
         now[0] = SECOND;
         transfer.finished(config);
-        transfer.started(weights, 1, 2);
+        transfer.started(tokenizer, 1, 3);
+        transfer.moved(TransferBar.SHOWN_FROM);
+        now[0] = 2 * SECOND;
+        transfer.finished(tokenizer);
+        transfer.started(weights, 2, 3);
         for (int i = 0; i < 10; i++) {
             now[0] += SECOND;
             transfer.moved(250_000_000);
         }
         transfer.finished(weights);
-        assertEquals(List.of("[1/2] config.json: 700 B of 700 B (100%)  700 B/s",
-                "[2/2] model.safetensors: 1.25 GB of 5.00 GB (25%)  250.0 MB/s",
-                "[2/2] model.safetensors: 2.50 GB of 5.00 GB (50%)  250.0 MB/s"),
-            written.toString().lines().toList(), "a line every five seconds, and the end once");
+        assertEquals(List.of("[2/3] tokenizer.json: 1.0 MB of 1.0 MB (100%)  1.0 MB/s",
+                "[3/3] model.safetensors: 1.25 GB of 5.00 GB (25%)  250.0 MB/s",
+                "[3/3] model.safetensors: 2.50 GB of 5.00 GB (50%)  250.0 MB/s"),
+            written.toString().lines().toList(), "a line every five seconds, and the end once; nothing for a small file");
     }
 }

@@ -4,7 +4,7 @@ import dev.pricer.cli.PricerCommand;
 import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.config.LlamaConfig;
 import dev.pricer.core.lora.BaseModelRef;
-import dev.pricer.hub.FileEntry;
+import dev.pricer.eval.checkpoint.LocatedBase;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
@@ -98,54 +98,69 @@ class PresetTest {
         Path model = Path.of(PresetTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
         HubStore store = Hubs.local(dir.resolve("server-hub"));
         RepoId repo = RepoId.model("owner/tiny");
+        Path large = Files.write(dir.resolve("large.bin"), new byte[1_200_000]);
+        String sha;
         try (LocalHub local = new LocalHub(store, "owner")) {
             local.ensureRepo(repo, false);
-            local.push(repo, Push.files(Map.of("config.json", model.resolve("config.json"),
-                    "model.safetensors", model.resolve("model.safetensors")), "tiny llama"));
+            sha = local.push(repo, Push.files(Map.of("config.json", model.resolve("config.json"),
+                    "model.safetensors", model.resolve("model.safetensors"), "large.bin", large), "tiny llama")).sha();
         }
-        Path downloaded;
+        Path home = dir.resolve("home");
+        LocatedBase downloaded;
         try (TrackStore tokens = TrackStore.openHome(dir.resolve("server-home"));
              PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(store, new Access(tokens, false), HubLimits.DEFAULT)))) {
-            Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port());
+            Map<String, String> env = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + server.port(), "PRICER_HOME", home.toString());
             List<String> said = new ArrayList<>();
             StringWriter bars = new StringWriter();
             TransferBar transfer = TransferBar.on(new PrintWriter(bars));
-            Path got = BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), env, said::add, transfer);
-            assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")), Files.readAllBytes(got.resolve("model.safetensors")));
-            assertEquals(LlamaConfig.read(model), LlamaConfig.read(got));
+            LocatedBase got = BaseModels.resolve("hf:owner/tiny", home, env, said::add, transfer);
+            assertEquals(new BaseModelRef("owner/tiny", sha), got.ref(), "PEFT's name and the commit, so that any machine finds this base");
+            assertArrayEquals(Files.readAllBytes(model.resolve("model.safetensors")), Files.readAllBytes(got.dir().resolve("model.safetensors")));
+            assertEquals(LlamaConfig.read(model), LlamaConfig.read(got.dir()));
             assertEquals(1, said.size(), "where from: " + said);
-            List<String> lines = bars.toString().lines().toList();
-            String size = FileEntry.readable(Files.size(model.resolve("model.safetensors")));
-            assertEquals(2, lines.size(), "a line as each file ends (a log is not a terminal): " + lines);
-            assertTrue(lines.get(0).startsWith("[1/2] config.json: ") && lines.get(0).contains("(100%)"), lines.toString());
-            assertTrue(lines.get(1).startsWith("[2/2] model.safetensors: " + size + " of " + size + " (100%)"), lines.toString());
-            assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", dir.resolve("home"), env, said::add, transfer), "the same commit");
+            assertEquals(List.of("[2/3] large.bin: 1.2 MB of 1.2 MB (100%)"), bars.toString().lines().toList(),
+                "a bar for the large file, a line at its end as a log is no terminal");
+            assertEquals(got, BaseModels.resolve("hf:owner/tiny@main", home, env, said::add, transfer), "the same commit");
+            assertEquals(got, BaseModels.resolve("owner/tiny", home, env, said::add, transfer), "a name Pricer's hub lacks comes from the Hub");
             assertEquals(1, said.size(), "downloaded once: " + said);
-            var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", dir.resolve("home"), env, said::add, transfer));
+            var missing = assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/absent", home, env, said::add, transfer));
             assertTrue(missing.getMessage().contains("owner/absent"), missing.getMessage());
             downloaded = got;
         }
 
         // The server is gone: the snapshot downloaded before serves, by branch or by its commit, and says so.
-        Map<String, String> offline = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + freePort());
+        Map<String, String> offline = Map.of("HF_ENDPOINT", "http://127.0.0.1:" + freePort(), "PRICER_HOME", home.toString());
         List<String> notes = new ArrayList<>();
-        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny", dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
-        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny@" + downloaded.getFileName(), dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny", home, offline, notes::add, TransferProgress.NONE));
+        assertEquals(downloaded, BaseModels.resolve("hf:owner/tiny@" + sha, home, offline, notes::add, TransferProgress.NONE));
         assertEquals(2, notes.size(), notes.toString());
         assertTrue(notes.getFirst().startsWith("cannot reach " + offline.get("HF_ENDPOINT") + ": using owner/tiny as downloaded before"), notes.toString());
-        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/never-downloaded", dir.resolve("home"), offline, notes::add, TransferProgress.NONE));
-        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/tiny@" + "0".repeat(40), dir.resolve("home"), offline, notes::add, TransferProgress.NONE),
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/never-downloaded", home, offline, notes::add, TransferProgress.NONE));
+        assertThrows(RuntimeException.class, () -> BaseModels.resolve("hf:owner/tiny@" + "0".repeat(40), home, offline, notes::add, TransferProgress.NONE),
                 "a commit that was never downloaded is not replaced by another");
+        var nowhere = assertThrows(IllegalArgumentException.class, () -> BaseModels.resolve("no/such-model", home, offline, notes::add, TransferProgress.NONE));
+        assertTrue(nowhere.getMessage().startsWith("the base model 'no/such-model' is not a folder, the hub has no such repository, and from the Hugging Face Hub: "),
+                nowhere.getMessage());
     }
 
-    /** What an adapter records as its base: PEFT's owner/name and commit for a Hub base, so that any machine finds it. */
+    /** A base in Pricer's own hub is named by its repository and commit; a folder by its path, which only this machine knows. */
     @Test
-    void anAdapterNamesAHubBaseByItsRepositoryAndCommit(@TempDir Path dir) {
-        String sha = "0123456789abcdef0123456789abcdef01234567";
-        Path snapshot = dir.resolve("models/meta-llama/Llama-3.1-8B").resolve(sha);
-        assertEquals(new BaseModelRef("meta-llama/Llama-3.1-8B", sha), BaseModels.adapterBase("hf:meta-llama/Llama-3.1-8B@main", snapshot));
-        assertEquals(new BaseModelRef("meta-llama/Llama-3.1-8B", sha), BaseModels.adapterBase("hf:meta-llama/Llama-3.1-8B", snapshot));
-        assertEquals(BaseModelRef.of(dir.resolve("base").toAbsolutePath().normalize().toString()), BaseModels.adapterBase("some/../base", dir.resolve("base")));
+    void aBaseInThePricerHubIsNamedByItsRepositoryAndAFolderByItsPath(@TempDir Path dir) throws Exception {
+        Path model = Path.of(PresetTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
+        Path home = dir.resolve("home");
+        RepoId repo = RepoId.model("shop/tiny-base");
+        String sha;
+        try (LocalHub hub = new LocalHub(Hubs.local(home.resolve("hub")), "shop")) {
+            hub.ensureRepo(repo, false);
+            sha = hub.push(repo, Push.directory(model, "tiny base")).sha();
+        }
+        Map<String, String> env = Map.of("PRICER_HOME", home.toString(), "HF_ENDPOINT", "http://127.0.0.1:" + freePort());
+        LocatedBase fromHub = BaseModels.resolve("shop/tiny-base@" + sha.substring(0, 7), home, env, line -> { }, TransferProgress.NONE);
+        assertEquals(new BaseModelRef("shop/tiny-base", sha), fromHub.ref());
+        assertEquals(LlamaConfig.read(model), LlamaConfig.read(fromHub.dir()));
+        assertTrue(fromHub.dir().startsWith(home.resolve("cache")), fromHub.dir().toString());
+        assertEquals(LocatedBase.folder(model), BaseModels.resolve(model.toString(), home, env, line -> { }, TransferProgress.NONE));
+        assertEquals(model.toAbsolutePath().normalize().toString(), LocatedBase.folder(model).ref().nameOrPath());
     }
 
     private static int freePort() throws IOException {

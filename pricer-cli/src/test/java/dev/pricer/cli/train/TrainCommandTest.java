@@ -1,6 +1,12 @@
 package dev.pricer.cli.train;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.cli.PricerCommand;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.LocalHub;
+import dev.pricer.hub.Push;
+import dev.pricer.hub.RepoId;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.track.model.RunQuery;
@@ -101,6 +107,24 @@ class TrainCommandTest {
             if (m.containsKey("train/loss")) out.put(((Number) m.get("step")).intValue(), m);
         }
         return out;
+    }
+
+    /** A base kept in Pricer's hub trains as a folder does, and the adapter names it by repository and commit. */
+    @Test
+    void aBaseFromTheHubIsNamedByItsRepositoryAndCommit() throws Exception {
+        RepoId repo = RepoId.model("shop/tiny-base");
+        String sha;
+        try (LocalHub hub = new LocalHub(Hubs.local(dir.resolve("home/hub")), "shop")) {
+            hub.ensureRepo(repo, false);
+            sha = hub.push(repo, Push.directory(base, "tiny base")).sha();
+        }
+        List<String> args = command("from-hub", "--max-steps", "2", "--no-track");
+        args.set(args.indexOf("--base") + 1, repo.toString());
+        StringWriter err = new StringWriter();
+        assertEquals(0, inProcess(err, args), err.toString());
+        JsonNode adapter = new ObjectMapper().readTree(runDir("from-hub").resolve("checkpoint-2/adapter_config.json").toFile());
+        assertEquals("shop/tiny-base", adapter.get("base_model_name_or_path").asText());
+        assertEquals(sha, adapter.get("revision").asText());
     }
 
     @Test

@@ -11,6 +11,11 @@ public record BaseModelRef(String nameOrPath, String revision) {
         if (nameOrPath == null || nameOrPath.isBlank()) throw new IllegalArgumentException("a base model needs a name or path");
     }
 
+    /** {@code name@revision}, or the name or path alone: how a command line names this base. */
+    public String reference() {
+        return revision == null ? nameOrPath : nameOrPath + "@" + revision;
+    }
+
     /** A base named without a revision: a folder, or a repository at its main branch. */
     public static BaseModelRef of(String nameOrPath) {
         return new BaseModelRef(nameOrPath, null);

@@ -7,6 +7,7 @@ import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
+import dev.pricer.hub.TransferProgress;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,10 +34,17 @@ public final class Checkpoints {
 
     private final HubClient hub;
     private final Path cache;
+    private final TransferProgress transfer;
 
     public Checkpoints(HubClient hub, Path cache) {
+        this(hub, cache, TransferProgress.NONE);
+    }
+
+    /** Downloads tell {@code transfer} of each file: a base model kept in the hub takes minutes to fetch. */
+    public Checkpoints(HubClient hub, Path cache, TransferProgress transfer) {
         this.hub = hub;
         this.cache = cache;
+        this.transfer = transfer;
     }
 
     /** The revision's checkpoint, downloaded if not cached. An unknown revision's error lists the recent ones. */
@@ -107,7 +115,7 @@ public final class Checkpoints {
             Files.createDirectories(dir.getParent());
             Path staging = Files.createTempDirectory(dir.getParent(), ".download-");
             try {
-                hub.snapshot(repo, sha, staging);
+                hub.snapshot(repo, sha, staging, transfer);
                 try {
                     Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
                 } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {

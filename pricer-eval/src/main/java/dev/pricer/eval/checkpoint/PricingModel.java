@@ -3,6 +3,7 @@ package dev.pricer.eval.checkpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.core.backend.Backend;
+import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tokenizer.Tokenizer;
@@ -47,22 +48,36 @@ public final class PricingModel implements AutoCloseable {
     }
 
     /**
-     * Where the base model of an adapter is: {@code base} as given (a folder, or {@code REPO[@REV]} on the hub),
-     * else the adapter config's {@code base_model_name_or_path} read the same way; a repository the hub does not
-     * have comes from {@code huggingFace} ({@code owner/name[@rev]} to a folder), as PEFT would fetch a base.
+     * Where the base model of an adapter is: {@code base} as given, else the adapter config's
+     * {@code base_model_name_or_path} at its {@code revision}, found as {@link #locateBase} finds a name.
      */
-    public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints, Function<String, Path> huggingFace) {
-        String name = base != null ? base : declaredBase(adapterDir);
+    public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints, Function<String, LocatedBase> huggingFace) {
+        return locateBase(base != null ? base : declaredBase(adapterDir), checkpoints, huggingFace).dir();
+    }
+
+    /**
+     * A base model by {@code name}: a folder as it is; else the hub's repository {@code REPO[@REV]}, cached by commit;
+     * else, where the hub has no repository of that name, {@code huggingFace} ({@code owner/name[@rev]}), as PEFT
+     * fetches a base by name.
+     */
+    public static LocatedBase locateBase(String name, Checkpoints checkpoints, Function<String, LocatedBase> huggingFace) {
         Path dir = Path.of(name);
-        if (Files.isDirectory(dir)) return dir;
+        if (Files.isDirectory(dir)) return LocatedBase.folder(dir);
+        Checkpoint fromHub;
         try {
-            return checkpoints.fetch(ModelRef.parse(name)).dir();
+            fromHub = checkpoints.fetch(ModelRef.parse(name));
         } catch (HubException.NotFound e) {
             if (e.missing() != HubException.Missing.REPO) throw e;
-            return huggingFace.apply(name);
+            try {
+                return huggingFace.apply(name);
+            } catch (RuntimeException fromHuggingFace) {
+                throw new IllegalArgumentException("the base model '" + name + "' is not a folder, the hub has no such repository, and "
+                        + "from the Hugging Face Hub: " + fromHuggingFace.getMessage(), fromHuggingFace);
+            }
         } catch (RuntimeException e) {
             throw new IllegalArgumentException("the base model '" + name + "' is neither a folder nor a hub model: " + e.getMessage(), e);
         }
+        return new LocatedBase(fromHub.dir(), new BaseModelRef(fromHub.repo().toString(), fromHub.sha()));
     }
 
     /** The adapter's base_model_name_or_path, at its revision (PEFT's pin of the base's commit) when it has one. */
@@ -75,7 +90,7 @@ public final class PricingModel implements AutoCloseable {
                 throw new IllegalArgumentException(config + " names no base_model_name_or_path: pass --base");
             }
             boolean pinned = revision != null && revision.isTextual() && !revision.asText().isBlank();
-            return pinned ? name.asText() + "@" + revision.asText() : name.asText();
+            return new BaseModelRef(name.asText(), pinned ? revision.asText() : null).reference();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + config + ": " + e.getMessage(), e);
         }

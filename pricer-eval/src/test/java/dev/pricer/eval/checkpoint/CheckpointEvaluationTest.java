@@ -123,7 +123,7 @@ class CheckpointEvaluationTest {
             List<String> asked = new ArrayList<>();
             Path fromHf = PricingModel.baseOf(null, adapter, checkpoints, name -> {
                 asked.add(name);
-                return Fixtures.base();
+                return LocatedBase.folder(Fixtures.base());
             });
             assertEquals(Fixtures.base(), fromHf);
             assertEquals(List.of("meta-llama/Llama-3.1-8B"), asked);
@@ -132,12 +132,21 @@ class CheckpointEvaluationTest {
             }
             PricingModel.baseOf(null, adapter, checkpoints, name -> {
                 asked.add(name);
-                return Fixtures.base();
+                return LocatedBase.folder(Fixtures.base());
             });
             assertEquals("meta-llama/Llama-3.1-8B@0123456789abcdef0123456789abcdef01234567", asked.get(1), "at the commit PEFT's revision pins");
-            assertEquals(checkpoints.fetch(ModelRef.parse("shop/base")).dir(), PricingModel.baseOf("shop/base", adapter, checkpoints, name -> {
+            Checkpoint mirror = checkpoints.fetch(ModelRef.parse("shop/base"));
+            assertEquals(new LocatedBase(mirror.dir(), new BaseModelRef("shop/base", mirror.sha())), PricingModel.locateBase("shop/base", checkpoints, name -> {
                 throw new AssertionError("the hub has it: " + name);
+            }), "a hub repository is named as such, at the commit it was fetched at");
+            assertEquals(LocatedBase.folder(Fixtures.base()), PricingModel.locateBase(Fixtures.base().toString(), checkpoints, name -> {
+                throw new AssertionError("a folder is not looked for elsewhere: " + name);
             }));
+            var nowhere = assertThrows(IllegalArgumentException.class, () -> PricingModel.locateBase("shop/absent", checkpoints, name -> {
+                throw new IllegalStateException("cannot reach https://huggingface.co");
+            }));
+            assertEquals("the base model 'shop/absent' is not a folder, the hub has no such repository, and from the Hugging Face Hub: "
+                    + "cannot reach https://huggingface.co", nowhere.getMessage());
             var revision = assertThrows(IllegalArgumentException.class, () -> PricingModel.baseOf("shop/base@nope", adapter, checkpoints, name -> {
                 throw new AssertionError("a revision the hub lacks is not looked for elsewhere: " + name);
             }));
