@@ -172,6 +172,7 @@ public final class CudaBackend implements Backend {
     // ---- memory ----
 
     private CudaBuffer allocate(DType dtype, DType storage, boolean frozen, long length) {
+        requireOpen();
         DeviceBuffer memory = cuda.allocate(length * storage.byteSize());
         CudaBuffer.Allocation allocation = new CudaBuffer.Allocation();
         CLEANER.register(allocation, () -> cuda.free(memory));
@@ -250,6 +251,7 @@ public final class CudaBackend implements Backend {
     }
 
     private DeviceBuffer uploadBytes(MemorySegment host) {
+        requireOpen();
         DeviceBuffer d = cuda.allocate(host.byteSize());
         copyIn(host, d);
         return d;
@@ -466,7 +468,8 @@ public final class CudaBackend implements Backend {
                 weight, transB ? k : n, t, beta, cadd.memory(), cd.memory(), n, cd.type(), multiprocessors));
     }
 
-    private static CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {
+    private CudaNf4Buffer nf4(Nf4Buffer buffer, long rows, long columns) {
+        requireOpen();
         if (!(buffer instanceof CudaNf4Buffer w)) throw new IllegalArgumentException("not a CUDA NF4 buffer: " + (buffer == null ? "null" : buffer.getClass().getName()));
         if (w.rows != rows || w.columns != columns) throw new IllegalArgumentException(w + " used as [" + rows + ", " + columns + "]");
         return w;
@@ -797,7 +800,7 @@ public final class CudaBackend implements Backend {
     /**
      * Waits for all work, then frees the device memory the backend holds for itself: scratch, statistics, bf16
      * copies, NF4 slots. The buffers it allocated for callers are theirs, each freed once unreachable. Using the
-     * backend after closing it is an error; closing it again does nothing.
+     * backend after closing it throws {@link IllegalStateException}; closing it again does nothing.
      */
     @Override
     public void close() {
@@ -819,18 +822,24 @@ public final class CudaBackend implements Backend {
 
     // ---- checks ----
 
-    private static CudaBuffer of(Buffer buffer) {
+    /** Every allocation and every buffer a kernel takes passes here: a closed backend has freed what its kernels use. */
+    private void requireOpen() {
+        if (closed) throw new IllegalStateException("this CUDA backend is closed");
+    }
+
+    private CudaBuffer of(Buffer buffer) {
+        requireOpen();
         if (buffer instanceof CudaBuffer c) return c;
         throw new IllegalArgumentException("not a CUDA buffer: " + (buffer == null ? "null" : buffer.getClass().getName()));
     }
 
-    private static CudaBuffer f32(Buffer buffer) {
+    private CudaBuffer f32(Buffer buffer) {
         CudaBuffer c = of(buffer);
         if (c.storage() != DType.F32) throw new IllegalArgumentException("this kernel needs a float32 buffer, got " + c);
         return c;
     }
 
-    private static CudaBuffer ints(Buffer buffer) {
+    private CudaBuffer ints(Buffer buffer) {
         CudaBuffer c = of(buffer);
         if (c.storage() != DType.I32) throw new IllegalArgumentException("this kernel needs an int32 buffer, got " + c);
         return c;
@@ -840,7 +849,7 @@ public final class CudaBackend implements Backend {
      * Every output passes here: it must not be a frozen, read-only bf16 weight, and the write makes the bf16
      * copies of its memory stale.
      */
-    private static CudaBuffer writable(Buffer buffer) {
+    private CudaBuffer writable(Buffer buffer) {
         CudaBuffer c = of(buffer);
         if (c.frozen()) throw new IllegalArgumentException("cannot write into a frozen bf16 weight " + c);
         c.allocation().written();
@@ -848,7 +857,7 @@ public final class CudaBackend implements Backend {
     }
 
     /** {@code buffer}, which the kernel needs in the same element type as {@code like}. */
-    private static CudaBuffer sameType(Buffer buffer, CudaBuffer like) {
+    private CudaBuffer sameType(Buffer buffer, CudaBuffer like) {
         CudaBuffer c = of(buffer);
         if (c.storage() != like.storage()) throw new IllegalArgumentException("this kernel needs " + c + " stored as " + like.storage() + ", like " + like);
         return c;

@@ -16,6 +16,7 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -67,6 +68,10 @@ class CudaBackendCloseTest {
         backend.close();
         assertEquals(callers - ownAtStart, cuda.bytesInUse(), "closing again frees nothing twice");
         assertArrayEquals(product, warm.toFloats(y), "a caller's buffer keeps its values");
+        for (Runnable use : List.<Runnable>of(() -> backend.matmulABt(a, b, y, m, n, k, false), () -> backend.matmulNf4ABt(a, w, y, m, n, k, true),
+                () -> backend.allocate(DType.F32, 8), () -> backend.toFloats(y))) {
+            assertEquals("this CUDA backend is closed", assertThrows(IllegalStateException.class, use::run).getMessage());
+        }
         Reference.reachabilityFence(List.of(square, squared, a, b, w, dx, attentions, params, grads, moments, squares));
     }
 
