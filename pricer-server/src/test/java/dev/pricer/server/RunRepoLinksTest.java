@@ -80,7 +80,9 @@ class RunRepoLinksTest {
                 local.tag(REPO, origin.tag(), commit.sha());
                 commits.add(commit);
             }
-            local.push(REPO, Push.files(Map.of("README.md", Files.writeString(home.resolve("readme"), "notes")), "a note, no checkpoint"));
+            String card = "---\nbase_model: links/base\nlibrary_name: peft\n---\n# links-first\n\nnotes\n";
+            local.push(REPO, Push.files(Map.of("README.md", Files.writeString(home.resolve("readme"), card),
+                    "adapter_config.json", Files.writeString(home.resolve("adapter"), "{}")), "a model card, no checkpoint"));
         }
         store = TrackStore.openHome(home);
         Access access = new Access(store, true);
@@ -120,6 +122,36 @@ class RunRepoLinksTest {
         assertEquals(run.id(), commit.get("run").asText());
         assertEquals("step-10", commit.get("tags").get(0).asText());
         assertEquals(REPO.toString(), get("/api/track/runs/" + run.id()).get("config").get(CheckpointOrigin.RUN_CONFIG_KEY).asText());
+    }
+
+    /** The repository page opens on its model card, with how to use that very revision; a revision without a card says so. */
+    @Test
+    void inTheBrowserTheRepositoryPageShowsTheModelCardAndHowToUseTheRevision() throws Exception {
+        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
+                "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1200");
+        ChromeDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+            String page = base() + "/hub/repo.html?type=models&repo=" + REPO.namespace() + "%2F" + REPO.name();
+            String head = get("/api/models/" + REPO + "/revision/main").get("sha").asText();
+            browser.get(page);
+            wait.until(d -> !d.findElements(By.cssSelector("#card-text h1")).isEmpty());
+            assertEquals("links-first", browser.findElement(By.cssSelector("#card-text h1")).getText());
+            assertTrue(browser.findElement(By.id("card-meta")).getText().contains("base_model: links/base"), browser.findElement(By.id("card-meta")).getText());
+            String use = browser.findElement(By.id("use-snippets")).getText();
+            assertTrue(use.contains("pricer predict --model " + REPO + "@" + head.substring(0, 7)), use);
+            assertTrue(use.contains("AutoPeftModelForCausalLM.from_pretrained(\"" + REPO + "\", revision=\"" + head + "\")"), use);
+
+            browser.get(page + "&rev=step-10");
+            wait.until(d -> !d.findElements(By.id("no-card")).isEmpty());
+            String plain = browser.findElement(By.id("use-snippets")).getText();
+            assertTrue(plain.startsWith("pricer hub download " + REPO + "@" + commits.getFirst().sha().substring(0, 7)) && !plain.contains("predict"), plain);
+        } finally {
+            browser.quit();
+        }
     }
 
     @Test

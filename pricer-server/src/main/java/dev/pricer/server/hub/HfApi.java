@@ -52,6 +52,8 @@ final class HfApi {
     private static final int MAX_PAGE = 1000;
     private static final long UPLOAD_LINK_SECONDS = 3600;
     private static final int LFS_POINTER_SIZE = 134;
+    /** A model card beyond this is not a card to read on a page. */
+    private static final long CARD_LIMIT = 1 << 20;
     /** Few calls into Jetty per gigabyte, yet 100 concurrent downloads fit a 64 MB heap. */
     private static final int COPY_BUFFER = 256 << 10;
 
@@ -331,6 +333,26 @@ final class HfApi {
                 .put("oldSize", change.oldSize()).put("newSize", change.newSize());
         }
         json(ctx, node);
+    }
+
+    /**
+     * The repository's model card (README.md) at a revision, rendered for its page: {@code sha}, {@code metadata},
+     * {@code html}; EntryNotFound when that commit has none.
+     */
+    void card(Context ctx, RepoType type) throws IOException {
+        RepoInfo repo = readable(ctx, type);
+        String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
+        FileEntry readme = store.file(repo.id(), sha, ModelCard.PATH).orElseThrow(() -> new HubException.NotFound(
+            HubException.Missing.ENTRY, repo.id().qualified() + "@" + sha.substring(0, 7) + " has no " + ModelCard.PATH));
+        if (readme.size() > CARD_LIMIT) {
+            throw new HubException.TooLarge(ModelCard.PATH + " of " + repo.id().qualified() + " is " + readme.size() + " bytes, more than the "
+                + CARD_LIMIT + " a page shows");
+        }
+        String text;
+        try (InputStream in = store.openBlob(readme.sha256(), 0, readme.size())) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        json(ctx, ModelCard.render(text).put("sha", sha));
     }
 
     // ---- writing

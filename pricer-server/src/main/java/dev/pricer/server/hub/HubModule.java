@@ -69,6 +69,7 @@ public final class HubModule implements ServerModule {
             routes.post(files + "/info/lfs/objects/batch", ctx -> this.api.lfsBatch(ctx, type));
             routes.put("/api/hub/lfs/" + type.plural() + "/{ns}/{name}/{oid}", ctx -> this.api.lfsUpload(ctx, type));
             routes.get("/api/hub/changes/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.changes(ctx, type));
+            routes.get("/api/hub/card/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.card(ctx, type));
         }
         config.staticFiles.add(files -> {
             files.hostedPath = "/hub";

@@ -117,6 +117,52 @@ class HubHttpApiTest {
         assertTrue(text(type).contains("repoType 'notebook'"), text(type));
     }
 
+    /** The repository page's model card: metadata as JSON, Markdown (tables too) as HTML, the card's own HTML shown as text. */
+    @Test
+    void theModelCardIsRenderedForTheRepositoryPage() throws Exception {
+        HttpResponse<byte[]> none = send("GET", "/api/hub/card/models/alice/public/main", null, null);
+        assertEquals(404, none.statusCode());
+        assertEquals("EntryNotFound", header(none, "X-Error-Code"));
+        assertTrue(text(none).contains("has no README.md"), text(none));
+        String card = """
+            ---
+            base_model: meta-llama/Llama-3.1-8B
+            library_name: peft
+            tags: [pricer, lora]
+            ---
+            # shop-run1
+
+            | step | loss |
+            |---|---|
+            | 100 | 1.25 |
+
+            <script>alert(1)</script>
+
+            [a link](javascript:alert(2)) and [the run](/runs/abc)
+            """;
+        String sha;
+        try (LocalHub local = new LocalHub(fixture.store, "alice")) {
+            sha = local.push(RepoId.model("alice/public"), Push.files(Map.of("README.md", Files.writeString(tmp.resolve("card"), card)), "card")).sha();
+        }
+        JsonNode shown = json(send("GET", "/api/hub/card/models/alice/public/" + sha.substring(0, 7), null, null));
+        assertEquals(sha, shown.get("sha").asText());
+        assertEquals("meta-llama/Llama-3.1-8B", shown.get("metadata").get("base_model").asText());
+        assertEquals("lora", shown.get("metadata").get("tags").get(1).asText());
+        String html = shown.get("html").asText();
+        assertTrue(html.startsWith("<h1>shop-run1</h1>") && html.contains("<td>1.25</td>"), html);
+        assertTrue(html.contains("&lt;script&gt;") && !html.contains("<script"), "the card's HTML is text: " + html);
+        assertTrue(!html.contains("javascript:") && html.contains("href=\"/runs/abc\""), "javascript: links are dropped: " + html);
+        assertEquals(404, send("GET", "/api/hub/card/models/alice/secret/main", null, null).statusCode(), "a private repository is missing to strangers");
+
+        try (LocalHub local = new LocalHub(fixture.store, "alice")) {
+            local.push(RepoId.model("alice/public"), Push.files(Map.of("README.md", Files.writeString(tmp.resolve("card"), "---\n- a list\n---\ntext")), "bad card"));
+        }
+        JsonNode bad = json(send("GET", "/api/hub/card/models/alice/public/main", null, null));
+        assertTrue(bad.get("metadataError").asText().contains("must be a YAML mapping"), bad.toString());
+        assertEquals(0, bad.get("metadata").size());
+        assertEquals("<p>text</p>\n", bad.get("html").asText());
+    }
+
     @Test
     void resolveAnswersWithTheHubHeadersAndRanges() throws Exception {
         HttpResponse<byte[]> small = send("GET", "/alice/public/resolve/main/a.txt", null, null);

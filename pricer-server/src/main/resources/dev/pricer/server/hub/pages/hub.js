@@ -12,7 +12,7 @@ export async function api(path) {
   const res = await fetch(path, { headers });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
-    throw new Error(body.error || `${res.status} ${res.statusText}`);
+    throw Object.assign(new Error(body.error || `${res.status} ${res.statusText}`), { status: res.status });
   }
   return res.json();
 }
