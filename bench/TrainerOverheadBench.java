@@ -5,6 +5,7 @@ import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
+import dev.pricer.train.checkpoint.TrainingCard;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.config.TrainingArguments;
@@ -129,6 +130,10 @@ final class Timed implements Trainable {
 
     public List<CheckpointPart> checkpointParts() {
         return inner.checkpointParts();
+    }
+
+    public TrainingCard.Model describe() {
+        return inner.describe();
     }
 
     public void restore(Checkpoint checkpoint) {

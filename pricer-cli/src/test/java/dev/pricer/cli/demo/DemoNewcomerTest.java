@@ -59,7 +59,8 @@ class DemoNewcomerTest {
             List<String> tags = hub.refs(lora).stream().filter(r -> r.kind() == Ref.Kind.TAG).map(Ref::name).sorted().toList();
             assertTrue(commits.size() >= 2, "a commit per checkpoint: " + commits);
             assertEquals(commits.size(), tags.size(), "each commit tagged step-N: " + tags);
-            assertTrue(hub.files(lora, "main").stream().anyMatch(f -> f.path().equals("adapter_model.safetensors")));
+            assertTrue(hub.files(lora, "main").stream().map(f -> f.path()).toList().containsAll(List.of("adapter_model.safetensors", "README.md")),
+                    "each checkpoint commit has the adapter and its model card");
             assertTrue(hub.files(DemoCommand.BASE_REPO, "main").stream().map(f -> f.path()).toList()
                     .containsAll(List.of("config.json", "model.safetensors", "tokenizer.json", "README.md")), "the base is published");
             try (var config = hub.open(lora, "main", "adapter_config.json")) {

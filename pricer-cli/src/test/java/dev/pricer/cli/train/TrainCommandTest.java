@@ -125,6 +125,9 @@ class TrainCommandTest {
         JsonNode adapter = new ObjectMapper().readTree(runDir("from-hub").resolve("checkpoint-2/adapter_config.json").toFile());
         assertEquals("shop/tiny-base", adapter.get("base_model_name_or_path").asText());
         assertEquals(sha, adapter.get("revision").asText());
+        String card = Files.readString(runDir("from-hub").resolve("checkpoint-2/README.md"));
+        assertTrue(card.startsWith("---\nbase_model: shop/tiny-base\nlibrary_name: peft\n") && card.contains("A LoRA adapter of `shop/tiny-base@" + sha + "`"),
+                "the model card the hub's page shows: " + card);
     }
 
     @Test

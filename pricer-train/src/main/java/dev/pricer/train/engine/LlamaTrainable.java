@@ -7,12 +7,14 @@ import dev.pricer.core.lora.BaseModelRef;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
+import dev.pricer.core.model.Quantization;
 import dev.pricer.core.safetensors.SafeTensors;
 import dev.pricer.core.safetensors.SafeTensorsWriter;
 import dev.pricer.core.tensor.DType;
 import dev.pricer.core.tensor.HostTensor;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
+import dev.pricer.train.checkpoint.TrainingCard;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.loop.Trainable;
 
@@ -113,6 +115,20 @@ public final class LlamaTrainable implements Trainable {
             SafeTensorsWriter.write(f, state, Map.of("optimizer", "AdamW"));
         }));
         return parts;
+    }
+
+    @Override
+    public TrainingCard.Model describe() {
+        String base = baseModel.reference();
+        if (model.loraConfig() == null) {
+            return new TrainingCard.Model(baseModel.nameOrPath(), "transformers", List.of("pricer", "full-fine-tune"),
+                    "Every weight of a Llama model (%d layers, hidden size %d), trained from `%s`".formatted(
+                            model.config().numLayers(), model.config().hiddenSize(), base));
+        }
+        boolean quantized = args.quantization() == Quantization.NF4;
+        return new TrainingCard.Model(baseModel.nameOrPath(), "peft", List.of("pricer", quantized ? "qlora" : "lora"),
+                quantized ? "A QLoRA adapter of `%s`, its frozen base weights held in 4-bit NF4 with double quantization as bitsandbytes holds them".formatted(base)
+                        : "A LoRA adapter of `%s`".formatted(base));
     }
 
     private Map<String, HostTensor> tensors(Function<Parameter, Buffer> which) {

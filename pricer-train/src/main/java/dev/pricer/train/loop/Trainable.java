@@ -3,6 +3,7 @@ package dev.pricer.train.loop;
 import dev.pricer.core.model.Batch;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
+import dev.pricer.train.checkpoint.TrainingCard;
 
 import java.util.List;
 import java.util.OptionalLong;
@@ -33,6 +34,9 @@ public interface Trainable extends AutoCloseable {
 
     /** Files holding the trained weights (in the format others read: PEFT, or HF safetensors) and the optimizer state. */
     List<CheckpointPart> checkpointParts();
+
+    /** What the trained model is, for the model card each checkpoint carries ({@link TrainingCard}). */
+    TrainingCard.Model describe();
 
     /** Loads weights and optimizer state from a checkpoint written through {@link #checkpointParts()}. */
     void restore(Checkpoint checkpoint);

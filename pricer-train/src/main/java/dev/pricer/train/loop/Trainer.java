@@ -8,6 +8,7 @@ import dev.pricer.train.checkpoint.CheckpointPart;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.checkpoint.TrainerState;
+import dev.pricer.train.checkpoint.TrainingCard;
 import dev.pricer.train.config.TrainingArguments;
 import dev.pricer.train.config.TrainingArgumentsIO;
 import dev.pricer.train.data.BatchSource;
@@ -261,6 +262,7 @@ public final class Trainer {
                 history, position(step), train.fingerprint(), train.examples());
         List<CheckpointPart> files = new ArrayList<>(model.checkpointParts());
         files.add(CheckpointPart.file(TrainerState.FILE, state::write));
+        files.add(CheckpointPart.file(TrainingCard.FILE, f -> TrainingCard.write(f, model.describe(), args, state)));
         files.add(CheckpointPart.file(ARGS_FILE, f -> TrainingArgumentsIO.write(args, f)));
         files.add(CheckpointPart.file(SCHEDULER_FILE, f -> JSON.writeValue(f.toFile(), schedule)));
         files.add(CheckpointPart.file(RNG_FILE, f -> JSON.writeValue(f.toFile(), rngState())));

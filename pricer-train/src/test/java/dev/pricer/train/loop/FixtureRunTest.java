@@ -10,6 +10,7 @@ import dev.pricer.core.tensor.HostTensor;
 import dev.pricer.train.TinyLlama;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointPart;
+import dev.pricer.train.checkpoint.TrainingCard;
 import dev.pricer.train.checkpoint.CheckpointSink;
 import dev.pricer.train.checkpoint.CheckpointStore;
 import dev.pricer.train.config.TrainingArguments;
@@ -84,6 +85,7 @@ class FixtureRunTest {
         @Override public double gradientNorm() { return inner.gradientNorm(); }
         @Override public void optimizerStep(double learningRate, double gradMultiplier, int step) { inner.optimizerStep(learningRate, gradMultiplier, step); }
         @Override public List<CheckpointPart> checkpointParts() { return inner.checkpointParts(); }
+        @Override public TrainingCard.Model describe() { return inner.describe(); }
         @Override public void restore(Checkpoint checkpoint) { inner.restore(checkpoint); }
         @Override public OptionalLong peakDeviceMemoryBytes() { return OptionalLong.of(peakBytes); }
         @Override public void close() { }
