@@ -1,6 +1,10 @@
 // The navigation bar of every page. Its links come from the server's modules (/api/nav), so an area added
 // to the server (the hub's "Models", say) shows up here without touching the pages.
 (function () {
+  const style = document.createElement('link');
+  style.rel = 'stylesheet';
+  style.href = '/static/shared/nav.css';
+  document.head.appendChild(style);
   const nav = document.createElement('nav');
   nav.className = 'pricer-nav';
   const brand = document.createElement('a');

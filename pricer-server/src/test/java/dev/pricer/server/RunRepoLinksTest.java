@@ -140,6 +140,8 @@ class RunRepoLinksTest {
             browser.get(page);
             wait.until(d -> !d.findElements(By.cssSelector("#card-text h1")).isEmpty());
             assertEquals("links-first", browser.findElement(By.cssSelector("#card-text h1")).getText());
+            assertEquals("flex", browser.executeScript("return getComputedStyle(document.querySelector('nav.pricer-nav')).display"),
+                    "the navigation bar is styled on the hub's pages too");
             assertTrue(browser.findElement(By.id("card-meta")).getText().contains("base_model: links/base"), browser.findElement(By.id("card-meta")).getText());
             String use = browser.findElement(By.id("use-snippets")).getText();
             assertTrue(use.contains("pricer predict --model " + REPO + "@" + head.substring(0, 7)), use);

@@ -63,7 +63,7 @@ public final class EvalModule implements ServerModule {
             }
             html.append("</table>");
         }
-        ctx.html(html.append("</body></html>").toString());
+        ctx.html(html.append("<script src=\"/static/shared/nav.js\"></script></body></html>").toString());
     }
 
     private static String escape(String s) {

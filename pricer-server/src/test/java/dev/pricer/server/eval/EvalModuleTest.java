@@ -30,6 +30,7 @@ class EvalModuleTest {
             String page = http.send(HttpRequest.newBuilder(URI.create(base + "/eval")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(page.indexOf("shop/run@abc1234") < page.indexOf("constant &lt;b&gt;"), page);
             assertTrue(!page.contains("<b>"), "names are escaped");
+            assertTrue(page.contains("<script src=\"/static/shared/nav.js\"></script>"), "the navigation bar every page has");
             String api = http.send(HttpRequest.newBuilder(URI.create(base + "/api/eval")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(api.contains("\"averageError\":5.0"), api);
             HttpResponse<byte[]> png = http.send(HttpRequest.newBuilder(URI.create(base + "/eval/chart/shop/shop-run-abc1234")).build(),

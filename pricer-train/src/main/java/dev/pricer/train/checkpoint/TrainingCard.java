@@ -52,8 +52,8 @@ public final class TrainingCard {
         card.append("# Checkpoint at step %,d of %,d\n\n".formatted(state.globalStep(), state.maxSteps()));
         card.append(model.summary()).append(", trained by Pricer to estimate a product's price from its description: each ")
             .append("prompt ends in `").append(args.responseTemplate().strip()).append("`, and the loss covers what follows it.\n\n");
-        card.append("Data: %,d training examples (fingerprint `%s`); epoch %.2f of %s.\n\n".formatted(state.trainExamples(),
-            state.dataFingerprint(), state.epoch(), number(args.numTrainEpochs())));
+        card.append("Data: %,d training examples (fingerprint `%s`), of which this checkpoint has seen %.2f epochs.\n\n".formatted(
+            state.trainExamples(), state.dataFingerprint(), state.epoch()));
         results(card, state.logHistory());
         card.append("## Training hyperparameters\n\n");
         hyperparameters(args).forEach((name, value) -> card.append("- ").append(name).append(": ").append(value).append('\n'));
