@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** A {@link TransferProgress} that writes down what it heard: "[1/2] x.txt", then "x.txt: N bytes" at its end. */
-final class RecordedTransfer implements TransferProgress {
+public final class RecordedTransfer implements TransferProgress {
 
-    final List<String> events = new ArrayList<>();
+    public final List<String> events = new ArrayList<>();
     private long moved;
 
     @Override

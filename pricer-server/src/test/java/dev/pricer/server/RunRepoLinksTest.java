@@ -124,15 +124,20 @@ class RunRepoLinksTest {
         assertEquals(REPO.toString(), get("/api/track/runs/" + run.id()).get("config").get(CheckpointOrigin.RUN_CONFIG_KEY).asText());
     }
 
-    /** The repository page opens on its model card, with how to use that very revision; a revision without a card says so. */
-    @Test
-    void inTheBrowserTheRepositoryPageShowsTheModelCardAndHowToUseTheRevision() throws Exception {
+    /** Headless Chromium; the test is skipped where it is not installed. */
+    private static ChromeDriver browser() {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1200");
-        ChromeDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
+        return new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
+    }
+
+    /** The repository page opens on its model card, with how to use that very revision; a revision without a card says so. */
+    @Test
+    void inTheBrowserTheRepositoryPageShowsTheModelCardAndHowToUseTheRevision() throws Exception {
+        ChromeDriver browser = browser();
         try {
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
             String page = base() + "/hub/repo.html?type=models&repo=" + REPO.namespace() + "%2F" + REPO.name();
@@ -158,12 +163,7 @@ class RunRepoLinksTest {
 
     @Test
     void inTheBrowserRunAndRepositoryAndCommitAndStepLinkBothWays() {
-        Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
-                "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)");
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1200");
-        ChromeDriver browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(DRIVER.toFile()).build(), options);
+        ChromeDriver browser = browser();
         try {
             WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
             browser.get(base() + "/runs/" + run.id());

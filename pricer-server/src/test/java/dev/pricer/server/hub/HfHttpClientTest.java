@@ -6,11 +6,11 @@ import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.Push;
+import dev.pricer.hub.RecordedTransfer;
 import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
 import dev.pricer.hub.RepoType;
-import dev.pricer.hub.TransferProgress;
 import dev.pricer.hub.store.Hashing;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -62,7 +61,7 @@ class HfHttpClientTest {
             assertEquals(created.id(), hub.ensureRepo(repo, false).id());
 
             byte[] big1 = random(50_000, 1), big2 = random(60_000, 2);
-            Recorded pushed = new Recorded();
+            RecordedTransfer pushed = new RecordedTransfer();
             CommitInfo first = hub.push(repo, Push.files(Map.of("adapter_model.safetensors", file("w1", big1), "adapter_config.json", file("c", "{\"r\":32}".getBytes())), "step 10"), pushed);
             assertEquals(List.of("[1/1] adapter_model.safetensors", "adapter_model.safetensors: 50000 bytes"), pushed.events,
                 "the LFS upload, every byte of it; the small file goes inline in the commit");
@@ -85,7 +84,7 @@ class HfHttpClientTest {
             }
             assertArrayEquals(big2, Files.readAllBytes(hub.download(repo, "main", "adapter_model.safetensors", tmp.resolve("out/w.bin"))));
             Path snapshot = tmp.resolve("snap");
-            Recorded downloaded = new Recorded();
+            RecordedTransfer downloaded = new RecordedTransfer();
             assertEquals(first.sha(), hub.snapshot(repo, "step-10", snapshot, downloaded));
             assertEquals(List.of("[1/2] adapter_config.json", "adapter_config.json: 8 bytes",
                 "[2/2] adapter_model.safetensors", "adapter_model.safetensors: 50000 bytes"), downloaded.events);
@@ -96,7 +95,7 @@ class HfHttpClientTest {
             assertEquals(List.of(repo), hub.listRepos(RepoType.MODEL).stream().map(RepoInfo::id).toList());
 
             assertEquals(0, fixture.store.gc(java.time.Duration.ZERO).blobsRemoved(), "every blob is still referenced");
-            Recorded again = new Recorded();
+            RecordedTransfer again = new RecordedTransfer();
             CommitInfo same = hub.push(repo, Push.files(Map.of("again.safetensors", file("w2b", big2)), "same bytes again"), again);
             assertEquals(second.sha(), same.parent());
             assertEquals(List.of(), again.events, "the server has those bytes: nothing to upload");
@@ -173,28 +172,6 @@ class HfHttpClientTest {
                 assertThrows(HubException.Invalid.class, () -> viaFront.download(open, "main", "w.bin", tmp.resolve("c/w.bin")));
                 assertFalse(Files.exists(tmp.resolve("c/w.bin")), "a download that fails its check leaves no file");
             }
-        }
-    }
-
-    /** What a transfer told: each file as it started, then its bytes at its end. */
-    private static final class Recorded implements TransferProgress {
-        final List<String> events = new ArrayList<>();
-        private long moved;
-
-        @Override
-        public void started(FileEntry file, int index, int count) {
-            events.add(file.progressLabel(index, count));
-            moved = 0;
-        }
-
-        @Override
-        public void moved(long bytes) {
-            moved += bytes;
-        }
-
-        @Override
-        public void finished(FileEntry file) {
-            events.add(file.path() + ": " + moved + " bytes");
         }
     }
 }
