@@ -1,14 +1,21 @@
 package dev.pricer.cli.server;
 
+import dev.pricer.cli.device.DeviceOptions;
+import dev.pricer.core.backend.Backend;
+import dev.pricer.hub.Hubs;
+import dev.pricer.hub.store.HubStore;
 import dev.pricer.server.Access;
 import dev.pricer.server.PricerServer;
 import dev.pricer.server.ServerModule;
+import dev.pricer.server.hub.HubLimits;
 import dev.pricer.server.hub.HubModule;
+import dev.pricer.server.hub.Predictions;
 import dev.pricer.server.track.TrackModule;
 import dev.pricer.track.TrackerOptions;
 import dev.pricer.track.store.Tokens;
 import dev.pricer.track.store.TrackStore;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -21,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 /** {@code pricer server}: the dashboard and the APIs, from one process, until Ctrl-C. */
 @Command(name = "server", mixinStandardHelpOptions = true,
@@ -48,9 +56,16 @@ public final class ServerCommand implements Callable<Integer> {
             + " read-only until: pricer token create). Once a token exists, every server needs one for writes.")
     boolean auth;
 
+    @Option(names = "--inference", description = "Price texts on the pages of adapter repositories, as the Hugging Face Hub's"
+            + " inference widget (the base model, from this hub, is loaded at the first request, on --device).")
+    boolean inference;
+
+    @Mixin
+    DeviceOptions device;
+
     @Override
     public Integer call() throws InterruptedException {
-        Running running = start(host, port, home, auth);
+        Running running = start(host, port, home, auth, inference ? () -> device.open(System.out::println) : null);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             running.close();
@@ -65,6 +80,11 @@ public final class ServerCommand implements Callable<Integer> {
 
     /** The dashboard, tracking API, hub and evaluation results of {@code home}, served as {@code pricer server} serves them. */
     public static Running start(String host, int port, Path home, boolean auth) {
+        return start(host, port, home, auth, null);
+    }
+
+    /** As {@link #start(String, int, Path, boolean)}, pricing texts on repository pages with models on {@code inference}'s backends (null: not). */
+    public static Running start(String host, int port, Path home, boolean auth, Supplier<Backend> inference) {
         TrackStore store = TrackStore.openHome(home);
         int imported = Tokens.importLegacyHubTokens(store, home);
         if (imported > 0) {
@@ -76,21 +96,27 @@ public final class ServerCommand implements Callable<Integer> {
         modules.add(new TrackModule(store, access));
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PRICER_HOME", home.toString());
-        modules.add(HubModule.fromEnvironment(env, access));
+        HubStore hub = Hubs.store(env);
+        Predictions predictions = inference == null ? null : new Predictions(hub, home.resolve("cache"), inference);
+        modules.add(new HubModule(hub, access, HubLimits.fromEnvironment(env), predictions));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         try {
-            return new Running(PricerServer.start(host, port, modules), store, access);
+            return new Running(PricerServer.start(host, port, modules), store, access, predictions);
         } catch (RuntimeException e) {
             store.close();
             throw e;
         }
     }
 
-    /** A started server, the store it reads and its access rule; closing stops the server and closes the store. */
-    public record Running(PricerServer server, TrackStore store, Access access) implements AutoCloseable {
+    /**
+     * A started server, the store it reads, its access rule and how it prices texts (null: it does not); closing stops
+     * the server, frees a loaded model and closes the store.
+     */
+    public record Running(PricerServer server, TrackStore store, Access access, Predictions predictions) implements AutoCloseable {
         @Override
         public void close() {
             server.close();
+            if (predictions != null) predictions.close();
             store.close();
         }
     }

@@ -1,6 +1,7 @@
 package dev.pricer.cli.demo;
 
 import dev.pricer.cli.server.ServerCommand;
+import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.Hubs;
@@ -52,7 +53,7 @@ class DemoDashboardBrowserTest {
         Assumptions.assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(DRIVER),
                 "chromium and chromium-driver are not installed (.ci/run installs them with apt-get)");
         demo = DemoHome.get();
-        server = ServerCommand.start("127.0.0.1", 0, demo.home(), false);
+        server = ServerCommand.start("127.0.0.1", 0, demo.home(), false, CpuBackend::new);
         uri = "http://127.0.0.1:" + server.server().port();
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -135,5 +136,19 @@ class DemoDashboardBrowserTest {
         }
         Object tagged = js("return [...document.querySelectorAll('#commit-rows tr')].filter(r => /step-\\d+/.test(r.cells[0].textContent)).length;");
         assertEquals((long) commits.size(), tagged, "each commit shows its step-N tag:\n" + history);
+    }
+
+    /** The fine-tune's page opens on its model card, and its "Try it" box prices a text with that revision on the server. */
+    @Test
+    void theAdaptersPageShowsItsCardAndPricesAText() {
+        browser.get(uri + "/hub/repo.html?repo=demo%2Fdemo-lora");
+        until("the model card", () -> !browser.findElements(By.cssSelector("#card-text h1")).isEmpty());
+        assertTrue(browser.findElement(By.cssSelector("#card-text h1")).getText().startsWith("Checkpoint at step"),
+                browser.findElement(By.cssSelector("#card-text h1")).getText());
+        assertTrue(browser.findElement(By.id("card-meta")).getText().contains("base_model: demo/tiny-llama-base"), browser.findElement(By.id("card-meta")).getText());
+        browser.findElement(By.id("try-text")).sendKeys("Oak desk with three drawers, solid wood, brown finish");
+        browser.findElement(By.id("try-go")).click();
+        until("a price", () -> browser.findElement(By.id("try-out")).getText().matches("\\$[0-9,]+\\.[0-9]{2}|not a number"));
+        assertEquals("", browser.findElement(By.id("try-out")).getAttribute("class"), "no error: " + browser.findElement(By.id("try-out")).getText());
     }
 }

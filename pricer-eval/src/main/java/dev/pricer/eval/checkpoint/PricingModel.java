@@ -81,7 +81,7 @@ public final class PricingModel implements AutoCloseable {
     }
 
     /** The adapter's base_model_name_or_path, at its revision (PEFT's pin of the base's commit) when it has one. */
-    private static String declaredBase(Path adapterDir) {
+    public static String declaredBase(Path adapterDir) {
         Path config = adapterDir.resolve("adapter_config.json");
         try {
             JsonNode json = new ObjectMapper().readTree(config.toFile());

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pricer.eval.predict.Guess;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
@@ -61,11 +62,14 @@ final class HfApi {
     private final Access access;
     private final HubLimits limits;
     private final UploadSigner signer = new UploadSigner();
+    /** Null unless the server prices texts (--inference). */
+    private final Predictions predictions;
 
-    HfApi(HubStore store, Access access, HubLimits limits) {
+    HfApi(HubStore store, Access access, HubLimits limits, Predictions predictions) {
         this.store = store;
         this.access = access;
         this.limits = limits;
+        this.predictions = predictions;
     }
 
     // ---- access
@@ -353,6 +357,42 @@ final class HfApi {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         json(ctx, ModelCard.render(text).put("sha", sha));
+    }
+
+    /**
+     * Prices {@code {"texts": [...]}} with the adapter repository at a revision: {@code sha} and {@code predictions}
+     * ({@code text}, {@code price}, {@code miss}). 501 when the server was started without --inference.
+     */
+    void predict(Context ctx, RepoType type) throws IOException {
+        if (predictions == null) {
+            String message = "this server prices texts only when started with --inference (pricer server --inference)";
+            ctx.header("X-Error-Message", message);
+            ctx.status(501);
+            json(ctx, JSON.createObjectNode().put("error", message));
+            return;
+        }
+        RepoInfo repo = readable(ctx, type);
+        JsonNode texts = JSON.readTree(ctx.body()).path("texts");
+        if (!texts.isArray()) throw new HubException.Invalid("the body must be {\"texts\": [\"a product's description\", ...]}");
+        List<String> asked = new ArrayList<>();
+        for (JsonNode text : texts) {
+            if (!text.isTextual() || text.asText().isBlank()) throw new HubException.Invalid("each text must be a string with something to price");
+            asked.add(text.asText());
+        }
+        String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
+        Optional<Caller> caller = caller(ctx);
+        List<Guess> guesses;
+        try {
+            guesses = predictions.price(repo.id(), sha, asked, id -> store.repoInfo(id).filter(r -> HubAccess.mayRead(caller, r)).isPresent());
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new HubException.Invalid(e.getMessage());
+        }
+        ObjectNode answer = JSON.createObjectNode().put("sha", sha);
+        ArrayNode rows = answer.putArray("predictions");
+        for (int i = 0; i < asked.size(); i++) {
+            rows.addObject().put("text", asked.get(i)).put("price", guesses.get(i).price()).put("miss", guesses.get(i).miss());
+        }
+        json(ctx, answer);
     }
 
     // ---- writing

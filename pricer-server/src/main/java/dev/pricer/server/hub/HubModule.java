@@ -23,8 +23,13 @@ public final class HubModule implements ServerModule {
     private final HfApi api;
 
     public HubModule(HubStore store, Access access, HubLimits limits) {
+        this(store, access, limits, null);
+    }
+
+    /** {@code predictions}: how texts are priced on repository pages, or null where the server does not. */
+    public HubModule(HubStore store, Access access, HubLimits limits, Predictions predictions) {
         this.store = store;
-        this.api = new HfApi(store, access, limits);
+        this.api = new HfApi(store, access, limits, predictions);
     }
 
     /** The store {@link Hubs#store} names, limits from {@code PRICER_HUB_*}. */
@@ -70,6 +75,7 @@ public final class HubModule implements ServerModule {
             routes.put("/api/hub/lfs/" + type.plural() + "/{ns}/{name}/{oid}", ctx -> this.api.lfsUpload(ctx, type));
             routes.get("/api/hub/changes/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.changes(ctx, type));
             routes.get("/api/hub/card/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.card(ctx, type));
+            routes.post("/api/hub/predict/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.predict(ctx, type));
         }
         config.staticFiles.add(files -> {
             files.hostedPath = "/hub";

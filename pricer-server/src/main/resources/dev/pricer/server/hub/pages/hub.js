@@ -4,12 +4,16 @@ const params = new URLSearchParams(location.search);
 export const type = params.get("type") === "datasets" ? "datasets" : "models";
 export const repo = params.get("repo");
 
-/** Reads send the token the dashboard keeps (pricer token create), so private repositories show to their members. */
-export async function api(path) {
+/**
+ * Calls send the token the dashboard keeps (pricer token create), so private repositories show to their members;
+ * with {@code body}, a POST of it as JSON.
+ */
+export async function api(path, body) {
   const headers = { accept: "application/json" };
   const token = localStorage.getItem("pricerToken");
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(path, { headers });
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(path, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
     throw Object.assign(new Error(body.error || `${res.status} ${res.statusText}`), { status: res.status });
