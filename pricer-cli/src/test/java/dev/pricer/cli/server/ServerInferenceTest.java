@@ -8,6 +8,8 @@ import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
+import dev.pricer.track.store.Tokens;
+import dev.pricer.track.store.TrackStore;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -48,10 +50,12 @@ class ServerInferenceTest {
         return code;
     }
 
-    private static HttpResponse<String> post(ServerCommand.Running server, String path, String body) throws Exception {
+    private static HttpResponse<String> post(ServerCommand.Running server, String path, String body, String... headers) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.server().port() + path))
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.server().port() + path))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+            if (headers.length > 0) request.headers(headers);
+            return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         }
     }
 
@@ -102,6 +106,16 @@ class ServerInferenceTest {
             HttpResponse<String> off = post(server, "/api/hub/predict/models/p/p-tried/main", "{\"texts\": [\"" + TEXT + "\"]}");
             assertEquals(501, off.statusCode());
             assertTrue(off.body().contains("--inference"), off.body());
+        }
+        String secret;
+        try (TrackStore tokens = TrackStore.openHome(home)) {
+            secret = Tokens.create(tokens, "ci", "shop", List.of("*")).secret();
+        }
+        try (ServerCommand.Running server = ServerCommand.start("127.0.0.1", 0, home, false, CpuBackend::new)) {
+            String body = "{\"texts\": [\"" + TEXT + "\"]}";
+            HttpResponse<String> anonymous = post(server, "/api/hub/predict/models/p/p-tried/main", body);
+            assertEquals(401, anonymous.statusCode(), "once the server has tokens, a model's time is for their holders: " + anonymous.body());
+            assertEquals(200, post(server, "/api/hub/predict/models/p/p-tried/main", body, "Authorization", "Bearer " + secret).statusCode());
         }
     }
 

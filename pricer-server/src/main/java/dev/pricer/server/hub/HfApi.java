@@ -371,6 +371,9 @@ final class HfApi {
             json(ctx, JSON.createObjectNode().put("error", message));
             return;
         }
+        Optional<Caller> caller = caller(ctx);
+        // A model's time is the server's: once it has tokens, only their holders spend it.
+        if (caller.isEmpty()) throw new HubException.Unauthorized("pricing texts on this server needs a token (pricer token create; the dashboard keeps one)");
         RepoInfo repo = readable(ctx, type);
         JsonNode texts = JSON.readTree(ctx.body()).path("texts");
         if (!texts.isArray()) throw new HubException.Invalid("the body must be {\"texts\": [\"a product's description\", ...]}");
@@ -380,7 +383,6 @@ final class HfApi {
             asked.add(text.asText());
         }
         String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
-        Optional<Caller> caller = caller(ctx);
         List<Guess> guesses;
         try {
             guesses = predictions.price(repo.id(), sha, asked, id -> store.repoInfo(id).filter(r -> HubAccess.mayRead(caller, r)).isPresent());
