@@ -52,7 +52,7 @@ public final class ProgressBar {
         return start(new PrintWriter(System.err, true), label, total, unit);
     }
 
-    public static boolean isTerminal() {
+    private static boolean isTerminal() {
         var console = System.console();
         return console != null && console.isTerminal();
     }
@@ -63,11 +63,6 @@ public final class ProgressBar {
         long now = clock.getAsLong();
         if (now - lastDraw < (terminal ? REDRAW_NANOS : LOG_EVERY_NANOS)) return;
         draw(detail, now);
-    }
-
-    /** {@code more} done since the last call. */
-    public void advance(long more) {
-        update(done + more, "");
     }
 
     /** A line of its own, above the bar on a terminal. */
