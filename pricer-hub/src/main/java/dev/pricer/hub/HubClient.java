@@ -1,5 +1,6 @@
 package dev.pricer.hub;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.List;
@@ -78,12 +79,22 @@ public interface HubClient extends AutoCloseable {
         return sha;
     }
 
-    /** Writes each of {@code files}, listed at commit {@code sha}, to its {@code targetOf}, telling {@code progress}. */
+    /**
+     * Writes each of {@code files}, listed at commit {@code sha}, to its {@code targetOf}, telling {@code progress}. A
+     * target that already holds its file (size and sha256) is kept, so a snapshot cut off after some of its files goes on
+     * with the rest; a file cut off in the middle resumes ({@link CheckedDownload}).
+     */
     default void download(RepoId repo, String sha, List<FileEntry> files, Function<FileEntry, Path> targetOf, TransferProgress progress) {
         for (int i = 0; i < files.size(); i++) {
             FileEntry file = files.get(i);
+            Path target = targetOf.apply(file);
             progress.started(file, i, files.size());
-            download(repo, sha, file.path(), targetOf.apply(file), progress::moved);
+            try {
+                if (CheckedDownload.holds(target, file)) progress.moved(file.size());
+                else download(repo, sha, file.path(), target, progress::moved);
+            } catch (IOException e) {
+                throw new HubException.Failure("cannot read " + target + " to see whether it holds " + file.path() + ": " + e.getMessage(), e);
+            }
             progress.finished(file);
         }
     }

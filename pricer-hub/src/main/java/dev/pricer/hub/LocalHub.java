@@ -102,8 +102,11 @@ public final class LocalHub implements HubClient {
     @Override
     public Path download(RepoId repo, String revision, String path, Path target, LongConsumer moved) {
         FileEntry entry = entry(repo, revision, path);
-        try (InputStream in = store.openBlob(entry.sha256(), 0, entry.size())) {
-            return CheckedDownload.write(in, entry.sha256(), entry.size(), target, moved);
+        try {
+            return CheckedDownload.write(target, kept -> {
+                long from = kept <= entry.size() ? kept : 0;
+                return new CheckedDownload.Source(store.openBlob(entry.sha256(), from, entry.size() - from), from, entry.size(), entry.sha256());
+            }, moved);
         } catch (IOException e) {
             throw new HubException.Failure("cannot write " + target + ": " + e, e);
         }

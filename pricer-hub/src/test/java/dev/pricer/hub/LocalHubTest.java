@@ -208,6 +208,70 @@ class LocalHubTest {
         }
     }
 
+    /** A killed download leaves its bytes in .NAME.incomplete; the next one goes on from there, or starts over if they are wrong. */
+    @Test
+    void aDownloadResumesFromTheBytesAKilledOneLeft() throws IOException {
+        byte[] content = new byte[3_000_000];
+        new java.util.Random(5).nextBytes(content);
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/resume");
+            hub.createRepo(repo, false);
+            Path source = Files.write(tmp.resolve("weights.bin"), content);
+            String sha = hub.push(repo, Push.files(Map.of("w.bin", source), "weights")).sha();
+            Path target = tmp.resolve("out/w.bin");
+            Path part = CheckedDownload.partOf(target);
+            assertEquals(tmp.resolve("out/.w.bin.incomplete"), part);
+
+            Files.createDirectories(part.getParent());
+            Files.write(part, java.util.Arrays.copyOf(content, 1_000_000));
+            List<Long> moved = new ArrayList<>();
+            hub.download(repo, sha, "w.bin", target, moved::add);
+            assertArrayEquals(content, Files.readAllBytes(target));
+            assertFalse(Files.exists(part), "the part became the target");
+            assertEquals(1_000_000L, moved.getFirst(), "the kept bytes count first");
+            assertEquals(content.length, moved.stream().mapToLong(Long::longValue).sum(), "then the rest, once");
+
+            Files.delete(target);
+            Files.write(part, new byte[1_000_000]);
+            hub.download(repo, sha, "w.bin", target);
+            assertArrayEquals(content, Files.readAllBytes(target), "bytes of another version are dropped and the file fetched whole");
+            Files.delete(target);
+            Files.write(part, new byte[content.length + 10]);
+            hub.download(repo, sha, "w.bin", target);
+            assertArrayEquals(content, Files.readAllBytes(target), "kept bytes past the end are dropped too");
+
+            try (var channel = java.nio.channels.FileChannel.open(part, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE);
+                 var lock = channel.lock()) {
+                var busy = assertThrows(HubException.Conflict.class, () -> hub.download(repo, sha, "w.bin", tmp.resolve("out/w.bin")));
+                assertTrue(busy.getMessage().contains("another download to " + target + " is in progress"), busy.getMessage());
+            }
+            assertArrayEquals(content, Files.readAllBytes(target), "a refused download leaves the target as it was");
+        }
+    }
+
+    /** A snapshot cut off after some of its files goes on with the rest: a file already there whole is kept, a wrong one replaced. */
+    @Test
+    void aSnapshotKeepsTheFilesItAlreadyHolds() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId repo = RepoId.model("alice/shards");
+            hub.createRepo(repo, false);
+            write("m/a.bin", "shard a");
+            write("m/b.bin", "shard b");
+            String sha = hub.push(repo, Push.directory(tmp.resolve("src/m"), "two shards")).sha();
+            Path dir = Files.createDirectories(tmp.resolve("snap"));
+            Path whole = Files.writeString(dir.resolve("a.bin"), "shard a");
+            Path wrong = Files.writeString(dir.resolve("b.bin"), "shard x");
+            java.nio.file.attribute.FileTime old = java.nio.file.attribute.FileTime.fromMillis(1_000_000_000_000L);
+            Files.setLastModifiedTime(whole, old);
+            Files.setLastModifiedTime(wrong, old);
+            RecordedTransfer told = new RecordedTransfer();
+            hub.snapshot(repo, sha, dir, told);
+            assertEquals(old, Files.getLastModifiedTime(whole), "a file already there, size and sha256 right, is kept as it is");
+            assertEquals("shard b", Files.readString(wrong), "one of the right size but other bytes is replaced");
+            assertEquals(List.of("[1/2] a.bin", "a.bin: 7 bytes", "[2/2] b.bin", "b.bin: 7 bytes"), told.events, "both count as moved");
+        }
+    }
+
     @Test
     void aStorageFailureSaysWhatFailedInWords() throws IOException {
         try (LocalHub hub = hub()) {

@@ -110,19 +110,20 @@ public final class Checkpoints {
         return Long.parseLong(digits);
     }
 
+    /**
+     * Downloads into a staging folder named by the commit beside {@code dir}, then moves it in whole. A download cut off
+     * (a killed process) leaves the staging folder, and the next one goes on from what it holds ({@link HubClient#download}).
+     */
     private void download(RepoId repo, String sha, Path dir) {
         try {
             Files.createDirectories(dir.getParent());
-            Path staging = Files.createTempDirectory(dir.getParent(), ".download-");
+            Path staging = Files.createDirectories(dir.resolveSibling(".download-" + sha));
+            hub.snapshot(repo, sha, staging, transfer);
             try {
-                hub.snapshot(repo, sha, staging, transfer);
-                try {
-                    Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
-                } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-                    // Another process cached the same commit first; its copy is identical.
-                    if (!Files.isDirectory(dir)) throw e;
-                }
-            } finally {
+                Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+                // Another process cached the same commit first; its copy is identical.
+                if (!Files.isDirectory(dir)) throw e;
                 deleteTree(staging);
             }
         } catch (IOException e) {

@@ -29,8 +29,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.DigestInputStream;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,6 +56,7 @@ public final class HfHttpClient implements HubClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern NEXT_LINK = Pattern.compile("<([^>]+)>;\\s*rel=\"next\"");
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-\\d+/(\\d+)");
     private static final int MAX_REDIRECTS = 5;
     private static final int PAGE = 1000;
 
@@ -316,28 +315,34 @@ public final class HfHttpClient implements HubClient {
 
     @Override
     public InputStream open(RepoId repo, String revision, String path) {
-        return get(repo, revision, path).response().body();
+        return get(repo, revision, path, 0).response().body();
     }
 
+    /** Resumes from what a download before left (a Range request), as huggingface_hub does; see {@link CheckedDownload}. */
     @Override
     public Path download(RepoId repo, String revision, String path, Path target, LongConsumer moved) {
-        Fetched fetched = get(repo, revision, path);
-        try (InputStream in = fetched.response().body()) {
-            return CheckedDownload.write(in, fetched.sha256(), fetched.size(), target, moved);
+        try {
+            return CheckedDownload.write(target, kept -> {
+                Fetched fetched = get(repo, revision, path, kept);
+                return new CheckedDownload.Source(fetched.response().body(), fetched.offset(), fetched.size(), fetched.sha256());
+            }, moved);
         } catch (IOException e) {
-            throw new HubException.Failure("download of " + repo.qualified() + "@" + revision + "/" + path + " to " + target + " failed: " + e, e);
+            throw new HubException.Failure("download of " + repo.qualified() + "@" + revision + "/" + path + " to " + target + " failed: " + e
+                + " (what arrived is kept in " + CheckedDownload.partOf(target) + ", and the next download goes on from there)", e);
         }
     }
 
     /**
-     * The file's response, and what the Hub announced about it: on the Hugging Face Hub a large file's
-     * {@code X-Linked-Etag} (its sha256) and {@code X-Linked-Size} come on the redirect to the CDN, not on the
-     * CDN's answer, so they are taken from the first hop that has them.
+     * The file's response, where its bytes start ({@code offset}: 0 unless a range was asked and answered), and what the
+     * Hub announced about the whole file: on the Hugging Face Hub a large file's {@code X-Linked-Etag} (its sha256) and
+     * {@code X-Linked-Size} come on the redirect to the CDN, not on the CDN's answer, so they are taken from the first hop
+     * that has them.
      */
-    private record Fetched(HttpResponse<InputStream> response, String sha256, long size) {
+    private record Fetched(HttpResponse<InputStream> response, String sha256, long size, long offset) {
     }
 
-    private Fetched get(RepoId repo, String revision, String path) {
+    /** The file from byte {@code from} on (a Range request, on every hop); the whole file where that range is past its end. */
+    private Fetched get(RepoId repo, String revision, String path, long from) {
         String prefix = repo.type() == RepoType.MODEL ? "" : repo.type().plural() + "/";
         URI uri = URI.create(endpoint + "/" + prefix + repo + "/resolve/" + encode(revision) + "/" + encodePath(path));
         String what = "download of " + repo.qualified() + "@" + revision + "/" + path;
@@ -346,6 +351,7 @@ public final class HfHttpClient implements HubClient {
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder builder = HttpRequest.newBuilder(uri).GET();
             if (token != null && sameOrigin(uri, endpoint)) builder.header("Authorization", "Bearer " + token);
+            if (from > 0) builder.header("Range", "bytes=" + from + "-");
             HttpResponse<InputStream> response = exchange(builder.build(), HttpResponse.BodyHandlers.ofInputStream(), what);
             if (linkedEtag == null) linkedEtag = response.headers().firstValue("X-Linked-Etag").map(HfHttpClient::unquote).orElse(null);
             if (linkedSize < 0) linkedSize = response.headers().firstValueAsLong("X-Linked-Size").orElse(-1);
@@ -355,13 +361,27 @@ public final class HfHttpClient implements HubClient {
                 uri = uri.resolve(response.headers().firstValue("Location").get());
                 continue;
             }
-            if (status != 200) {
+            if (status == 416 && from > 0) {
+                // What was kept reaches the end of the file or beyond it: it is of another version; take the whole.
+                close(response);
+                return get(repo, revision, path, 0);
+            }
+            if (status != 200 && status != 206) {
                 String body = readError(response);
                 throw error(status, response.headers().firstValue("X-Error-Code").orElse(""), what, body);
             }
             String etag = linkedEtag != null ? linkedEtag : unquote(response.headers().firstValue("ETag").orElse(""));
+            if (status == 206) {
+                Matcher range = CONTENT_RANGE.matcher(response.headers().firstValue("Content-Range").orElse(""));
+                if (!range.matches()) {
+                    close(response);
+                    throw new HubException.Failure(what + ": a 206 answer without a Content-Range of bytes START-END/TOTAL", null);
+                }
+                long size = linkedSize >= 0 ? linkedSize : Long.parseLong(range.group(2));
+                return new Fetched(response, SHA256.matcher(etag).matches() ? etag : null, size, Long.parseLong(range.group(1)));
+            }
             long size = linkedSize >= 0 ? linkedSize : response.headers().firstValueAsLong("Content-Length").orElse(-1);
-            return new Fetched(response, SHA256.matcher(etag).matches() ? etag : null, size);
+            return new Fetched(response, SHA256.matcher(etag).matches() ? etag : null, size, 0);
         }
         throw new HubException.Failure(what + ": more than " + MAX_REDIRECTS + " redirects", null);
     }
@@ -502,13 +522,11 @@ public final class HfHttpClient implements HubClient {
     }
 
     private static String sha256(Path file) {
-        MessageDigest digest = Hashing.sha256();
-        try (InputStream in = new DigestInputStream(Files.newInputStream(file), digest)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+        try {
+            return Hashing.sha256(file);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read " + file, e);
         }
-        return Hashing.hex(digest);
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.pricer.server.hub;
 
+import dev.pricer.hub.CheckedDownload;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubClient;
@@ -99,6 +100,34 @@ class HfHttpClientTest {
             CommitInfo same = hub.push(repo, Push.files(Map.of("again.safetensors", file("w2b", big2)), "same bytes again"), again);
             assertEquals(second.sha(), same.parent());
             assertEquals(List.of(), again.events, "the server has those bytes: nothing to upload");
+        }
+    }
+
+    /** Over HTTP a download resumes with a Range request from what a killed one left; kept bytes past the end start it over. */
+    @Test
+    void aDownloadResumesWithARangeRequest() throws IOException {
+        try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), SMALL_LFS);
+             HubClient hub = Hubs.remote(fixture.uri(), HubServerFixture.ALICE)) {
+            RepoId repo = RepoId.model("alice/resume");
+            hub.createRepo(repo, false);
+            byte[] weights = random(60_000, 7);
+            String sha = hub.push(repo, Push.files(Map.of("w.bin", file("w", weights)), "weights")).sha();
+            Path target = tmp.resolve("resumed/w.bin");
+            Files.createDirectories(target.getParent());
+            Files.write(CheckedDownload.partOf(target), java.util.Arrays.copyOf(weights, 20_000));
+            List<Long> moved = new java.util.ArrayList<>();
+            hub.download(repo, sha, "w.bin", target, moved::add);
+            assertArrayEquals(weights, Files.readAllBytes(target));
+            assertEquals(20_000L, moved.getFirst(), "the kept bytes");
+            assertEquals(40_000L, moved.stream().skip(1).mapToLong(Long::longValue).sum(), "only the rest came over the wire");
+
+            Files.write(CheckedDownload.partOf(target), new byte[70_000]);
+            hub.download(repo, sha, "w.bin", target);
+            assertArrayEquals(weights, Files.readAllBytes(target), "a 416 for bytes past the end: the file comes whole");
+            assertFalse(Files.exists(CheckedDownload.partOf(target)));
+            Path missing = tmp.resolve("resumed/none.bin");
+            assertThrows(HubException.NotFound.class, () -> hub.download(repo, sha, "none.bin", missing));
+            assertFalse(Files.exists(CheckedDownload.partOf(missing)), "a download that got nothing leaves nothing");
         }
     }
 
