@@ -161,6 +161,8 @@ class PresetTest {
         assertTrue(fromHub.dir().startsWith(home.resolve("cache")), fromHub.dir().toString());
         assertEquals(LocatedBase.folder(model), BaseModels.resolve(model.toString(), home, env, line -> { }, TransferProgress.NONE));
         assertEquals(model.toAbsolutePath().normalize().toString(), LocatedBase.folder(model).ref().nameOrPath());
+        var typo = assertThrows(IllegalArgumentException.class, () -> BaseModels.resolve("./no-such-model", home, env, line -> { }, TransferProgress.NONE));
+        assertTrue(typo.getMessage().startsWith("the base model './no-such-model' is neither a folder nor a hub model: "), typo.getMessage());
     }
 
     private static int freePort() throws IOException {

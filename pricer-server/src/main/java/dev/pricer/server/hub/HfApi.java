@@ -190,7 +190,11 @@ final class HfApi {
      * without asking the server; this hub keeps large files in Git LFS, so it says how to make the client use that.
      */
     void noXet(Context ctx) {
-        String message = "this hub stores large files with Git LFS, not Xet: set HF_HUB_DISABLE_XET=1 for huggingface_hub";
+        notImplemented(ctx, "this hub stores large files with Git LFS, not Xet: set HF_HUB_DISABLE_XET=1 for huggingface_hub");
+    }
+
+    /** 501, with what to do instead, as the Hub's errors carry it (the body's error and X-Error-Message). */
+    private static void notImplemented(Context ctx, String message) {
         ctx.header("X-Error-Message", message);
         ctx.status(501);
         json(ctx, JSON.createObjectNode().put("error", message));
@@ -365,10 +369,7 @@ final class HfApi {
      */
     void predict(Context ctx, RepoType type) throws IOException {
         if (predictions == null) {
-            String message = "this server prices texts only when started with --inference (pricer server --inference)";
-            ctx.header("X-Error-Message", message);
-            ctx.status(501);
-            json(ctx, JSON.createObjectNode().put("error", message));
+            notImplemented(ctx, "this server prices texts only when started with --inference (pricer server --inference)");
             return;
         }
         Optional<Caller> caller = caller(ctx);
