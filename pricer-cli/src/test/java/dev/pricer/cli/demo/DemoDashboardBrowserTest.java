@@ -146,6 +146,9 @@ class DemoDashboardBrowserTest {
         assertTrue(browser.findElement(By.cssSelector("#card-text h1")).getText().startsWith("Checkpoint at step"),
                 browser.findElement(By.cssSelector("#card-text h1")).getText());
         assertTrue(browser.findElement(By.id("card-meta")).getText().contains("base_model: demo/tiny-llama-base"), browser.findElement(By.id("card-meta")).getText());
+        until("what pricer eval measured for this revision", () -> browser.findElement(By.id("evaluation")).isDisplayed());
+        String evaluation = browser.findElement(By.id("evaluation-rows")).getText();
+        assertTrue(evaluation.startsWith("demo $") && evaluation.contains("scatter chart"), evaluation);
         browser.findElement(By.id("try-text")).sendKeys("Oak desk with three drawers, solid wood, brown finish");
         browser.findElement(By.id("try-go")).click();
         until("a price", () -> browser.findElement(By.id("try-out")).getText().matches("\\$[0-9,]+\\.[0-9]{2}|not a number"));

@@ -88,6 +88,22 @@ public final class ResultStore {
         return out;
     }
 
+    /**
+     * Every dataset's entry for a model repository at a commit ({@code sha}, at least its first 7 characters): those
+     * {@code pricer eval} named {@code repo@sha7}, with or without the step after it.
+     */
+    public List<Entry> ofRevision(String repo, String sha) {
+        if (sha.length() < 7) throw new IllegalArgumentException("a commit needs at least 7 characters, not '" + sha + "'");
+        String label = repo + "@" + sha.substring(0, 7);
+        List<Entry> out = new ArrayList<>();
+        for (String dataset : datasets()) {
+            for (Entry e : leaderboard(dataset)) {
+                if (e.name().equals(label) || e.name().startsWith(label + " ")) out.add(e);
+            }
+        }
+        return out;
+    }
+
     /** The scatter chart of an entry; names are checked so that no path leaves the store. */
     public Path chart(String dataset, String id) {
         if (!NAME.matcher(id).matches()) throw new IllegalArgumentException("bad result id '" + id + "'");

@@ -30,6 +30,9 @@ public final class EvalModule implements ServerModule {
             for (String d : results.datasets()) boards.put(d, results.leaderboard(d));
             ctx.json(boards);
         });
+        // The results of one model revision, for its page in the hub.
+        config.routes.get("/api/eval/models/{ns}/{name}/{sha}", ctx ->
+                ctx.json(results.ofRevision(ctx.pathParam("ns") + "/" + ctx.pathParam("name"), ctx.pathParam("sha"))));
         config.routes.get("/eval", this::page);
         config.routes.get("/eval/chart/{dataset}/{id}", this::chart);
     }

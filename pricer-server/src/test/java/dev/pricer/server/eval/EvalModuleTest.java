@@ -31,6 +31,12 @@ class EvalModuleTest {
             assertTrue(page.indexOf("shop/run@abc1234") < page.indexOf("constant &lt;b&gt;"), page);
             assertTrue(!page.contains("<b>"), "names are escaped");
             assertTrue(page.contains("<script src=\"/static/shared/nav.js\"></script>"), "the navigation bar every page has");
+            String revision = http.send(HttpRequest.newBuilder(URI.create(base + "/api/eval/models/shop/run/abc1234" + "0".repeat(33))).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(revision.startsWith("[{\"dataset\":\"shop\",") && revision.contains("\"name\":\"shop/run@abc1234\"") && !revision.contains("constant"),
+                    "a revision's results, for its hub page: " + revision);
+            assertEquals("[]", http.send(HttpRequest.newBuilder(URI.create(base + "/api/eval/models/shop/run/abc1235")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
             String api = http.send(HttpRequest.newBuilder(URI.create(base + "/api/eval")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(api.contains("\"averageError\":5.0"), api);
             HttpResponse<byte[]> png = http.send(HttpRequest.newBuilder(URI.create(base + "/eval/chart/shop/shop-run-abc1234")).build(),
