@@ -113,12 +113,23 @@ public final class Checkpoints {
     /**
      * Downloads into a staging folder named by the commit beside {@code dir}, then moves it in whole. A download cut off
      * (a killed process) leaves the staging folder, and the next one goes on from what it holds ({@link HubClient#download}).
+     * While another process downloads the same commit there, this one takes a folder of its own.
      */
     private void download(RepoId repo, String sha, Path dir) {
         try {
             Files.createDirectories(dir.getParent());
             Path staging = Files.createDirectories(dir.resolveSibling(".download-" + sha));
-            hub.snapshot(repo, sha, staging, transfer);
+            try {
+                hub.snapshot(repo, sha, staging, transfer);
+            } catch (HubException.Conflict busy) {
+                staging = Files.createTempDirectory(dir.getParent(), ".download-" + sha + "-");
+                try {
+                    hub.snapshot(repo, sha, staging, transfer);
+                } catch (RuntimeException failed) {
+                    deleteTree(staging);
+                    throw failed;
+                }
+            }
             try {
                 Files.move(staging, dir, StandardCopyOption.ATOMIC_MOVE);
             } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {

@@ -106,6 +106,26 @@ class CheckpointEvaluationTest {
         }
     }
 
+    /** A fetch cut off leaves its staging folder to go on from; while another process downloads there, a fetch takes its own. */
+    @Test
+    void aFetchWhileAnotherIsDownloadingTheSameCommitTakesAFolderOfItsOwn() throws Exception {
+        RepoId repo = RepoId.model("shop/shop-run3");
+        Path adapter = untrainedAdapter();
+        try (HubClient hub = hubWithTwoCheckpoints(repo, adapter, adapter)) {
+            String sha = hub.resolve(repo, "main");
+            Path cache = tmp.resolve("cache3");
+            Path staging = Files.createDirectories(cache.resolve("models/shop/shop-run3/.download-" + sha));
+            String first = hub.files(repo, sha).getFirst().path();
+            try (var channel = java.nio.channels.FileChannel.open(dev.pricer.hub.CheckedDownload.partOf(staging.resolve(first)),
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE); var lock = channel.lock()) {
+                Checkpoint got = new Checkpoints(hub, cache).fetch(ModelRef.parse("shop/shop-run3"));
+                assertEquals(cache.resolve("models/shop/shop-run3").resolve(sha), got.dir());
+                assertTrue(Files.isRegularFile(got.dir().resolve(first)), "the whole checkpoint, fetched beside the busy folder");
+            }
+            assertTrue(Files.isDirectory(staging), "the other download's folder is left to it");
+        }
+    }
+
     /**
      * An adapter trained on {@code hf:owner/name} names its base {@code owner/name}, as PEFT does: the hub's repository
      * of that name if it has one, else the Hugging Face Hub's (what the trainer downloaded), on any machine.
