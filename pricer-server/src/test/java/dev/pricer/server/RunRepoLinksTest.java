@@ -151,6 +151,7 @@ class RunRepoLinksTest {
             String use = browser.findElement(By.id("use-snippets")).getText();
             assertTrue(use.contains("pricer predict --model " + REPO + "@" + head.substring(0, 7)), use);
             assertTrue(use.contains("AutoPeftModelForCausalLM.from_pretrained(\"" + REPO + "\", revision=\"" + head + "\")"), use);
+            assertFalse(browser.findElement(By.id("try")).isDisplayed(), "no Try it box where the server does not price texts");
 
             browser.get(page + "&rev=step-10");
             wait.until(d -> !d.findElements(By.id("no-card")).isEmpty());

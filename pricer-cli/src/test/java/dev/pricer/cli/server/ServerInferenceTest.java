@@ -83,6 +83,10 @@ class ServerInferenceTest {
         double expected = JSON.readTree(predicted.toString()).get("predictions").get(0).get("price").asDouble();
 
         try (ServerCommand.Running server = ServerCommand.start("127.0.0.1", 0, home, false, CpuBackend::new)) {
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                assertEquals("{\"enabled\":true}", http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.server().port()
+                        + "/api/hub/inference")).build(), HttpResponse.BodyHandlers.ofString()).body());
+            }
             HttpResponse<String> priced = post(server, "/api/hub/predict/models/p/p-tried/main", "{\"texts\": [\"" + TEXT + "\", \"item 9\"]}");
             assertEquals(200, priced.statusCode(), priced.body());
             JsonNode answer = JSON.readTree(priced.body());

@@ -363,6 +363,11 @@ final class HfApi {
         json(ctx, ModelCard.render(text).put("sha", sha));
     }
 
+    /** Whether this server prices texts (--inference): the repository page shows its Try it box only then. */
+    void inference(Context ctx) {
+        json(ctx, JSON.createObjectNode().put("enabled", predictions != null));
+    }
+
     /**
      * Prices {@code {"texts": [...]}} with the adapter repository at a revision: {@code sha} and {@code predictions}
      * ({@code text}, {@code price}, {@code miss}). 501 when the server was started without --inference.

@@ -53,6 +53,7 @@ public final class HubModule implements ServerModule {
         routes.post("/api/repos/create", api::createRepo);
         routes.get("/api/whoami-v2", api::whoami);
         routes.post("/api/validate-yaml", api::validateYaml);
+        routes.get("/api/hub/inference", api::inference);
         for (RepoType type : RepoType.values()) {
             String api = "/api/" + type.plural();
             String repo = api + "/{ns}/{name}";

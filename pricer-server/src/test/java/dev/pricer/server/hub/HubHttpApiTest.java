@@ -120,6 +120,7 @@ class HubHttpApiTest {
     /** The repository page's model card: metadata as JSON, Markdown (tables too) as HTML, the card's own HTML shown as text. */
     @Test
     void theModelCardIsRenderedForTheRepositoryPage() throws Exception {
+        assertEquals("{\"enabled\":false}", text(send("GET", "/api/hub/inference", null, null)), "this server prices no texts");
         HttpResponse<byte[]> none = send("GET", "/api/hub/card/models/alice/public/main", null, null);
         assertEquals(404, none.statusCode());
         assertEquals("EntryNotFound", header(none, "X-Error-Code"));
