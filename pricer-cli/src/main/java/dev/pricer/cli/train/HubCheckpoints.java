@@ -8,9 +8,13 @@ import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
+import dev.pricer.train.config.TrainingArguments;
+import dev.pricer.train.engine.LlamaTrainable;
+import dev.pricer.train.loop.Trainer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Each checkpoint as a commit in the run's model repository ({@code {project}/{project}-{run name}}), tagged
@@ -23,13 +27,21 @@ public final class HubCheckpoints implements CheckpointSink {
     private final HubClient hub;
     private final RepoId repo;
     private final String trackedRunId;
+    private final String strategy;
 
-    /** {@code trackedRunId}: the run the metrics are tracked as, or null when they are not. */
-    public HubCheckpoints(HubClient hub, RepoId repo, String trackedRunId) {
+    /** {@code trackedRunId}: the run the metrics are tracked as, or null when they are not; {@code strategy}: HF's hub_strategy. */
+    public HubCheckpoints(HubClient hub, RepoId repo, String trackedRunId, String strategy) {
         this.hub = hub;
         this.repo = repo;
         this.trackedRunId = trackedRunId;
+        this.strategy = strategy;
     }
+
+    /**
+     * What only resuming the run needs, committed with hub_strategy checkpoint: the optimizer's moments (twice the
+     * adapter's size), the schedule and the random state. The Trainer's default (every_save) pushes the model alone.
+     */
+    static final Set<String> RESUME_ONLY = Set.of(LlamaTrainable.OPTIMIZER_FILE, Trainer.SCHEDULER_FILE, Trainer.RNG_FILE);
 
     /** The repository a run's checkpoints go to. */
     public static RepoId repoOf(String project, String runName) {
@@ -42,9 +54,12 @@ public final class HubCheckpoints implements CheckpointSink {
 
     @Override
     public void publish(Checkpoint checkpoint, boolean finalCheckpoint) {
+        if (strategy.equals(TrainingArguments.HUB_END) && !finalCheckpoint) return;
         hub.ensureRepo(repo, false);
         Map<String, java.nio.file.Path> files = new LinkedHashMap<>();
-        for (String name : checkpoint.files()) files.put(name, checkpoint.file(name));
+        for (String name : checkpoint.files()) {
+            if (strategy.equals(TrainingArguments.HUB_CHECKPOINT) || !RESUME_ONLY.contains(name)) files.put(name, checkpoint.file(name));
+        }
         CheckpointOrigin origin = new CheckpointOrigin(checkpoint.step(), trackedRunId);
         String message = origin.message((finalCheckpoint ? "final checkpoint, step " : "step ") + checkpoint.step());
         CommitInfo commit = hub.push(repo, Push.files(files, message));

@@ -154,7 +154,7 @@ public final class TrainCommand implements Callable<Integer> {
             if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);
             MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
             try (CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
-                         : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id());
+                         : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id(), args.hubStrategy());
                  MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
                 if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
                 TrainingJob.Spec job = new TrainingJob.Spec(base.dir(), base.ref(), data, runDir, args, from, fromScratch);

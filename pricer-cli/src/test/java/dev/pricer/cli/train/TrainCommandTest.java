@@ -109,6 +109,32 @@ class TrainCommandTest {
         return out;
     }
 
+    /** What each save commits follows HF's hub_strategy: the model by default, everything to resume from, or the end only. */
+    @Test
+    void whatEachSaveCommitsFollowsTheHubStrategy() throws Exception {
+        Map<String, List<String>> committed = new java.util.TreeMap<>();
+        Map<String, Integer> commits = new java.util.TreeMap<>();
+        for (String strategy : List.of("every_save", "checkpoint", "end")) {
+            String name = "hub-" + strategy.replace('_', '-');
+            StringWriter err = new StringWriter();
+            assertEquals(0, inProcess(err, command(name, "--max-steps", "4", "--save-steps", "2", "--hub-strategy", strategy, "--no-track")), err.toString());
+            try (LocalHub hub = new LocalHub(Hubs.local(dir.resolve("home/hub")), "check")) {
+                RepoId repo = RepoId.model("p/p-" + name);
+                committed.put(strategy, hub.files(repo, "main").stream().map(f -> f.path()).toList());
+                commits.put(strategy, hub.log(repo, "main", 100).size());
+            }
+        }
+        assertEquals(List.of("README.md", "adapter_config.json", "adapter_model.safetensors", "trainer_state.json", "training_args.yaml"),
+                committed.get("every_save"), "by default the model, its card and the trainer state");
+        assertTrue(committed.get("checkpoint").containsAll(List.of("optimizer.safetensors", "scheduler.json", "rng_state.json", "adapter_model.safetensors")),
+                committed.get("checkpoint").toString());
+        assertEquals(committed.get("every_save"), committed.get("end"));
+        assertEquals(Map.of("checkpoint", 2, "end", 1, "every_save", 2), commits, "end commits the last save only");
+        var bad = new StringWriter();
+        assertEquals(1, inProcess(bad, command("hub-bad", "--hub-strategy", "all_checkpoints", "--no-track")));
+        assertTrue(bad.toString().contains("hub_strategy") && bad.toString().contains("[every_save, checkpoint, end]"), bad.toString());
+    }
+
     /** A base kept in Pricer's hub trains as a folder does, and the adapter names it by repository and commit. */
     @Test
     void aBaseFromTheHubIsNamedByItsRepositoryAndCommit() throws Exception {

@@ -79,7 +79,9 @@ public record TrainingArguments(
         @JsonPropertyDescription("nf4 holds the base's decoder projections in 4-bit NormalFloat with double quantization (QLoRA, as bitsandbytes' load_in_4bit); none keeps them as loaded")
         String quantize,
         @JsonPropertyDescription("keep only each decoder layer's input through the forward pass and recompute the layer in the backward pass: much less activation memory for about one more forward pass")
-        boolean gradientCheckpointing) {
+        boolean gradientCheckpointing,
+        @JsonPropertyDescription("what each save commits to the hub: every_save (the model, its card and the trainer state), checkpoint (also the optimizer, scheduler and random state, to resume from) or end (only the last save)")
+        String hubStrategy) {
 
     public TrainingArguments {
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
@@ -112,16 +114,23 @@ public record TrainingArguments(
         }
         loraTargetModules = List.copyOf(loraTargetModules);
         quantize = Quantization.parse(quantize).flagName();
+        // Arguments saved before hub_strategy existed read as the default.
+        if (hubStrategy == null) hubStrategy = HUB_EVERY_SAVE;
+        if (!HUB_STRATEGIES.contains(hubStrategy)) throw invalid("hub_strategy", hubStrategy, "must be one of " + HUB_STRATEGIES);
         if (!usePeft && quantize.equals("nf4")) {
             throw invalid("quantize", quantize, "needs use_peft: a quantized base is frozen, so full-parameter training cannot use it (train a LoRA adapter, QLoRA)");
         }
     }
 
+    /** Hugging Face's {@code hub_strategy} values that apply to commits: every_save, checkpoint, end. */
+    public static final String HUB_EVERY_SAVE = "every_save", HUB_CHECKPOINT = "checkpoint", HUB_END = "end";
+    private static final List<String> HUB_STRATEGIES = List.of(HUB_EVERY_SAVE, HUB_CHECKPOINT, HUB_END);
+
     /** Hugging Face's defaults; where HF has none, TRL's (LoRA) or PEFT's Llama targets. */
     public static TrainingArguments defaults() {
         return new TrainingArguments(3.0, -1, 8, 8, 1, 5e-5, LrSchedulerType.LINEAR, 0.0, 0, 0.0,
                 0.9, 0.999, 1e-8, 1.0, 42, 1024, 500, null, 500, null, false, "Price is $", null, 5.0,
-                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false);
+                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false, HUB_EVERY_SAVE);
     }
 
     public int evalEvery() {
