@@ -7,15 +7,21 @@ import io.javalin.http.Context;
 import io.javalin.http.NotFoundResponse;
 
 import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The leaderboard of every model, revision and baseline evaluated on each dataset, and their scatter charts. */
 public final class EvalModule implements ServerModule {
+
+    private static final Pattern REVISION = Pattern.compile("([A-Za-z0-9._-]+/[A-Za-z0-9._-]+)@([0-9a-f]{7})(?: |$)");
 
     private final ResultStore results;
 
@@ -61,12 +67,20 @@ public final class EvalModule implements ServerModule {
             int rank = 0;
             for (ResultStore.Entry e : results.leaderboard(d)) {
                 html.append(String.format(Locale.ROOT, "<tr><td>%d</td><td>%s</td><td>$%,.2f</td><td>%.3f</td><td>%.1f%%</td><td>%d</td><td>%d</td>"
-                                + "<td><a href=\"/eval/chart/%s/%s\">scatter</a></td></tr>", ++rank, escape(e.name()), e.averageError(), e.rmsle(),
+                                + "<td><a href=\"/eval/chart/%s/%s\">scatter</a></td></tr>", ++rank, modelCell(e.name()), e.averageError(), e.rmsle(),
                         e.hits(), e.misses(), e.items(), escape(d), escape(e.id())));
             }
             html.append("</table>");
         }
         ctx.html(html.append("<script src=\"/static/shared/nav.js\"></script></body></html>").toString());
+    }
+
+    /** A model revision's name ({@code repo@sha7 (step N)}) links to its page in the hub; a baseline's stays text. */
+    private static String modelCell(String name) {
+        Matcher revision = REVISION.matcher(name);
+        if (!revision.lookingAt()) return escape(name);
+        String href = "/hub/repo.html?type=models&repo=" + URLEncoder.encode(revision.group(1), StandardCharsets.UTF_8) + "&rev=" + revision.group(2);
+        return "<a href=\"" + escape(href) + "\">" + escape(name) + "</a>";
     }
 
     private static String escape(String s) {

@@ -30,6 +30,8 @@ class EvalModuleTest {
             String page = http.send(HttpRequest.newBuilder(URI.create(base + "/eval")).build(), HttpResponse.BodyHandlers.ofString()).body();
             assertTrue(page.indexOf("shop/run@abc1234") < page.indexOf("constant &lt;b&gt;"), page);
             assertTrue(!page.contains("<b>"), "names are escaped");
+            assertTrue(page.contains("<a href=\"/hub/repo.html?type=models&amp;repo=shop%2Frun&amp;rev=abc1234\">shop/run@abc1234</a>"),
+                    "a model revision links to its page in the hub: " + page);
             assertTrue(page.contains("<script src=\"/static/shared/nav.js\"></script>"), "the navigation bar every page has");
             String revision = http.send(HttpRequest.newBuilder(URI.create(base + "/api/eval/models/shop/run/abc1234" + "0".repeat(33))).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
