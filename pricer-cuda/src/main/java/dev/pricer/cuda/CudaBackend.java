@@ -810,13 +810,11 @@ public final class CudaBackend implements Backend {
         for (DeviceBuffer held : new DeviceBuffer[] {sumOfSquares, gradScale, statistics, attentionScratch, nf4Codebook}) {
             if (held != null) cuda.free(held);
         }
-        statistics = attentionScratch = nf4Codebook = null;
         copies.close();
         squaresTable.close();
         updateTable.close();
         if (products != null) products.close();
         if (nf4Scratch != null) nf4Scratch.close();
-        nf4Scratch = null;
         cuda.synchronize();
     }
 

@@ -8,6 +8,7 @@ import dev.pricer.core.model.Quantization;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.eval.predict.Decoding;
+import dev.pricer.eval.predict.PricePredictor;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
@@ -27,10 +28,10 @@ final class ModelOptions {
             + " (default: the adapter's base_model_name_or_path).")
     String base;
 
-    @Option(names = "--decoding", defaultValue = "weighted", description = "greedy or weighted (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--decoding", defaultValue = PricePredictor.DEFAULT_DECODING, description = "greedy or weighted (default: ${DEFAULT-VALUE}).")
     String decoding;
 
-    @Option(names = "--top-k", defaultValue = "3", description = "Tokens weighed by the weighted decoding (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", defaultValue = "" + PricePredictor.DEFAULT_TOP_K, description = "Tokens weighed by the weighted decoding (default: ${DEFAULT-VALUE}).")
     int topK;
 
     @Option(names = "--batch", defaultValue = "16", description = "Prompts per forward pass (default: ${DEFAULT-VALUE}).")

@@ -21,6 +21,10 @@ import java.util.function.IntConsumer;
  */
 public final class PricePredictor implements Estimator {
 
+    /** The course's improved predictor: the probability-weighted mean of the top 3 number tokens. */
+    public static final String DEFAULT_DECODING = "weighted";
+    public static final int DEFAULT_TOP_K = 3;
+
     private final String name;
     private final LlamaModel model;
     private final Tokenizer tokenizer;

@@ -7,6 +7,7 @@ import dev.pricer.eval.checkpoint.ModelRef;
 import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.eval.predict.Decoding;
 import dev.pricer.eval.predict.Guess;
+import dev.pricer.eval.predict.PricePredictor;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.RepoId;
@@ -65,7 +66,7 @@ public final class Predictions implements AutoCloseable {
             model.useAdapter(adapter.dir());
         }
         loadedAdapter = adapter.dir();
-        return model.predictor(adapter.label(), Decoding.WEIGHTED, 3, MOST_TEXTS).predictTexts(texts, done -> { });
+        return model.predictor(adapter.label(), Decoding.parse(PricePredictor.DEFAULT_DECODING), PricePredictor.DEFAULT_TOP_K, MOST_TEXTS).predictTexts(texts, done -> { });
     }
 
     /** The base the adapter names, as a repository of this hub the caller may read: a folder path names another machine's disk. */

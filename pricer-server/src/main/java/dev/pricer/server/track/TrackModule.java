@@ -116,9 +116,7 @@ public final class TrackModule implements ServerModule {
         RunInfo run = TrackClient.JSON.readValue(ctx.bodyAsBytes(), RunInfo.class);
         String id = ctx.pathParam("id");
         if (!id.equals(run.id())) throw new IllegalArgumentException("the body's id '" + run.id() + "' is not the path's '" + id + "'");
-        requireText("id", run.id(), Names.ID);
-        requireText("project", run.project(), Names.PROJECT);
-        requireText("name", run.name(), Names.NAME);
+        // The store holds the id, project and name to Names' limits, wherever a run comes from.
         if (run.status() == null) throw new IllegalArgumentException("field 'status' is required");
         store.upsertRun(run);
         // A client that sends no heartbeat has just shown it is alive; otherwise its run would read as crashed at once.
@@ -132,10 +130,7 @@ public final class TrackModule implements ServerModule {
         store.requireRun(id);
         JsonNode body = TrackClient.JSON.readTree(ctx.bodyAsBytes());
         if (body == null || !body.isObject()) throw new IllegalArgumentException("the body must be a JSON object");
-        if (body.has("name")) {
-            requireText("name", body.get("name").asText(), Names.NAME);
-            store.rename(id, body.get("name").asText());
-        }
+        if (body.has("name")) store.rename(id, body.get("name").asText());
         if (body.has("notes")) store.setNotes(id, body.get("notes").isNull() ? null : body.get("notes").asText());
         if (body.has("tags")) {
             List<String> tags = new ArrayList<>();
