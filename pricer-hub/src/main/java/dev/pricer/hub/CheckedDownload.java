@@ -22,7 +22,7 @@ import java.util.function.LongConsumer;
  */
 public final class CheckedDownload {
 
-    private static final int CHUNK = 1 << 20;
+    private static final int CHUNK = 1 << 16;
 
     private CheckedDownload() {
     }
@@ -104,7 +104,6 @@ public final class CheckedDownload {
                 throw new HubException.Invalid("download to " + target + " has " + length + " bytes and sha256 " + actual + " but " + source.size()
                     + " bytes" + (source.sha256() == null ? "" : " and sha256 " + source.sha256()) + " were announced; the target was left as it was");
             }
-            channel.force(true);
             Files.move(partOf(target), target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             return target;
         }
