@@ -2,14 +2,17 @@ package dev.pricer.track;
 
 import dev.pricer.track.model.RunInfo;
 import dev.pricer.track.model.RunStatus;
+import dev.pricer.track.remote.Downloader;
 import dev.pricer.track.remote.Streamer;
 import dev.pricer.track.remote.TrackClient;
 import dev.pricer.track.remote.Uploader;
+import dev.pricer.track.store.NoSuchRunException;
 import dev.pricer.track.store.TrackStore;
 import dev.pricer.track.system.SystemSampler;
 import dev.pricer.track.write.MetricWriter;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -80,8 +83,21 @@ public final class Tracker implements AutoCloseable {
         return track(info);
     }
 
-    /** Continues a run of the local store; steps logged below its last ones start a new segment. */
+    /**
+     * Continues a run; steps logged below its last ones start a new segment. A run the local store lacks (another
+     * machine tracked it) is first copied from the server, history and all, so the two machines' points make one run
+     * there; without a server, or when the server has no such run, {@link NoSuchRunException}.
+     */
     public Run resume(String runId) {
+        if (store.run(runId).isEmpty() && client != null) {
+            try {
+                new Downloader(store, client).download(runId);
+            } catch (TrackClient.NotFound e) {
+                throw new NoSuchRunException(runId);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot copy run " + runId + " from " + client.server() + " to continue it: " + e.getMessage(), e);
+            }
+        }
         RunInfo info = store.requireRun(runId);
         store.end(runId, RunStatus.RUNNING, 0);
         store.heartbeat(List.of(runId), System.currentTimeMillis());

@@ -38,6 +38,7 @@ import java.util.Map;
 public final class TrackModule implements ServerModule {
 
     static final int MAX_BUCKETS = 10_000;
+    static final int MAX_POINTS = 10_000;
 
     /** What a point must carry; a missing one would otherwise read as 0 (its segment may be left out: 0). */
     private static final List<String> POINT_FIELDS = List.of("seq", "key", "step", "wallMs", "value");
@@ -82,6 +83,7 @@ public final class TrackModule implements ServerModule {
         routes.get("/api/track/runs/{id}", ctx -> json(ctx, store.requireRun(ctx.pathParam("id"))));
         routes.patch("/api/track/runs/{id}", this::patchRun);
         routes.post("/api/track/runs/{id}/points", this::appendPoints);
+        routes.get("/api/track/runs/{id}/points", this::pointsAfter);
         routes.get("/api/track/runs/{id}/keys", ctx -> ctx.json(keysOf(ctx.pathParam("id"))));
         routes.get("/api/track/metrics.csv", this::csv);
         routes.get("/api/track/series", this::series);
@@ -167,6 +169,18 @@ public final class TrackModule implements ServerModule {
         store.append(Map.of(id, body.points()));
         live.poke();
         ctx.json(Map.of("accepted", body.points().size()));
+    }
+
+    /**
+     * {@code ?after=SEQ&limit=N}: the run's points after seq {@code after}, in seq order, as uploads send them, so that
+     * another machine can copy the run's history before it continues the run.
+     */
+    private void pointsAfter(Context ctx) throws IOException {
+        Long after = longParam(ctx, "after");
+        int limit = intParam(ctx, "limit", MAX_POINTS);
+        if (after != null && after < 0) throw new IllegalArgumentException("after must be 0 or more, not " + after);
+        if (limit < 1 || limit > MAX_POINTS) throw new IllegalArgumentException("limit must be 1 to " + MAX_POINTS + ", not " + limit);
+        json(ctx, Map.of("points", store.pointsAfter(ctx.pathParam("id"), after == null ? 0 : after, limit)));
     }
 
     /** {@code ?run=A&run=B&key=K&buckets=N&from=STEP&to=STEP}: one entry per run and segment. */

@@ -5,8 +5,10 @@ import dev.pricer.track.Run;
 import dev.pricer.track.RunSpec;
 import dev.pricer.track.Tracker;
 import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.model.Point;
 import dev.pricer.track.model.RunStatus;
 import dev.pricer.track.remote.TrackClient;
+import dev.pricer.track.store.NoSuchRunException;
 import dev.pricer.track.store.Tokens;
 import dev.pricer.track.store.TrackStore;
 import org.junit.jupiter.api.Test;
@@ -27,6 +29,7 @@ import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TrackApiTest {
@@ -64,6 +67,48 @@ class TrackApiTest {
             String csv = fixture.send("GET", "/api/track/metrics.csv?run=" + id + "&key=train/loss", null).body();
             assertEquals(501, csv.lines().count());
             assertTrue(csv.lines().skip(1).findFirst().orElseThrow().contains(",train/loss,0,1,"));
+        }
+    }
+
+    /**
+     * A run stopped on one machine continues on another (a training run resumed elsewhere from its hub checkpoint):
+     * the second machine copies the run's history from the server, so its points follow the first machine's, and the
+     * steps it logs again start a new segment instead of colliding with the first machine's seqs.
+     */
+    @Test
+    void aRunStoppedOnOneMachineContinuesOnAnother() throws Exception {
+        try (TrackServerFixture fixture = new TrackServerFixture(dir.resolve("server"))) {
+            String id;
+            try (Tracker first = tracker(dir.resolve("first"), fixture, null)) {
+                Run run = first.start(RunSpec.of("pricer").withName("moving"));
+                id = run.id();
+                for (int step = 1; step <= 6; step++) run.log(step, Map.of("train/loss", 1.0 / step, "train/learning_rate", Double.NaN));
+            }
+            try (Tracker second = tracker(dir.resolve("second"), fixture, null)) {
+                Run run = second.resume(id);
+                assertEquals("moving", run.name());
+                assertEquals(12, second.store().countPoints(id), "the history came along");
+                for (int step = 5; step <= 8; step++) run.log(step, Map.of("train/loss", 10.0 + step));
+                run.finish();
+            }
+            JsonNode run = fixture.json("/api/track/runs/" + id);
+            assertEquals("finished", run.get("status").asText());
+            List<Point> loss = fixture.store.fullHistory(id, "train/loss");
+            assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 5L, 6L, 7L, 8L), loss.stream().map(Point::step).toList());
+            assertEquals(List.of(0, 0, 0, 0, 0, 0, 1, 1, 1, 1), loss.stream().map(Point::segment).toList());
+            assertEquals(15.0, loss.get(6).value());
+            assertTrue(loss.get(6).seq() > fixture.store.fullHistory(id, "train/learning_rate").getLast().seq(), "numbered after the first machine's");
+            assertTrue(Double.isNaN(fixture.store.fullHistory(id, "train/learning_rate").get(0).value()));
+
+            JsonNode page = fixture.json("/api/track/runs/" + id + "/points?after=3&limit=2");
+            assertEquals(List.of(4L, 5L), java.util.stream.StreamSupport.stream(page.get("points").spliterator(), false)
+                    .map(p -> p.get("seq").asLong()).toList());
+            assertEquals(400, fixture.send("GET", "/api/track/runs/" + id + "/points?limit=0", null).statusCode());
+            assertEquals(400, fixture.send("GET", "/api/track/runs/" + id + "/points?after=-1", null).statusCode());
+            assertEquals(404, fixture.send("GET", "/api/track/runs/nope/points", null).statusCode());
+            try (Tracker third = tracker(dir.resolve("third"), fixture, null)) {
+                assertEquals("no run with id 'nope'", assertThrows(NoSuchRunException.class, () -> third.resume("nope")).getMessage());
+            }
         }
     }
 

@@ -50,6 +50,16 @@ public final class TrackClient implements AutoCloseable {
         send("POST", "api/track/runs/" + encode(runId) + "/points", Map.of("points", points));
     }
 
+    /** A run's points after seq {@code afterSeq}, in seq order, at most {@code limit}. */
+    public List<Point> points(String runId, long afterSeq, int limit) throws IOException {
+        String body = send("GET", "api/track/runs/" + encode(runId) + "/points?after=" + afterSeq + "&limit=" + limit, null);
+        return JSON.readValue(body, PointsBody.class).points();
+    }
+
+    private record PointsBody(List<Point> points) {
+    }
+
+    /** Throws {@link NotFound} when the server has no run {@code runId}. */
     public RunInfo run(String runId) throws IOException {
         return JSON.readValue(send("GET", "api/track/runs/" + encode(runId), null), RunInfo.class);
     }
@@ -76,6 +86,7 @@ public final class TrackClient implements AutoCloseable {
             // A refused connection comes without a message; say which server and what happened.
             throw new IOException("cannot reach " + server + ": " + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
         }
+        if (response.statusCode() == 404) throw new NotFound(method + " " + server.resolve(path) + " answered 404: " + response.body());
         if (response.statusCode() / 100 != 2) {
             throw new IOException(method + " " + server.resolve(path) + " answered " + response.statusCode() + ": " + response.body());
         }
@@ -84,6 +95,13 @@ public final class TrackClient implements AutoCloseable {
 
     private static String encode(String segment) {
         return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    /** The server answered that what was asked for is not there (404). */
+    public static final class NotFound extends IOException {
+        NotFound(String message) {
+            super(message);
+        }
     }
 
     @Override
