@@ -5,14 +5,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.cli.device.DeviceOptions;
 import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.backend.Backend;
+import dev.pricer.core.lora.PeftAdapter;
+import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.LocatedBase;
+import dev.pricer.eval.checkpoint.ModelRef;
+import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.hub.CheckpointOrigin;
+import dev.pricer.hub.HubClient;
+import dev.pricer.hub.HubException;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.RepoId;
 import dev.pricer.track.Run;
 import dev.pricer.track.RunSpec;
 import dev.pricer.track.Tracker;
 import dev.pricer.track.TrackerOptions;
+import dev.pricer.track.store.NoSuchRunException;
 import dev.pricer.train.metrics.MetricsSink;
 import dev.pricer.train.TrainingJob;
 import dev.pricer.train.data.ExamplesFile;
@@ -31,6 +38,8 @@ import picocli.CommandLine;
 import sun.misc.Signal;
 
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -56,6 +65,8 @@ public final class TrainCommand implements Callable<Integer> {
     static final int EXIT_INTERRUPTED = 130;
     private final Map<String, sun.misc.SignalHandler> previousHandlers = new java.util.HashMap<>();
     static final String TRACKED_RUN_FILE = "tracked-run-id";
+    /** The config key of a run tracked anew on resume: the checkpoint it continues (a folder, or repo@sha of the hub). */
+    static final String RESUMED_FROM = "resumed_from";
     private static final ObjectMapper JSON = new ObjectMapper();
     static final DateTimeFormatter RUN_NAME = DateTimeFormatter.ofPattern("yyyy-MM-dd_HH.mm.ss");
 
@@ -85,7 +96,9 @@ public final class TrainCommand implements Callable<Integer> {
     Path config;
 
     @Option(names = "--resume", arity = "0..1", fallbackValue = "latest", paramLabel = "CHECKPOINT",
-            description = "continue from the run's latest checkpoint, or from the checkpoint folder given")
+            description = "continue from the run's latest checkpoint (with --name); from the checkpoint folder given; or from a checkpoint"
+                    + " commit of the hub, owner/name[@revision], committed with --hub-strategy checkpoint, on any machine (with PRICER_SERVER,"
+                    + " the tracked run goes on too). --base defaults to the base the checkpoint's adapter names")
     String resume;
 
     @Option(names = "--from-scratch", description = "random initial weights in the architecture of --base's config.json,"
@@ -112,9 +125,8 @@ public final class TrainCommand implements Callable<Integer> {
             flags = p.under(flags);
             if (baseModel == null) baseModel = p.base();
         }
-        if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder, hf:owner/name or a hub repository) or --preset");
-        base = BaseModels.resolve(baseModel, pricerHome(), hubEnvironment(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
         Optional<Checkpoint> from = Optional.empty();
+        Optional<HubResume> fromHub = Optional.empty();
         Path runDir;
         TrainingArguments args;
         if (resume != null) {
@@ -125,6 +137,18 @@ public final class TrainCommand implements Callable<Integer> {
                 cp = new CheckpointStore(runDir).latest().orElseThrow(() -> new IllegalStateException("nothing to resume: "
                         + (Files.isDirectory(runDir) ? "run " + runDir + " stopped before its first complete checkpoint; start it again without --resume"
                         : "no run " + project + "/" + name + " in " + runDir.getParent())));
+            } else if (isHubReference(resume)) {
+                try (HubClient hub = Hubs.fromEnvironment(hubEnvironment())) {
+                    TransferBar transfer = TransferBar.on(new PrintWriter(System.out, true));
+                    HubResume found = findOnHub(hub, transfer);
+                    // The run's own project and name by default, so its checkpoints go on in the same repository.
+                    if (!spec.commandLine().getParseResult().hasMatchedOption("--project")) project = found.repo().namespace();
+                    if (name == null) name = found.runName();
+                    runDir = runsRoot().resolve(project).resolve(name);
+                    System.out.println("resuming " + found.label() + ", step " + found.step() + ", as run " + project + "/" + name);
+                    cp = found.installInto(runDir, hub, transfer);
+                    fromHub = Optional.of(found);
+                }
             } else {
                 cp = CheckpointStore.open(Path.of(resume).toAbsolutePath());
                 runDir = cp.dir().getParent();
@@ -132,6 +156,10 @@ public final class TrainCommand implements Callable<Integer> {
             from = Optional.of(cp);
             // The run's own arguments, so the continuation is the run that stopped; flags may still change some.
             args = TrainingArgumentsIO.override(TrainingArgumentsIO.read(cp.file(Trainer.ARGS_FILE)), flags, cp.file(Trainer.ARGS_FILE).toString());
+            if (baseModel == null && Files.isRegularFile(cp.dir().resolve(PeftAdapter.CONFIG_FILE))) {
+                baseModel = PricingModel.declaredBase(cp.dir());
+                System.out.println("base model " + baseModel + ", as the checkpoint's " + PeftAdapter.CONFIG_FILE + " names it");
+            }
         } else {
             if (name == null) name = LocalDateTime.now().format(RUN_NAME);
             runDir = runsRoot().resolve(project).resolve(name);
@@ -140,6 +168,8 @@ public final class TrainCommand implements Callable<Integer> {
             }
             args = TrainingArgumentsIO.load(config, flags);
         }
+        if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder, hf:owner/name or a hub repository) or --preset");
+        base = BaseModels.resolve(baseModel, pricerHome(), hubEnvironment(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
 
         ExamplesFile.checkStart(data);
         if (args.validationFile() != null) ExamplesFile.checkStart(Path.of(args.validationFile()));
@@ -150,7 +180,7 @@ public final class TrainCommand implements Callable<Integer> {
         RepoId repo = HubCheckpoints.repoOf(project, runName);
         try (Backend backend = device.open(progress::message);
              Tracker tracker = noTrack ? null : Tracker.open(trackerOptions())) {
-            Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from.isPresent(), noPush ? null : repo);
+            Run run = tracker == null ? null : trackedRun(tracker, runDir, runName, args, from, fromHub, noPush ? null : repo);
             if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);
             MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
             try (CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
@@ -182,22 +212,42 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * A new run, or, on resume, the run the folder was tracked as (its id kept in {@value #TRACKED_RUN_FILE}). A new
-     * run records the hub repository its checkpoints go to ({@code repo}, null when they are not pushed) as config
-     * {@code hub.repo} ({@link CheckpointOrigin#RUN_CONFIG_KEY}): the dashboard's link from the run to its repository.
+     * A new run, or, on resume, the run it continues: the one the folder was tracked as (its id kept in
+     * {@value #TRACKED_RUN_FILE}), else the one a hub checkpoint's commit names, which {@link Tracker#resume} copies from
+     * the server when another machine tracked it. A run that cannot be found is tracked anew, its config naming the
+     * checkpoint it resumed ({@value #RESUMED_FROM}). A new run records the hub repository its checkpoints go to
+     * ({@code repo}, null when they are not pushed) as config {@code hub.repo} ({@link CheckpointOrigin#RUN_CONFIG_KEY}):
+     * the dashboard's link from the run to its repository.
      */
-    private Run trackedRun(Tracker tracker, Path runDir, String runName, TrainingArguments args, boolean resuming, RepoId repo)
-            throws java.io.IOException {
+    private Run trackedRun(Tracker tracker, Path runDir, String runName, TrainingArguments args, Optional<Checkpoint> from,
+                           Optional<HubResume> fromHub, RepoId repo) throws java.io.IOException {
         Path idFile = runDir.resolve(TRACKED_RUN_FILE);
-        if (resuming && Files.isRegularFile(idFile)) return tracker.resume(Files.readString(idFile).strip());
+        Optional<String> continued = from.isEmpty() ? Optional.empty()
+                : Files.isRegularFile(idFile) ? Optional.of(Files.readString(idFile).strip()) : fromHub.flatMap(HubResume::trackedRunId);
+        if (continued.isPresent()) {
+            try {
+                return remembered(idFile, tracker.resume(continued.get()));
+            } catch (NoSuchRunException e) {
+                URI server = trackerOptions().server();
+                System.out.println("tracked run " + continued.get() + " is not in this machine's store, " + (server == null
+                        ? "and PRICER_SERVER names no server to copy it from" : "nor on " + server) + ": tracking the rest of the run as a new one");
+            } catch (UncheckedIOException e) {
+                System.out.println(e.getMessage() + ": tracking the rest of the run as a new one");
+            }
+        }
         Map<String, Object> config = new java.util.LinkedHashMap<>(JSON.convertValue(args, new TypeReference<Map<String, Object>>() { }));
         config.put("base", base.ref().reference());
         config.put("data", data.toAbsolutePath().normalize().toString());
         config.put("from_scratch", fromScratch);
         if (repo != null) config.put(CheckpointOrigin.RUN_CONFIG_KEY, repo.toString());
-        Run run = tracker.start(RunSpec.of(project).withName(runName).withConfig(config)
-                .withTags(List.of(fromScratch ? "from-scratch" : args.usePeft() ? "lora" : "full")));
-        Files.createDirectories(runDir);
+        from.ifPresent(cp -> config.put(RESUMED_FROM, fromHub.map(HubResume::label).orElse(cp.dir().toString())));
+        return remembered(idFile, tracker.start(RunSpec.of(project).withName(runName).withConfig(config)
+                .withTags(List.of(fromScratch ? "from-scratch" : args.usePeft() ? "lora" : "full"))));
+    }
+
+    /** Keeps the tracked run's id in the run folder, where a later resume finds it. */
+    private static Run remembered(Path idFile, Run run) throws java.io.IOException {
+        Files.createDirectories(idFile.getParent());
         Files.writeString(idFile, run.id());
         return run;
     }
@@ -212,6 +262,24 @@ public final class TrainCommand implements Callable<Integer> {
         Map<String, String> env = new java.util.HashMap<>(System.getenv());
         env.put("PRICER_HOME", pricerHome().toString());
         return env;
+    }
+
+    /** The hub commit {@code --resume} names. */
+    private HubResume findOnHub(HubClient hub, TransferBar transfer) {
+        try {
+            return HubResume.find(hub, new Checkpoints(hub, pricerHome().resolve("cache"), transfer), ModelRef.parse(resume));
+        } catch (HubException.NotFound e) {
+            if (e.missing() != HubException.Missing.REPO) throw e;
+            throw new IllegalArgumentException("nothing to resume from: " + resume + " is not a checkpoint folder here, and the hub has no"
+                    + " repository " + ModelRef.parse(resume).repo(), e);
+        }
+    }
+
+    /** {@code owner/name[@revision]} rather than a folder: one slash before any '@', and no folder of that name here. */
+    private static boolean isHubReference(String text) {
+        if (Files.exists(Path.of(text))) return false;
+        String repo = text.contains("@") ? text.substring(0, text.indexOf('@')) : text;
+        return repo.chars().filter(c -> c == '/').count() == 1 && !repo.startsWith(".") && !repo.startsWith("/");
     }
 
     private Path pricerHome() {

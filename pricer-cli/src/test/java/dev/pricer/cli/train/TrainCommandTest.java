@@ -9,7 +9,11 @@ import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointStore;
+import dev.pricer.cli.server.ServerCommand;
+import dev.pricer.track.model.Point;
+import dev.pricer.track.model.RunInfo;
 import dev.pricer.track.model.RunQuery;
+import dev.pricer.track.remote.TrackClient;
 import dev.pricer.track.store.TrackStore;
 import dev.pricer.train.metrics.JsonlMetricsSink;
 import org.junit.jupiter.api.BeforeAll;
@@ -87,11 +91,18 @@ class TrainCommandTest {
 
     /** Starts {@code pricer train} in a new JVM and returns once a line of its output satisfies {@code until}. */
     static Process child(List<String> args, Predicate<String> until, List<String> seen) throws IOException {
+        return child(args, Map.of(), until, seen);
+    }
+
+    /** As {@link #child(List, Predicate, List)}, with {@code env} added to the process's environment. */
+    static Process child(List<String> args, Map<String, String> env, Predicate<String> until, List<String> seen) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), PricerCommand.class.getName()));
         cmd.addAll(args);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        ProcessBuilder builder = new ProcessBuilder(cmd).redirectErrorStream(true);
+        builder.environment().putAll(env);
+        Process p = builder.start();
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));
         String line;
         while ((line = out.readLine()) != null) {
@@ -102,8 +113,12 @@ class TrainCommandTest {
     }
 
     static Map<Integer, Map<String, Object>> trainingLines(String name) throws IOException {
+        return linesOf(runDir(name));
+    }
+
+    static Map<Integer, Map<String, Object>> linesOf(Path runDir) throws IOException {
         var out = new java.util.TreeMap<Integer, Map<String, Object>>();
-        for (Map<String, Object> m : JsonlMetricsSink.read(runDir(name).resolve(JsonlMetricsSink.FILE))) {
+        for (Map<String, Object> m : JsonlMetricsSink.read(runDir.resolve(JsonlMetricsSink.FILE))) {
             if (m.containsKey("train/loss")) out.put(((Number) m.get("step")).intValue(), m);
         }
         return out;
@@ -190,6 +205,82 @@ class TrainCommandTest {
         Checkpoint wholeLast = new CheckpointStore(runDir("whole")).latest().orElseThrow();
         assertArrayEquals(Files.readAllBytes(wholeLast.file("adapter_model.safetensors")), Files.readAllBytes(last.file("adapter_model.safetensors")),
                 "the same final adapter, byte for byte");
+    }
+
+    /**
+     * A run whose machine went away goes on elsewhere from its last hub commit (hub_strategy checkpoint, the hub and
+     * the tracking on one server): the second machine takes the run's name, base and arguments from the commit, trains
+     * the steps that were left with the numbers of an uninterrupted run, and goes on tracking the same run.
+     */
+    @Test
+    void aRunGoesOnOnAnotherMachineFromItsHubCheckpoint() throws Exception {
+        StringWriter err = new StringWriter();
+        assertEquals(0, inProcess(err, command("reference", "--no-track", "--no-push")), err.toString());
+        try (ServerCommand.Running server = ServerCommand.start("127.0.0.1", 0, dir.resolve("shared-server"), false)) {
+            Map<String, String> env = Map.of("PRICER_SERVER", "http://127.0.0.1:" + server.server().port());
+            List<String> first = command("moving", "--hub-strategy", "checkpoint");
+            first.set(first.indexOf("--home") + 1, dir.resolve("machine-a").toString());
+            List<String> seen = new ArrayList<>();
+            Process a = child(first, env, l -> l.startsWith("saved ") && l.endsWith("checkpoint-4"), seen);
+            a.destroyForcibly();
+            assertTrue(a.waitFor(60, TimeUnit.SECONDS));
+
+            Path machineB = dir.resolve("machine-b");
+            List<String> output = new ArrayList<>();
+            Process b = child(List.of("train", "--data", data.toString(), "--home", machineB.toString(), "--resume", "p/p-moving"), env,
+                    l -> l.startsWith("done: "), output);
+            assertEquals(0, b.waitFor(), String.join("\n", output));
+            assertTrue(output.contains("base model " + base + ", as the checkpoint's adapter_config.json names it"), String.join("\n", output));
+            Path runB = machineB.resolve("runs/p/moving");
+            Map<Integer, Map<String, Object>> reference = trainingLines("reference"), continued = linesOf(runB);
+            int resumedAt = continued.keySet().iterator().next() - 1;
+            assertTrue(resumedAt >= 4 && resumedAt < 8, "resumed from step " + resumedAt + ", where the first machine's hub commit left it");
+            for (int step : continued.keySet()) {
+                double ours = ((Number) continued.get(step).get("train/loss")).doubleValue(), theirs = ((Number) reference.get(step).get("train/loss")).doubleValue();
+                assertEquals(Double.doubleToRawLongBits(theirs), Double.doubleToRawLongBits(ours), "train/loss at step " + step);
+            }
+            assertArrayEquals(Files.readAllBytes(runDir("reference").resolve("checkpoint-8/adapter_model.safetensors")),
+                    Files.readAllBytes(runB.resolve("checkpoint-8/adapter_model.safetensors")), "the same final adapter, byte for byte");
+
+            try (TrackClient tracking = new TrackClient(java.net.URI.create(env.get("PRICER_SERVER")), null)) {
+                List<RunInfo> runs = tracking.runs("p");
+                assertEquals(List.of("moving"), runs.stream().map(RunInfo::name).toList(), "one run, tracked by both machines");
+                assertEquals("finished", runs.getFirst().status().wire());
+                List<Long> steps = tracking.points(runs.getFirst().id(), 0, 10_000).stream().filter(pt -> pt.key().equals("train/loss")).map(Point::step).toList();
+                assertEquals(8L, steps.getLast(), "the second machine's steps follow the first's: " + steps);
+                assertTrue(steps.subList(0, 4).equals(List.of(1L, 2L, 3L, 4L)), steps.toString());
+            }
+            try (LocalHub hub = new LocalHub(Hubs.local(dir.resolve("shared-server/hub")), "check")) {
+                assertTrue(hub.log(RepoId.model("p/p-moving"), "main", 1).getFirst().title().startsWith("final checkpoint, step 8"));
+            }
+        }
+    }
+
+    /** A commit of the model alone (the default hub strategy) cannot be resumed from, and saying so writes nothing. */
+    @Test
+    void aHubCommitWithoutTheOptimizerStateIsRefusedByName() throws Exception {
+        StringWriter err = new StringWriter();
+        assertEquals(0, inProcess(err, command("model-only", "--max-steps", "2", "--no-track")), err.toString());
+        List<String> resume = List.of("train", "--data", data.toString(), "--home", dir.resolve("home").toString(), "--name", "elsewhere");
+        StringWriter refused = new StringWriter();
+        assertEquals(1, inProcess(refused, concat(resume, "--resume", "p/p-model-only@step-2")));
+        assertTrue(refused.toString().contains("cannot resume from p/p-model-only@step-2 (") && refused.toString().contains(
+                "step 2: it holds no optimizer.safetensors, scheduler.json, rng_state.json. Its run committed the model alone (hub_strategy every_save);"
+                        + " train with --hub-strategy checkpoint"), refused.toString());
+        StringWriter nowhere = new StringWriter();
+        assertEquals(1, inProcess(nowhere, concat(resume, "--resume", "nobody/nothing")));
+        assertTrue(nowhere.toString().contains("nothing to resume from: nobody/nothing is not a checkpoint folder here, and the hub has no repository nobody/nothing"),
+                nowhere.toString());
+        StringWriter revision = new StringWriter();
+        assertEquals(1, inProcess(revision, concat(resume, "--resume", "p/p-model-only@step-9")));
+        assertTrue(revision.toString().contains("unknown revision 'step-9' of p/p-model-only; recent revisions: "), revision.toString());
+        assertFalse(Files.exists(runDir("elsewhere")), "nothing written for the refused run");
+    }
+
+    private static List<String> concat(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all;
     }
 
     @Test

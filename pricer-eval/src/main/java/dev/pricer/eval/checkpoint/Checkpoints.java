@@ -49,15 +49,18 @@ public final class Checkpoints {
 
     /** The revision's checkpoint, downloaded if not cached. An unknown revision's error lists the recent ones. */
     public Checkpoint fetch(ModelRef ref) {
-        String sha;
+        return fetch(ref.repo(), resolve(ref));
+    }
+
+    /** The commit the revision names; an unknown revision's error lists the recent ones. */
+    public String resolve(ModelRef ref) {
         try {
-            sha = hub.resolve(ref.repo(), ref.revision());
+            return hub.resolve(ref.repo(), ref.revision());
         } catch (HubException.NotFound e) {
             if (e.missing() != HubException.Missing.REVISION) throw e;
             throw new IllegalArgumentException("unknown revision '" + ref.revision() + "' of " + ref.repo() + "; recent revisions: "
                     + recentRevisions(ref.repo()), e);
         }
-        return fetch(ref.repo(), sha);
     }
 
     private Checkpoint fetch(RepoId repo, String sha) {
