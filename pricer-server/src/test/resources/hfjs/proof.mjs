@@ -1,6 +1,7 @@
 // Drives the official @huggingface/hub client against a Pricer server and prints what it saw as JSON.
-// Env: HUB_URL, HF_TOKEN, REPO, V1_DIR (a folder to upload), V2_DIR (changed files for a second commit).
-import { createRepo, uploadFiles, listFiles, listCommits, downloadFile, fileDownloadInfo } from "@huggingface/hub";
+// Env: HUB_URL, HF_TOKEN, REPO, V1_DIR (a folder to upload), V2_DIR (changed files for a second commit), DOOMED (a
+// repository made, branched and deleted again).
+import { createRepo, uploadFiles, listFiles, listCommits, downloadFile, fileDownloadInfo, createBranch, deleteBranch, deleteRepo, repoExists } from "@huggingface/hub";
 import { pathToFileURL } from "node:url";
 import { readFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
@@ -38,7 +39,23 @@ const info = await fileDownloadInfo({ repo, path: "adapter_model.safetensors", r
 const latestConfig = await (await downloadFile({ repo, path: "config/adapter_config.json", hubUrl, accessToken })).text();
 const missing = await downloadFile({ repo, path: "no/such/file", hubUrl, accessToken });
 
+const doomed = { type: "model", name: process.env.DOOMED };
+await createRepo({ repo: doomed, accessToken, hubUrl });
+const kept = await uploadFiles({ repo: doomed, accessToken, hubUrl, useXet: false, files: [pathToFileURL(process.env.V1_DIR + "/")], commitTitle: "one" });
+await uploadFiles({ repo: doomed, accessToken, hubUrl, useXet: false, files: [pathToFileURL(process.env.V2_DIR + "/")], commitTitle: "two" });
+await createBranch({ repo: doomed, branch: "first", revision: kept.commit.oid, accessToken, hubUrl });
+const branchConfig = await (await downloadFile({ repo: doomed, path: "config/adapter_config.json", revision: "first", hubUrl, accessToken })).text();
+await createBranch({ repo: doomed, branch: "first", revision: "main", overwrite: true, accessToken, hubUrl });
+const movedConfig = await (await downloadFile({ repo: doomed, path: "config/adapter_config.json", revision: "first", hubUrl, accessToken })).text();
+await deleteBranch({ repo: doomed, branch: "first", accessToken, hubUrl });
+const branchGone = (await downloadFile({ repo: doomed, path: "config/adapter_config.json", revision: "first", hubUrl, accessToken }).catch(() => null)) === null;
+await deleteRepo({ repo: doomed, accessToken, hubUrl });
+
 console.log(JSON.stringify({
+  branchConfig,
+  movedConfig,
+  branchGone,
+  doomedExists: await repoExists({ repo: doomed, hubUrl, accessToken }),
   repoUrl: created.repoUrl,
   firstCommit: first.commit.oid,
   secondCommit: second.commit.oid,

@@ -45,6 +45,17 @@ public interface HubClient extends AutoCloseable {
     /** Points tag {@code name} at the commit {@code revision} resolves to; {@link HubException.Conflict} when the tag exists. */
     void tag(RepoId repo, String name, String revision);
 
+    /** Deletes the repository, its commits and refs, for good; {@link HubException.NotFound} when there is none. */
+    void deleteRepo(RepoId repo);
+
+    /** Points a new branch {@code name} at the commit {@code revision} resolves to; {@link HubException.Conflict} when it exists. */
+    void createBranch(RepoId repo, String name, String revision);
+
+    /** Deletes a branch other than main; its commits stay reachable from other refs or go at the next gc. */
+    void deleteBranch(RepoId repo, String name);
+
+    void deleteTag(RepoId repo, String name);
+
     /** The full commit sha a revision names. */
     String resolve(RepoId repo, String revision);
 

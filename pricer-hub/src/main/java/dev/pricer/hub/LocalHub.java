@@ -69,6 +69,26 @@ public final class LocalHub implements HubClient {
     }
 
     @Override
+    public void deleteRepo(RepoId repo) {
+        store.deleteRepo(repo);
+    }
+
+    @Override
+    public void createBranch(RepoId repo, String name, String revision) {
+        store.createBranch(repo, name, revision, false);
+    }
+
+    @Override
+    public void deleteBranch(RepoId repo, String name) {
+        store.deleteBranch(repo, name);
+    }
+
+    @Override
+    public void deleteTag(RepoId repo, String name) {
+        store.deleteTag(repo, name);
+    }
+
+    @Override
     public String resolve(RepoId repo, String revision) {
         return store.resolve(repo, revision);
     }

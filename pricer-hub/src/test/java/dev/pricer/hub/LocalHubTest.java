@@ -296,6 +296,47 @@ class LocalHubTest {
         }
     }
 
+    /**
+     * Branches and tags are made and removed as the Hub's create_branch, delete_branch and delete_tag do; main stays.
+     * A deleted repository is gone whole (a new one of its name starts empty), while blobs another repository shares
+     * survive gc and its own go.
+     */
+    @Test
+    void branchesTagsAndRepositoriesAreDeletedForGood() throws IOException {
+        try (LocalHub hub = hub()) {
+            RepoId doomed = RepoId.model("alice/doomed"), kept = RepoId.model("alice/kept");
+            hub.createRepo(doomed, false);
+            hub.createRepo(kept, false);
+            CommitInfo first = hub.push(doomed, Push.files(Map.of("shared", write("s", "shared bytes"), "own", write("o", "only here")), "one"));
+            hub.push(doomed, Push.files(Map.of("own", write("o2", "also only here")), "two"));
+            hub.push(kept, Push.files(Map.of("shared", write("s", "shared bytes")), "same content"));
+
+            hub.createBranch(doomed, "experiment", first.sha());
+            assertEquals(first.sha(), hub.resolve(doomed, "experiment"));
+            assertThrows(HubException.Conflict.class, () -> hub.createBranch(doomed, "experiment", "main"));
+            hub.tag(doomed, "v1", "main");
+            hub.deleteTag(doomed, "v1");
+            hub.deleteBranch(doomed, "experiment");
+            assertEquals(List.of("main"), hub.refs(doomed).stream().map(Ref::name).toList());
+            assertEquals(HubException.Missing.REVISION, assertThrows(HubException.NotFound.class, () -> hub.deleteTag(doomed, "v1")).missing());
+            assertEquals(HubException.Missing.REVISION, assertThrows(HubException.NotFound.class, () -> hub.deleteBranch(doomed, "nope")).missing());
+            assertEquals("branch 'main' of alice/doomed is the default branch and cannot be deleted",
+                    assertThrows(HubException.Invalid.class, () -> hub.deleteBranch(doomed, "main")).getMessage());
+
+            hub.deleteRepo(doomed);
+            assertTrue(hub.repoInfo(doomed).isEmpty());
+            assertEquals(List.of(kept), hub.listRepos(RepoType.MODEL).stream().map(RepoInfo::id).toList());
+            assertEquals(HubException.Missing.REPO, assertThrows(HubException.NotFound.class, () -> hub.deleteRepo(doomed)).missing());
+            hub.createRepo(doomed, false);
+            assertNull(hub.repoInfo(doomed).orElseThrow().head(), "a repository made again under the name starts empty");
+            assertTrue(hub.refs(doomed).isEmpty());
+
+            GcReport gc = hub.store().gc(Duration.ZERO);
+            assertEquals(2, gc.blobsRemoved(), "the deleted repository's own files");
+            assertEquals("shared bytes", read(hub, kept, "main", "shared"));
+        }
+    }
+
     @Test
     void gcRemovesWhatNoBranchOrTagReaches() throws IOException {
         try (LocalHub hub = hub()) {

@@ -36,9 +36,9 @@ import java.util.function.Function;
 
 /** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
 @Command(name = "hub", mixinStandardHelpOptions = true,
-    description = "Model repositories: list, log, files, download, push, gc.",
-    subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Download.class,
-        HubCommand.PushDir.class, HubCommand.Gc.class})
+    description = "Model repositories: list, log, files, refs, download, push, tag, branch, delete, gc.",
+    subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Refs.class, HubCommand.Download.class,
+        HubCommand.PushDir.class, HubCommand.Tag.class, HubCommand.Branch.class, HubCommand.Delete.class, HubCommand.Gc.class})
 public final class HubCommand implements Runnable {
 
     @CommandLine.Spec
@@ -268,6 +268,92 @@ public final class HubCommand implements Runnable {
             CommitInfo commit = hub.push(id, push, TransferBar.on(target.err()));
             if (tag != null) hub.tag(id, tag, commit.sha());
             target.print(commit, commit.sha());
+        }
+    }
+
+    @Command(name = "refs", mixinStandardHelpOptions = true, description = "Branches and tags of REPO, and the commits they name.")
+    static final class Refs extends HubJob {
+        @Parameters(paramLabel = "REPO")
+        String repo;
+
+        @Override
+        void run(HubClient hub) {
+            List<Ref> refs = hub.refs(RepoId.parse(repo));
+            StringBuilder text = new StringBuilder();
+            for (Ref ref : refs) {
+                if (!text.isEmpty()) text.append('\n');
+                text.append("%-7s %-8s %s".formatted(ref.kind() == Ref.Kind.BRANCH ? "branch" : "tag", ref.target().substring(0, 7), ref.name()));
+            }
+            target.print(refs, text.toString());
+        }
+    }
+
+    /** {@code tag} and {@code branch}: the ref NAME at the commit REPO[@REV] names (default main), or with --delete its removal. */
+    abstract static class RefJob extends HubJob {
+        private final Ref.Kind kind;
+
+        @Parameters(index = "0", paramLabel = "REPO[@REV]")
+        String repo;
+
+        @Parameters(index = "1", paramLabel = "NAME")
+        String name;
+
+        @Option(names = {"-d", "--delete"}, description = "Delete it instead; its commits stay while another ref reaches them, else until gc.")
+        boolean delete;
+
+        RefJob(Ref.Kind kind) {
+            this.kind = kind;
+        }
+
+        @Override
+        void run(HubClient hub) {
+            RepoRef ref = RepoRef.parse(repo);
+            String what = (kind == Ref.Kind.BRANCH ? "branch " : "tag ") + name + " of " + ref.repo().qualified();
+            if (delete) {
+                if (kind == Ref.Kind.BRANCH) hub.deleteBranch(ref.repo(), name);
+                else hub.deleteTag(ref.repo(), name);
+                target.print(Map.of("deleted", name), "deleted " + what);
+                return;
+            }
+            String sha = hub.resolve(ref.repo(), ref.revision());
+            if (kind == Ref.Kind.BRANCH) hub.createBranch(ref.repo(), name, sha);
+            else hub.tag(ref.repo(), name, sha);
+            target.print(new Ref(kind, name, sha), what + " at " + sha.substring(0, 7));
+        }
+    }
+
+    @Command(name = "tag", mixinStandardHelpOptions = true, description = "Tag the commit REPO[@REV] names (default main) as NAME; or delete tag NAME.")
+    static final class Tag extends RefJob {
+        Tag() {
+            super(Ref.Kind.TAG);
+        }
+    }
+
+    @Command(name = "branch", mixinStandardHelpOptions = true, description = "Start branch NAME at the commit REPO[@REV] names (default main); or delete branch NAME (not main).")
+    static final class Branch extends RefJob {
+        Branch() {
+            super(Ref.Kind.BRANCH);
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete REPO for good: its commits, branches and tags (blobs no other repository uses go at the next gc).")
+    static final class Delete extends HubJob {
+        @Parameters(paramLabel = "REPO")
+        String repo;
+
+        @Option(names = "--yes", description = "Delete without asking: needed, as nothing brings the repository back.")
+        boolean yes;
+
+        @Override
+        void run(HubClient hub) {
+            RepoId id = RepoId.parse(repo);
+            RepoInfo info = hub.repoInfo(id).orElseThrow(() -> HubStore.missingRepo(id));
+            List<Ref> refs = hub.refs(id);
+            String what = id.qualified() + " (main at " + (info.head() == null ? "no commit" : info.head().substring(0, 7)) + ", "
+                + refs.stream().map(Ref::name).sorted().toList() + ")";
+            if (!yes) throw new HubException.Invalid("not deleting " + what + ": nothing brings it back; run again with --yes");
+            hub.deleteRepo(id);
+            target.print(Map.of("deleted", id.qualified()), "deleted " + what);
         }
     }
 

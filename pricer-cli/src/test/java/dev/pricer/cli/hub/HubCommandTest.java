@@ -85,6 +85,42 @@ class HubCommandTest {
 
     /** A --store folder that does not exist is a typo to reading commands, refused without making it; a push makes it. */
     @Test
+    void tagsBranchesAndRepositoriesAreMadeAndDeleted() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("ckpt"));
+        Files.writeString(dir.resolve("a.json"), "{\"step\":1}");
+        String first = pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "one").out();
+        Files.writeString(dir.resolve("a.json"), "{\"step\":2}");
+        String second = pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "two").out();
+
+        assertEquals("tag best of alice/run-2 at " + first.substring(0, 7), pricer("hub", "tag", "alice/run-2@" + first.substring(0, 7), "best").out());
+        assertEquals("branch retry of alice/run-2 at " + second.substring(0, 7), pricer("hub", "branch", "alice/run-2", "retry").out());
+        Result taken = pricer("hub", "branch", "alice/run-2", "retry");
+        assertEquals(1, taken.code());
+        assertTrue(taken.err().contains("branch 'retry' of alice/run-2 exists already"), taken.err());
+        JsonNode refs = new ObjectMapper().readTree(pricer("hub", "refs", "alice/run-2", "--json").out());
+        assertEquals("[{\"kind\":\"BRANCH\",\"name\":\"main\",\"target\":\"" + second + "\"},{\"kind\":\"BRANCH\",\"name\":\"retry\",\"target\":\""
+            + second + "\"},{\"kind\":\"TAG\",\"name\":\"best\",\"target\":\"" + first + "\"}]", refs.toString());
+        assertEquals(List.of("branch  " + second.substring(0, 7) + "  main", "branch  " + second.substring(0, 7) + "  retry", "tag     " + first.substring(0, 7) + "  best"),
+            pricer("hub", "refs", "alice/run-2").out().lines().toList());
+
+        assertEquals(0, pricer("hub", "tag", "alice/run-2", "best", "--delete").code());
+        assertEquals(0, pricer("hub", "branch", "alice/run-2", "retry", "-d").code());
+        Result main = pricer("hub", "branch", "alice/run-2", "main", "--delete");
+        assertEquals(1, main.code());
+        assertTrue(main.err().contains("is the default branch and cannot be deleted"), main.err());
+        assertEquals(2, pricer("hub", "tag", "alice/run-2", "best", "--delete").code(), "gone already: not found");
+
+        Result unconfirmed = pricer("hub", "delete", "alice/run-2");
+        assertEquals(1, unconfirmed.code());
+        assertEquals("pricer hub: not deleting alice/run-2 (main at " + second.substring(0, 7) + ", [main]): nothing brings it back; run again with --yes",
+            unconfirmed.err());
+        assertEquals(0, pricer("hub", "files", "alice/run-2").code(), "an unconfirmed delete changes nothing");
+        assertEquals(0, pricer("hub", "delete", "alice/run-2", "--yes").code());
+        assertEquals(2, pricer("hub", "files", "alice/run-2").code());
+        assertEquals("[]", new ObjectMapper().readTree(pricer("hub", "list", "--json").out()).toString());
+    }
+
+    @Test
     void aStoreThatDoesNotExistIsRefusedExceptByPush() throws Exception {
         Path typo = tmp.resolve("no-such-hub");
         for (String[] command : List.of(new String[]{"hub", "list"}, new String[]{"hub", "log", "alice/run-1"}, new String[]{"hub", "gc"})) {

@@ -271,6 +271,33 @@ public final class HfHttpClient implements HubClient {
             .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("tag", name).toString())), "tag " + repo.qualified());
     }
 
+    /** As huggingface_hub's delete_repo: {@code DELETE /api/repos/delete} with the name, organization and type. */
+    @Override
+    public void deleteRepo(RepoId repo) {
+        ObjectNode body = JSON.createObjectNode().put("name", repo.name()).put("organization", repo.namespace())
+            .put("type", repo.type() == RepoType.MODEL ? "model" : "dataset");
+        send(request(endpoint + "/api/repos/delete").method("DELETE", HttpRequest.BodyPublishers.ofString(body.toString()))
+            .header("Content-Type", "application/json"), "delete " + repo.qualified());
+    }
+
+    /** As create_branch: {@code POST .../branch/{name}} with the starting point. */
+    @Override
+    public void createBranch(RepoId repo, String name, String revision) {
+        send(request(api(repo) + "/branch/" + encode(name)).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("startingPoint", revision).toString())),
+            "create branch " + name + " of " + repo.qualified());
+    }
+
+    @Override
+    public void deleteBranch(RepoId repo, String name) {
+        send(request(api(repo) + "/branch/" + encode(name)).DELETE(), "delete branch " + name + " of " + repo.qualified());
+    }
+
+    @Override
+    public void deleteTag(RepoId repo, String name) {
+        send(request(api(repo) + "/tag/" + encode(name)).DELETE(), "delete tag " + name + " of " + repo.qualified());
+    }
+
     // ---- reading
 
     @Override

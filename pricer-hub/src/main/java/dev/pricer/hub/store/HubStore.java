@@ -6,6 +6,7 @@ import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.HubPaths;
+import dev.pricer.hub.Push;
 import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
@@ -71,9 +72,28 @@ public final class HubStore implements AutoCloseable {
         if (meta.isEmpty()) return Optional.empty();
         JsonNode node = io(() -> JSON.readTree(meta.get()));
         Instant created = Instant.ofEpochMilli(node.path("created").asLong());
-        Optional<String> head = branch(repo, "main");
+        Optional<String> head = branch(repo, Push.MAIN);
         Instant modified = head.map(sha -> commit(repo, sha).time()).orElse(created);
         return Optional.of(new RepoInfo(repo, node.path("private").asBoolean(), created, head.orElse(null), modified));
+    }
+
+    /**
+     * Deletes a repository: its refs first, so that it reads as empty at once, then its commits, trees and upload marks,
+     * and its {@code repo.json} last, so that a crash midway leaves an empty repository which deleting again finishes.
+     * Blobs stay, since other repositories may share them: {@link #gc} frees those that no tree names any more.
+     */
+    public void deleteRepo(RepoId repo) {
+        requireRepo(repo);
+        String prefix = repoKey(repo), meta = prefix + "repo.json";
+        deleteUnder(prefix + "refs/", meta);
+        deleteUnder(prefix, meta);
+        io(() -> { objects.delete(meta); return null; });
+    }
+
+    private void deleteUnder(String prefix, String except) {
+        for (ObjectStore.Stat stat : io(() -> objects.list(prefix))) {
+            if (!stat.key().equals(except)) io(() -> { objects.delete(stat.key()); return null; });
+        }
     }
 
     public RepoInfo requireRepo(RepoId repo) {
@@ -280,6 +300,38 @@ public final class HubStore implements AutoCloseable {
         if (!io(() -> objects.compareAndSet(refKey(repo, "tags", HubPaths.checkRef(name)), null, sha.getBytes(StandardCharsets.US_ASCII)))) {
             throw new HubException.Conflict("tag '" + name + "' of " + repo.qualified() + " exists already");
         }
+    }
+
+    /**
+     * Points a new branch at a revision; a branch that exists is a conflict, unless {@code overwrite} (create_branch's
+     * overwrite) moves it there.
+     */
+    public void createBranch(RepoId repo, String name, String revision, boolean overwrite) {
+        String sha = resolve(repo, revision);
+        String key = refKey(repo, "heads", HubPaths.checkRef(name));
+        if (overwrite) {
+            io(() -> { objects.write(key, sha.getBytes(StandardCharsets.US_ASCII)); return null; });
+        } else if (!io(() -> objects.compareAndSet(key, null, sha.getBytes(StandardCharsets.US_ASCII)))) {
+            throw new HubException.Conflict("branch '" + name + "' of " + repo.qualified() + " exists already");
+        }
+    }
+
+    /** Deletes a branch, not {@value Push#MAIN}: the repository's default, which its page and downloads read. Its commits stay until gc. */
+    public void deleteBranch(RepoId repo, String name) {
+        if (name.equals(Push.MAIN)) throw new HubException.Invalid("branch '" + Push.MAIN + "' of " + repo.qualified() + " is the default branch and cannot be deleted");
+        deleteRef(repo, "heads", name, "branch");
+    }
+
+    public void deleteTag(RepoId repo, String name) {
+        deleteRef(repo, "tags", name, "tag");
+    }
+
+    private void deleteRef(RepoId repo, String kind, String name, String what) {
+        requireRepo(repo);
+        if (ref(repo, kind, name).isEmpty()) {
+            throw new HubException.NotFound(HubException.Missing.REVISION, what + " '" + name + "' is not in " + repo.qualified());
+        }
+        io(() -> { objects.delete(refKey(repo, kind, name)); return null; });
     }
 
     /** A full sha, a unique prefix of at least 7 hex digits, a branch or a tag, to the commit's full sha. */

@@ -10,6 +10,7 @@ import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.FileEntry;
 import dev.pricer.hub.HubException;
 import dev.pricer.hub.HubPaths;
+import dev.pricer.hub.Push;
 import dev.pricer.hub.Ref;
 import dev.pricer.hub.RepoId;
 import dev.pricer.hub.RepoInfo;
@@ -115,6 +116,20 @@ final class HfApi {
         }
         store.createRepo(id, isPrivate);
         json(ctx, JSON.createObjectNode().put("url", base(ctx) + "/" + id.qualified()).put("name", id.toString()).put("id", id.toString()));
+    }
+
+    /** As the Hub's {@code DELETE /api/repos/delete} (huggingface_hub's delete_repo): name, organization and type in the body. */
+    void deleteRepo(Context ctx) throws IOException {
+        JsonNode body = JSON.readTree(ctx.body());
+        String typeName = body.path("type").asText("model");
+        Optional<Caller> caller = caller(ctx);
+        String namespace = body.hasNonNull("organization") ? body.get("organization").asText()
+            : caller.map(Caller::user).orElseThrow(() -> new HubException.Unauthorized("a token is needed to delete a repository"));
+        RepoId id = new RepoId(RepoType.parse(typeName), namespace, body.path("name").asText());
+        RepoInfo repo = store.repoInfo(id).filter(info -> HubAccess.mayRead(caller, info)).orElseThrow(() -> HubStore.missingRepo(id));
+        HubAccess.requireWrite(caller, repo.id());
+        store.deleteRepo(id);
+        json(ctx, JSON.createObjectNode());
     }
 
     void repoInfo(Context ctx, RepoType type, boolean atRevision) {
@@ -409,6 +424,31 @@ final class HfApi {
         writable(ctx, type);
         JsonNode body = JSON.readTree(ctx.body());
         store.tag(repoId(ctx, type), body.path("tag").asText(), ctx.pathParam("rev"));
+        json(ctx, JSON.createObjectNode());
+    }
+
+    void deleteTag(Context ctx, RepoType type) {
+        writable(ctx, type);
+        store.deleteTag(repoId(ctx, type), ctx.pathParam("tag"));
+        json(ctx, JSON.createObjectNode());
+    }
+
+    /** As create_branch: the branch at {@code startingPoint}, else at main's head; {@code overwrite} moves one that exists. */
+    void createBranch(Context ctx, RepoType type) throws IOException {
+        writable(ctx, type);
+        JsonNode body = ctx.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(ctx.body());
+        if (body.path("emptyBranch").asBoolean(false)) {
+            throw new HubException.Invalid("empty branches are not served here: a branch points at a commit (give startingPoint, or none for main)");
+        }
+        JsonNode start = body.get("startingPoint");
+        store.createBranch(repoId(ctx, type), ctx.pathParam("branch"), start == null || start.isNull() ? Push.MAIN : start.asText(),
+            body.path("overwrite").asBoolean(false));
+        json(ctx, JSON.createObjectNode());
+    }
+
+    void deleteBranch(Context ctx, RepoType type) {
+        writable(ctx, type);
+        store.deleteBranch(repoId(ctx, type), ctx.pathParam("branch"));
         json(ctx, JSON.createObjectNode());
     }
 

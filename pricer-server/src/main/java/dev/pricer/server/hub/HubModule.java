@@ -51,6 +51,7 @@ public final class HubModule implements ServerModule {
         var routes = config.routes;
         routes.exception(HubException.class, HubModule::answer);
         routes.post("/api/repos/create", api::createRepo);
+        routes.delete("/api/repos/delete", api::deleteRepo);
         routes.get("/api/whoami-v2", api::whoami);
         routes.post("/api/validate-yaml", api::validateYaml);
         routes.get("/api/hub/inference", api::inference);
@@ -66,6 +67,9 @@ public final class HubModule implements ServerModule {
             routes.get(repo + "/commits/{rev}", ctx -> this.api.commits(ctx, type));
             routes.get(repo + "/refs", ctx -> this.api.refs(ctx, type));
             routes.post(repo + "/tag/{rev}", ctx -> this.api.tag(ctx, type));
+            routes.delete(repo + "/tag/{tag}", ctx -> this.api.deleteTag(ctx, type));
+            routes.post(repo + "/branch/{branch}", ctx -> this.api.createBranch(ctx, type));
+            routes.delete(repo + "/branch/{branch}", ctx -> this.api.deleteBranch(ctx, type));
             routes.post(repo + "/preupload/{rev}", ctx -> this.api.preupload(ctx, type));
             routes.post(repo + "/commit/{rev}", ctx -> this.api.commit(ctx, type));
             routes.get(repo + "/xet-write-token/{rev}", this.api::noXet);

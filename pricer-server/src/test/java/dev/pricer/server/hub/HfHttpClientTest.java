@@ -158,6 +158,43 @@ class HfHttpClientTest {
         }
     }
 
+    /** delete_repo, create_branch, delete_branch and delete_tag over HTTP, for members of the namespace only. */
+    @Test
+    void branchesTagsAndRepositoriesAreDeletedByMembersOnly() throws IOException {
+        try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), SMALL_LFS);
+             HubClient alice = Hubs.remote(fixture.uri(), HubServerFixture.ALICE);
+             HubClient bob = Hubs.remote(fixture.uri(), HubServerFixture.BOB);
+             HubClient anonymous = Hubs.remote(fixture.uri(), null)) {
+            RepoId repo = RepoId.model("alice/run-2");
+            alice.createRepo(repo, false);
+            String first = alice.push(repo, Push.files(Map.of("a", file("a", "one".getBytes())), "one")).sha();
+            alice.push(repo, Push.files(Map.of("a", file("b", "two".getBytes())), "two"));
+
+            alice.createBranch(repo, "lower-lr", first.substring(0, 7));
+            assertEquals(first, alice.resolve(repo, "lower-lr"));
+            assertThrows(HubException.Conflict.class, () -> alice.createBranch(repo, "lower-lr", "main"));
+            assertThrows(HubException.Forbidden.class, () -> bob.createBranch(repo, "bobs", "main"));
+            alice.tag(repo, "v1", "main");
+            assertThrows(HubException.Forbidden.class, () -> bob.deleteTag(repo, "v1"));
+            assertThrows(HubException.Unauthorized.class, () -> anonymous.deleteBranch(repo, "lower-lr"));
+            alice.deleteTag(repo, "v1");
+            alice.deleteBranch(repo, "lower-lr");
+            assertEquals(List.of("main"), alice.refs(repo).stream().map(Ref::name).toList());
+            assertEquals(HubException.Missing.REVISION, assertThrows(HubException.NotFound.class, () -> alice.deleteTag(repo, "v1")).missing());
+            assertThrows(HubException.Invalid.class, () -> alice.deleteBranch(repo, "main"));
+
+            assertThrows(HubException.Forbidden.class, () -> bob.deleteRepo(repo));
+            assertTrue(anonymous.repoInfo(repo).isPresent(), "a refused delete changes nothing");
+            alice.deleteRepo(repo);
+            assertTrue(alice.repoInfo(repo).isEmpty());
+            assertEquals(HubException.Missing.REPO, assertThrows(HubException.NotFound.class, () -> alice.deleteRepo(repo)).missing());
+            RepoId secret = RepoId.model("alice/secret");
+            alice.createRepo(secret, true);
+            assertEquals(HubException.Missing.REPO, assertThrows(HubException.NotFound.class, () -> bob.deleteRepo(secret)).missing(),
+                "a private repository is not there for those who may not read it");
+        }
+    }
+
     @Test
     void huggingFaceEndpointAndTokenComeFromTheEnvironment() throws IOException {
         try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), SMALL_LFS)) {

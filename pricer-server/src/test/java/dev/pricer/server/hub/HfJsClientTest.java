@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The proof the issue asks for: the official JavaScript client {@code @huggingface/hub} (installed from npm into
  * {@code target/hfjs} once, at a pinned version) creates a repository on our server, uploads a folder with a
  * file large enough for LFS (over the default 10 MB threshold), lists files and commits, and downloads a file at
- * the older revision, comparing bytes.
+ * the older revision, comparing bytes; then it branches a second repository, moves and deletes the branch, and
+ * deletes that repository.
  */
 class HfJsClientTest {
 
@@ -48,7 +49,7 @@ class HfJsClientTest {
 
         try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), HubLimits.DEFAULT)) {
             String output = node(script, Map.of("HUB_URL", fixture.uri().toString(), "HF_TOKEN", HubServerFixture.ALICE,
-                "REPO", "alice/js-proof", "V1_DIR", v1.getParent().toString(), "V2_DIR", v2.getParent().toString()));
+                "REPO", "alice/js-proof", "V1_DIR", v1.getParent().toString(), "V2_DIR", v2.getParent().toString(), "DOOMED", "alice/js-doomed"));
             JsonNode result = new ObjectMapper().readTree(output);
 
             RepoId repo = RepoId.model("alice/js-proof");
@@ -75,6 +76,12 @@ class HfJsClientTest {
             assertTrue(files.get("adapter_model.safetensors").get("lfs").asBoolean(), "the 11 MB file went through LFS");
             assertEquals(weightsV2.length, files.get("adapter_model.safetensors").get("size").asLong());
             assertEquals(false, files.get("config/adapter_config.json").get("lfs").asBoolean());
+
+            assertEquals("{\"r\": 32}", result.get("branchConfig").asText(), "createBranch at the first commit");
+            assertEquals("{\"r\": 64}", result.get("movedConfig").asText(), "createBranch with overwrite moved it to main");
+            assertTrue(result.get("branchGone").asBoolean(), "deleteBranch");
+            assertEquals(false, result.get("doomedExists").asBoolean(), "deleteRepo");
+            assertTrue(fixture.store.repoInfo(RepoId.model("alice/js-doomed")).isEmpty());
         }
     }
 
