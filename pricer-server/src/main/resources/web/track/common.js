@@ -8,15 +8,22 @@ const api = {
     if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.statusText);
     return r.json();
   },
-  async patch(path, body) {
+  patch(path, body) {
+    return api.change('PATCH', path, body);
+  },
+  delete(path) {
+    return api.change('DELETE', path);
+  },
+  // A write: with the token kept in this browser, asked for once the server says it needs one.
+  async change(method, path, body) {
     const headers = {'Content-Type': 'application/json'};
     const token = localStorage.getItem('pricerToken');
     if (token) headers.Authorization = 'Bearer ' + token;
-    const r = await fetch(path, {method: 'PATCH', headers, body: JSON.stringify(body)});
+    const r = await fetch(path, {method, headers, body: body === undefined ? undefined : JSON.stringify(body)});
     const json = await r.json().catch(() => ({}));
     if (r.status === 401 || r.status === 403) {
       const entered = prompt('This server needs a token for changes (pricer token create):');
-      if (entered) { localStorage.setItem('pricerToken', entered); return api.patch(path, body); }
+      if (entered) { localStorage.setItem('pricerToken', entered); return api.change(method, path, body); }
     }
     if (!r.ok) throw new Error(json.error || r.statusText);
     return json;
@@ -96,7 +103,9 @@ function renameInPlace(cell, run, onRenamed) {
   input.addEventListener('blur', () => finish(true));
 }
 
-// Live updates: calls onRun(runId) when a run changes (debounced per run).
+// Live updates: calls onRun(runId) when a run changes (debounced per run). The stream is closed when the page is left,
+// and a page the browser brings back from its back-forward cache loads afresh: a left page that kept its stream would
+// hold one of the six connections a browser opens to a server, and a few such pages stall every request.
 function watchRuns(runIds, onRun) {
   const query = runIds.map(id => 'run=' + encodeURIComponent(id)).join('&');
   const source = new EventSource('/api/track/events' + (query ? '?' + query : ''));
@@ -106,5 +115,6 @@ function watchRuns(runIds, onRun) {
     clearTimeout(timers.get(id));
     timers.set(id, setTimeout(() => onRun(id), 300));
   });
-  return source;
+  addEventListener('pagehide', () => source.close());
+  addEventListener('pageshow', e => { if (e.persisted) location.reload(); });
 }

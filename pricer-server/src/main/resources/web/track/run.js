@@ -77,5 +77,15 @@ document.getElementById('save-notes').addEventListener('click', async () => {
   document.getElementById('saved').textContent = 'saved';
 });
 
+document.getElementById('delete-run').addEventListener('click', async () => {
+  if (!confirm('Delete run "' + run.name + '" (' + run.id + ') and all its metrics? This cannot be undone.')) return;
+  try {
+    await api.delete('/api/track/runs/' + encodeURIComponent(runId));
+    location.href = '/projects/' + encodeURIComponent(run.project);
+  } catch (e) {
+    document.getElementById('delete-error').textContent = e.message;
+  }
+});
+
 watchRuns([runId], () => load());
 load();

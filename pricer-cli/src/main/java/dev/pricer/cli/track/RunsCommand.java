@@ -38,9 +38,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code pricer runs ...}: the runs of the local store. */
-@Command(name = "runs", mixinStandardHelpOptions = true, description = "List, show, rename and sync tracked runs.",
+@Command(name = "runs", mixinStandardHelpOptions = true, description = "List, show, rename, delete and sync tracked runs.",
         subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Rename.class,
-                RunsCommand.History.class, RunsCommand.Sync.class})
+                RunsCommand.History.class, RunsCommand.Delete.class, RunsCommand.Sync.class})
 public final class RunsCommand {
 
     /** Where the local store is. */
@@ -186,6 +186,68 @@ public final class RunsCommand {
                 else System.out.println("renamed " + id + " to " + name);
             }
             return 0;
+        }
+    }
+
+    @Command(name = "delete", mixinStandardHelpOptions = true,
+            description = "Delete runs with their config and metrics, for good: from the local store and, with a server, from it too.")
+    static final class Delete implements Callable<Integer> {
+        @Mixin Home home;
+        @Parameters(paramLabel = "RUN", arity = "1..*", description = "The runs' ids.") List<String> ids;
+        @Option(names = "--yes", description = "Delete without asking: needed, as nothing brings a run back.") boolean yes;
+        @Option(names = "--server", description = "The server to delete them from too (default: PRICER_SERVER).") URI server;
+        @Option(names = "--token", description = "Bearer token (default: PRICER_TOKEN).") String token = System.getenv("PRICER_TOKEN");
+        @Option(names = "--json", description = "Print JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return UserErrors.reported("runs delete", this::run);
+        }
+
+        private Integer run() throws Exception {
+            URI target = server != null ? server : TrackerOptions.fromEnvironment().server();
+            try (TrackStore store = home.open(); TrackClient client = target == null ? null : new TrackClient(target, token)) {
+                Map<String, RunInfo> local = new LinkedHashMap<>();
+                for (String id : ids) store.run(id).ifPresent(info -> local.put(id, info));
+                if (!yes) {
+                    List<String> named = ids.stream().map(id -> local.containsKey(id) ? id + " (" + local.get(id).project() + "/" + local.get(id).name() + ")" : id).toList();
+                    throw new IllegalArgumentException("not deleting " + String.join(", ", named) + (target == null ? "" : " here and on " + target)
+                            + ": nothing brings a run back; run again with --yes");
+                }
+                List<Deleted> deleted = new ArrayList<>();
+                for (String id : ids) {
+                    List<String> where = new ArrayList<>();
+                    if (local.containsKey(id)) {
+                        deleteLocally(store, id);
+                        where.add("here");
+                    }
+                    if (client != null) {
+                        try {
+                            client.deleteRun(id);
+                            where.add(target.toString());
+                        } catch (TrackClient.NotFound absent) {
+                            // Never synced there, or deleted there already.
+                        }
+                    }
+                    if (where.isEmpty()) throw new IllegalArgumentException("no run with id '" + id + "'" + (target == null ? " here" : " here or on " + target));
+                    deleted.add(new Deleted(id, where));
+                    if (!json) System.out.println("deleted run " + id + " (" + String.join(", ", where) + ")");
+                }
+                if (json) System.out.println(Json.MAPPER.writeValueAsString(deleted));
+            }
+            return 0;
+        }
+
+        /** A deleted run, and where from: "here" (the local store) and the server. */
+        record Deleted(String id, List<String> from) {
+        }
+
+        private static void deleteLocally(TrackStore store, String id) {
+            try {
+                store.deleteRun(id);
+            } catch (IllegalStateException running) {
+                throw new IllegalArgumentException(running.getMessage(), running);
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.pricer.cli.track;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.pricer.cli.PricerCommand;
+import dev.pricer.cli.server.ServerCommand;
 import dev.pricer.track.Run;
 import dev.pricer.track.RunSpec;
 import dev.pricer.track.Tracker;
@@ -75,6 +76,37 @@ class RunsCommandTest {
 
         assertEquals(2, pricer("runs", "show", "--home", h, "no-such-run").exit(), "a missing run is a one-line error");
         assertEquals(2, pricer("runs", "list", "--home", h, "--status", "paused").exit());
+    }
+
+    /** A run is deleted here and on the server it streamed to, only when asked twice; a running run is kept. */
+    @Test
+    void deleteHereAndOnTheServer() throws Exception {
+        String h = home.toString();
+        try (ServerCommand.Running server = ServerCommand.start("127.0.0.1", 0, home.resolve("server"), false)) {
+            String url = "http://127.0.0.1:" + server.server().port();
+            String id, live;
+            try (Tracker tracker = Tracker.open(TrackerOptions.local(home).withServer(java.net.URI.create(url)).withSystemMetricsEvery(Duration.ZERO))) {
+                Run run = tracker.start(RunSpec.of("cli").withName("doomed"));
+                id = run.id();
+                run.log(1, Map.of("train/loss", 1.0));
+                run.finish();
+                Run running = tracker.start(RunSpec.of("cli").withName("live"));
+                live = running.id();
+                running.flush();
+            }
+            assertTrue(server.store().run(id).isPresent(), "streamed to the server");
+
+            Result asked = pricer("runs", "delete", "--home", h, "--server", url, id);
+            assertEquals(2, asked.exit());
+            assertTrue(server.store().run(id).isPresent() && pricer("runs", "show", "--home", h, id).exit() == 0, "nothing deleted without --yes");
+            JsonNode deleted = TrackClient.JSON.readTree(pricer("runs", "delete", "--home", h, "--server", url, "--yes", "--json", id).out());
+            assertEquals("[{\"id\":\"" + id + "\",\"from\":[\"here\",\"" + url + "\"]}]", deleted.toString());
+            assertTrue(server.store().run(id).isEmpty());
+            assertEquals(2, pricer("runs", "show", "--home", h, id).exit());
+            assertEquals(2, pricer("runs", "delete", "--home", h, "--server", url, "--yes", id).exit(), "gone from both");
+            assertEquals(2, pricer("runs", "delete", "--home", h, "--yes", live).exit(), "still running");
+            assertEquals(0, pricer("runs", "show", "--home", h, live).exit());
+        }
     }
 
     @Test

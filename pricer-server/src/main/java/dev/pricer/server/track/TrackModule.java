@@ -18,6 +18,7 @@ import dev.pricer.track.remote.TrackClient;
 import dev.pricer.track.store.NoSuchRunException;
 import dev.pricer.track.store.TrackStore;
 import io.javalin.config.JavalinConfig;
+import io.javalin.http.ConflictResponse;
 import io.javalin.http.Context;
 
 import java.io.IOException;
@@ -82,6 +83,7 @@ public final class TrackModule implements ServerModule {
         routes.put("/api/track/runs/{id}", this::putRun);
         routes.get("/api/track/runs/{id}", ctx -> json(ctx, store.requireRun(ctx.pathParam("id"))));
         routes.patch("/api/track/runs/{id}", this::patchRun);
+        routes.delete("/api/track/runs/{id}", this::deleteRun);
         routes.post("/api/track/runs/{id}/points", this::appendPoints);
         routes.get("/api/track/runs/{id}/points", this::pointsAfter);
         routes.get("/api/track/runs/{id}/keys", ctx -> ctx.json(keysOf(ctx.pathParam("id"))));
@@ -125,6 +127,18 @@ public final class TrackModule implements ServerModule {
         if (run.status() == RunStatus.RUNNING && run.heartbeatMs() == 0) store.heartbeat(List.of(id), System.currentTimeMillis());
         live.poke();
         json(ctx, store.requireRun(id));
+    }
+
+    /** Deletes a run that is not running, with its config, tags and metrics; 409 while it runs. */
+    private void deleteRun(Context ctx) throws IOException {
+        String id = ctx.pathParam("id");
+        try {
+            store.deleteRun(id);
+        } catch (IllegalStateException running) {
+            throw new ConflictResponse(running.getMessage());
+        }
+        live.poke();
+        json(ctx, Map.of("deleted", id));
     }
 
     private void patchRun(Context ctx) throws IOException {

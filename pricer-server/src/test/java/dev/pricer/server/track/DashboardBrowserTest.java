@@ -169,6 +169,44 @@ class DashboardBrowserTest {
                 "const u = window.pricerCharts['train/loss'].u; return u ? u.scales.y.distr : null;")));
     }
 
+    /** The run page's Delete asks first, refuses a running run in words, and removes a finished one for good. */
+    @Test
+    void deleteFromTheRunPage() {
+        Run doomed = tracker.start(RunSpec.of("browser-delete").withName("doomed"));
+        doomed.log(1, Map.of("train/loss", 1.0));
+        doomed.finish();
+        browser.get(fixture.uri() + "/runs/" + second.id());
+        until("the run page", () -> browser.findElement(By.id("name")).getText().contains("DROP TABLE"));
+        browser.findElement(By.id("delete-run")).click();
+        browser.switchTo().alert().accept();
+        until("the refusal of a running run", () -> browser.findElement(By.id("delete-error")).getText().contains("is still running"));
+        assertTrue(fixture.store.run(second.id()).isPresent());
+
+        browser.get(fixture.uri() + "/runs/" + doomed.id());
+        until("the run page", () -> browser.findElement(By.id("name")).getText().contains("doomed"));
+        browser.findElement(By.id("delete-run")).click();
+        browser.switchTo().alert().dismiss();
+        assertTrue(fixture.store.run(doomed.id()).isPresent(), "a dismissed question deletes nothing");
+        browser.findElement(By.id("delete-run")).click();
+        browser.switchTo().alert().accept();
+        until("back on the project page", () -> browser.getCurrentUrl().endsWith("/projects/browser-delete"));
+        assertTrue(fixture.store.run(doomed.id()).isEmpty());
+        assertEquals(0, fixture.store.countPoints(doomed.id()));
+    }
+
+    /**
+     * Each page holds a live-update stream; a page left for the back-forward cache closes it. Kept open, the pages left
+     * behind took the six connections the browser opens to a server, and the next page's requests stalled.
+     */
+    @Test
+    void pagesLeftBehindFreeTheirConnections() {
+        for (int i = 0; i < 8; i++) {
+            Run shown = i % 2 == 0 ? first : second;
+            browser.get(fixture.uri() + "/runs/" + shown.id());
+            until("run page " + (i + 1) + " draws its loss chart", () -> points("train/loss") >= 299);
+        }
+    }
+
     @Test
     void theRunPageShowsConfigAndCharts() {
         browser.get(fixture.uri() + "/runs/" + second.id());

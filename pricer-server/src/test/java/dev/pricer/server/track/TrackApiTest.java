@@ -239,6 +239,16 @@ class TrackApiTest {
                 run.finish();
             }
             assertEquals(RunStatus.FINISHED, fixture.store.requireRun(id).status());
+
+            assertEquals(401, fixture.send("DELETE", "/api/track/runs/" + id, null).statusCode(), "deleting is a write");
+            String live = body.replace("\"heartbeatMs\":1", "\"heartbeatMs\":" + System.currentTimeMillis());
+            assertEquals(200, fixture.send("PUT", "/api/track/runs/r1", live, "Authorization", "Bearer " + token).statusCode());
+            assertEquals(409, fixture.send("DELETE", "/api/track/runs/r1", null, "Authorization", "Bearer " + token).statusCode(),
+                    "r1 is still running");
+            HttpResponse<String> deleted = fixture.send("DELETE", "/api/track/runs/" + id, null, "Authorization", "Bearer " + token);
+            assertEquals(200, deleted.statusCode(), deleted.body());
+            assertTrue(fixture.store.run(id).isEmpty());
+            assertEquals(404, fixture.send("DELETE", "/api/track/runs/" + id, null, "Authorization", "Bearer " + token).statusCode());
         }
     }
 

@@ -45,6 +45,11 @@ public final class TrackClient implements AutoCloseable {
         send("PUT", "api/track/runs/" + encode(run.id()), run);
     }
 
+    /** Deletes a run that is not running; {@link NotFound} when the server has no such run. */
+    public void deleteRun(String runId) throws IOException {
+        send("DELETE", "api/track/runs/" + encode(runId), null);
+    }
+
     /** Appends points; points the server already has are ignored. */
     public void append(String runId, List<Point> points) throws IOException {
         send("POST", "api/track/runs/" + encode(runId) + "/points", Map.of("points", points));

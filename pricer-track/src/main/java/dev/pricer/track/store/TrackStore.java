@@ -203,6 +203,29 @@ public final class TrackStore implements AutoCloseable {
         });
     }
 
+    /**
+     * Deletes a run, its config, tags and every metric point, in one transaction. A run still running (its heartbeat
+     * fresh) is refused with {@link IllegalStateException}: its tracker would go on writing to it.
+     */
+    public void deleteRun(String runId) {
+        if (requireRun(runId).status() == RunStatus.RUNNING) {
+            throw new IllegalStateException("run " + runId + " is still running: stop it first (or wait " + CRASH_AFTER.toMinutes()
+                    + " minutes after its process died, when it reads as crashed)");
+        }
+        write(c -> {
+            requireRun(c, runId);
+            for (String delete : List.of("DELETE FROM metrics WHERE series_id IN (SELECT id FROM series WHERE run_id = ?)",
+                    "DELETE FROM series WHERE run_id = ?", "DELETE FROM run_config WHERE run_id = ?", "DELETE FROM run_tags WHERE run_id = ?",
+                    "DELETE FROM runs WHERE id = ?")) {
+                try (PreparedStatement p = c.prepareStatement(delete)) {
+                    p.setString(1, runId);
+                    p.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
     public void end(String runId, RunStatus status, long endedMs) {
         write(c -> {
             try (PreparedStatement p = c.prepareStatement("UPDATE runs SET status = ?, ended_ms = ?, updated_ms = ? WHERE id = ?")) {

@@ -45,6 +45,35 @@ class TrackStoreTest {
         }
     }
 
+    /** A deleted run leaves no row behind (config, tags, series, points); other runs keep theirs; a running run stays. */
+    @Test
+    void aDeletedRunLeavesNothingAndARunningOneIsKept() throws Exception {
+        try (TrackStore store = TrackStore.openHome(home)) {
+            store.upsertRun(run("gone", "p", "gone", RunStatus.FINISHED, 1, List.of("qlora"), Map.of("lr", "1e-4")));
+            store.upsertRun(run("kept", "p", "kept", RunStatus.FINISHED, 2, List.of("qlora"), Map.of("lr", "2e-4")));
+            store.upsertRun(run("live", "p", "live", RunStatus.RUNNING, 3, List.of(), Map.of()));
+            for (String id : List.of("gone", "kept")) {
+                store.append(Map.of(id, List.of(new Point(1, "loss", 0, 1, 1, 0.5), new Point(2, "lr", 0, 1, 1, 1e-4))));
+            }
+            store.deleteRun("gone");
+            assertTrue(store.run("gone").isEmpty());
+            assertThrows(NoSuchRunException.class, () -> store.deleteRun("gone"));
+            assertEquals(2, store.countPoints("kept"));
+            assertEquals(Map.of("lr", "2e-4"), store.requireRun("kept").config());
+            assertEquals("run live is still running: stop it first (or wait 2 minutes after its process died, when it reads as crashed)",
+                    assertThrows(IllegalStateException.class, () -> store.deleteRun("live")).getMessage());
+            assertTrue(store.run("live").isPresent());
+        }
+        try (var c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("track.db")); var statement = c.createStatement()) {
+            for (String table : List.of("metrics", "series", "run_config", "run_tags")) {
+                try (var r = statement.executeQuery("SELECT COUNT(*) FROM " + table)) {
+                    r.next();
+                    assertEquals(table.equals("metrics") || table.equals("series") ? 2 : 1, r.getInt(1), table + " holds only the kept run's rows");
+                }
+            }
+        }
+    }
+
     @Test
     void runsAreFilteredAndSorted() {
         try (TrackStore store = TrackStore.openHome(home)) {
