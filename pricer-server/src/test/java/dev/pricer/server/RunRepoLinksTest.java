@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
@@ -157,6 +158,44 @@ class RunRepoLinksTest {
             wait.until(d -> !d.findElements(By.id("no-card")).isEmpty());
             String plain = browser.findElement(By.id("use-snippets")).getText();
             assertTrue(plain.startsWith("pricer hub download " + REPO + "@" + commits.getFirst().sha().substring(0, 7)) && !plain.contains("predict"), plain);
+        } finally {
+            browser.quit();
+        }
+    }
+
+    /**
+     * A checkpoint that holds the optimizer state offers the resume command; the Settings tab deletes the repository
+     * once its name is typed, as the Hub's does.
+     */
+    @Test
+    void inTheBrowserACheckpointOffersResumingAndSettingsDeleteTheRepository() throws Exception {
+        RepoId doomed = RepoId.model("links/doomed");
+        String sha;
+        try (LocalHub local = new LocalHub(hub, "trainer")) {
+            local.ensureRepo(doomed, false);
+            sha = local.push(doomed, Push.files(Map.of("adapter_config.json", Files.writeString(home.resolve("doomed-config"), "{}"),
+                    "optimizer.safetensors", Files.writeString(home.resolve("doomed-optimizer"), "moments")), "step 4")).sha();
+        }
+        ChromeDriver browser = browser();
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+            String page = base() + "/hub/repo.html?type=models&repo=" + doomed.namespace() + "%2F" + doomed.name();
+            browser.get(page);
+            wait.until(d -> !d.findElements(By.id("use-snippets")).isEmpty());
+            String use = browser.findElement(By.id("use-snippets")).getText();
+            assertTrue(use.contains("pricer train --resume " + doomed + "@" + sha.substring(0, 7) + " --data train.jsonl"), use);
+
+            browser.get(page + "&tab=settings");
+            WebElement name = wait.until(d -> d.findElement(By.id("delete-name")));
+            WebElement go = browser.findElement(By.id("delete-go"));
+            name.sendKeys("links/doome");
+            assertFalse(go.isEnabled(), "not until the whole name is typed");
+            name.sendKeys("d");
+            assertTrue(go.isEnabled());
+            go.click();
+            wait.until(d -> d.getCurrentUrl().endsWith("/hub/index.html"));
+            assertTrue(hub.repoInfo(doomed).isEmpty());
+            assertTrue(hub.repoInfo(REPO).isPresent());
         } finally {
             browser.quit();
         }

@@ -6,14 +6,14 @@ export const repo = params.get("repo");
 
 /**
  * Calls send the token the dashboard keeps (pricer token create), so private repositories show to their members;
- * with {@code body}, a POST of it as JSON.
+ * with {@code body}, a POST of it as JSON (or {@code method}'s).
  */
-export async function api(path, body) {
+export async function api(path, body, method = body === undefined ? "GET" : "POST") {
   const headers = { accept: "application/json" };
   const token = localStorage.getItem("pricerToken");
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(path, body === undefined ? { headers } : { method: "POST", headers, body: JSON.stringify(body) });
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) {
     const body = await res.json().catch(() => ({}));
     throw Object.assign(new Error(body.error || `${res.status} ${res.statusText}`), { status: res.status });
