@@ -9,7 +9,6 @@ import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.LocatedBase;
 import dev.pricer.eval.checkpoint.ModelRef;
-import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.HubException;
@@ -157,7 +156,7 @@ public final class TrainCommand implements Callable<Integer> {
             // The run's own arguments, so the continuation is the run that stopped; flags may still change some.
             args = TrainingArgumentsIO.override(TrainingArgumentsIO.read(cp.file(Trainer.ARGS_FILE)), flags, cp.file(Trainer.ARGS_FILE).toString());
             if (baseModel == null && Files.isRegularFile(cp.dir().resolve(PeftAdapter.CONFIG_FILE))) {
-                baseModel = PricingModel.declaredBase(cp.dir());
+                baseModel = PeftAdapter.readBase(cp.dir()).reference();
                 System.out.println("base model " + baseModel + ", as the checkpoint's " + PeftAdapter.CONFIG_FILE + " names it");
             }
         } else {

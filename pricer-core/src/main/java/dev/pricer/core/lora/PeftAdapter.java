@@ -40,7 +40,21 @@ public record PeftAdapter(LoraConfig config, Map<String, HostTensor> tensors, Pa
         return new PeftAdapter(config, SafeTensors.readAll(weights), weights);
     }
 
-    static LoraConfig readConfig(Path file) {
+    /**
+     * The base model the adapter in {@code dir} names, as PEFT reads it: {@code base_model_name_or_path}, at its
+     * {@code revision} (the base's commit) when one is pinned.
+     */
+    public static BaseModelRef readBase(Path dir) {
+        Path file = dir.resolve(CONFIG_FILE);
+        JsonNode root = readJson(file), name = root.get("base_model_name_or_path"), revision = root.get("revision");
+        if (name == null || !name.isTextual() || name.asText().isBlank()) {
+            throw new FormatException(file + " names no base_model_name_or_path: give the base model explicitly");
+        }
+        boolean pinned = revision != null && revision.isTextual() && !revision.asText().isBlank();
+        return new BaseModelRef(name.asText(), pinned ? revision.asText() : null);
+    }
+
+    private static JsonNode readJson(Path file) {
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(Files.readString(file));
@@ -48,6 +62,11 @@ public record PeftAdapter(LoraConfig config, Map<String, HostTensor> tensors, Pa
             throw new FormatException(file + ": cannot read adapter config: " + e.getMessage(), e);
         }
         if (root == null || !root.isObject()) throw new FormatException(file + ": not a JSON object");
+        return root;
+    }
+
+    static LoraConfig readConfig(Path file) {
+        JsonNode root = readJson(file);
         String type = root.path("peft_type").asText("LORA");
         if (!type.equals("LORA")) throw unsupported(file, "peft_type", type);
         if (root.path("use_dora").asBoolean(false)) throw unsupported(file, "use_dora", "true");

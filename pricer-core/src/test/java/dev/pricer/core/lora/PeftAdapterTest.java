@@ -60,6 +60,14 @@ class PeftAdapterTest {
         assertEquals("/models/base", folder.get("base_model_name_or_path").asText());
         assertTrue(folder.get("revision").isNull());
         assertThrows(IllegalArgumentException.class, () -> BaseModelRef.of(" "));
+
+        assertEquals(new BaseModelRef("meta-llama/Llama-3.1-8B", "0123456789abcdef0123456789abcdef01234567"), PeftAdapter.readBase(dir.resolve("pinned")),
+                "read back as written");
+        assertEquals(BaseModelRef.of("/models/base"), PeftAdapter.readBase(dir.resolve("folder")));
+        Path nameless = Files.createDirectories(dir.resolve("nameless"));
+        Files.writeString(nameless.resolve(PeftAdapter.CONFIG_FILE), "{\"r\": 8, \"base_model_name_or_path\": \"\"}");
+        assertEquals(nameless.resolve(PeftAdapter.CONFIG_FILE) + " names no base_model_name_or_path: give the base model explicitly",
+                assertThrows(FormatException.class, () -> PeftAdapter.readBase(nameless)).getMessage());
     }
 
     @Test

@@ -1,9 +1,8 @@
 package dev.pricer.eval.checkpoint;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Quantization;
 import dev.pricer.core.tokenizer.Tokenizer;
@@ -11,8 +10,6 @@ import dev.pricer.eval.predict.Decoding;
 import dev.pricer.eval.predict.PricePredictor;
 import dev.pricer.hub.HubException;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Function;
@@ -52,7 +49,7 @@ public final class PricingModel implements AutoCloseable {
      * {@code base_model_name_or_path} at its {@code revision}, found as {@link #locateBase} finds a name.
      */
     public static Path baseOf(String base, Path adapterDir, Checkpoints checkpoints, Function<String, LocatedBase> huggingFace) {
-        return locateBase(base != null ? base : declaredBase(adapterDir), checkpoints, huggingFace).dir();
+        return locateBase(base != null ? base : PeftAdapter.readBase(adapterDir).reference(), checkpoints, huggingFace).dir();
     }
 
     /**
@@ -78,22 +75,6 @@ public final class PricingModel implements AutoCloseable {
             throw new IllegalArgumentException("the base model '" + name + "' is neither a folder nor a hub model: " + e.getMessage(), e);
         }
         return new LocatedBase(fromHub.dir(), new BaseModelRef(fromHub.repo().toString(), fromHub.sha()));
-    }
-
-    /** The adapter's base_model_name_or_path, at its revision (PEFT's pin of the base's commit) when it has one. */
-    public static String declaredBase(Path adapterDir) {
-        Path config = adapterDir.resolve("adapter_config.json");
-        try {
-            JsonNode json = new ObjectMapper().readTree(config.toFile());
-            JsonNode name = json.get("base_model_name_or_path"), revision = json.get("revision");
-            if (name == null || !name.isTextual() || name.asText().isBlank()) {
-                throw new IllegalArgumentException(config + " names no base_model_name_or_path: pass --base");
-            }
-            boolean pinned = revision != null && revision.isTextual() && !revision.asText().isBlank();
-            return new BaseModelRef(name.asText(), pinned ? revision.asText() : null).reference();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + config + ": " + e.getMessage(), e);
-        }
     }
 
     /** Replaces the adapter (checked against the base before anything changes). */

@@ -1,5 +1,6 @@
 package dev.pricer.server.hub;
 
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
@@ -71,7 +72,7 @@ public final class Predictions implements AutoCloseable {
 
     /** The base the adapter names, as a repository of this hub the caller may read: a folder path names another machine's disk. */
     private Checkpoint base(Checkpoint adapter, Predicate<RepoId> readable) {
-        String declared = PricingModel.declaredBase(adapter.dir());
+        String declared = PeftAdapter.readBase(adapter.dir()).reference();
         ModelRef ref;
         try {
             ref = ModelRef.parse(declared);
