@@ -19,7 +19,7 @@ cp -r "$here/pricer-cuda/target/classes" "$here/pricer-cuda/target/test-classes"
 cp -r "$here/pricer-core/target/classes" "$dest/$dir/cuda/core-classes"
 cp -r "$here/pricer-train/target/classes" "$here/pricer-train/target/test-classes" "$dest/$dir/train/"
 (cd "$here" && ./mvnw -B -q -pl pricer-cuda,pricer-train dependency:copy-dependencies -DincludeScope=test \
-  -DexcludeGroupIds=dev.pricer,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,ai.djl,ai.djl.huggingface,net.java.dev.jna \
+  -DexcludeGroupIds=dev.pricer,org.junit.jupiter,org.junit.platform,org.opentest4j,org.apiguardian,ai.djl,ai.djl.huggingface,net.java.dev.jna,org.duckdb \
   -DoutputDirectory="$dest/$dir/lib")
 cp ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/6.1.3/junit-platform-console-standalone-6.1.3.jar "$dest/$dir/junit.jar"
 cp "$here"/pricer-cuda/scripts/*.sh "$here"/pricer-cuda/scripts/*.py /work/shared/peers/hf_lora_throughput.py "$dest/$dir/"

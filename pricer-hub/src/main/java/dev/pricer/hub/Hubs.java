@@ -85,6 +85,13 @@ public final class Hubs {
             .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
     }
 
+    /** The process's environment with {@code PRICER_HOME} set to {@code home}: a command's --home, whose local hub is beside its runs. */
+    public static Map<String, String> environment(Path home) {
+        Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.put("PRICER_HOME", home.toString());
+        return env;
+    }
+
     public static Path pricerHome(Map<String, String> env) {
         String home = env.get("PRICER_HOME");
         return home != null && !home.isBlank() ? Path.of(home) : Path.of(System.getProperty("user.home"), ".pricer");

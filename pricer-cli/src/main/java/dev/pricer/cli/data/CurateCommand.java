@@ -3,16 +3,21 @@ package dev.pricer.cli.data;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.pricer.cli.progress.ProgressBar;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.tokenizer.Tokenizer;
 import dev.pricer.data.curate.Curation;
 import dev.pricer.data.curate.CurationConfig;
 import dev.pricer.data.curate.Curator;
 import dev.pricer.data.read.Row;
 import dev.pricer.data.write.OutputFormat;
+import dev.pricer.hub.CommitInfo;
+import dev.pricer.hub.HubClient;
+import dev.pricer.hub.Hubs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -103,6 +108,17 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(names = "--threads", description = "Worker threads (default: all cores)")
     Integer threads;
 
+    @Option(names = "--push-to-hub", paramLabel = "OWNER/NAME", description = "Also commit the splits to the hub's dataset repository"
+            + " datasets/OWNER/NAME (created if missing), laid out as push_to_hub does, with a dataset card; train and eval read it by that name")
+    String pushToHub;
+
+    @Option(names = "--private", description = "Create that repository private")
+    boolean isPrivate;
+
+    @Option(names = "--home", description = "Pricer home, whose local hub takes the push without PRICER_HUB_URL or PRICER_SERVER"
+            + " (default: $PRICER_HOME, else ~/.pricer)")
+    Path home;
+
     @Option(names = "--json", description = "Print the report as JSON")
     boolean json;
 
@@ -135,10 +151,20 @@ public final class CurateCommand implements Callable<Integer> {
         } finally {
             if (tok != null) tok.close();
         }
+        Map<String, Object> summary = asMap(report);
+        if (pushToHub != null) {
+            Map<String, String> env = home == null ? System.getenv() : Hubs.environment(home);
+            try (HubClient hub = Hubs.fromEnvironment(env)) {
+                CommitInfo commit = DatasetPush.push(hub, pushToHub, isPrivate, report, OutputFormat.parse(format), config,
+                        TransferBar.on(new PrintWriter(System.err, true)));
+                summary.put("pushed", "datasets/" + pushToHub + "@" + commit.sha());
+            }
+        }
         if (json) {
-            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(asMap(report)));
+            System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(summary));
         } else {
             print(report);
+            if (summary.containsKey("pushed")) System.out.println("pushed to " + summary.get("pushed"));
         }
         return 0;
     }

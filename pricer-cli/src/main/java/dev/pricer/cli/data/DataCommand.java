@@ -2,6 +2,7 @@ package dev.pricer.cli.data;
 
 import dev.pricer.cli.Failures;
 import dev.pricer.data.read.DataFileException;
+import dev.pricer.hub.HubException;
 import picocli.CommandLine;
 
 import java.io.UncheckedIOException;
@@ -29,7 +30,7 @@ public final class DataCommand implements Runnable {
     static int reportingErrors(Work work) {
         try {
             return work.run();
-        } catch (DataFileException | IllegalArgumentException | UncheckedIOException e) {
+        } catch (DataFileException | IllegalArgumentException | UncheckedIOException | HubException e) {
             System.err.println("error: " + Failures.describe(e));
             return 1;
         } catch (Exception e) {

@@ -1,9 +1,12 @@
 package dev.pricer.cli.eval;
 
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.pricer.cli.data.HubDatasets;
 import dev.pricer.cli.progress.ProgressBar;
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.data.CuratedItem;
+import dev.pricer.data.read.Splits;
 import dev.pricer.eval.baseline.Baselines;
 import dev.pricer.eval.chart.Charts;
 import dev.pricer.eval.checkpoint.Checkpoint;
@@ -13,7 +16,6 @@ import dev.pricer.eval.checkpoint.PricingModel;
 import dev.pricer.eval.predict.Estimator;
 import dev.pricer.eval.results.ResultStore;
 import dev.pricer.eval.tester.Report;
-import dev.pricer.eval.tester.Splits;
 import dev.pricer.eval.tester.Tables;
 import dev.pricer.eval.tester.Tester;
 import dev.pricer.eval.track.EvalMetrics;
@@ -46,8 +48,9 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--all-revisions", description = "Evaluate every checkpoint (tags step-N) of --model and chart error by step.")
     boolean allRevisions;
 
-    @Option(names = "--data", required = true, description = "Curated dataset: a folder with train and test splits, or a test file.")
-    Path data;
+    @Option(names = "--data", required = true, paramLabel = "DATA", description = "Curated dataset: a folder with train and test splits, a test file,"
+            + " or a dataset repository: datasets/owner/name[@rev] of the hub, hf:datasets/owner/name[@rev] of the Hugging Face Hub.")
+    String dataRef;
 
     @Option(names = "--size", defaultValue = "250", description = "Test items (default: ${DEFAULT-VALUE}).")
     int size;
@@ -67,7 +70,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--items", description = "Print every item's row, coloured.")
     boolean items;
 
-    @Option(names = "--dataset", description = "The leaderboard these results join (default: the --data folder's name).")
+    @Option(names = "--dataset", description = "The leaderboard these results join (default: the --data folder's or repository's name).")
     String dataset;
 
     @Option(names = "--json", description = "Print JSON.")
@@ -84,6 +87,8 @@ public final class EvalCommand implements Callable<Integer> {
         if (model == null && !baselines) throw new IllegalArgumentException("nothing to evaluate: give --model and/or --baselines");
         if (allRevisions && model == null) throw new IllegalArgumentException("--all-revisions needs --model");
         if (size < 1) throw new IllegalArgumentException("--size must be at least 1, not " + size);
+        Path data = HubDatasets.locate(dataRef, options.home(), options::hub, System.getenv(), spec.commandLine().getErr()::println,
+                TransferBar.on(spec.commandLine().getErr())).path();
         Tester tester = new Tester(Splits.read(data, "test", size), size);
         List<Report> reports = new ArrayList<>();
         List<Charts.StepError> steps = new ArrayList<>();
@@ -119,7 +124,7 @@ public final class EvalCommand implements Callable<Integer> {
             }
         }
         ResultStore board = new ResultStore(options.home().resolve("eval"));
-        String boardName = dataset != null ? dataset : data.toAbsolutePath().normalize().getFileName().toString();
+        String boardName = dataset != null ? dataset : HubDatasets.boardName(dataRef);
         for (Report r : reports) board.save(boardName, r);
         for (Report r : reports) Charts.writePng(Charts.scatter(r), out.resolve("scatter-" + ResultStore.slug(r.name()) + ".png"));
         if (allRevisions && !steps.isEmpty()) {

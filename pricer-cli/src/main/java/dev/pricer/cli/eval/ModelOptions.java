@@ -47,7 +47,7 @@ final class ModelOptions {
     @Option(names = "--hub-store", description = "Local hub folder (default: $PRICER_HOME/hub).")
     Path hubStore;
 
-    @Option(names = "--home", description = "Pricer home: model cache and tracking store (default: $PRICER_HOME, else ~/.pricer).")
+    @Option(names = "--home", description = "Pricer home: model cache, tracking store and local hub (default: $PRICER_HOME, else ~/.pricer).")
     Path home;
 
     @Mixin
@@ -57,8 +57,9 @@ final class ModelOptions {
         return home != null ? home : dev.pricer.track.TrackerOptions.defaultHome();
     }
 
+    /** --hub-url, else --hub-store, else the environment's hub, whose local store is --home's when it is given (as train's). */
     HubClient hub() {
-        Map<String, String> env = System.getenv();
+        Map<String, String> env = home != null ? Hubs.environment(home) : System.getenv();
         if (hubUrl != null) return Hubs.remote(hubUrl, Hubs.token(env));
         if (hubStore != null) return new LocalHub(Hubs.local(hubStore), env.getOrDefault("PRICER_USER", "pricer"));
         return Hubs.fromEnvironment(env);

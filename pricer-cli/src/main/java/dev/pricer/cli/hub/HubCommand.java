@@ -107,8 +107,8 @@ public final class HubCommand implements Runnable {
     }
 
     /** {@code ns/name[@rev]}, or {@code datasets/ns/name[@rev]}. */
-    record RepoRef(RepoId repo, String revision) {
-        static RepoRef parse(String text) {
+    public record RepoRef(RepoId repo, String revision) {
+        public static RepoRef parse(String text) {
             int at = text.lastIndexOf('@');
             return at < 0 ? new RepoRef(RepoId.parse(text), Push.MAIN) : new RepoRef(RepoId.parse(text.substring(0, at)), text.substring(at + 1));
         }

@@ -23,7 +23,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -94,8 +93,7 @@ public final class ServerCommand implements Callable<Integer> {
         Access access = Access.forServer(store, host, auth);
         List<ServerModule> modules = new ArrayList<>();
         modules.add(new TrackModule(store, access));
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PRICER_HOME", home.toString());
+        Map<String, String> env = Hubs.environment(home);
         HubStore hub = Hubs.store(env);
         Predictions predictions = inference == null ? null : new Predictions(hub, home.resolve("cache"), inference);
         modules.add(new HubModule(hub, access, HubLimits.fromEnvironment(env), predictions));

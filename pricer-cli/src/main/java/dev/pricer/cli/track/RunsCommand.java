@@ -31,7 +31,6 @@ import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -149,9 +148,7 @@ public final class RunsCommand {
     static ObjectNode hubLinks(String repo, String runId, Path home) {
         ObjectNode hub = Json.MAPPER.createObjectNode().put("repo", repo);
         ArrayNode checkpoints = hub.putArray("checkpoints");
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PRICER_HOME", home.toString());
-        try (HubClient client = Hubs.fromEnvironment(env)) {
+        try (HubClient client = Hubs.fromEnvironment(Hubs.environment(home))) {
             RepoId id = RepoId.model(repo);
             Map<String, List<String>> tags = Ref.tagsByCommit(client.refs(id));
             List<CommitInfo> log = new ArrayList<>(client.log(id, "main", 10_000));

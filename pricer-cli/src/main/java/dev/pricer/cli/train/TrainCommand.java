@@ -2,6 +2,7 @@ package dev.pricer.cli.train;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.cli.data.HubDatasets;
 import dev.pricer.cli.device.DeviceOptions;
 import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.core.backend.Backend;
@@ -82,8 +83,12 @@ public final class TrainCommand implements Callable<Integer> {
 
     private LocatedBase base;
 
-    @Option(names = "--data", required = true, description = "training examples, JSON lines: prompt + completion, or text + price")
-    Path data;
+    @Option(names = "--data", required = true, paramLabel = "DATA", description = "training examples: JSON lines (prompt + completion, or text + price),"
+            + " a dataset folder or Parquet file of items (its train split), or a dataset repository: datasets/owner/name[@rev] of the hub,"
+            + " hf:datasets/owner/name[@rev] of the Hugging Face Hub")
+    String dataRef;
+
+    private HubDatasets.Located data;
 
     @Option(names = "--project", defaultValue = "pricer", description = "project the run belongs to (default: ${DEFAULT-VALUE})")
     String project;
@@ -170,7 +175,9 @@ public final class TrainCommand implements Callable<Integer> {
         if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder, hf:owner/name or a hub repository) or --preset");
         base = BaseModels.resolve(baseModel, pricerHome(), hubEnvironment(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
 
-        ExamplesFile.checkStart(data);
+        data = HubDatasets.locate(dataRef, pricerHome(), () -> Hubs.fromEnvironment(hubEnvironment()), hubEnvironment(), System.out::println,
+                TransferBar.on(new PrintWriter(System.out, true)));
+        ExamplesFile.checkStart(data.path());
         if (args.validationFile() != null) ExamplesFile.checkStart(Path.of(args.validationFile()));
         Progress progress = Progress.forConsole(System.out);
         progress.message("run " + project + "/" + runDir.getFileName() + " in " + runDir + from.map(c -> ", resuming from " + c.dir()).orElse(""));
@@ -186,12 +193,12 @@ public final class TrainCommand implements Callable<Integer> {
                          : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id(), args.hubStrategy());
                  MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
                 if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
-                TrainingJob.Spec job = new TrainingJob.Spec(base.dir(), base.ref(), data, runDir, args, from, fromScratch);
+                TrainingJob.Spec job = new TrainingJob.Spec(base.dir(), base.ref(), data.path(), runDir, args, from, fromScratch);
                 Trainer.Result result = TrainingJob.run(job, backend, new TrainingJob.Sinks(metrics, checkpoints, progress),
                         this::stopOnSignals);
                 if (result.status() == Trainer.Status.INTERRUPTED) {
                     System.err.println("interrupted at step " + result.globalStep() + "; resume with: pricer train --base " + baseModel
-                            + " --data " + data + " --resume " + result.lastCheckpoint().map(c -> c.dir().toString()).orElse(""));
+                            + " --data " + dataRef + " --resume " + result.lastCheckpoint().map(c -> c.dir().toString()).orElse(""));
                     return EXIT_INTERRUPTED;
                 }
                 if (run != null) run.finish();
@@ -236,7 +243,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         Map<String, Object> config = new java.util.LinkedHashMap<>(JSON.convertValue(args, new TypeReference<Map<String, Object>>() { }));
         config.put("base", base.ref().reference());
-        config.put("data", data.toAbsolutePath().normalize().toString());
+        config.put("data", data.label());
         config.put("from_scratch", fromScratch);
         if (repo != null) config.put(CheckpointOrigin.RUN_CONFIG_KEY, repo.toString());
         from.ifPresent(cp -> config.put(RESUMED_FROM, fromHub.map(HubResume::label).orElse(cp.dir().toString())));
@@ -258,9 +265,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** The environment, with PRICER_HOME set to this command's home, so the local hub lives beside the runs. */
     private Map<String, String> hubEnvironment() {
-        Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.put("PRICER_HOME", pricerHome().toString());
-        return env;
+        return Hubs.environment(pricerHome());
     }
 
     /** The hub commit {@code --resume} names. */

@@ -256,6 +256,46 @@ class TrainCommandTest {
         }
     }
 
+    /**
+     * The course's flow with the datasets library, push_to_hub then load_dataset: curation commits its splits to a
+     * dataset repository, and train and eval read them by the repository's name (downloaded once, by commit).
+     */
+    @Test
+    void curatedSplitsPushedToTheHubTrainAndEvaluateByName() throws Exception {
+        Path catalog = dir.resolve("catalog.jsonl");
+        String home = dir.resolve("home").toString();
+        StringWriter err = new StringWriter();
+        assertEquals(0, inProcess(err, List.of("data", "generate", "-n", "300", "--seed", "5", "-o", catalog.toString())), err.toString());
+        assertEquals(0, inProcess(err, List.of("data", "curate", catalog.toString(), "-o", dir.resolve("curated").toString(), "--no-token-limits",
+                "--format", "parquet", "--train-size", "40", "--test-size", "10", "--push-to-hub", "p/prices", "--home", home)), err.toString());
+        try (LocalHub hub = new LocalHub(Hubs.local(dir.resolve("home/hub")), "check")) {
+            RepoId repo = RepoId.parse("datasets/p/prices");
+            assertEquals(List.of("README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"),
+                    hub.files(repo, "main").stream().map(f -> f.path()).toList());
+            try (var card = hub.open(repo, "main", "README.md")) {
+                String text = new String(card.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertTrue(text.startsWith("---\nconfigs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train-*\n"
+                        + "  - split: test\n    path: data/test-*\n"), text);
+                assertTrue(text.contains("40 train and 10 test items"), text);
+            }
+        }
+
+        List<String> args = command("from-dataset", "--max-steps", "2", "--no-track");
+        args.set(args.indexOf("--data") + 1, "datasets/p/prices");
+        assertEquals(0, inProcess(err, args), err.toString());
+        assertEquals(2, new CheckpointStore(runDir("from-dataset")).latest().orElseThrow().step());
+        String trained = Files.readString(runDir("from-dataset").resolve(JsonlMetricsSink.FILE));
+        assertTrue(trained.contains("\"train/loss\""), trained);
+
+        StringWriter evaluated = new StringWriter();
+        assertEquals(0, inProcess(evaluated, List.of("eval", "--data", "datasets/p/prices@main", "--baselines", "--home", home, "--size", "10",
+                "--out", dir.resolve("eval-out").toString())), evaluated.toString());
+        assertTrue(Files.isDirectory(dir.resolve("home/eval/prices")), "the leaderboard is named after the repository");
+        StringWriter missing = new StringWriter();
+        assertEquals(1, inProcess(missing, List.of("eval", "--data", "datasets/p/nothing", "--baselines", "--home", home)));
+        assertTrue(missing.toString().contains("datasets/p/nothing"), missing.toString());
+    }
+
     /** A commit of the model alone (the default hub strategy) cannot be resumed from, and saying so writes nothing. */
     @Test
     void aHubCommitWithoutTheOptimizerStateIsRefusedByName() throws Exception {

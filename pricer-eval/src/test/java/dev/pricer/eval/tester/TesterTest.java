@@ -1,6 +1,7 @@
 package dev.pricer.eval.tester;
 
 import dev.pricer.data.CuratedItem;
+import dev.pricer.data.read.Splits;
 import dev.pricer.eval.Fixtures;
 import dev.pricer.eval.predict.Estimator;
 import dev.pricer.eval.predict.Guess;

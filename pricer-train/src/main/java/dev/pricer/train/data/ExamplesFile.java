@@ -3,6 +3,7 @@ package dev.pricer.train.data;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pricer.data.read.Splits;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -14,7 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Training examples from a JSON-lines file. Each line holds either {@code prompt} and {@code completion}, or
+ * Training examples from a JSON-lines file, or from a dataset: a folder's train split (a curated output, a hub
+ * dataset's snapshot: {@code data/train-*.parquet}, {@code train.jsonl}, ...), or a Parquet or CSV file of items with
+ * {@code text} and {@code price}. Each JSON line holds either {@code prompt} and {@code completion}, or
  * an item's {@code text} and {@code price} (as {@code pricer data curate} writes them), which become the
  * course's prompt {@code QUESTION\n\n{text}\n\nPrice is $} and completion {@code {round(price)}.00}.
  * A line that is neither is an error naming the file and line: training on silently thinned data is worse
@@ -24,6 +27,7 @@ public final class ExamplesFile {
 
     static final String QUESTION = "How much does this cost to the nearest dollar?";
     static final String PRICE_PREFIX = "Price is $";
+    static final String TRAIN_SPLIT = "train";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private ExamplesFile() {
@@ -41,7 +45,18 @@ public final class ExamplesFile {
         read(file, 1);
     }
 
+    /** JSON lines as above; a dataset folder (its train split), Parquet or CSV through pricer-data's readers, as items. */
     private static List<Example> read(Path file, int most) {
+        if (isJsonLines(file)) return readJsonLines(file, most);
+        return Splits.read(file, TRAIN_SPLIT, most).stream().map(item -> ofItem(item.text(), item.price())).toList();
+    }
+
+    private static boolean isJsonLines(Path file) {
+        String name = file.getFileName().toString().toLowerCase(java.util.Locale.ROOT);
+        return !Files.isDirectory(file) && (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson") || !Files.exists(file));
+    }
+
+    private static List<Example> readJsonLines(Path file, int most) {
         List<Example> out = new ArrayList<>();
         try (BufferedReader in = Files.newBufferedReader(file)) {
             String line;
@@ -75,8 +90,13 @@ public final class ExamplesFile {
             if (!(price >= 0) || Double.isInfinite(price)) {
                 throw new IllegalArgumentException(file + ":" + number + ": price " + price + " is not a non-negative number");
             }
-            return new Example(QUESTION + "\n\n" + node.get("text").asText() + "\n\n" + PRICE_PREFIX, (long) Math.rint(price) + ".00");
+            return ofItem(node.get("text").asText(), price);
         }
         throw new IllegalArgumentException(file + ":" + number + ": expected \"prompt\" and \"completion\" strings, or \"text\" and a numeric \"price\"");
+    }
+
+    /** The course's prompt for an item's text, and its price to the nearest dollar as the completion. */
+    private static Example ofItem(String text, double price) {
+        return new Example(QUESTION + "\n\n" + text + "\n\n" + PRICE_PREFIX, (long) Math.rint(price) + ".00");
     }
 }

@@ -1,11 +1,7 @@
-package dev.pricer.eval.tester;
+package dev.pricer.data.read;
 
 import dev.pricer.data.CuratedItem;
 import dev.pricer.data.Item;
-import dev.pricer.data.read.ItemReader;
-import dev.pricer.data.read.Layout;
-import dev.pricer.data.read.Row;
-import dev.pricer.data.read.Source;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -13,7 +9,8 @@ import java.util.List;
 
 /**
  * Reads a split that {@code pricer data curate} wrote (or a published prompt dataset): a file, a glob, or a
- * dataset folder from which the named split is taken. Items come back in file order, at most {@code limit}.
+ * dataset folder from which the named split is taken (the Tester's test items, the trainer's examples). Items come
+ * back in file order, at most {@code limit}.
  */
 public final class Splits {
 
