@@ -201,6 +201,46 @@ class RunRepoLinksTest {
         }
     }
 
+    /** A dataset repository's page: its card named so, how to train on it, and the viewer paging through a split. */
+    @Test
+    void inTheBrowserADatasetShowsItsRowsAndHowToTrainOnIt() throws Exception {
+        RepoId prices = RepoId.parse("datasets/links/prices");
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 25; i++) lines.append("{\"text\":\"item ").append(i).append("\",\"price\":").append(i).append("}\n");
+        String sha;
+        try (LocalHub local = new LocalHub(hub, "curator")) {
+            local.ensureRepo(prices, false);
+            sha = local.push(prices, Push.files(Map.of("data/train-00000-of-00001.jsonl", Files.writeString(home.resolve("prices-train"), lines.toString()),
+                    "data/test-00000-of-00001.jsonl", Files.writeString(home.resolve("prices-test"), "{\"text\":\"held out\",\"price\":1}\n")),
+                    "splits")).sha();
+        }
+        ChromeDriver browser = browser();
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+            String page = base() + "/hub/repo.html?type=datasets&repo=links%2Fprices";
+            browser.get(page);
+            wait.until(d -> !d.findElements(By.id("use-snippets")).isEmpty());
+            assertEquals("Dataset card", browser.findElement(By.id("tab-card")).getText());
+            String use = browser.findElement(By.id("use-snippets")).getText();
+            assertTrue(use.contains("pricer train --data datasets/links/prices@" + sha.substring(0, 7)), use);
+            assertTrue(use.contains("load_dataset(\"links/prices\", revision=\"" + sha + "\")"), use);
+
+            browser.findElement(By.id("tab-viewer")).click();
+            wait.until(d -> d.findElements(By.cssSelector("#viewer-rows tr")).size() == 20);
+            assertEquals("rows 0 to 19 of 25", browser.findElement(By.id("viewer-range")).getText());
+            assertEquals("# text price", browser.findElement(By.id("viewer-head")).getText());
+            assertFalse(browser.findElement(By.id("viewer-previous")).isEnabled());
+            browser.findElement(By.id("viewer-next")).click();
+            wait.until(d -> d.findElement(By.id("viewer-range")).getText().equals("rows 20 to 24 of 25"));
+            assertEquals("20 item 20 20", browser.findElement(By.cssSelector("#viewer-rows tr")).getText().replace('\n', ' '));
+            new org.openqa.selenium.support.ui.Select(browser.findElement(By.id("viewer-split"))).selectByVisibleText("test");
+            wait.until(d -> d.findElement(By.id("viewer-range")).getText().equals("rows 0 to 0 of 1"));
+            assertEquals("0 held out 1", browser.findElement(By.cssSelector("#viewer-rows tr")).getText().replace('\n', ' '));
+        } finally {
+            browser.quit();
+        }
+    }
+
     @Test
     void inTheBrowserRunAndRepositoryAndCommitAndStepLinkBothWays() {
         ChromeDriver browser = browser();

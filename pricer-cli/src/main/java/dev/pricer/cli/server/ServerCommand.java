@@ -96,7 +96,7 @@ public final class ServerCommand implements Callable<Integer> {
         Map<String, String> env = Hubs.environment(home);
         HubStore hub = Hubs.store(env);
         Predictions predictions = inference == null ? null : new Predictions(hub, home.resolve("cache"), inference);
-        modules.add(new HubModule(hub, access, HubLimits.fromEnvironment(env), predictions));
+        modules.add(new HubModule(hub, access, HubLimits.fromEnvironment(env), predictions, home.resolve("cache/viewer")));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         try {
             return new Running(PricerServer.start(host, port, modules), store, access, predictions);

@@ -8,6 +8,9 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -29,8 +32,21 @@ public record Source(List<Path> files, Layout layout, Columns columns, String ca
     /** Hugging Face dataset repositories keep each split's shards in one of these places. */
     private static final List<String> SPLIT_PATTERNS = List.of(
             "data/%s-*.parquet", "%s-*.parquet", "data/%s/*.parquet", "%s/*.parquet",
-            "data/%s.parquet", "%s.parquet", "data/%s.jsonl", "%s.jsonl", "data/%s.jsonl.gz", "%s.jsonl.gz",
+            "data/%s.parquet", "%s.parquet", "data/%s-*.jsonl", "data/%s.jsonl", "%s.jsonl", "data/%s.jsonl.gz", "%s.jsonl.gz",
             "data/%s.json", "%s.json", "data/%s.csv", "%s.csv");
+
+    /** The patterns as regular expressions whose group is the split's name. */
+    private static final List<Pattern> SPLIT_NAMES = SPLIT_PATTERNS.stream()
+            .map(glob -> Pattern.compile(glob.replace(".", "\\.").replace("*", "[^/]*").replace("%s", "([^/]+?)"))).toList();
+
+    /** The split a file of a dataset folder belongs to, by where Hugging Face layouts keep each split ({@code data/train-00000-of-00001.parquet}: train). */
+    public static Optional<String> splitOf(String relativePath) {
+        for (Pattern pattern : SPLIT_NAMES) {
+            Matcher m = pattern.matcher(relativePath);
+            if (m.matches()) return Optional.of(m.group(1));
+        }
+        return Optional.empty();
+    }
 
     /**
      * The files an input names: a file, a glob such as {@code data/train-*.parquet}, or a dataset folder in

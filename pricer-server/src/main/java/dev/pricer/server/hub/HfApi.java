@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pricer.data.read.RowPage;
 import dev.pricer.eval.predict.Guess;
 import dev.pricer.hub.CheckpointOrigin;
 import dev.pricer.hub.CommitInfo;
@@ -65,12 +66,14 @@ final class HfApi {
     private final UploadSigner signer = new UploadSigner();
     /** Null unless the server prices texts (--inference). */
     private final Predictions predictions;
+    private final DatasetRows rows;
 
-    HfApi(HubStore store, Access access, HubLimits limits, Predictions predictions) {
+    HfApi(HubStore store, Access access, HubLimits limits, Predictions predictions, DatasetRows rows) {
         this.store = store;
         this.access = access;
         this.limits = limits;
         this.predictions = predictions;
+        this.rows = rows;
     }
 
     // ---- access
@@ -376,6 +379,34 @@ final class HfApi {
             text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         json(ctx, ModelCard.render(text).put("sha", sha));
+    }
+
+    /**
+     * The dataset viewer: {@code ?split=train&offset=0&length=20} of a dataset repository at a revision, with the
+     * splits it has, the columns, the rows and how many the split holds.
+     */
+    void rows(Context ctx, RepoType type) throws IOException {
+        RepoInfo repo = readable(ctx, type);
+        String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
+        Map<String, List<FileEntry>> splits = rows.splits(repo.id(), sha);
+        String split = ctx.queryParam("split") != null ? ctx.queryParam("split") : splits.containsKey("train") || splits.isEmpty() ? "train"
+            : splits.keySet().iterator().next();
+        RowPage page = rows.page(repo.id(), sha, split, number(ctx, "offset", 0), (int) number(ctx, "length", 20));
+        ObjectNode answer = JSON.createObjectNode().put("sha", sha).put("split", split);
+        splits.keySet().forEach(answer.putArray("splits")::add);
+        page.columns().forEach(answer.putArray("columns")::add);
+        answer.set("rows", JSON.valueToTree(page.rows()));
+        json(ctx, answer.put("offset", page.offset()).put("total", page.total()));
+    }
+
+    private static long number(Context ctx, String name, long fallback) {
+        String text = ctx.queryParam(name);
+        if (text == null || text.isBlank()) return fallback;
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new HubException.Invalid("query parameter '" + name + "' is not a whole number: '" + text + "'");
+        }
     }
 
     /** Whether this server prices texts (--inference): the repository page shows its Try it box only then. */

@@ -10,6 +10,10 @@ import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -22,14 +26,26 @@ public final class HubModule implements ServerModule {
     private final HubStore store;
     private final HfApi api;
 
+    /** Without inference; the dataset viewer's copies in a temporary folder. */
     public HubModule(HubStore store, Access access, HubLimits limits) {
-        this(store, access, limits, null);
+        this(store, access, limits, null, temporaryFolder());
     }
 
-    /** {@code predictions}: how texts are priced on repository pages, or null where the server does not. */
-    public HubModule(HubStore store, Access access, HubLimits limits, Predictions predictions) {
+    /**
+     * {@code predictions}: how texts are priced on repository pages, or null where the server does not;
+     * {@code viewerCache}: where the dataset viewer keeps the split files it reads, by content.
+     */
+    public HubModule(HubStore store, Access access, HubLimits limits, Predictions predictions, Path viewerCache) {
         this.store = store;
-        this.api = new HfApi(store, access, limits, predictions);
+        this.api = new HfApi(store, access, limits, predictions, new DatasetRows(store, viewerCache));
+    }
+
+    private static Path temporaryFolder() {
+        try {
+            return Files.createTempDirectory("pricer-dataset-viewer");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot make a folder for the dataset viewer: " + e.getMessage(), e);
+        }
     }
 
     /** The store {@link Hubs#store} names, limits from {@code PRICER_HUB_*}. */
@@ -81,6 +97,7 @@ public final class HubModule implements ServerModule {
             routes.get("/api/hub/changes/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.changes(ctx, type));
             routes.get("/api/hub/card/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.card(ctx, type));
             routes.post("/api/hub/predict/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.predict(ctx, type));
+            routes.get("/api/hub/rows/" + type.plural() + "/{ns}/{name}/{rev}", ctx -> this.api.rows(ctx, type));
         }
         config.staticFiles.add(files -> {
             files.hostedPath = "/hub";
