@@ -2,6 +2,7 @@ package dev.pricer.train;
 
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.train.checkpoint.Checkpoint;
 import dev.pricer.train.checkpoint.CheckpointSink;
@@ -62,7 +63,7 @@ class TrainingJobTest {
     }
 
     static byte[] adapter(Trainer.Result r) throws IOException {
-        return Files.readAllBytes(r.lastCheckpoint().orElseThrow().file(LlamaTrainable.ADAPTER_WEIGHTS));
+        return Files.readAllBytes(r.lastCheckpoint().orElseThrow().file(PeftAdapter.WEIGHTS_FILE));
     }
 
     @Test
@@ -159,7 +160,7 @@ class TrainingJobTest {
         assertEquals(Trainer.Status.INTERRUPTED, stopped.status());
         Checkpoint two = stopped.lastCheckpoint().orElseThrow();
         assertEquals(2, two.step(), "a stop request saves where it stopped, not at save_steps");
-        byte[] adapter = Files.readAllBytes(two.file(LlamaTrainable.ADAPTER_WEIGHTS));
+        byte[] adapter = Files.readAllBytes(two.file(PeftAdapter.WEIGHTS_FILE));
 
         Path poisoned = TinyRun.poisoned(base, dir);
         TrainingJob.Sinks sinks = TinyRun.sinks(runDir, 2);
@@ -171,7 +172,7 @@ class TrainingJobTest {
         assertTrue(e.getMessage().contains("step 3") && e.getMessage().contains("NaN") && e.getMessage().contains("checkpoint-2"), e.getMessage());
         CheckpointStore store = new CheckpointStore(runDir);
         assertEquals(List.of(2), store.list().stream().map(Checkpoint::step).toList());
-        assertArrayEquals(adapter, Files.readAllBytes(store.latest().orElseThrow().file(LlamaTrainable.ADAPTER_WEIGHTS)));
+        assertArrayEquals(adapter, Files.readAllBytes(store.latest().orElseThrow().file(PeftAdapter.WEIGHTS_FILE)));
         Trainer.Result rest = run("nan", args, Optional.of(store.latest().orElseThrow()));
         assertEquals(Trainer.Status.COMPLETED, rest.status(), "the kept checkpoint resumes");
     }

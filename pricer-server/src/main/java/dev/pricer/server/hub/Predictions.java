@@ -1,7 +1,7 @@
 package dev.pricer.server.hub;
 
-import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.backend.Backend;
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.eval.checkpoint.Checkpoint;
 import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.ModelRef;
@@ -31,7 +31,6 @@ public final class Predictions implements AutoCloseable {
 
     static final int MOST_TEXTS = 8;
     static final int LONGEST_TEXT = 4000;
-    private static final String ADAPTER_CONFIG = "adapter_config.json";
 
     private final Checkpoints checkpoints;
     private final Supplier<Backend> backends;
@@ -54,8 +53,8 @@ public final class Predictions implements AutoCloseable {
             if (text.length() > LONGEST_TEXT) throw new HubException.Invalid("a text is " + text.length() + " characters long, more than " + LONGEST_TEXT);
         }
         Checkpoint adapter = checkpoints.fetch(new ModelRef(repo, sha));
-        if (!Files.isRegularFile(adapter.dir().resolve(ADAPTER_CONFIG))) {
-            throw new HubException.Invalid(repo.qualified() + "@" + sha.substring(0, 7) + " has no " + ADAPTER_CONFIG + ": texts are priced by a LoRA adapter's repository");
+        if (!Files.isRegularFile(adapter.dir().resolve(PeftAdapter.CONFIG_FILE))) {
+            throw new HubException.Invalid(repo.qualified() + "@" + sha.substring(0, 7) + " has no " + PeftAdapter.CONFIG_FILE + ": texts are priced by a LoRA adapter's repository");
         }
         Checkpoint base = base(adapter, readable);
         if (!base.dir().equals(loadedBase)) {

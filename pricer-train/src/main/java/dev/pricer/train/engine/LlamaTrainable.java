@@ -4,6 +4,7 @@ import dev.pricer.core.backend.AdamW;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.Buffer;
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.model.Parameter;
@@ -35,8 +36,6 @@ import java.util.function.Function;
 public final class LlamaTrainable implements Trainable {
 
     public static final String OPTIMIZER_FILE = "optimizer.safetensors";
-    public static final String ADAPTER_WEIGHTS = "adapter_model.safetensors";
-    public static final String ADAPTER_CONFIG = "adapter_config.json";
     public static final String FULL_WEIGHTS = "model.safetensors";
     public static final String FULL_CONFIG = "config.json";
 
@@ -104,7 +103,7 @@ public final class LlamaTrainable implements Trainable {
     public List<CheckpointPart> checkpointParts() {
         List<CheckpointPart> parts = new ArrayList<>();
         if (model.loraConfig() != null) {
-            parts.add(new CheckpointPart(List.of(ADAPTER_CONFIG, ADAPTER_WEIGHTS), folder -> model.saveAdapter(folder, baseModel)));
+            parts.add(new CheckpointPart(List.of(PeftAdapter.CONFIG_FILE, PeftAdapter.WEIGHTS_FILE), folder -> model.saveAdapter(folder, baseModel)));
         } else {
             parts.add(new CheckpointPart(List.of(FULL_CONFIG, FULL_WEIGHTS), model::saveModel));
         }
@@ -145,7 +144,7 @@ public final class LlamaTrainable implements Trainable {
 
     @Override
     public void restore(Checkpoint checkpoint) {
-        Path weights = checkpoint.file(model.loraConfig() != null ? ADAPTER_WEIGHTS : FULL_WEIGHTS);
+        Path weights = checkpoint.file(model.loraConfig() != null ? PeftAdapter.WEIGHTS_FILE : FULL_WEIGHTS);
         try (SafeTensors w = SafeTensors.open(weights); SafeTensors o = SafeTensors.open(checkpoint.file(OPTIMIZER_FILE))) {
             for (Parameter p : model.trainableParameters()) {
                 upload(w, p.name(), p, p.value());

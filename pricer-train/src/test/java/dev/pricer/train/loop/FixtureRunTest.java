@@ -3,6 +3,7 @@ package dev.pricer.train.loop;
 import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.core.lora.BaseModelRef;
+import dev.pricer.core.lora.PeftAdapter;
 import dev.pricer.core.model.Batch;
 import dev.pricer.core.model.LlamaModel;
 import dev.pricer.core.safetensors.SafeTensors;
@@ -128,7 +129,7 @@ class FixtureRunTest {
         }
         Checkpoint last = result.lastCheckpoint().orElseThrow();
         assertEquals(12, last.step());
-        try (SafeTensors adapter = SafeTensors.open(last.file(LlamaTrainable.ADAPTER_WEIGHTS))) {
+        try (SafeTensors adapter = SafeTensors.open(last.file(PeftAdapter.WEIGHTS_FILE))) {
             int compared = 0;
             for (String key : expected.keySet()) {
                 if (!key.startsWith("run.final.")) continue;
