@@ -63,6 +63,8 @@ final class MlflowApi {
         routes.get(BASE + "experiments/search", this::searchExperiments);
         routes.post(BASE + "runs/create", this::createRun);
         routes.post(BASE + "runs/update", this::updateRun);
+        routes.post(BASE + "runs/delete", this::deleteRun);
+        routes.post(BASE + "runs/restore", this::restoreRun);
         routes.get(BASE + "runs/get", ctx -> reply(ctx, Map.of("run", run(requireRun(requiredParam(ctx, "run_id", "run_uuid"))))));
         routes.post(BASE + "runs/search", this::searchRuns);
         routes.post(BASE + "runs/log-batch", this::logBatch);
@@ -120,6 +122,26 @@ final class MlflowApi {
             if (status == RunStatus.RUNNING) store.heartbeat(List.of(run.id()), System.currentTimeMillis());
         }
         reply(ctx, Map.of("run_info", info(requireRun(run.id()))));
+    }
+
+    /**
+     * MLflow's delete_run. MLflow keeps a deleted run to restore; here it goes for good, as the dashboard's Delete does
+     * ({@link TrackStore#deleteRun}), and a run still running is refused until it is ended.
+     */
+    private void deleteRun(Context ctx) throws IOException {
+        RunInfo run = requireRun(runId(body(ctx)));
+        try {
+            store.deleteRun(run.id());
+        } catch (IllegalStateException running) {
+            throw new MlflowError(400, "INVALID_STATE", running.getMessage() + " (runs/update with status FINISHED ends it)");
+        }
+        ctx.json(Map.of());
+    }
+
+    private void restoreRun(Context ctx) throws IOException {
+        String id = runId(body(ctx));
+        requireRun(id);
+        throw new MlflowError(400, "INVALID_STATE", "run " + id + " is not deleted: runs deleted on this server are gone for good, so none can be restored");
     }
 
     private void searchRuns(Context ctx) throws IOException {

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Optional;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The real MLflow Java client (org.mlflow:mlflow-client 2.17.2) against our /api/2.0/mlflow/ subset. */
@@ -70,6 +71,16 @@ class MlflowClientTest {
             assertEquals(20, series.get(0).get("step").size());
             JsonNode runs = fixture.json("/api/track/projects/pricer-mlflow/runs");
             assertEquals("from-mlflow", runs.get(0).get("name").asText());
+
+            String running = mlflow.createRun(experiment).getRunId();
+            var refused = assertThrows(org.mlflow.tracking.MlflowHttpException.class, () -> mlflow.deleteRun(running));
+            assertTrue(refused.getBodyMessage().contains("INVALID_STATE") && refused.getBodyMessage().contains("still running"), refused.getBodyMessage());
+            assertThrows(org.mlflow.tracking.MlflowHttpException.class, () -> mlflow.restoreRun(runId), "nothing deleted to restore");
+            mlflow.deleteRun(runId);
+            assertTrue(fixture.store.run(runId).isEmpty(), "deleted for good");
+            assertTrue(fixture.store.fullHistory(runId, "train/loss").isEmpty());
+            var gone = assertThrows(org.mlflow.tracking.MlflowHttpException.class, () -> mlflow.getRun(runId));
+            assertEquals(404, gone.getStatusCode());
         }
     }
 
