@@ -45,6 +45,9 @@ public interface HubClient extends AutoCloseable {
     /** Points tag {@code name} at the commit {@code revision} resolves to; {@link HubException.Conflict} when the tag exists. */
     void tag(RepoId repo, String name, String revision);
 
+    /** Makes the repository private (readable by members of its namespace only) or public. */
+    RepoInfo setPrivate(RepoId repo, boolean isPrivate);
+
     /** Deletes the repository, its commits and refs, for good; {@link HubException.NotFound} when there is none. */
     void deleteRepo(RepoId repo);
 

@@ -69,6 +69,11 @@ public final class LocalHub implements HubClient {
     }
 
     @Override
+    public RepoInfo setPrivate(RepoId repo, boolean isPrivate) {
+        return store.setPrivate(repo, isPrivate);
+    }
+
+    @Override
     public void deleteRepo(RepoId repo) {
         store.deleteRepo(repo);
     }

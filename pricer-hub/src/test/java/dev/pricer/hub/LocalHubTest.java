@@ -302,7 +302,7 @@ class LocalHubTest {
      * survive gc and its own go.
      */
     @Test
-    void branchesTagsAndRepositoriesAreDeletedForGood() throws IOException {
+    void branchesTagsVisibilityAndRepositoriesChangeAndGo() throws IOException {
         try (LocalHub hub = hub()) {
             RepoId doomed = RepoId.model("alice/doomed"), kept = RepoId.model("alice/kept");
             hub.createRepo(doomed, false);
@@ -322,6 +322,12 @@ class LocalHubTest {
             assertEquals(HubException.Missing.REVISION, assertThrows(HubException.NotFound.class, () -> hub.deleteBranch(doomed, "nope")).missing());
             assertEquals("branch 'main' of alice/doomed is the default branch and cannot be deleted",
                     assertThrows(HubException.Invalid.class, () -> hub.deleteBranch(doomed, "main")).getMessage());
+
+            assertTrue(hub.setPrivate(doomed, true).isPrivate());
+            assertTrue(hub.repoInfo(doomed).orElseThrow().isPrivate());
+            assertEquals(first.sha(), hub.log(doomed, "main", 2).get(1).sha(), "visibility changes nothing else");
+            assertFalse(hub.setPrivate(doomed, false).isPrivate());
+            assertEquals(HubException.Missing.REPO, assertThrows(HubException.NotFound.class, () -> hub.setPrivate(RepoId.model("alice/none"), true)).missing());
 
             hub.deleteRepo(doomed);
             assertTrue(hub.repoInfo(doomed).isEmpty());

@@ -186,6 +186,11 @@ class RunRepoLinksTest {
             assertTrue(use.contains("pricer train --resume " + doomed + "@" + sha.substring(0, 7) + " --data train.jsonl"), use);
 
             browser.get(page + "&tab=settings");
+            wait.until(d -> d.findElement(By.id("visibility-go")).getText().equals("Make private"));
+            browser.findElement(By.id("visibility-go")).click();
+            wait.until(d -> d.findElement(By.id("visibility-go")).getText().equals("Make public"));
+            assertTrue(hub.repoInfo(doomed).orElseThrow().isPrivate());
+            assertTrue(browser.findElement(By.id("visibility")).getText().startsWith("Private"));
             WebElement name = wait.until(d -> d.findElement(By.id("delete-name")));
             WebElement go = browser.findElement(By.id("delete-go"));
             name.sendKeys("links/doome");

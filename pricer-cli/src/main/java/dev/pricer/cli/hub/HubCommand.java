@@ -36,9 +36,10 @@ import java.util.function.Function;
 
 /** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
 @Command(name = "hub", mixinStandardHelpOptions = true,
-    description = "Model repositories: list, log, files, refs, download, push, tag, branch, delete, gc.",
+    description = "Model repositories: list, log, files, refs, download, push, tag, branch, visibility, delete, gc.",
     subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Refs.class, HubCommand.Download.class,
-        HubCommand.PushDir.class, HubCommand.Tag.class, HubCommand.Branch.class, HubCommand.Delete.class, HubCommand.Gc.class})
+        HubCommand.PushDir.class, HubCommand.Tag.class, HubCommand.Branch.class, HubCommand.Visibility.class, HubCommand.Delete.class,
+        HubCommand.Gc.class})
 public final class HubCommand implements Runnable {
 
     @CommandLine.Spec
@@ -333,6 +334,24 @@ public final class HubCommand implements Runnable {
     static final class Branch extends RefJob {
         Branch() {
             super(Ref.Kind.BRANCH);
+        }
+    }
+
+    @Command(name = "visibility", mixinStandardHelpOptions = true, description = "Make REPO private (members of its namespace only) or public.")
+    static final class Visibility extends HubJob {
+        @Parameters(index = "0", paramLabel = "REPO")
+        String repo;
+
+        @Parameters(index = "1", paramLabel = "private|public")
+        String visibility;
+
+        @Override
+        void run(HubClient hub) {
+            if (!visibility.equals("private") && !visibility.equals("public")) {
+                throw new HubException.Invalid("visibility must be private or public, not '" + visibility + "'");
+            }
+            RepoInfo info = hub.setPrivate(RepoId.parse(repo), visibility.equals("private"));
+            target.print(Map.of("id", info.id().qualified(), "private", info.isPrivate()), info.id().qualified() + " is " + visibility);
         }
     }
 

@@ -28,13 +28,18 @@ public final class HubCheckpoints implements CheckpointSink {
     private final RepoId repo;
     private final String trackedRunId;
     private final String strategy;
+    private final boolean isPrivate;
 
-    /** {@code trackedRunId}: the run the metrics are tracked as, or null when they are not; {@code strategy}: HF's hub_strategy. */
-    public HubCheckpoints(HubClient hub, RepoId repo, String trackedRunId, String strategy) {
+    /**
+     * {@code trackedRunId}: the run the metrics are tracked as, or null when they are not; {@code strategy}: HF's
+     * hub_strategy; {@code isPrivate}: hub_private_repo, for a repository the first save creates.
+     */
+    public HubCheckpoints(HubClient hub, RepoId repo, String trackedRunId, String strategy, boolean isPrivate) {
         this.hub = hub;
         this.repo = repo;
         this.trackedRunId = trackedRunId;
         this.strategy = strategy;
+        this.isPrivate = isPrivate;
     }
 
     /**
@@ -55,7 +60,7 @@ public final class HubCheckpoints implements CheckpointSink {
     @Override
     public void publish(Checkpoint checkpoint, boolean finalCheckpoint) {
         if (strategy.equals(TrainingArguments.HUB_END) && !finalCheckpoint) return;
-        hub.ensureRepo(repo, false);
+        hub.ensureRepo(repo, isPrivate);
         Map<String, java.nio.file.Path> files = new LinkedHashMap<>();
         for (String name : checkpoint.files()) {
             if (strategy.equals(TrainingArguments.HUB_CHECKPOINT) || !RESUME_ONLY.contains(name)) files.put(name, checkpoint.file(name));

@@ -190,7 +190,8 @@ public final class TrainCommand implements Callable<Integer> {
             if (run != null) progress.message("tracked as run " + run.id() + " of project " + project);
             MetricsSink folder = JsonlMetricsSink.open(runDir.resolve(JsonlMetricsSink.FILE), resumeStep);
             try (CheckpointSink checkpoints = noPush ? CheckpointSink.RUN_FOLDER_ONLY
-                         : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id(), args.hubStrategy());
+                         : new HubCheckpoints(Hubs.fromEnvironment(hubEnvironment()), repo, run == null ? null : run.id(), args.hubStrategy(),
+                                 args.hubPrivateRepo());
                  MetricsSink metrics = run == null ? folder : new TrackedMetrics(run, folder)) {
                 if (!noPush) progress.message("checkpoints are committed to hub repository " + repo);
                 TrainingJob.Spec job = new TrainingJob.Spec(base.dir(), base.ref(), data.path(), runDir, args, from, fromScratch);

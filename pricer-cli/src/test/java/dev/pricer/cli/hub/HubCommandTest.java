@@ -110,6 +110,13 @@ class HubCommandTest {
         assertTrue(main.err().contains("is the default branch and cannot be deleted"), main.err());
         assertEquals(2, pricer("hub", "tag", "alice/run-2", "best", "--delete").code(), "gone already: not found");
 
+        assertEquals("alice/run-2 is private", pricer("hub", "visibility", "alice/run-2", "private").out());
+        assertTrue(new ObjectMapper().readTree(pricer("hub", "list", "--json").out()).get(0).get("private").asBoolean());
+        JsonNode visible = new ObjectMapper().readTree(pricer("hub", "visibility", "alice/run-2", "public", "--json").out());
+        assertEquals("alice/run-2", visible.get("id").asText());
+        assertFalse(visible.get("private").asBoolean());
+        assertEquals(1, pricer("hub", "visibility", "alice/run-2", "hidden").code());
+
         Result unconfirmed = pricer("hub", "delete", "alice/run-2");
         assertEquals(1, unconfirmed.code());
         assertEquals("pricer hub: not deleting alice/run-2 (main at " + second.substring(0, 7) + ", [main]): nothing brings it back; run again with --yes",

@@ -145,6 +145,11 @@ class TrainCommandTest {
                 committed.get("checkpoint").toString());
         assertEquals(committed.get("every_save"), committed.get("end"));
         assertEquals(Map.of("checkpoint", 2, "end", 1, "every_save", 2), commits, "end commits the last save only");
+        assertEquals(0, inProcess(new StringWriter(), command("hub-private", "--max-steps", "2", "--hub-private-repo", "--no-track")));
+        try (LocalHub hub = new LocalHub(Hubs.local(dir.resolve("home/hub")), "check")) {
+            assertTrue(hub.repoInfo(RepoId.model("p/p-hub-private")).orElseThrow().isPrivate(), "hub_private_repo, as the Trainer's");
+            assertFalse(hub.repoInfo(RepoId.model("p/p-hub-end")).orElseThrow().isPrivate());
+        }
         var bad = new StringWriter();
         assertEquals(1, inProcess(bad, command("hub-bad", "--hub-strategy", "all_checkpoints", "--no-track")));
         assertTrue(bad.toString().contains("hub_strategy") && bad.toString().contains("[every_save, checkpoint, end]"), bad.toString());

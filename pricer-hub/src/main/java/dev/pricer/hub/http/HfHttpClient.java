@@ -271,6 +271,14 @@ public final class HfHttpClient implements HubClient {
             .POST(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("tag", name).toString())), "tag " + repo.qualified());
     }
 
+    /** As huggingface_hub's update_repo_settings: {@code PUT .../settings} with {@code private}. */
+    @Override
+    public RepoInfo setPrivate(RepoId repo, boolean isPrivate) {
+        send(request(api(repo) + "/settings").header("Content-Type", "application/json")
+            .PUT(HttpRequest.BodyPublishers.ofString(JSON.createObjectNode().put("private", isPrivate).toString())), "change the settings of " + repo.qualified());
+        return repoInfo(repo).orElseThrow(() -> new HubException.Failure("server changed " + repo.qualified() + " but does not show it", null));
+    }
+
     /** As huggingface_hub's delete_repo: {@code DELETE /api/repos/delete} with the name, organization and type. */
     @Override
     public void deleteRepo(RepoId repo) {

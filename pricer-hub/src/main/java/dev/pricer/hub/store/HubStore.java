@@ -77,6 +77,19 @@ public final class HubStore implements AutoCloseable {
         return Optional.of(new RepoInfo(repo, node.path("private").asBoolean(), created, head.orElse(null), modified));
     }
 
+    /** Makes a repository private (readable by its namespace's members only) or public, as the Hub's settings do. */
+    public RepoInfo setPrivate(RepoId repo, boolean isPrivate) {
+        String key = repoKey(repo) + "repo.json";
+        byte[] meta = io(() -> objects.read(key)).orElseThrow(() -> missingRepo(repo));
+        JsonNode node = io(() -> JSON.readTree(meta));
+        byte[] changed = JSON.createObjectNode().put("private", isPrivate).put("created", node.path("created").asLong()).toString()
+            .getBytes(StandardCharsets.UTF_8);
+        if (!io(() -> objects.compareAndSet(key, meta, changed))) {
+            throw new HubException.Conflict("repository " + repo.qualified() + " changed or went while its settings were written; nothing was changed");
+        }
+        return repoInfo(repo).orElseThrow(() -> missingRepo(repo));
+    }
+
     /**
      * Deletes a repository: its refs first, so that it reads as empty at once, then its commits, trees and upload marks,
      * and its {@code repo.json} last, so that a crash midway leaves an empty repository which deleting again finishes.

@@ -135,6 +135,14 @@ final class HfApi {
         json(ctx, JSON.createObjectNode());
     }
 
+    /** As the Hub's {@code PUT /api/models/{repo}/settings} (update_repo_settings): {@code private} true or false. */
+    void settings(Context ctx, RepoType type) throws IOException {
+        writable(ctx, type);
+        JsonNode isPrivate = JSON.readTree(ctx.body()).get("private");
+        if (isPrivate == null || !isPrivate.isBoolean()) throw new HubException.Invalid("the body must be {\"private\": true or false}");
+        json(ctx, repoJson(store.setPrivate(repoId(ctx, type), isPrivate.asBoolean())));
+    }
+
     void repoInfo(Context ctx, RepoType type, boolean atRevision) {
         RepoInfo repo = readable(ctx, type);
         String sha = atRevision ? store.resolve(repo.id(), ctx.pathParam("rev")) : repo.head();

@@ -82,6 +82,7 @@ public final class HubModule implements ServerModule {
             routes.get(repo + "/tree/{rev}/<path>", ctx -> this.api.tree(ctx, type, true));
             routes.get(repo + "/commits/{rev}", ctx -> this.api.commits(ctx, type));
             routes.get(repo + "/refs", ctx -> this.api.refs(ctx, type));
+            routes.put(repo + "/settings", ctx -> this.api.settings(ctx, type));
             routes.post(repo + "/tag/{rev}", ctx -> this.api.tag(ctx, type));
             routes.delete(repo + "/tag/{tag}", ctx -> this.api.deleteTag(ctx, type));
             routes.post(repo + "/branch/{branch}", ctx -> this.api.createBranch(ctx, type));

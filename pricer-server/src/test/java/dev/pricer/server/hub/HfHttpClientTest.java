@@ -160,7 +160,7 @@ class HfHttpClientTest {
 
     /** delete_repo, create_branch, delete_branch and delete_tag over HTTP, for members of the namespace only. */
     @Test
-    void branchesTagsAndRepositoriesAreDeletedByMembersOnly() throws IOException {
+    void branchesTagsVisibilityAndDeletionAreForMembersOnly() throws IOException {
         try (HubServerFixture fixture = new HubServerFixture(tmp.resolve("hub"), SMALL_LFS);
              HubClient alice = Hubs.remote(fixture.uri(), HubServerFixture.ALICE);
              HubClient bob = Hubs.remote(fixture.uri(), HubServerFixture.BOB);
@@ -182,6 +182,12 @@ class HfHttpClientTest {
             assertEquals(List.of("main"), alice.refs(repo).stream().map(Ref::name).toList());
             assertEquals(HubException.Missing.REVISION, assertThrows(HubException.NotFound.class, () -> alice.deleteTag(repo, "v1")).missing());
             assertThrows(HubException.Invalid.class, () -> alice.deleteBranch(repo, "main"));
+
+            assertThrows(HubException.Forbidden.class, () -> bob.setPrivate(repo, true));
+            assertTrue(alice.setPrivate(repo, true).isPrivate());
+            assertTrue(anonymous.repoInfo(repo).isEmpty() && bob.repoInfo(repo).isEmpty(), "private: members of alice only");
+            assertFalse(alice.setPrivate(repo, false).isPrivate());
+            assertTrue(anonymous.repoInfo(repo).isPresent());
 
             assertThrows(HubException.Forbidden.class, () -> bob.deleteRepo(repo));
             assertTrue(anonymous.repoInfo(repo).isPresent(), "a refused delete changes nothing");

@@ -81,7 +81,9 @@ public record TrainingArguments(
         @JsonPropertyDescription("keep only each decoder layer's input through the forward pass and recompute the layer in the backward pass: much less activation memory for about one more forward pass")
         boolean gradientCheckpointing,
         @JsonPropertyDescription("what each save commits to the hub: every_save (the model, its card and the trainer state), checkpoint (also the optimizer, scheduler and random state, to resume from) or end (only the last save)")
-        String hubStrategy) {
+        String hubStrategy,
+        @JsonPropertyDescription("create the run's hub repository private, readable by members of its namespace only")
+        boolean hubPrivateRepo) {
 
     public TrainingArguments {
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
@@ -130,7 +132,7 @@ public record TrainingArguments(
     public static TrainingArguments defaults() {
         return new TrainingArguments(3.0, -1, 8, 8, 1, 5e-5, LrSchedulerType.LINEAR, 0.0, 0, 0.0,
                 0.9, 0.999, 1e-8, 1.0, 42, 1024, 500, null, 500, null, false, "Price is $", null, 5.0,
-                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false, HUB_EVERY_SAVE);
+                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false, HUB_EVERY_SAVE, false);
     }
 
     public int evalEvery() {
