@@ -149,6 +149,8 @@ class RunRepoLinksTest {
             assertEquals("flex", browser.executeScript("return getComputedStyle(document.querySelector('nav.pricer-nav')).display"),
                     "the navigation bar is styled on the hub's pages too");
             assertTrue(browser.findElement(By.id("card-meta")).getText().contains("base_model: links/base"), browser.findElement(By.id("card-meta")).getText());
+            assertTrue(browser.findElement(By.linkText("links/base")).getAttribute("href").endsWith("repo.html?type=models&repo=links%2Fbase"),
+                    "the base model links to its page");
             String use = browser.findElement(By.id("use-snippets")).getText();
             assertTrue(use.contains("pricer predict --model " + REPO + "@" + head.substring(0, 7)), use);
             assertTrue(use.contains("AutoPeftModelForCausalLM.from_pretrained(\"" + REPO + "\", revision=\"" + head + "\")"), use);

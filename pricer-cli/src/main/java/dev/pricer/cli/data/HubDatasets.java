@@ -31,8 +31,11 @@ public final class HubDatasets {
     private HubDatasets() {
     }
 
-    /** The data's folder or file, and how a run's config records it ({@code datasets/owner/name@commit} for a repository). */
-    public record Located(Path path, String label) {
+    /**
+     * The data's folder or file, how a run's config records it ({@code datasets/owner/name@commit} for a repository),
+     * and the repository's {@code owner/name} (null for a file or folder), as a model card's {@code datasets} names it.
+     */
+    public record Located(Path path, String label, String dataset) {
     }
 
     /** The leaderboard a dataset's results join by default: the folder's name, or the repository's (its name alone). */
@@ -44,13 +47,13 @@ public final class HubDatasets {
     public static Located locate(String data, Path home, Supplier<HubClient> pricerHub, Map<String, String> env, Consumer<String> note,
                                  TransferProgress transfer) {
         Optional<Repository> named = repository(data);
-        if (named.isEmpty()) return new Located(Path.of(data), Path.of(data).toAbsolutePath().normalize().toString());
+        if (named.isEmpty()) return new Located(Path.of(data), Path.of(data).toAbsolutePath().normalize().toString(), null);
         RepoRef ref = named.get().ref();
         try (HubClient hub = named.get().huggingFace() ? Hubs.huggingFace(env) : pricerHub.get()) {
             Checkpoint snapshot = new Checkpoints(hub, home.resolve("cache"), transfer).fetch(new ModelRef(ref.repo(), ref.revision()));
             String label = (named.get().huggingFace() ? BaseModels.HF : "") + ref.repo().qualified() + "@" + snapshot.sha();
             note.accept("dataset " + label + " in " + snapshot.dir());
-            return new Located(snapshot.dir(), label);
+            return new Located(snapshot.dir(), label, ref.repo().toString());
         }
     }
 

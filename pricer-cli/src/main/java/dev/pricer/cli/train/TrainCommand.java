@@ -129,6 +129,10 @@ public final class TrainCommand implements Callable<Integer> {
             flags = p.under(flags);
             if (baseModel == null) baseModel = p.base();
         }
+        data = HubDatasets.locate(dataRef, pricerHome(), () -> Hubs.fromEnvironment(hubEnvironment()), hubEnvironment(), System.out::println,
+                TransferBar.on(new PrintWriter(System.out, true)));
+        // The model card names a hub dataset, as the Trainer's names dataset_name.
+        if (data.dataset() != null) flags.putIfAbsent("dataset_name", data.dataset());
         Optional<Checkpoint> from = Optional.empty();
         Optional<HubResume> fromHub = Optional.empty();
         Path runDir;
@@ -175,8 +179,6 @@ public final class TrainCommand implements Callable<Integer> {
         if (baseModel == null) throw new CommandLine.ParameterException(spec.commandLine(), "give --base (a model folder, hf:owner/name or a hub repository) or --preset");
         base = BaseModels.resolve(baseModel, pricerHome(), hubEnvironment(), System.out::println, TransferBar.on(new PrintWriter(System.out, true)));
 
-        data = HubDatasets.locate(dataRef, pricerHome(), () -> Hubs.fromEnvironment(hubEnvironment()), hubEnvironment(), System.out::println,
-                TransferBar.on(new PrintWriter(System.out, true)));
         ExamplesFile.checkStart(data.path());
         if (args.validationFile() != null) ExamplesFile.checkStart(Path.of(args.validationFile()));
         Progress progress = Progress.forConsole(System.out);

@@ -291,6 +291,8 @@ class TrainCommandTest {
         assertEquals(2, new CheckpointStore(runDir("from-dataset")).latest().orElseThrow().step());
         String trained = Files.readString(runDir("from-dataset").resolve(JsonlMetricsSink.FILE));
         assertTrue(trained.contains("\"train/loss\""), trained);
+        String card = Files.readString(runDir("from-dataset").resolve("checkpoint-2/README.md"));
+        assertTrue(card.contains("\ndatasets:\n- p/prices\n") && card.contains("of the dataset `p/prices`"), "the model card names its dataset: " + card);
 
         StringWriter evaluated = new StringWriter();
         assertEquals(0, inProcess(evaluated, List.of("eval", "--data", "datasets/p/prices@main", "--baselines", "--home", home, "--size", "10",

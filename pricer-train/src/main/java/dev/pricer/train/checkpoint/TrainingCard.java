@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * The model card ({@code README.md}) each checkpoint carries, as PEFT's {@code save_pretrained} and the Trainer's
- * {@code push_to_hub} write one: metadata the Hub reads ({@code base_model}, {@code library_name}, {@code tags}),
+ * {@code push_to_hub} write one: metadata the Hub reads ({@code base_model}, {@code library_name}, {@code tags},
+ * {@code datasets}),
  * what was trained on what, the losses by step and the hyperparameters. A hub repository's page opens on it.
  */
 public final class TrainingCard {
@@ -47,13 +48,14 @@ public final class TrainingCard {
         metadata.put("base_model", model.baseModel());
         metadata.put("library_name", model.libraryName());
         metadata.put("tags", model.tags());
+        if (args.datasetName() != null) metadata.put("datasets", List.of(args.datasetName()));
         metadata.put("pipeline_tag", "text-generation");
         StringBuilder card = new StringBuilder("---\n").append(YAML.writeValueAsString(metadata)).append("---\n\n");
         card.append("# Checkpoint at step %,d of %,d\n\n".formatted(state.globalStep(), state.maxSteps()));
         card.append(model.summary()).append(", trained by Pricer to estimate a product's price from its description: each ")
             .append("prompt ends in `").append(args.responseTemplate().strip()).append("`, and the loss covers what follows it.\n\n");
-        card.append("Data: %,d training examples (fingerprint `%s`), of which this checkpoint has seen %.2f epochs.\n\n".formatted(
-            state.trainExamples(), state.dataFingerprint(), state.epoch()));
+        card.append("Data: %,d training examples%s (fingerprint `%s`), of which this checkpoint has seen %.2f epochs.\n\n".formatted(
+            state.trainExamples(), args.datasetName() == null ? "" : " of the dataset `" + args.datasetName() + "`", state.dataFingerprint(), state.epoch()));
         results(card, state.logHistory());
         card.append("## Training hyperparameters\n\n");
         hyperparameters(args).forEach((name, value) -> card.append("- ").append(name).append(": ").append(value).append('\n'));

@@ -83,7 +83,9 @@ public record TrainingArguments(
         @JsonPropertyDescription("what each save commits to the hub: every_save (the model, its card and the trainer state), checkpoint (also the optimizer, scheduler and random state, to resume from) or end (only the last save)")
         String hubStrategy,
         @JsonPropertyDescription("create the run's hub repository private, readable by members of its namespace only")
-        boolean hubPrivateRepo) {
+        boolean hubPrivateRepo,
+        @JsonPropertyDescription("the dataset repository the examples come from, owner/name (set by --data datasets/owner/name); the model card names it")
+        String datasetName) {
 
     public TrainingArguments {
         positive("per_device_train_batch_size", perDeviceTrainBatchSize);
@@ -132,7 +134,7 @@ public record TrainingArguments(
     public static TrainingArguments defaults() {
         return new TrainingArguments(3.0, -1, 8, 8, 1, 5e-5, LrSchedulerType.LINEAR, 0.0, 0, 0.0,
                 0.9, 0.999, 1e-8, 1.0, 42, 1024, 500, null, 500, null, false, "Price is $", null, 5.0,
-                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false, HUB_EVERY_SAVE, false);
+                true, 16, 32.0, 0.05, List.of("q_proj", "v_proj"), false, "none", false, HUB_EVERY_SAVE, false, null);
     }
 
     public int evalEvery() {

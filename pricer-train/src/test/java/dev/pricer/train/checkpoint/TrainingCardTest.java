@@ -66,5 +66,15 @@ class TrainingCardTest {
         assertTrue(card.contains("| 30 | 0.50 | 0.1000 |\n\n## Training hyperparameters"), card);
         assertTrue(!card.contains("eval loss"), card);
         assertTrue(new YAMLMapper().readTree(card.split("(?m)^---$", 3)[1]).isObject());
+        assertTrue(!card.contains("datasets:") && !card.contains("of the dataset"), "no dataset named without one: " + card);
+    }
+
+    /** Examples from a hub dataset: the card names it, in the metadata the Hub links from and in the text. */
+    @Test
+    void aHubDatasetIsNamed() throws Exception {
+        String card = card(TrainingArgumentsIO.load(null, Map.of("dataset_name", "shop/prices")), List.of(Map.of("loss", 1.0, "epoch", 0.5, "step", 200)));
+        JsonNode metadata = new YAMLMapper().readTree(card.split("(?m)^---$", 3)[1]);
+        assertEquals("shop/prices", metadata.get("datasets").get(0).asText());
+        assertTrue(card.contains("1,600 training examples of the dataset `shop/prices` (fingerprint `f00d`)"), card);
     }
 }
