@@ -22,6 +22,7 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -33,6 +34,9 @@ import java.util.function.Supplier;
 @Command(name = "server", mixinStandardHelpOptions = true,
         description = "Serve the dashboard, the tracking API (and its MLflow subset) and the hub (and its Hugging Face API) from PRICER_HOME.")
 public final class ServerCommand implements Callable<Integer> {
+
+    /** How long a Try it request waits for the one before it (a base model's first load on a CPU takes a while). */
+    static final Duration INFERENCE_PATIENCE = Duration.ofSeconds(60);
 
     @Option(names = "--host", description = "Address to bind (default: ${DEFAULT-VALUE}; 0.0.0.0 for every interface).")
     String host = "127.0.0.1";
@@ -95,7 +99,7 @@ public final class ServerCommand implements Callable<Integer> {
         modules.add(new TrackModule(store, access));
         Map<String, String> env = Hubs.environment(home);
         HubStore hub = Hubs.store(env);
-        Predictions predictions = inference == null ? null : new Predictions(hub, home.resolve("cache"), inference);
+        Predictions predictions = inference == null ? null : new Predictions(hub, home.resolve("cache"), inference, INFERENCE_PATIENCE);
         modules.add(new HubModule(hub, access, HubLimits.fromEnvironment(env), predictions, home.resolve("cache/viewer")));
         modules.add(new dev.pricer.server.eval.EvalModule(new dev.pricer.eval.results.ResultStore(home.resolve("eval"))));
         try {

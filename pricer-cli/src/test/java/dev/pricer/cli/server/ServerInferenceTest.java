@@ -3,11 +3,18 @@ package dev.pricer.cli.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pricer.cli.PricerCommand;
+import dev.pricer.core.backend.Backend;
 import dev.pricer.core.backend.cpu.CpuBackend;
 import dev.pricer.hub.Hubs;
 import dev.pricer.hub.LocalHub;
 import dev.pricer.hub.Push;
 import dev.pricer.hub.RepoId;
+import dev.pricer.hub.store.HubStore;
+import dev.pricer.server.Access;
+import dev.pricer.server.PricerServer;
+import dev.pricer.server.hub.HubLimits;
+import dev.pricer.server.hub.HubModule;
+import dev.pricer.server.hub.Predictions;
 import dev.pricer.track.store.Tokens;
 import dev.pricer.track.store.TrackStore;
 import org.junit.jupiter.api.Test;
@@ -22,8 +29,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,8 +69,8 @@ class ServerInferenceTest {
         }
     }
 
-    @Test
-    void anAdapterRepositoryPricesTextsAsPricerPredictDoes() throws Exception {
+    /** A home whose hub holds the tiny base (shop/tiny-base) and an adapter trained on it, p/p-tried. */
+    private Path homeWithAnAdapter() throws Exception {
         Path fixture = Path.of(ServerInferenceTest.class.getResource("/hf-tiny-llama/tiny-llama/config.json").toURI()).getParent();
         Path base = Files.createDirectories(dir.resolve("tiny-llama"));
         Files.copy(fixture.resolve("config.json"), base.resolve("config.json"));
@@ -77,6 +87,54 @@ class ServerInferenceTest {
         pricer(new StringWriter(), "train", "--base", "shop/tiny-base", "--data", data.toString(), "--home", home.toString(), "--project", "p",
                 "--name", "tried", "--no-track", "--device", "cpu", "--max-steps", "2", "--save-steps", "2", "--per-device-train-batch-size", "2",
                 "--validation-split-percentage", "0", "--lora-r", "4", "--learning-rate", "3e-3", "--lora-target-modules", "q_proj,v_proj");
+        return home;
+    }
+
+    /** One request at a time holds the model; the next waits a while, then is told to try again rather than queue forever. */
+    @Test
+    void aBusyModelAnswers503AfterItsPatience() throws Exception {
+        Path home = homeWithAnAdapter();
+        CountDownLatch loading = new CountDownLatch(1), release = new CountDownLatch(1);
+        Supplier<Backend> slow = () -> {
+            loading.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new CpuBackend();
+        };
+        HubStore hub = Hubs.local(home.resolve("hub"));
+        try (TrackStore tokens = TrackStore.openHome(home);
+             Predictions predictions = new Predictions(hub, home.resolve("cache"), slow, Duration.ofMillis(300));
+             PricerServer server = PricerServer.start("127.0.0.1", 0, List.of(new HubModule(hub, new Access(tokens, true), HubLimits.DEFAULT, predictions,
+                     home.resolve("cache/viewer"))))) {
+            String path = "http://127.0.0.1:" + server.port() + "/api/hub/predict/models/p/p-tried/main";
+            var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> send(path));
+            assertTrue(loading.await(60, java.util.concurrent.TimeUnit.SECONDS), "the first request loads the base");
+            HttpResponse<String> second = send(path);
+            assertEquals(503, second.statusCode(), second.body());
+            assertTrue(second.body().contains("the model is busy pricing other texts (waited 300 ms): try again shortly"), second.body());
+            release.countDown();
+            assertEquals(200, first.get(60, java.util.concurrent.TimeUnit.SECONDS).statusCode());
+            assertEquals(200, send(path).statusCode(), "free again");
+        } finally {
+            hub.close();
+        }
+    }
+
+    private static HttpResponse<String> send(String uri) {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create(uri)).POST(HttpRequest.BodyPublishers.ofString("{\"texts\": [\"" + TEXT + "\"]}"))
+                    .header("Content-Type", "application/json").build(), HttpResponse.BodyHandlers.ofString());
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new AssertionError("cannot reach " + uri + ": " + e, e);
+        }
+    }
+
+    @Test
+    void anAdapterRepositoryPricesTextsAsPricerPredictDoes() throws Exception {
+        Path home = homeWithAnAdapter();
         StringWriter predicted = new StringWriter();
         pricer(predicted, "predict", "--model", "p/p-tried", "--hub-store", home.resolve("hub").toString(), "--home", home.toString(),
                 "--device", "cpu", "--json", TEXT);
