@@ -115,10 +115,6 @@ public final class CurateCommand implements Callable<Integer> {
     @Option(names = "--private", description = "Create that repository private")
     boolean isPrivate;
 
-    @Option(names = "--home", description = "Pricer home, whose local hub takes the push without PRICER_HUB_URL or PRICER_SERVER"
-            + " (default: $PRICER_HOME, else ~/.pricer)")
-    Path home;
-
     @Option(names = "--json", description = "Print the report as JSON")
     boolean json;
 
@@ -153,8 +149,7 @@ public final class CurateCommand implements Callable<Integer> {
         }
         Map<String, Object> summary = asMap(report);
         if (pushToHub != null) {
-            Map<String, String> env = home == null ? System.getenv() : Hubs.environment(home);
-            try (HubClient hub = Hubs.fromEnvironment(env)) {
+            try (HubClient hub = Hubs.fromEnvironment(input.environment())) {
                 CommitInfo commit = DatasetPush.push(hub, pushToHub, isPrivate, report, OutputFormat.parse(format), config,
                         TransferBar.on(new PrintWriter(System.err, true)));
                 summary.put("pushed", "datasets/" + pushToHub + "@" + commit.sha());

@@ -1,22 +1,30 @@
 package dev.pricer.cli.data;
 
+import dev.pricer.cli.progress.TransferBar;
 import dev.pricer.data.read.Columns;
 import dev.pricer.data.read.Layout;
 import dev.pricer.data.read.Source;
+import dev.pricer.hub.Hubs;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** Where items come from and what their columns mean; shared by curate and stats. */
 final class SourceOptions {
 
     @Parameters(arity = "1..*", paramLabel = "INPUT",
             description = "Data files (.parquet, .jsonl, .csv, .tsv, optionally .gz), globs such as data/train-*.parquet, "
-                    + "or a Hugging Face dataset folder")
-    List<Path> inputs;
+                    + "a Hugging Face dataset folder, or a dataset repository: datasets/owner/name[@rev] of the hub, hf:datasets/owner/name[@rev]")
+    List<String> inputs;
+
+    @Option(names = "--home", description = "Pricer home: its local hub (without PRICER_HUB_URL or PRICER_SERVER) and the cache of hub datasets"
+            + " (default: $PRICER_HOME, else ~/.pricer)")
+    Path home;
 
     @Option(names = "--split", defaultValue = "train", description = "Split to read from a dataset folder (default: ${DEFAULT-VALUE})")
     String split;
@@ -36,9 +44,19 @@ final class SourceOptions {
     @Option(names = "--category", description = "Category of every item (default: from the file name meta_<Category>.jsonl or the data)")
     String category;
 
+    /** The environment, with PRICER_HOME set to --home when given. */
+    Map<String, String> environment() {
+        return home == null ? System.getenv() : Hubs.environment(home);
+    }
+
     Source source() {
         List<Path> files = new ArrayList<>();
-        for (Path input : inputs) files.addAll(Source.resolve(input, split));
+        Map<String, String> env = environment();
+        for (String input : inputs) {
+            Path located = HubDatasets.locate(input, Hubs.pricerHome(env), () -> Hubs.fromEnvironment(env), env, System.err::println,
+                    TransferBar.on(new PrintWriter(System.err, true))).path();
+            files.addAll(Source.resolve(located, split));
+        }
         Columns columns = null;
         if (textColumns != null || priceColumn != null) {
             if (textColumns == null || priceColumn == null) {

@@ -59,6 +59,17 @@ class DataCommandTest {
         assertEquals(50, c.get("test").asInt());
         assertTrue(Files.exists(dir.resolve("out/train.parquet")));
         assertTrue(curate.err().contains("curate"), "progress goes to stderr");
+
+        Result pushed = pricer("data", "curate", catalog.toString(), "-o", dir.resolve("out2").toString(), "--no-token-limits",
+                "--train-size", "200", "--test-size", "50", "--push-to-hub", "shop/prices", "--home", dir.resolve("home").toString(), "--json");
+        assertEquals(0, pushed.code(), pushed.err());
+        assertTrue(new ObjectMapper().readTree(pushed.out()).get("pushed").asText().startsWith("datasets/shop/prices@"), pushed.out());
+        Result fromHub = pricer("data", "stats", "datasets/shop/prices", "--split", "test", "--home", dir.resolve("home").toString(), "--json");
+        assertEquals(0, fromHub.code(), fromHub.err());
+        assertEquals(50, new ObjectMapper().readTree(fromHub.out()).get("items").asLong(), "the pushed test split, read back by name");
+        Result nowhere = pricer("data", "stats", "datasets/shop/nothing", "--home", dir.resolve("home").toString());
+        assertEquals(1, nowhere.code());
+        assertTrue(nowhere.err().contains("datasets/shop/nothing"), nowhere.err());
     }
 
     @Test
