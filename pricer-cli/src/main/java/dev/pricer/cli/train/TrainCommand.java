@@ -138,30 +138,11 @@ public final class TrainCommand implements Callable<Integer> {
         Path runDir;
         TrainingArguments args;
         if (resume != null) {
-            Checkpoint cp;
-            if (resume.equals("latest")) {
-                if (name == null) throw new CommandLine.ParameterException(spec.commandLine(), "--resume without a checkpoint needs --name of the run to resume");
-                runDir = runsRoot().resolve(project).resolve(name);
-                cp = new CheckpointStore(runDir).latest().orElseThrow(() -> new IllegalStateException("nothing to resume: "
-                        + (Files.isDirectory(runDir) ? "run " + runDir + " stopped before its first complete checkpoint; start it again without --resume"
-                        : "no run " + project + "/" + name + " in " + runDir.getParent())));
-            } else if (isHubReference(resume)) {
-                try (HubClient hub = Hubs.fromEnvironment(hubEnvironment())) {
-                    TransferBar transfer = TransferBar.on(new PrintWriter(System.out, true));
-                    HubResume found = findOnHub(hub, transfer);
-                    // The run's own project and name by default, so its checkpoints go on in the same repository.
-                    if (!spec.commandLine().getParseResult().hasMatchedOption("--project")) project = found.repo().namespace();
-                    if (name == null) name = found.runName();
-                    runDir = runsRoot().resolve(project).resolve(name);
-                    System.out.println("resuming " + found.label() + ", step " + found.step() + ", as run " + project + "/" + name);
-                    cp = found.installInto(runDir, hub, transfer);
-                    fromHub = Optional.of(found);
-                }
-            } else {
-                cp = CheckpointStore.open(Path.of(resume).toAbsolutePath());
-                runDir = cp.dir().getParent();
-            }
+            Resumption resumption = resumption();
+            Checkpoint cp = resumption.checkpoint();
+            runDir = resumption.runDir();
             from = Optional.of(cp);
+            fromHub = resumption.fromHub();
             // The run's own arguments, so the continuation is the run that stopped; flags may still change some.
             args = TrainingArgumentsIO.override(TrainingArgumentsIO.read(cp.file(Trainer.ARGS_FILE)), flags, cp.file(Trainer.ARGS_FILE).toString());
             if (baseModel == null && Files.isRegularFile(cp.dir().resolve(PeftAdapter.CONFIG_FILE))) {
@@ -269,6 +250,38 @@ public final class TrainCommand implements Callable<Integer> {
     /** The environment, with PRICER_HOME set to this command's home, so the local hub lives beside the runs. */
     private Map<String, String> hubEnvironment() {
         return Hubs.environment(pricerHome());
+    }
+
+    /** The checkpoint a run goes on from, its run folder, and the hub commit it came from when it did. */
+    private record Resumption(Checkpoint checkpoint, Path runDir, Optional<HubResume> fromHub) {
+    }
+
+    /** What {@code --resume} names: the named run's latest checkpoint, a hub commit (installed into the run folder) or a folder. */
+    private Resumption resumption() {
+        if (resume.equals("latest")) {
+            if (name == null) throw new CommandLine.ParameterException(spec.commandLine(), "--resume without a checkpoint needs --name of the run to resume");
+            Path runDir = runsRoot().resolve(project).resolve(name);
+            Checkpoint cp = new CheckpointStore(runDir).latest().orElseThrow(() -> new IllegalStateException("nothing to resume: "
+                    + (Files.isDirectory(runDir) ? "run " + runDir + " stopped before its first complete checkpoint; start it again without --resume"
+                    : "no run " + project + "/" + name + " in " + runDir.getParent())));
+            return new Resumption(cp, runDir, Optional.empty());
+        }
+        if (!isHubReference(resume)) {
+            Checkpoint cp = CheckpointStore.open(Path.of(resume).toAbsolutePath());
+            return new Resumption(cp, cp.dir().getParent(), Optional.empty());
+        }
+        try (HubClient hub = Hubs.fromEnvironment(hubEnvironment())) {
+            TransferBar transfer = TransferBar.on(new PrintWriter(System.out, true));
+            HubResume found = findOnHub(hub, transfer);
+            // The run's own project and name by default, so its checkpoints go on in the same repository.
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--project")) project = found.repo().namespace();
+            if (name == null) name = found.runName();
+            Path runDir = runsRoot().resolve(project).resolve(name);
+            System.out.println("resuming " + found.label() + ", step " + found.step() + ", as run " + project + "/" + name);
+            return new Resumption(found.installInto(runDir, hub, transfer), runDir, Optional.of(found));
+        } catch (java.io.IOException e) {
+            throw new UncheckedIOException("cannot install the hub checkpoint " + resume + ": " + e.getMessage(), e);
+        }
     }
 
     /** The hub commit {@code --resume} names. */
