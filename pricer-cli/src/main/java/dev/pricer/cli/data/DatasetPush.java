@@ -34,16 +34,16 @@ final class DatasetPush {
         RepoId repo = RepoId.parse(RepoType.DATASET, ownerAndName);
         Map<String, Path> files = new LinkedHashMap<>();
         for (Path output : report.outputs()) files.put("data/" + splitOf(output) + "-00000-of-00001." + format.extension(), output);
-        Path card = null;
+        Path cardFile = null;
         try {
-            card = Files.createTempFile("pricer-dataset-card", ".md");
-            files.put("README.md", Files.writeString(card, card(repo, report, config)));
+            cardFile = Files.createTempFile("pricer-dataset-card", ".md");
+            files.put("README.md", Files.writeString(cardFile, card(repo, report, config)));
             hub.ensureRepo(repo, isPrivate);
             return hub.push(repo, Push.files(files, "pricer data curate: %,d train and %,d test items".formatted(report.train(), report.test())), transfer);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the dataset card: " + e.getMessage(), e);
         } finally {
-            if (card != null) card.toFile().delete();
+            if (cardFile != null) cardFile.toFile().delete();
         }
     }
 

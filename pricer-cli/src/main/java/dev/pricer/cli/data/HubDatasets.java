@@ -7,7 +7,6 @@ import dev.pricer.eval.checkpoint.Checkpoints;
 import dev.pricer.eval.checkpoint.ModelRef;
 import dev.pricer.hub.HubClient;
 import dev.pricer.hub.Hubs;
-import dev.pricer.hub.RepoType;
 import dev.pricer.hub.TransferProgress;
 
 import java.nio.file.Files;
@@ -66,8 +65,6 @@ public final class HubDatasets {
         boolean huggingFace = data.startsWith(BaseModels.HF);
         String reference = huggingFace ? data.substring(BaseModels.HF.length()) : data;
         if (!reference.startsWith(PREFIX) || Files.exists(Path.of(data))) return Optional.empty();
-        RepoRef ref = RepoRef.parse(reference);
-        if (ref.repo().type() != RepoType.DATASET) throw new IllegalArgumentException("'" + data + "' names no dataset repository");
-        return Optional.of(new Repository(huggingFace, ref));
+        return Optional.of(new Repository(huggingFace, RepoRef.parse(reference)));
     }
 }
