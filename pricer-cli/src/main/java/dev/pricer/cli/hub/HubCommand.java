@@ -36,10 +36,10 @@ import java.util.function.Function;
 
 /** {@code pricer hub ...}: model repositories, in the local store or on a hub server. */
 @Command(name = "hub", mixinStandardHelpOptions = true,
-    description = "Model repositories: list, log, files, refs, download, push, tag, branch, visibility, delete, gc.",
+    description = "Model repositories: list, log, files, refs, download, push, rm, tag, branch, visibility, delete, gc.",
     subcommands = {HubCommand.ListRepos.class, HubCommand.Log.class, HubCommand.Files.class, HubCommand.Refs.class, HubCommand.Download.class,
-        HubCommand.PushDir.class, HubCommand.Tag.class, HubCommand.Branch.class, HubCommand.Visibility.class, HubCommand.Delete.class,
-        HubCommand.Gc.class})
+        HubCommand.PushDir.class, HubCommand.Remove.class, HubCommand.Tag.class, HubCommand.Branch.class, HubCommand.Visibility.class,
+        HubCommand.Delete.class, HubCommand.Gc.class})
 public final class HubCommand implements Runnable {
 
     @CommandLine.Spec
@@ -286,6 +286,28 @@ public final class HubCommand implements Runnable {
                 text.append("%-7s %-8s %s".formatted(ref.kind() == Ref.Kind.BRANCH ? "branch" : "tag", ref.target().substring(0, 7), ref.name()));
             }
             target.print(refs, text.toString());
+        }
+    }
+
+    @Command(name = "rm", mixinStandardHelpOptions = true, description = "Commit the removal of files from REPO (as delete_file; earlier commits keep them).")
+    static final class Remove extends HubJob {
+        @Parameters(index = "0", paramLabel = "REPO")
+        String repo;
+
+        @Parameters(index = "1", arity = "1..*", paramLabel = "PATH")
+        List<String> paths;
+
+        @Option(names = {"-m", "--message"}, required = true, description = "Commit message.")
+        String message;
+
+        @Option(names = {"-b", "--branch"}, defaultValue = Push.MAIN, description = "Branch (default: ${DEFAULT-VALUE}).")
+        String branch;
+
+        @Override
+        void run(HubClient hub) {
+            RepoId id = RepoId.parse(repo);
+            CommitInfo commit = hub.push(id, Push.files(Map.of(), message).onBranch(branch).deleting(java.util.Set.copyOf(paths)));
+            target.print(commit, commit.sha());
         }
     }
 

@@ -90,17 +90,29 @@ class HubCommandTest {
         Files.writeString(dir.resolve("a.json"), "{\"step\":1}");
         String first = pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "one").out();
         Files.writeString(dir.resolve("a.json"), "{\"step\":2}");
-        String second = pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "two").out();
+        pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "two");
+
+        Files.writeString(dir.resolve("notes.txt"), "scratch");
+        String third = pricer("hub", "push", "alice/run-2", dir.toString(), "-m", "notes").out();
+        Result removed = pricer("hub", "rm", "alice/run-2", "notes.txt", "-m", "drop the notes");
+        assertEquals(0, removed.code(), removed.err());
+        assertEquals(List.of("a.json"), new ObjectMapper().readTree(pricer("hub", "files", "alice/run-2", "--json").out()).findValuesAsText("path"));
+        assertEquals(0, pricer("hub", "files", "alice/run-2@" + third.substring(0, 7)).code(), "the earlier commit keeps it");
+        Result absent = pricer("hub", "rm", "alice/run-2", "notes.txt", "-m", "again");
+        assertEquals(1, absent.code());
+        assertTrue(absent.err().contains("cannot delete 'notes.txt'"), absent.err());
+        Files.delete(dir.resolve("notes.txt"));
+        String head = removed.out();
 
         assertEquals("tag best of alice/run-2 at " + first.substring(0, 7), pricer("hub", "tag", "alice/run-2@" + first.substring(0, 7), "best").out());
-        assertEquals("branch retry of alice/run-2 at " + second.substring(0, 7), pricer("hub", "branch", "alice/run-2", "retry").out());
+        assertEquals("branch retry of alice/run-2 at " + head.substring(0, 7), pricer("hub", "branch", "alice/run-2", "retry").out());
         Result taken = pricer("hub", "branch", "alice/run-2", "retry");
         assertEquals(1, taken.code());
         assertTrue(taken.err().contains("branch 'retry' of alice/run-2 exists already"), taken.err());
         JsonNode refs = new ObjectMapper().readTree(pricer("hub", "refs", "alice/run-2", "--json").out());
-        assertEquals("[{\"kind\":\"BRANCH\",\"name\":\"main\",\"target\":\"" + second + "\"},{\"kind\":\"BRANCH\",\"name\":\"retry\",\"target\":\""
-            + second + "\"},{\"kind\":\"TAG\",\"name\":\"best\",\"target\":\"" + first + "\"}]", refs.toString());
-        assertEquals(List.of("branch  " + second.substring(0, 7) + "  main", "branch  " + second.substring(0, 7) + "  retry", "tag     " + first.substring(0, 7) + "  best"),
+        assertEquals("[{\"kind\":\"BRANCH\",\"name\":\"main\",\"target\":\"" + head + "\"},{\"kind\":\"BRANCH\",\"name\":\"retry\",\"target\":\""
+            + head + "\"},{\"kind\":\"TAG\",\"name\":\"best\",\"target\":\"" + first + "\"}]", refs.toString());
+        assertEquals(List.of("branch  " + head.substring(0, 7) + "  main", "branch  " + head.substring(0, 7) + "  retry", "tag     " + first.substring(0, 7) + "  best"),
             pricer("hub", "refs", "alice/run-2").out().lines().toList());
 
         assertEquals(0, pricer("hub", "tag", "alice/run-2", "best", "--delete").code());
@@ -119,7 +131,7 @@ class HubCommandTest {
 
         Result unconfirmed = pricer("hub", "delete", "alice/run-2");
         assertEquals(1, unconfirmed.code());
-        assertEquals("pricer hub: not deleting alice/run-2 (main at " + second.substring(0, 7) + ", [main]): nothing brings it back; run again with --yes",
+        assertEquals("pricer hub: not deleting alice/run-2 (main at " + head.substring(0, 7) + ", [main]): nothing brings it back; run again with --yes",
             unconfirmed.err());
         assertEquals(0, pricer("hub", "files", "alice/run-2").code(), "an unconfirmed delete changes nothing");
         assertEquals(0, pricer("hub", "delete", "alice/run-2", "--yes").code());
