@@ -5,8 +5,8 @@ import dev.pricer.track.model.RunInfo;
 import dev.pricer.track.store.TrackStore;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Copies a run that another machine tracked from the server into the local store, its metadata and every point with
@@ -26,21 +26,17 @@ public final class Downloader {
     }
 
     /**
-     * Returns the number of points copied. The run is marked as synced up to its last point, so none goes back up;
-     * throws {@link TrackClient.NotFound} when the server has no such run.
+     * Returns the number of points copied. The whole history is fetched first and stored in one transaction, marked as
+     * synced up to its last point, so that none goes back up and a copy cut off midway leaves nothing; throws
+     * {@link TrackClient.NotFound} when the server has no such run.
      */
     public long download(String runId) throws IOException {
         RunInfo run = client.run(runId);
-        store.upsertRun(run);
-        long after = store.resumePoint(runId).lastSeq(), copied = 0;
-        while (true) {
-            List<Point> points = client.points(runId, after, BATCH);
-            if (points.isEmpty()) break;
-            store.append(Map.of(runId, points));
-            after = points.getLast().seq();
-            copied += points.size();
+        List<Point> points = new ArrayList<>();
+        for (List<Point> page = client.points(runId, 0, BATCH); !page.isEmpty(); page = client.points(runId, page.getLast().seq(), BATCH)) {
+            points.addAll(page);
         }
-        store.markSynced(runId, after, System.currentTimeMillis());
-        return copied;
+        store.importRun(run, points, System.currentTimeMillis());
+        return points.size();
     }
 }

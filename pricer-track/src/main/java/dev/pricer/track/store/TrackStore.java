@@ -92,37 +92,55 @@ public final class TrackStore implements AutoCloseable {
 
     /** Creates the run (and its project), or, when the id exists, updates what may change. */
     public void upsertRun(RunInfo run) {
+        write(c -> {
+            upsertIn(c, run);
+            return null;
+        });
+    }
+
+    /**
+     * A run tracked elsewhere, with its points as numbered there, marked as synced up to the last of them: in one
+     * transaction, so that a copy cut off midway leaves no part of the run (a half history would number the run's new
+     * points below the server's, which would drop them as already seen).
+     */
+    public void importRun(RunInfo run, List<Point> points, long syncedMs) {
+        write(c -> {
+            upsertIn(c, run);
+            if (!points.isEmpty()) appendIn(c, Map.of(run.id(), points));
+            markSyncedIn(c, run.id(), points.isEmpty() ? 0 : points.getLast().seq(), syncedMs);
+            return null;
+        });
+    }
+
+    private static void upsertIn(Connection c, RunInfo run) throws SQLException {
         Names.require("a run id", run.id(), Names.ID);
         Names.require("run " + run.id() + "'s project name", run.project(), Names.PROJECT);
         Names.require("run " + run.id() + "'s name", run.name(), Names.NAME);
-        write(c -> {
-            insertProject(c, run.project(), run.startedMs());
-            try (PreparedStatement p = c.prepareStatement("""
-                    INSERT INTO runs (id, project, name, colour, status, started_ms, ended_ms, heartbeat_ms, host,
-                                      git_commit, command, notes, updated_ms)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
-                        ended_ms = excluded.ended_ms, heartbeat_ms = excluded.heartbeat_ms, notes = excluded.notes,
-                        updated_ms = excluded.updated_ms""")) {
-                p.setString(1, run.id());
-                p.setString(2, run.project());
-                p.setString(3, run.name());
-                p.setString(4, run.colour() != null ? run.colour() : nextColour(c, run.project()));
-                p.setString(5, run.status().wire());
-                p.setLong(6, run.startedMs());
-                setNullableLong(p, 7, run.endedMs());
-                p.setLong(8, run.heartbeatMs());
-                p.setString(9, run.host());
-                p.setString(10, run.gitCommit());
-                p.setString(11, run.command());
-                p.setString(12, run.notes());
-                p.setLong(13, System.currentTimeMillis());
-                p.executeUpdate();
-            }
-            replaceConfig(c, run.id(), run.config());
-            replaceTags(c, run.id(), run.tags());
-            return null;
-        });
+        insertProject(c, run.project(), run.startedMs());
+        try (PreparedStatement p = c.prepareStatement("""
+                INSERT INTO runs (id, project, name, colour, status, started_ms, ended_ms, heartbeat_ms, host,
+                                  git_commit, command, notes, updated_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
+                    ended_ms = excluded.ended_ms, heartbeat_ms = excluded.heartbeat_ms, notes = excluded.notes,
+                    updated_ms = excluded.updated_ms""")) {
+            p.setString(1, run.id());
+            p.setString(2, run.project());
+            p.setString(3, run.name());
+            p.setString(4, run.colour() != null ? run.colour() : nextColour(c, run.project()));
+            p.setString(5, run.status().wire());
+            p.setLong(6, run.startedMs());
+            setNullableLong(p, 7, run.endedMs());
+            p.setLong(8, run.heartbeatMs());
+            p.setString(9, run.host());
+            p.setString(10, run.gitCommit());
+            p.setString(11, run.command());
+            p.setString(12, run.notes());
+            p.setLong(13, System.currentTimeMillis());
+            p.executeUpdate();
+        }
+        replaceConfig(c, run.id(), run.config());
+        replaceTags(c, run.id(), run.tags());
     }
 
     private static String nextColour(Connection c, String project) throws SQLException {
@@ -414,14 +432,18 @@ public final class TrackStore implements AutoCloseable {
 
     public void markSynced(String runId, long seq, long ms) {
         write(c -> {
-            try (PreparedStatement p = c.prepareStatement("UPDATE runs SET synced_seq = ?, synced_ms = ? WHERE id = ?")) {
-                p.setLong(1, seq);
-                p.setLong(2, ms);
-                p.setString(3, runId);
-                p.executeUpdate();
-            }
+            markSyncedIn(c, runId, seq, ms);
             return null;
         });
+    }
+
+    private static void markSyncedIn(Connection c, String runId, long seq, long ms) throws SQLException {
+        try (PreparedStatement p = c.prepareStatement("UPDATE runs SET synced_seq = ?, synced_ms = ? WHERE id = ?")) {
+            p.setLong(1, seq);
+            p.setLong(2, ms);
+            p.setString(3, runId);
+            p.executeUpdate();
+        }
     }
 
     /** Stores a new API token by its sha256 (the secret itself is never stored). */

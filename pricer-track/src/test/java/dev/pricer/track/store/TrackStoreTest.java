@@ -74,6 +74,23 @@ class TrackStoreTest {
         }
     }
 
+    /** A run copied from a server lands whole, synced up to its last point, or not at all. */
+    @Test
+    void anImportedRunLandsWholeOrNotAtAll() {
+        try (TrackStore store = TrackStore.openHome(home)) {
+            RunInfo run = run("elsewhere", "p", "moved", RunStatus.CRASHED, 1, List.of("qlora"), Map.of("lr", "1e-4"));
+            List<Point> broken = List.of(new Point(1, "loss", 0, 1, 1, 0.5), new Point(2, null, 0, 2, 2, 0.4));
+            assertThrows(RuntimeException.class, () -> store.importRun(run, broken, 5));
+            assertTrue(store.run("elsewhere").isEmpty(), "a failed copy leaves no part of the run");
+
+            store.importRun(run, List.of(new Point(1, "loss", 0, 1, 1, 0.5), new Point(2, "loss", 0, 2, 2, 0.4)), System.currentTimeMillis());
+            assertEquals(2, store.countPoints("elsewhere"));
+            assertEquals(2, store.syncedSeq("elsewhere"), "synced up to the last point: nothing goes back up");
+            assertEquals(2, store.resumePoint("elsewhere").lastSeq());
+            assertEquals(Map.of("lr", "1e-4"), store.requireRun("elsewhere").config());
+        }
+    }
+
     @Test
     void runsAreFilteredAndSorted() {
         try (TrackStore store = TrackStore.openHome(home)) {
