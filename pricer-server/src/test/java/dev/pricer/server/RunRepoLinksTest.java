@@ -248,6 +248,28 @@ class RunRepoLinksTest {
         }
     }
 
+    /** The repositories page narrows to the names typed, as one repository per run makes many. */
+    @Test
+    void inTheBrowserTheRepositoryListFiltersByName() throws Exception {
+        try (LocalHub local = new LocalHub(hub, "trainer")) {
+            for (String name : List.of("filter/alpha-run", "filter/beta-run")) local.ensureRepo(RepoId.model(name), false);
+        }
+        ChromeDriver browser = browser();
+        try {
+            WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(20));
+            browser.get(base() + "/hub/index.html");
+            wait.until(d -> !d.findElements(By.linkText("filter/beta-run")).isEmpty());
+            int all = browser.findElements(By.cssSelector("#repos tr")).size();
+            browser.findElement(By.id("filter")).sendKeys("ALPHA");
+            wait.until(d -> d.findElement(By.id("shown")).getText().equals("1 of " + all));
+            List<String> visible = browser.findElements(By.cssSelector("#repos tr")).stream().filter(WebElement::isDisplayed)
+                    .map(row -> row.findElement(By.tagName("a")).getText()).toList();
+            assertEquals(List.of("filter/alpha-run"), visible);
+        } finally {
+            browser.quit();
+        }
+    }
+
     @Test
     void inTheBrowserRunAndRepositoryAndCommitAndStepLinkBothWays() {
         ChromeDriver browser = browser();
