@@ -37,9 +37,9 @@ public final class HubDatasets {
     public record Located(Path path, String label, String dataset) {
     }
 
-    /** The leaderboard a dataset's results join by default: the folder's name, or the repository's (its name alone). */
+    /** The leaderboard a dataset's results join by default: the folder's name, or the repository's {@code owner/name}. */
     public static String boardName(String data) {
-        return repository(data).map(r -> r.ref().repo().name()).orElseGet(() -> Path.of(data).toAbsolutePath().normalize().getFileName().toString());
+        return repository(data).map(r -> r.ref().repo().toString()).orElseGet(() -> Path.of(data).toAbsolutePath().normalize().getFileName().toString());
     }
 
     /** {@code pricerHub} opens the command's own hub; {@code env} says where the Hugging Face Hub is. */

@@ -70,7 +70,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--items", description = "Print every item's row, coloured.")
     boolean items;
 
-    @Option(names = "--dataset", description = "The leaderboard these results join (default: the --data folder's or repository's name).")
+    @Option(names = "--dataset", description = "The leaderboard these results join (default: the --data folder's name, or the repository's owner/name).")
     String dataset;
 
     @Option(names = "--json", description = "Print JSON.")

@@ -45,7 +45,7 @@ class HubDatasetsTest {
             assertEquals(home.resolve("cache/datasets/ed/pricer-data").resolve(sha), located.path());
             assertEquals("{\"text\":\"kettle\",\"price\":3}\n", Files.readString(located.path().resolve("data/train-00000-of-00001.jsonl")));
             assertEquals(List.of("dataset hf:datasets/ed/pricer-data@" + sha + " in " + located.path()), notes);
-            assertEquals("pricer-data", HubDatasets.boardName("hf:datasets/ed/pricer-data"));
+            assertEquals("ed/pricer-data", HubDatasets.boardName("hf:datasets/ed/pricer-data"));
 
             HubDatasets.Located again = HubDatasets.locate("datasets/ed/pricer-data@" + sha.substring(0, 7), home,
                     () -> Hubs.remote(java.net.URI.create(env.get("HF_ENDPOINT")), null), Map.of(), n -> { }, TransferProgress.NONE);

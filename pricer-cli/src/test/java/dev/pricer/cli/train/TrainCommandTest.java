@@ -297,7 +297,7 @@ class TrainCommandTest {
         StringWriter evaluated = new StringWriter();
         assertEquals(0, inProcess(evaluated, List.of("eval", "--data", "datasets/p/prices@main", "--baselines", "--home", home, "--size", "10",
                 "--out", dir.resolve("eval-out").toString())), evaluated.toString());
-        assertTrue(Files.isDirectory(dir.resolve("home/eval/prices")), "the leaderboard is named after the repository");
+        assertTrue(Files.isDirectory(dir.resolve("home/eval/p-prices")), "the leaderboard is named after the repository, owner and name");
         StringWriter missing = new StringWriter();
         assertEquals(1, inProcess(missing, List.of("eval", "--data", "datasets/p/nothing", "--baselines", "--home", home)));
         assertTrue(missing.toString().contains("datasets/p/nothing"), missing.toString());
