@@ -18,6 +18,7 @@ import dev.pricer.hub.RepoInfo;
 import dev.pricer.hub.RepoType;
 import dev.pricer.hub.store.Blob;
 import dev.pricer.hub.store.Change;
+import dev.pricer.hub.store.Hashing;
 import dev.pricer.hub.store.HubStore;
 import dev.pricer.server.Access;
 import dev.pricer.server.Access.Caller;
@@ -135,12 +136,18 @@ final class HfApi {
         json(ctx, JSON.createObjectNode());
     }
 
-    /** As the Hub's {@code PUT /api/models/{repo}/settings} (update_repo_settings): {@code private} true or false. */
+    /**
+     * As the Hub's {@code PUT /api/models/{repo}/settings} (update_repo_settings): {@code private} true or false, or
+     * {@code visibility} private or public, as huggingface_hub 1.x sends it.
+     */
     void settings(Context ctx, RepoType type) throws IOException {
         writable(ctx, type);
-        JsonNode isPrivate = JSON.readTree(ctx.body()).get("private");
-        if (isPrivate == null || !isPrivate.isBoolean()) throw new HubException.Invalid("the body must be {\"private\": true or false}");
-        json(ctx, repoJson(store.setPrivate(repoId(ctx, type), isPrivate.asBoolean())));
+        JsonNode body = JSON.readTree(ctx.body()), isPrivate = body.get("private"), visibility = body.get("visibility");
+        boolean makePrivate;
+        if (isPrivate != null && isPrivate.isBoolean()) makePrivate = isPrivate.asBoolean();
+        else if (visibility != null && (visibility.asText().equals("private") || visibility.asText().equals("public"))) makePrivate = visibility.asText().equals("private");
+        else throw new HubException.Invalid("the body must be {\"private\": true or false} or {\"visibility\": \"private\" or \"public\"}, not " + body);
+        json(ctx, repoJson(store.setPrivate(repoId(ctx, type), makePrivate)));
     }
 
     void repoInfo(Context ctx, RepoType type, boolean atRevision) {
@@ -235,13 +242,16 @@ final class HfApi {
         boolean recursive = "true".equals(ctx.queryParam("recursive")) || "1".equals(ctx.queryParam("recursive"));
         String prefix = dir.isEmpty() ? "" : dir + "/";
         Map<String, ObjectNode> entries = new TreeMap<>();
-        for (FileEntry file : store.files(repo.id(), sha)) {
+        List<FileEntry> files = store.files(repo.id(), sha);
+        for (FileEntry file : files) {
             if (!file.path().startsWith(prefix)) continue;
             String[] parts = file.path().substring(prefix.length()).split("/");
             StringBuilder at = new StringBuilder(prefix);
             for (int i = 0; i < parts.length - 1 && (recursive || i == 0); i++) {
                 at.append(parts[i]);
-                entries.putIfAbsent(at.toString(), JSON.createObjectNode().put("type", "directory").put("size", 0).put("path", at.toString()));
+                String folder = at.toString();
+                entries.computeIfAbsent(folder, path -> JSON.createObjectNode().put("type", "directory").put("oid", folderId(files, path))
+                    .put("size", 0).put("path", path));
                 at.append('/');
             }
             if (recursive || parts.length == 1) entries.put(file.path(), fileJson(file));
@@ -250,6 +260,18 @@ final class HfApi {
             throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + dir + "' is not a folder of " + repo.id().qualified() + "@" + ctx.pathParam("rev"));
         }
         page(ctx, List.copyOf(entries.values()));
+    }
+
+    /**
+     * A folder's id, which the Hub gives as its git tree's sha and huggingface_hub requires of every folder it lists
+     * (RepoFolder's tree_id): here the sha1 of the paths and contents under it, so it changes exactly when they do.
+     */
+    private static String folderId(List<FileEntry> files, String folder) {
+        StringBuilder listing = new StringBuilder();
+        for (FileEntry file : files) {
+            if (file.path().startsWith(folder + "/")) listing.append(file.path()).append('\0').append(file.sha256()).append('\n');
+        }
+        return Hashing.sha1(listing.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     private ObjectNode fileJson(FileEntry file) {

@@ -224,6 +224,13 @@ class HubHttpApiTest {
         assertEquals(2, dir.size());
         assertEquals("dir/c.txt", dir.get(0).get("path").asText());
         assertEquals("directory", dir.get(1).get("type").asText());
+        // huggingface_hub's RepoFolder requires an oid of every folder it lists (snapshot_download failed without one).
+        String subId = dir.get(1).get("oid").asText();
+        assertEquals(40, subId.length());
+        assertEquals(subId, json(send("GET", "/api/models/alice/public/tree/main?recursive=true", null, null)).get(3).get("oid").asText(),
+            "the same folder, the same id");
+        assertTrue(!subId.equals(json(send("GET", "/api/models/alice/public/tree/main", null, null)).get(1).get("oid").asText()),
+            "dir and dir/sub hold different files");
         assertEquals("EntryNotFound", header(send("GET", "/api/models/alice/public/tree/main/nodir", null, null), "X-Error-Code"));
 
         HttpResponse<byte[]> commits = send("GET", "/api/models/alice/public/commits/main?limit=1", null, null);
@@ -243,6 +250,20 @@ class HubHttpApiTest {
         for (String page : List.of("index.html", "repo.html", "commit.html", "hub.js", "hub.css")) {
             assertEquals(200, send("GET", "/hub/" + page, null, null).statusCode(), page);
         }
+    }
+
+    /** update_repo_settings: huggingface_hub 1.x sends {"visibility": "private"}, earlier clients {"private": true}. */
+    @Test
+    void settingsTakeVisibilityOrPrivate() throws Exception {
+        String path = "/api/models/alice/public/settings";
+        assertEquals(401, send("PUT", path, null, "{\"visibility\": \"private\"}", "Content-Type", "application/json").statusCode());
+        assertTrue(json(send("PUT", path, HubServerFixture.ALICE, "{\"visibility\": \"private\"}", "Content-Type", "application/json")).get("private").asBoolean());
+        assertEquals(404, send("GET", "/api/models/alice/public", null, null).statusCode(), "private: hidden from others");
+        assertFalse(json(send("PUT", path, HubServerFixture.ALICE, "{\"private\": false}", "Content-Type", "application/json")).get("private").asBoolean());
+        HttpResponse<byte[]> neither = send("PUT", path, HubServerFixture.ALICE, "{\"visibility\": \"secret\"}", "Content-Type", "application/json");
+        assertEquals(400, neither.statusCode());
+        assertTrue(text(neither).contains("\\\"visibility\\\": \\\"private\\\" or \\\"public\\\""), text(neither));
+        assertEquals(200, send("GET", "/api/models/alice/public", null, null).statusCode());
     }
 
     @Test
