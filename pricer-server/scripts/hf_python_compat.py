@@ -65,6 +65,21 @@ if dataset_repo:
     files = sorted(str(p.relative_to(snapshot)) for p in snapshot.rglob("*") if p.is_file())
     assert files == ["README.md", "data/test-00000-of-00001.parquet", "data/train-00000-of-00001.parquet"], files
     summary["dataset_snapshot"] = files
+    # The datasets library reads a repository through HfFileSystem (fsspec): listings, globs, file info and reads.
+    fs = huggingface_hub.HfFileSystem(endpoint=endpoint, token=token)
+    root = f"datasets/{dataset_repo}"
+    listed = sorted(fs.ls(f"{root}/data", detail=False))
+    assert listed == [f"{root}/data/test-00000-of-00001.parquet", f"{root}/data/train-00000-of-00001.parquet"], listed
+    assert fs.glob(f"{root}/data/train-*") == [f"{root}/data/train-00000-of-00001.parquet"]
+    info = fs.info(f"{root}/data/train-00000-of-00001.parquet")
+    assert info["type"] == "file" and info["size"] > 0, info
+    with fs.open(f"{root}/data/train-00000-of-00001.parquet", "rb") as f:
+        head = f.read(4)
+        f.seek(-4, 2)
+        tail = f.read(4)
+    assert head == b"PAR1" and tail == b"PAR1", (head, tail)
+    assert fs.exists(f"{root}/README.md") and not fs.exists(f"{root}/nothing.txt")
+    summary["hf_file_system"] = "ls, glob, info, open with seek, exists"
     try:
         import datasets
     except ImportError:
