@@ -59,7 +59,33 @@ assert not api.repo_exists(repo)
 api.delete_repo(repo, missing_ok=True)
 summary["delete_repo"] = "ok, and missing_ok"
 
+# More of the API that scripts call, each check on its own so that one gap does not hide the next.
+more = "shop/more"
+api.create_repo(more, private=True)
+api.upload_file(path_or_fileobj=b"hello", path_in_repo="x/y.txt", repo_id=more, commit_message="one")
+checks = {
+    "file_exists": lambda: api.file_exists(more, "x/y.txt") and not api.file_exists(more, "nope.txt"),
+    "revision_exists": lambda: api.revision_exists(more, "main") and not api.revision_exists(more, "nope"),
+    "get_paths_info": lambda: sorted(i.path for i in api.get_paths_info(more, ["x/y.txt", "x"])) == ["x", "x/y.txt"],
+    "hf_hub_download": lambda: pathlib.Path(huggingface_hub.hf_hub_download(more, "x/y.txt", endpoint=endpoint, token=token,
+                                                                          cache_dir=str(work / "hub-cache"))).read_text() == "hello",
+    "list_models(author)": lambda: [m.id for m in api.list_models(author="shop")] == [more],
+    "list_repo_commits": lambda: api.list_repo_commits(more)[0].title == "one",
+    "model_info(files_metadata)": lambda: [(s.rfilename, s.size) for s in api.model_info(more, files_metadata=True).siblings] == [("x/y.txt", 5)],
+    "private to others": lambda: not anonymous.repo_exists(more),
+}
+failed = {}
+for name, check in checks.items():
+    try:
+        if not check():
+            failed[name] = "wrong answer"
+    except Exception as e:  # each gap is reported, not fatal
+        failed[name] = f"{type(e).__name__}: {e}"[:300]
+api.delete_repo(more)
+summary["more"] = {"passed": [n for n in checks if n not in failed], "failed": failed}
+
 if dataset_repo:
+    summary["list_datasets(author)"] = [d.id for d in api.list_datasets(author="shop")]
     snapshot = pathlib.Path(huggingface_hub.snapshot_download(dataset_repo, repo_type="dataset", endpoint=endpoint, token=token,
                                                               cache_dir=str(work / "hub-cache")))
     files = sorted(str(p.relative_to(snapshot)) for p in snapshot.rglob("*") if p.is_file())
@@ -92,3 +118,5 @@ if dataset_repo:
         assert "price" in loaded["train"].column_names and "text" in loaded["train"].column_names
 
 print(json.dumps(summary))
+if failed:
+    sys.exit(1)

@@ -250,8 +250,7 @@ final class HfApi {
             for (int i = 0; i < parts.length - 1 && (recursive || i == 0); i++) {
                 at.append(parts[i]);
                 String folder = at.toString();
-                entries.computeIfAbsent(folder, path -> JSON.createObjectNode().put("type", "directory").put("oid", folderId(files, path))
-                    .put("size", 0).put("path", path));
+                entries.computeIfAbsent(folder, path -> folderJson(files, path));
                 at.append('/');
             }
             if (recursive || parts.length == 1) entries.put(file.path(), fileJson(file));
@@ -260,6 +259,36 @@ final class HfApi {
             throw new HubException.NotFound(HubException.Missing.ENTRY, "'" + dir + "' is not a folder of " + repo.id().qualified() + "@" + ctx.pathParam("rev"));
         }
         page(ctx, List.copyOf(entries.values()));
+    }
+
+    /**
+     * As the Hub's {@code POST .../paths-info/{rev}} (huggingface_hub's get_paths_info): the entries, file or folder, of
+     * the paths asked for ({@code paths}, repeated, form-encoded as huggingface_hub sends them, or a JSON list); paths
+     * that are not there are left out.
+     */
+    void pathsInfo(Context ctx, RepoType type) throws IOException {
+        RepoInfo repo = readable(ctx, type);
+        String sha = store.resolve(repo.id(), ctx.pathParam("rev"));
+        List<String> asked = new ArrayList<>();
+        if (ctx.contentType() != null && ctx.contentType().startsWith("application/json")) {
+            JSON.readTree(ctx.body()).path("paths").forEach(path -> asked.add(path.asText()));
+        } else {
+            asked.addAll(ctx.formParams("paths"));
+        }
+        List<FileEntry> files = store.files(repo.id(), sha);
+        ArrayNode found = JSON.createArrayNode();
+        for (String path : asked) {
+            String clean = stripSlash(path);
+            files.stream().filter(f -> f.path().equals(clean)).findFirst().ifPresentOrElse(f -> found.add(fileJson(f)), () -> {
+                if (files.stream().anyMatch(f -> f.path().startsWith(clean + "/"))) found.add(folderJson(files, clean));
+            });
+        }
+        ctx.contentType("application/json").result(found.toString());
+    }
+
+    /** A folder as the tree lists it, with the id huggingface_hub requires of it. */
+    private static ObjectNode folderJson(List<FileEntry> files, String folder) {
+        return JSON.createObjectNode().put("type", "directory").put("oid", folderId(files, folder)).put("size", 0).put("path", folder);
     }
 
     /**

@@ -80,6 +80,7 @@ public final class HubModule implements ServerModule {
             routes.get(repo + "/revision/{rev}", ctx -> this.api.repoInfo(ctx, type, true));
             routes.get(repo + "/tree/{rev}", ctx -> this.api.tree(ctx, type, false));
             routes.get(repo + "/tree/{rev}/<path>", ctx -> this.api.tree(ctx, type, true));
+            routes.post(repo + "/paths-info/{rev}", ctx -> this.api.pathsInfo(ctx, type));
             routes.get(repo + "/commits/{rev}", ctx -> this.api.commits(ctx, type));
             routes.get(repo + "/refs", ctx -> this.api.refs(ctx, type));
             routes.put(repo + "/settings", ctx -> this.api.settings(ctx, type));

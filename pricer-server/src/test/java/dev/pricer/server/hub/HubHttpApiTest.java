@@ -233,6 +233,15 @@ class HubHttpApiTest {
             "dir and dir/sub hold different files");
         assertEquals("EntryNotFound", header(send("GET", "/api/models/alice/public/tree/main/nodir", null, null), "X-Error-Code"));
 
+        // get_paths_info posts the paths form-encoded; what is not there is left out.
+        JsonNode infos = json(send("POST", "/api/models/alice/public/paths-info/main", null, "paths=a.txt&paths=dir%2Fsub&paths=nope&expand=False",
+            "Content-Type", "application/x-www-form-urlencoded"));
+        assertEquals(2, infos.size());
+        assertEquals("file:a.txt", infos.get(0).get("type").asText() + ":" + infos.get(0).get("path").asText());
+        assertEquals(subId, infos.get(1).get("oid").asText(), "the folder as the tree lists it");
+        assertEquals(1, json(send("POST", "/api/models/alice/public/paths-info/main", null, "{\"paths\": [\"dir/c.txt\"]}",
+            "Content-Type", "application/json")).size());
+
         HttpResponse<byte[]> commits = send("GET", "/api/models/alice/public/commits/main?limit=1", null, null);
         assertEquals("second", json(commits).get(0).get("title").asText());
         assertEquals(head, json(commits).get(0).get("id").asText());
