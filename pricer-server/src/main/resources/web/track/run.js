@@ -22,7 +22,8 @@ async function load() {
     ['project', el('a', {href: '/projects/' + encodeURIComponent(run.project)}, run.project)],
     ['id', run.id], ['started', fmtTime(run.startedMs)], ['ended', fmtTime(run.endedMs)],
     ['duration', fmtDuration(runDuration(run))], ['host', run.host || ''], ['git commit', run.gitCommit || ''],
-    ['command', run.command || ''], ['tags', run.tags.join(', ')],
+    ['command', run.command || ''],
+    ['tags', el('span', {id: 'tags'}, run.tags.join(', '), ' ', el('button', {class: 'rename-btn', title: 'edit tags', onclick: editTags}, '✎'))],
     ...(hubRepo(run) ? [['repository', el('a', {id: 'hub-repo', href: '/hub/repo.html?type=models&repo=' + encodeURIComponent(hubRepo(run))}, hubRepo(run))]] : []),
     ['download', el('a', {href: '/api/track/metrics.csv?run=' + encodeURIComponent(run.id)}, 'all metrics as CSV')],
   ];
@@ -70,6 +71,14 @@ async function loadCheckpoints() {
     el('td', {}, el('a', {class: 'commit-link sha', href: commitPage(c.id)}, c.id.slice(0, 7))),
     el('td', {}, c.title),
     el('td', {}, fmtTime(Date.parse(c.date))))));
+}
+
+// Tags as W&B keeps them: free words to find runs by (the project's runs filter by tag through /api/track).
+async function editTags() {
+  const entered = prompt('Tags, separated by commas:', run.tags.join(', '));
+  if (entered === null) return;
+  await api.patch('/api/track/runs/' + encodeURIComponent(runId), {tags: entered.split(',').map(t => t.trim()).filter(t => t)});
+  load();
 }
 
 document.getElementById('save-notes').addEventListener('click', async () => {

@@ -37,8 +37,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code pricer runs ...}: the runs of the local store. */
-@Command(name = "runs", mixinStandardHelpOptions = true, description = "List, show, rename, delete and sync tracked runs.",
-        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Rename.class,
+@Command(name = "runs", mixinStandardHelpOptions = true, description = "List, show, rename, tag, delete and sync tracked runs.",
+        subcommands = {RunsCommand.ListRuns.class, RunsCommand.Show.class, RunsCommand.Rename.class, RunsCommand.Tags.class,
                 RunsCommand.History.class, RunsCommand.Delete.class, RunsCommand.Sync.class})
 public final class RunsCommand {
 
@@ -245,6 +245,34 @@ public final class RunsCommand {
             } catch (IllegalStateException running) {
                 throw new IllegalArgumentException(running.getMessage(), running);
             }
+        }
+    }
+
+    @Command(name = "tags", mixinStandardHelpOptions = true, description = "Add tags to a run or remove them; without either, print them.")
+    static final class Tags implements Callable<Integer> {
+        @Mixin Home home;
+        @Parameters(index = "0", paramLabel = "RUN", description = "The run's id.") String id;
+        @Option(names = "--add", split = ",", description = "Tags to add (repeat, or separate by commas).") List<String> add = new ArrayList<>();
+        @Option(names = "--remove", split = ",", description = "Tags to remove.") List<String> remove = new ArrayList<>();
+        @Option(names = "--json", description = "Print the tags as JSON.") boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            return UserErrors.reported("runs tags", this::run);
+        }
+
+        private Integer run() throws Exception {
+            try (TrackStore store = home.open()) {
+                List<String> tags = new ArrayList<>(store.requireRun(id).tags());
+                if (!add.isEmpty() || !remove.isEmpty()) {
+                    for (String tag : add) if (!tag.isBlank() && !tags.contains(tag.strip())) tags.add(tag.strip());
+                    tags.removeAll(remove);
+                    store.setTags(id, tags);
+                }
+                List<String> now = store.requireRun(id).tags();
+                System.out.println(json ? Json.MAPPER.writeValueAsString(now) : String.join(", ", now));
+            }
+            return 0;
         }
     }
 

@@ -74,6 +74,11 @@ class RunsCommandTest {
         assertEquals(10, history.size());
         assertEquals(0.1, history.get(9).get("value").asDouble(), 1e-12);
 
+        assertEquals("baseline, best, qlora", pricer("runs", "tags", "--home", h, id, "--add", "best,baseline").out().strip(), "sorted, as the store keeps them");
+        assertEquals(List.of("baseline", "qlora"), TrackClient.JSON.readValue(pricer("runs", "tags", "--home", h, id, "--remove", "best", "--json").out(), List.class));
+        assertEquals("baseline, qlora", pricer("runs", "tags", "--home", h, id).out().strip(), "without --add or --remove, the tags");
+        assertEquals(2, pricer("runs", "tags", "--home", h, "no-such-run").exit());
+
         assertEquals(2, pricer("runs", "show", "--home", h, "no-such-run").exit(), "a missing run is a one-line error");
         assertEquals(2, pricer("runs", "list", "--home", h, "--status", "paused").exit());
     }

@@ -207,6 +207,21 @@ class DashboardBrowserTest {
         }
     }
 
+    /** Tags are edited on the run page, as W&B's: the store keeps the words given, trimmed, and the page shows them. */
+    @Test
+    void tagsAreEditedOnTheRunPage() {
+        Run tagged = tracker.start(RunSpec.of("browser-tags").withName("tagged").withTags(List.of("lora")));
+        tagged.finish();
+        browser.get(fixture.uri() + "/runs/" + tagged.id());
+        until("the run page", () -> browser.findElement(By.id("tags")).getText().startsWith("lora"));
+        browser.findElement(By.cssSelector("#tags button")).click();
+        var prompt = browser.switchTo().alert();
+        prompt.sendKeys(" best , qlora,, ");
+        prompt.accept();
+        until("the store has the tags", () -> fixture.store.requireRun(tagged.id()).tags().equals(List.of("best", "qlora")));
+        until("the page shows them", () -> browser.findElement(By.id("tags")).getText().startsWith("best, qlora"));
+    }
+
     @Test
     void theRunPageShowsConfigAndCharts() {
         browser.get(fixture.uri() + "/runs/" + second.id());
