@@ -7,10 +7,17 @@ const charts = new Map();
 let runs = [];
 let selected = null;
 let sort = {by: 'started', order: 'desc'};
+let filter = '';
 
 document.title = project + ' · Pricer';
 document.getElementById('title').textContent = project;
 document.getElementById('toolbar').appendChild(chartToolbar(settings, () => charts.forEach(c => c.refresh())));
+document.getElementById('filter').addEventListener('input', e => {
+  filter = e.target.value;
+  renderTable();
+  renderDiff();
+  syncCharts();
+});
 
 async function load() {
   runs = await api.get('/api/track/projects/' + encodeURIComponent(project) + '/runs?sort=' + sort.by + '&order=' + sort.order);
@@ -21,8 +28,15 @@ async function load() {
   await syncCharts();
 }
 
+// The runs the filter box lets through: a word of the name, a tag or the status.
+function shownRuns() {
+  const words = filter.trim().toLowerCase();
+  if (!words) return runs;
+  return runs.filter(r => r.name.toLowerCase().includes(words) || r.status.includes(words) || r.tags.some(t => t.toLowerCase().includes(words)));
+}
+
 function selectedRuns() {
-  return runs.filter(r => selected.has(r.id));
+  return shownRuns().filter(r => selected.has(r.id));
 }
 
 // Config keys whose values differ between runs: the ones worth a column or a row.
@@ -32,8 +46,9 @@ function differingKeys(list) {
 }
 
 function renderTable() {
-  const configKeys = differingKeys(runs).slice(0, 4);
-  const metricKeys = [...new Set(runs.flatMap(r => Object.keys(r.lastValues)))]
+  const shown = shownRuns();
+  const configKeys = differingKeys(shown).slice(0, 4);
+  const metricKeys = [...new Set(shown.flatMap(r => Object.keys(r.lastValues)))]
     .filter(k => !k.startsWith('system/')).sort((a, b) => chartKeys([a, b])[0] === a ? -1 : 1).slice(0, 4);
   const header = (label, by) => {
     const th = el('th', by ? {class: 'sortable'} : {}, label + (sort.by === by ? (sort.order === 'desc' ? ' ▾' : ' ▴') : ''));
@@ -44,9 +59,9 @@ function renderTable() {
     return th;
   };
   const all = el('input', {type: 'checkbox', title: 'select all'});
-  all.checked = runs.length > 0 && runs.every(r => selected.has(r.id));
+  all.checked = shown.length > 0 && shown.every(r => selected.has(r.id));
   all.addEventListener('change', () => {
-    selected = new Set(all.checked ? runs.map(r => r.id) : []);
+    selected = new Set(all.checked ? shown.map(r => r.id) : []);
     renderTable();
     renderDiff();
     syncCharts();
@@ -57,7 +72,7 @@ function renderTable() {
     ...configKeys.map(k => header(k, 'config.' + k)), ...metricKeys.map(k => header(k, 'metric.' + k))));
   const body = document.querySelector('#runs tbody');
   body.replaceChildren();
-  for (const run of runs) {
+  for (const run of shown) {
     const check = el('input', {type: 'checkbox', class: 'select-run', 'data-run': run.id});
     check.checked = selected.has(run.id);
     check.addEventListener('change', () => {

@@ -113,6 +113,20 @@ class DashboardBrowserTest {
         assertEquals("lr", diff.findElement(By.cssSelector("tbody tr td")).getText());
     }
 
+    /** The filter box narrows the table and the charts to the runs whose name, tag or status holds the words typed. */
+    @Test
+    void theFilterNarrowsTableAndCharts() {
+        long both = openProject();
+        WebElement filter = browser.findElement(By.id("filter"));
+        filter.sendKeys("FIRST");
+        until("one row", () -> browser.findElements(By.cssSelector("#runs tbody tr")).size() == 1);
+        until("the chart draws the first run alone", () -> points("train/loss") > 0 && points("train/loss") < both);
+        assertEquals("first", browser.findElement(By.cssSelector("#runs tbody tr .run-name a")).getText());
+        filter.sendKeys(Keys.chord(Keys.CONTROL, "a"), Keys.BACK_SPACE);
+        until("both rows again", () -> browser.findElements(By.cssSelector("#runs tbody tr")).size() == 2);
+        until("both runs drawn again", () -> points("train/loss") >= both);
+    }
+
     @Test
     void renameInline() {
         openProject();
