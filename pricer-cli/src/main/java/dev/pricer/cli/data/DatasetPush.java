@@ -2,6 +2,7 @@ package dev.pricer.cli.data;
 
 import dev.pricer.data.curate.Curation;
 import dev.pricer.data.curate.CurationConfig;
+import dev.pricer.data.read.Source;
 import dev.pricer.data.write.OutputFormat;
 import dev.pricer.hub.CommitInfo;
 import dev.pricer.hub.HubClient;
@@ -47,9 +48,10 @@ final class DatasetPush {
         }
     }
 
-    /** {@code train} of {@code train.parquet}: curation names each split's file by the split. */
+    /** {@code train} of {@code train.parquet}: curation names each split's file by the split, where a dataset folder keeps it. */
     private static String splitOf(Path output) {
-        return output.getFileName().toString().replaceFirst("\\.[^.]*$", "");
+        return Source.splitOf(output.getFileName().toString()).orElseThrow(() -> new IllegalStateException("curation wrote " + output
+            + ", which names no split"));
     }
 
     /** The dataset card: the splits for load_dataset, then what the items are and the curation that made them. */

@@ -90,13 +90,20 @@ final class HfApi {
     }
 
     private RepoInfo readable(Context ctx, RepoType type) {
-        RepoId id = repoId(ctx, type);
+        return readable(ctx, repoId(ctx, type));
+    }
+
+    /** The repository, if the caller may read it; else not found, as a private repository answers others. */
+    private RepoInfo readable(Context ctx, RepoId id) {
         return store.repoInfo(id).filter(repo -> HubAccess.mayRead(caller(ctx), repo)).orElseThrow(() -> HubStore.missingRepo(id));
     }
 
     private Caller writable(Context ctx, RepoType type) {
-        RepoInfo repo = readable(ctx, type);
-        return HubAccess.requireWrite(caller(ctx), repo.id());
+        return writable(ctx, repoId(ctx, type));
+    }
+
+    private Caller writable(Context ctx, RepoId id) {
+        return HubAccess.requireWrite(caller(ctx), readable(ctx, id).id());
     }
 
     // ---- repositories
@@ -130,8 +137,7 @@ final class HfApi {
         String namespace = body.hasNonNull("organization") ? body.get("organization").asText()
             : caller.map(Caller::user).orElseThrow(() -> new HubException.Unauthorized("a token is needed to delete a repository"));
         RepoId id = new RepoId(RepoType.parse(typeName), namespace, body.path("name").asText());
-        RepoInfo repo = store.repoInfo(id).filter(info -> HubAccess.mayRead(caller, info)).orElseThrow(() -> HubStore.missingRepo(id));
-        HubAccess.requireWrite(caller, repo.id());
+        writable(ctx, id);
         store.deleteRepo(id);
         json(ctx, JSON.createObjectNode());
     }
